@@ -1,0 +1,103 @@
+# sbems - GNU Make + pkg-config, out-of-tree objects in build/.
+#
+#   make            build the daemon and CLI (release, -O2)      -> build/rel/
+#   make check      bootstrap, build everything with ASan+UBSan, run every test
+#   make demo       bootstrap, build, start a throwaway sbems with the example site
+#   make bench      bootstrap, build release, run the benchmarks (bench/RESULTS.md)
+#   make fuzz       build the libFuzzer targets with clang       -> build/fuzz/
+#
+# Sources are found by wildcard: every src/**/*.c except the mains goes into
+# libsbems.a; each tests/unit/test_*.c becomes one test binary.
+
+SHELL   := /bin/bash
+BUILD   ?= build
+SAN     ?= 0
+CC      ?= cc
+PKGS    := libuv sqlite3 jansson libsodium libwebsockets
+
+ifeq ($(SAN),1)
+OUT     := $(BUILD)/san
+OPT     := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+OUT     := $(BUILD)/rel
+OPT     := -O2
+endif
+
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wno-unused-parameter -Werror
+CPPFLAGS += -Isrc -D_GNU_SOURCE
+CFLAGS  += -std=c17 -g $(OPT) $(WARN) -MMD -MP
+# pkg-config is evaluated lazily: the bootstrap may install the packages first.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+LDLIBS  += -lm -lpthread
+
+MAINS   := src/core/main.c
+LIBSRC  := $(filter-out $(MAINS) src/sim/%,$(shell find src -name '*.c' | sort))
+LIBOBJ  := $(LIBSRC:%.c=$(OUT)/obj/%.o)
+TESTSRC := $(sort $(wildcard tests/unit/test_*.c))
+TESTS   := $(TESTSRC:tests/unit/%.c=$(OUT)/tests/%)
+FUZZSRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZERS := $(FUZZSRC:fuzz/%.c=$(BUILD)/fuzz/%)
+BINS    := $(OUT)/sbems
+
+.PHONY: all build tests check demo bench fuzz clean bootstrap check-run
+.DEFAULT_GOAL := all
+
+all: bootstrap-build
+	@$(MAKE) --no-print-directory build
+
+bootstrap-build:
+	@scripts/bootstrap build
+
+build: $(BINS)
+
+tests: $(BINS) $(TESTS)
+
+$(OUT)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUT)/libsbems.a: $(LIBOBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
+
+$(OUT)/sbems: $(OUT)/obj/src/core/main.o $(OUT)/libsbems.a
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
+
+$(OUT)/tests/%: tests/unit/%.c $(OUT)/libsbems.a tests/tap.h
+	@mkdir -p $(@D)
+	@echo "  TEST    $@"
+	@$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(CFLAGS) $< $(OUT)/libsbems.a -o $@ $(PKG_LIBS) $(LDLIBS)
+
+# libFuzzer targets: clang, ASan+UBSan, linked with the sources they exercise.
+FUZZ_CFLAGS := -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -D_GNU_SOURCE
+$(BUILD)/fuzz/%: fuzz/%.c $(LIBSRC)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) $< $(LIBSRC) -o $@ $(PKG_LIBS) $(LDLIBS)
+
+fuzz: $(FUZZERS)
+
+check:
+	@scripts/bootstrap check
+	@$(MAKE) --no-print-directory SAN=1 tests
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory fuzz
+	@scripts/check $(BUILD)
+
+demo:
+	@scripts/bootstrap demo
+	@$(MAKE) --no-print-directory build
+	@scripts/demo $(BUILD)/rel
+
+bench:
+	@scripts/bootstrap bench
+	@$(MAKE) --no-print-directory build
+	@bench/run $(BUILD)/rel
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
