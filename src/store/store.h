@@ -1,0 +1,134 @@
+/*
+ * store.h - the time-series store interface (one ops table per backend).
+ *
+ * Callers (ingest, API, CLI, analytics) use only the sb_store_* wrappers
+ * below; no SQL or backend detail leaks out.  The embedded SQLite backend is
+ * the default; a PostgreSQL backend plugs in behind the same table.
+ *
+ * Threading: one writer thread at a time calls append/flush/retention/
+ * set_points/model_save (the ingest writer); any number of other threads may
+ * call the read methods (latest, range_raw, range_agg, model_load, stats)
+ * concurrently.  Everything a read returns is owned by the caller.
+ *
+ * Durability: append() returns 0 only when the batch is durable according to
+ * the configured sync policy (see docs/internals/store.md); from then on a
+ * crash or kill -9 cannot lose it.
+ */
+#ifndef SB_STORE_H
+#define SB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/agg.h"
+#include "store/bucket.h"
+#include "store/sample.h"
+
+#define SB_STORE_ABI 1
+
+struct sb_store;     /* opaque, backend-defined */
+struct sb_model;     /* model/model.h */
+
+/* What the store needs to know about each point to aggregate it. */
+struct sb_point_meta {
+    uint32_t id;                 /* point id */
+    struct sb_agg_ctx agg;       /* aggregation kind, counter modulus, max hold */
+    const struct sb_tz *tz;      /* building's zone for 1h/1d/1mo buckets (NULL = UTC) */
+};
+
+/* Options for open (filled from struct sb_config by the caller). */
+struct sb_store_cfg {
+    const char *dir;             /* data directory (created if missing) */
+    int         sync_full;       /* 1: fsync every commit; 0: WAL NORMAL */
+    int64_t     cache_bytes;     /* page cache for the main database */
+    int64_t     flush_samples;   /* seal when this many samples are buffered */
+    int         readonly;        /* open for reading only (CLI query/export) */
+};
+
+/* Retention per resolution, ms; 0 keeps forever. */
+struct sb_retention {
+    int64_t keep[SB_RES_COUNT];  /* indexed by enum sb_res; [SB_RES_1M] unused (1m derives from raw) */
+};
+
+/* Counters reported by stats(). */
+struct sb_store_stats {
+    uint64_t appended;           /* readings accepted since open */
+    uint64_t batches;            /* append() calls since open */
+    uint64_t flushes;            /* seals since open */
+    uint64_t buffered;           /* samples in memory not yet sealed */
+    uint64_t chunks;             /* sealed chunks on disk */
+    uint64_t raw_samples;        /* samples in sealed chunks */
+    int64_t  db_bytes;           /* size of the database files */
+};
+
+/* A growable array of samples owned by the caller (free with sb_samples_release). */
+struct sb_samples {
+    struct sb_sample *v;         /* elements */
+    size_t n, cap;               /* used, allocated */
+};
+
+/* A growable array of aggregates owned by the caller. */
+struct sb_aggs {
+    struct sb_agg *v;            /* elements, time order */
+    size_t n, cap;               /* used, allocated */
+};
+
+struct sb_store_ops {
+    int abi;                     /* SB_STORE_ABI */
+    const char *name;            /* "sqlite" */
+    int  (*open)(const struct sb_store_cfg *cfg, struct sb_store **out);
+    void (*close)(struct sb_store *s);
+    /* Create or upgrade the schema; *from / *to get the versions (may be NULL). */
+    int  (*migrate)(struct sb_store *s, int *from, int *to);
+    /* Tell the store every point it may receive (replaces the previous set). */
+    int  (*set_points)(struct sb_store *s, const struct sb_point_meta *m, size_t n);
+    /* Durably append n readings of known points (any order, duplicates of
+     * (point, t) replace earlier values: idempotent for identical ones). */
+    int  (*append)(struct sb_store *s, const struct sb_reading *r, size_t n);
+    /* Seal buffered samples into chunks and rollups now. */
+    int  (*flush)(struct sb_store *s);
+    /* Latest sample of each point; out[i].t = INT64_MIN when there is none. */
+    int  (*latest)(struct sb_store *s, const uint32_t *ids, size_t n, struct sb_sample *out);
+    /* Raw samples of one point with t0 <= t < t1, at most limit (0 = no limit). */
+    int  (*range_raw)(struct sb_store *s, uint32_t point, int64_t t0, int64_t t1,
+                      size_t limit, struct sb_samples *out);
+    /* Non-empty buckets of resolution r overlapping [t0, t1). */
+    int  (*range_agg)(struct sb_store *s, uint32_t point, enum sb_res r, int64_t t0,
+                      int64_t t1, struct sb_aggs *out);
+    /* Delete data older than the retention allows, relative to now_ms. */
+    int  (*retention)(struct sb_store *s, int64_t now_ms, const struct sb_retention *keep);
+    /* Consistent copy of the whole store into one file at path. */
+    int  (*backup)(struct sb_store *s, const char *path);
+    int  (*stats)(struct sb_store *s, struct sb_store_stats *st);
+    /* The building model kept in the store. */
+    int  (*model_load)(struct sb_store *s, struct sb_model *m);
+    int  (*model_save)(struct sb_store *s, const struct sb_model *m);
+};
+
+/* Backends compiled in; NULL-terminated. */
+extern const struct sb_store_ops *const sb_store_backends[];
+
+/* Find a backend by name, NULL if unknown. */
+const struct sb_store_ops *sb_store_find(const char *name);
+
+/* The handle the rest of sbems holds: backend + its state. */
+struct sb_store_h {
+    const struct sb_store_ops *ops;  /* backend */
+    struct sb_store *s;              /* backend state */
+};
+
+int  sb_store_open(const char *backend, const struct sb_store_cfg *cfg, struct sb_store_h *h);
+void sb_store_close(struct sb_store_h *h);
+
+static inline int sb_store_append(struct sb_store_h *h, const struct sb_reading *r, size_t n)
+{ return h->ops->append(h->s, r, n); }
+static inline int sb_store_flush(struct sb_store_h *h)
+{ return h->ops->flush(h->s); }
+
+void sb_samples_release(struct sb_samples *a);
+void sb_aggs_release(struct sb_aggs *a);
+int  sb_samples_push(struct sb_samples *a, const struct sb_sample *x);
+int  sb_samples_reserve(struct sb_samples *a, size_t n);
+int  sb_aggs_push(struct sb_aggs *a, const struct sb_agg *x);
+
+#endif /* SB_STORE_H */
