@@ -1,0 +1,213 @@
+/*
+ * cmd_serve.c - `sbems serve`: the daemon.
+ *
+ * One libuv loop runs signals, timers and the HTTP server; the ingest writer
+ * thread owns store writes; store reads for HTTP and the hourly retention run
+ * on libuv's thread pool, so the loop thread never blocks.
+ * SIGINT/SIGTERM: stop HTTP, let in-flight work finish, stop intake, write
+ * and seal everything accepted, close the store, exit 0.  SIGHUP reopens
+ * log.file (rotation).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "api/http.h"
+#include "cli/cli.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/timefmt.h"
+#include "ingest/bus.h"
+
+struct daemon {
+    struct sb_cli *c;            /* configuration, store, model */
+    uv_loop_t loop;              /* the event loop */
+    int loop_ok;                 /* loop initialised */
+    uv_signal_t sigint, sigterm; /* shutdown */
+    uv_signal_t sighup;          /* reopen the log file */
+    uv_timer_t retention;        /* hourly retention */
+    uv_timer_t tick;             /* once a second: suppressed-log summaries */
+    uv_work_t ret_req;           /* retention on the thread pool */
+    int ret_busy;                /* a retention job is running */
+    int handles;                 /* handles started (closed at stop) */
+    struct sb_bus *bus;          /* live bus */
+    struct sb_ingest *ing;       /* ingest pipeline */
+    struct sb_http *http;        /* HTTP server */
+    int ready;                   /* store open, points loaded, HTTP up */
+    int stopping;                /* shutdown begun */
+};
+
+static int is_ready(void *ud)
+{
+    return ((struct daemon *)ud)->ready;
+}
+
+static void ret_work(uv_work_t *w)
+{
+    struct daemon *d = w->data;
+    struct sb_retention r;
+    sb_cli_retention(d->c, &r);
+    int rc = d->c->store.ops->retention(d->c->store.s, sb_now_ms(), &r);
+    if (rc)
+        SB_WARN("serve", "retention failed: %s", sb_strerror(rc));
+}
+
+static void ret_after(uv_work_t *w, int status)
+{
+    ((struct daemon *)w->data)->ret_busy = 0;
+    (void)status;
+}
+
+static void on_retention(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    if (d->ret_busy || d->stopping)
+        return;
+    d->ret_busy = 1;
+    d->ret_req.data = d;
+    if (uv_queue_work(&d->loop, &d->ret_req, ret_work, ret_after) != 0)
+        d->ret_busy = 0;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+    sb_log_flush_suppressed();
+}
+
+static void on_hup(uv_signal_t *s, int signum)
+{
+    struct daemon *d = s->data;
+    (void)signum;
+    const char *f = d->c->cfg.log_file;
+    if (f && *f && sb_log_open(f) != 0)
+        SB_ERR("serve", "cannot reopen log file %s", f);
+    else
+        SB_INFO("serve", "SIGHUP: log reopened");
+}
+
+static void close_cb(uv_handle_t *h)
+{
+    (void)h;
+}
+
+/* Close every handle we own; the loop then ends once HTTP has wound down. */
+static void begin_stop(struct daemon *d)
+{
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    d->ready = 0;
+    if (d->http) {
+        sb_http_stop(d->http);
+        d->http = NULL;
+    }
+    if (d->handles) {
+        uv_handle_t *hs[] = { (uv_handle_t *)&d->sigint, (uv_handle_t *)&d->sigterm,
+                              (uv_handle_t *)&d->sighup, (uv_handle_t *)&d->retention,
+                              (uv_handle_t *)&d->tick };
+        for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+            uv_close(hs[i], close_cb);
+        d->handles = 0;
+    }
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    SB_INFO("serve", "signal %d: stopping intake, flushing, closing the store", signum);
+    begin_stop(s->data);
+}
+
+static void start_handles(struct daemon *d)
+{
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sighup);
+    uv_timer_init(&d->loop, &d->retention);
+    uv_timer_init(&d->loop, &d->tick);
+    d->sigint.data = d->sigterm.data = d->sighup.data = d->retention.data = d;
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sighup, on_hup, SIGHUP);
+    uv_timer_start(&d->retention, on_retention, 60000, 3600000);
+    uv_timer_start(&d->tick, on_tick, 1000, 1000);
+    d->handles = 1;
+}
+
+static int start(struct daemon *d)
+{
+    struct sb_ingest_cfg ic;
+    struct sb_cli *c = d->c;
+    int rc;
+
+    if ((rc = sb_cli_open(c, 0)))
+        return rc;
+    sb_cli_ingest_cfg(c, &ic);
+    if ((rc = sb_bus_new(&d->bus)) || (rc = sb_ingest_new(&c->store, d->bus, &ic, &d->ing)) ||
+        (rc = sb_cli_sync_points(c, d->ing)))
+        return rc;
+    if (uv_loop_init(&d->loop) != 0)
+        return SB_EIO;
+    d->loop_ok = 1;
+    start_handles(d);
+    struct sb_http_ctx hc = { .store = &c->store, .ingest = d->ing, .version = SB_VERSION,
+                              .ready = is_ready, .ud = d };
+    if ((rc = sb_http_start(&d->loop, c->cfg.listen, &hc, &d->http))) {
+        fprintf(stderr, "sbems serve: cannot listen on %s (option listen): %s\n", c->cfg.listen,
+                sb_strerror(rc));
+        return rc;
+    }
+    d->ready = 1;
+    return 0;
+}
+
+static void announce(const struct daemon *d)
+{
+    char host[256] = "127.0.0.1";
+    uint16_t port = 0;
+    sb_conf_parse_addr(d->c->cfg.listen, host, sizeof(host), &port);
+    int v6 = strchr(host, ':') != NULL;
+    SB_INFO("serve", "sbems %s ready on %s (data %s, %zu points)", SB_VERSION, d->c->cfg.listen,
+            d->c->cfg.data_dir, d->c->model.npoints);
+    printf("sbems %s listening on http://%s%s%s:%d/\n", SB_VERSION, v6 ? "[" : "", host,
+           v6 ? "]" : "", sb_http_port(d->http));
+    fflush(stdout);
+}
+
+int sb_cmd_serve(int argc, char **argv)
+{
+    struct sb_cli c;
+    struct daemon d = { .c = &c };
+    int rc = sb_cli_parse(&c, argc, argv, NULL,
+                          "[--config FILE] [--listen ADDR:PORT] [--data-dir DIR]\n"
+                          "Run the sbems daemon.");
+    if (rc) {
+        rc = rc == 1 ? 0 : 2;
+        goto out;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    rc = start(&d) ? 1 : 0;
+    if (rc == 0)
+        announce(&d);
+    else
+        begin_stop(&d);
+    if (d.loop_ok) {
+        uv_run(&d.loop, UV_RUN_DEFAULT);   /* until stopped, then until wound down */
+        if (uv_loop_close(&d.loop) != 0)
+            SB_WARN("serve", "event loop closed with handles still open");
+    }
+    if (d.ing) {
+        int e = sb_ingest_stop(d.ing);
+        if (e)
+            SB_ERR("serve", "ingest stopped with an error: %s", sb_strerror(e));
+        sb_ingest_free(d.ing);
+    }
+    sb_bus_free(d.bus);
+    if (rc == 0)
+        SB_INFO("serve", "stopped");
+out:
+    sb_cli_release(&c);   /* closes the store: final seal */
+    return rc;
+}
