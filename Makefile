@@ -13,6 +13,7 @@ SHELL   := /bin/bash
 BUILD   ?= build
 SAN     ?= 0
 CC      ?= cc
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 PKGS    := libuv sqlite3 jansson libsodium libwebsockets
 
 ifeq ($(SAN),1)
@@ -44,7 +45,7 @@ BINS    := $(OUT)/sbems
 .DEFAULT_GOAL := all
 
 all: bootstrap-build
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) -j$(JOBS) --no-print-directory build
 
 bootstrap-build:
 	@scripts/bootstrap build
@@ -72,32 +73,47 @@ $(OUT)/tests/%: tests/unit/%.c $(OUT)/libsbems.a tests/tap.h
 	@echo "  TEST    $@"
 	@$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(CFLAGS) $< $(OUT)/libsbems.a -o $@ $(PKG_LIBS) $(LDLIBS)
 
-# libFuzzer targets: clang, ASan+UBSan, linked with the sources they exercise.
-FUZZ_CFLAGS := -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -D_GNU_SOURCE
-$(BUILD)/fuzz/%: fuzz/%.c $(LIBSRC)
+# libFuzzer targets: the library is built once more with clang and
+# -fsanitize=fuzzer-no-link (coverage counters), each target links it.
+FZ       := $(BUILD)/fuzz
+FZ_FLAGS := -std=c17 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Isrc -D_GNU_SOURCE
+FZOBJ    := $(LIBSRC:%.c=$(FZ)/obj/%.o)
+
+$(FZ)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) $< $(LIBSRC) -o $@ $(PKG_LIBS) $(LDLIBS)
+	@echo "  FUZZCC  $<"
+	@clang $(FZ_FLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(FZ)/libsbems.a: $(FZOBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(FZ)/fuzz_%: fuzz/fuzz_%.c $(FZ)/libsbems.a
+	@echo "  FUZZER  $@"
+	@clang $(FZ_FLAGS) -fsanitize=fuzzer $< $(FZ)/libsbems.a -o $@ $(PKG_LIBS) $(LDLIBS)
 
 fuzz: $(FUZZERS)
 
 check:
 	@scripts/bootstrap check
-	@$(MAKE) --no-print-directory SAN=1 tests
-	@$(MAKE) --no-print-directory build
-	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) -j$(JOBS) --no-print-directory SAN=1 tests
+	@$(MAKE) -j$(JOBS) --no-print-directory build
+	@$(MAKE) -j$(JOBS) --no-print-directory fuzz
 	@scripts/check $(BUILD)
 
 demo:
 	@scripts/bootstrap demo
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) -j$(JOBS) --no-print-directory build
 	@scripts/demo $(BUILD)/rel
 
 bench:
 	@scripts/bootstrap bench
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) -j$(JOBS) --no-print-directory build
 	@bench/run $(BUILD)/rel
 
 clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+.PHONY: bootstrap-build
