@@ -14,6 +14,8 @@ BUILD   ?= build
 SAN     ?= 0
 CC      ?= cc
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+# -j for sub-makes unless the caller already gave one (then the jobserver is shared)
+JFLAG   := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
 PKGS    := libuv sqlite3 jansson libsodium libwebsockets
 
 ifeq ($(SAN),1)
@@ -45,7 +47,7 @@ BINS    := $(OUT)/sbems
 .DEFAULT_GOAL := all
 
 all: bootstrap-build
-	@$(MAKE) -j$(JOBS) --no-print-directory build
+	@$(MAKE) $(JFLAG) --no-print-directory build
 
 bootstrap-build:
 	@scripts/bootstrap build
@@ -96,19 +98,19 @@ fuzz: $(FUZZERS)
 
 check:
 	@scripts/bootstrap check
-	@$(MAKE) -j$(JOBS) --no-print-directory SAN=1 tests
-	@$(MAKE) -j$(JOBS) --no-print-directory build
-	@$(MAKE) -j$(JOBS) --no-print-directory fuzz
+	@$(MAKE) $(JFLAG) --no-print-directory SAN=1 tests
+	@$(MAKE) $(JFLAG) --no-print-directory build
+	@$(MAKE) $(JFLAG) --no-print-directory fuzz
 	@scripts/check $(BUILD)
 
 demo:
 	@scripts/bootstrap demo
-	@$(MAKE) -j$(JOBS) --no-print-directory build
+	@$(MAKE) $(JFLAG) --no-print-directory build
 	@scripts/demo $(BUILD)/rel
 
 bench:
 	@scripts/bootstrap bench
-	@$(MAKE) -j$(JOBS) --no-print-directory build
+	@$(MAKE) $(JFLAG) --no-print-directory build
 	@bench/run $(BUILD)/rel
 
 clean:

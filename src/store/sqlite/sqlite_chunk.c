@@ -11,11 +11,14 @@
 #include "store/codec.h"
 #include "store/sqlite/sqlite_int.h"
 
+/* Page spans: a page is re-encoded whenever one of its buckets closes, so
+ * pages hold a few dozen buckets (not a year's), which bounds that cost,
+ * while a year of hours is still only 183 rows to read. */
 const int64_t sb__page_ms[NLEVELS] = {
     SB__DAY_MS,           /* r15m: one UTC day, 96 buckets */
-    8 * SB__DAY_MS,       /* r1h: 8 days, 192 buckets */
-    256 * SB__DAY_MS,     /* r1d: 256 days */
-    4096 * SB__DAY_MS,    /* r1mo: ~11 years, ~135 buckets */
+    2 * SB__DAY_MS,       /* r1h: 2 days, 48 buckets */
+    32 * SB__DAY_MS,      /* r1d: 32 days */
+    1024 * SB__DAY_MS,    /* r1mo: ~2.8 years, ~34 buckets */
 };
 const enum sb_res sb__level_res[NLEVELS] = { SB_RES_15M, SB_RES_1H, SB_RES_1D, SB_RES_1MO };
 const char *const sb__level_table[NLEVELS] = { "r15m", "r1h", "r1d", "r1mo" };

@@ -142,6 +142,8 @@ int  sb__sorted_copy(const struct sb_sample *buf, size_t n, int sorted, struct s
 /* Rollups. */
 void sb__fold(struct sb_store *s, struct sb__pt *p, const struct sb_sample *x);
 int  sb__load_cur(struct sb_store *s, struct sb__pt *p);
+int  sb__compute_cur(struct sb__rd *rd, const struct sb_point_meta *m,
+                     const struct sb_sample *tail, struct sb_agg cur[NLEVELS]);
 int  sb__pages_range(struct sb__rd *rd, int lvl, uint32_t point, int64_t t0, int64_t t1,
                      struct sb_aggs *out);
 int  sb__pages_put(struct sb_store *s, int lvl, uint32_t point, const struct sb_agg *a,

@@ -183,8 +183,11 @@ out:
     return rc;
 }
 
-/* What memory holds for level lvl in [b0, t1): closed-since-seal and open. */
-static int copy_overlay(struct sb__pt *p, int lvl, int64_t b0, int64_t t1, struct sb_aggs *ov)
+/* What memory holds for level lvl in [b0, t1): the buckets closed since
+ * the last seal, and (when valid) the open one.  *need_cur is set when the
+ * open one is not in memory and must be rebuilt from disk. */
+static int copy_overlay(struct sb__pt *p, int lvl, int64_t b0, int64_t t1, struct sb_aggs *ov,
+                        int *need_cur)
 {
     int rc = 0;
     for (uint32_t i = 0; i < p->closed[lvl].n && rc == 0; i++) {
@@ -192,6 +195,7 @@ static int copy_overlay(struct sb__pt *p, int lvl, int64_t b0, int64_t t1, struc
         if (a->start >= b0 && a->start < t1)
             rc = sb_aggs_push(ov, a);
     }
+    *need_cur = p->have_tail && !p->cur_ok;
     if (rc == 0 && p->cur_ok && p->have_tail) {
         struct sb_agg cur;
         sb__current(p, lvl, &cur);
@@ -202,12 +206,36 @@ static int copy_overlay(struct sb__pt *p, int lvl, int64_t b0, int64_t t1, struc
     return rc;
 }
 
+/* The open bucket of level lvl rebuilt from disk (a read-only handle, or a
+ * point whose open state was dropped by a late-data seal). */
+static int disk_current(struct sb__rd *rd, const struct sb_point_meta *m,
+                        const struct sb_sample *tail, int lvl, int64_t b0, int64_t t1,
+                        struct sb_aggs *ov)
+{
+    struct sb_agg cur[NLEVELS], x;
+    int rc = sb__compute_cur(rd, m, tail, cur);
+    if (rc)
+        return rc;
+    x = cur[L15];
+    for (int l = L1H; l <= lvl; l++) {
+        struct sb_agg up = cur[l];
+        if (sb_agg_nonempty(&x))
+            sb_agg_merge(&m->agg, &up, &x, sb__level_res[l - 1]);
+        x = up;
+    }
+    if (sb_agg_nonempty(&x) && x.start >= b0 && x.start < t1 &&
+        (ov->n == 0 || ov->v[ov->n - 1].start < x.start))
+        rc = sb_aggs_push(ov, &x);
+    return rc;
+}
+
 int sb__st_range_agg(struct sb_store *s, uint32_t point, enum sb_res r, int64_t t0, int64_t t1,
                      struct sb_aggs *out)
 {
     struct sb_point_meta m = { .id = point };
     struct sb_aggs ov = { 0 }, disk = { 0 };
-    int rc = 0;
+    struct sb_sample tail = { 0 };
+    int rc = 0, need_cur = 0;
 
     if (r <= SB_RES_RAW || r >= SB_RES_COUNT)
         return SB_EINVAL;
@@ -220,7 +248,9 @@ int sb__st_range_agg(struct sb_store *s, uint32_t point, enum sb_res r, int64_t 
     int lvl = (int)r - SB_RES_15M;
     int64_t b0 = r == SB_RES_1M ? t0 : sb_bucket_start(m.tz, r, t0);
     if (p && r != SB_RES_1M)
-        rc = copy_overlay(p, lvl, b0, t1, &ov);
+        rc = copy_overlay(p, lvl, b0, t1, &ov, &need_cur);
+    if (p)
+        tail = p->tail;
     pthread_mutex_unlock(&s->mu);
     if (rc)
         goto out;
@@ -234,6 +264,8 @@ int sb__st_range_agg(struct sb_store *s, uint32_t point, enum sb_res r, int64_t 
         goto out;
     }
     rc = sb__pages_range(rd, lvl, point, b0, t1, &disk);
+    if (rc == 0 && need_cur)
+        rc = disk_current(rd, &m, &tail, lvl, b0, t1, &ov);
     sb__reader_put(s, rd);
     size_t i = 0, j = 0;
     while (rc == 0 && (i < disk.n || j < ov.n)) {

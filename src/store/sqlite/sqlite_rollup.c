@@ -103,39 +103,63 @@ void sb__fold(struct sb_store *s, struct sb__pt *p, const struct sb_sample *x)
 }
 
 /* Merge the buckets of level lvl with start in [t0, t1) into out. */
-static int merge_range(struct sb_store *s, struct sb__pt *p, int lvl, int64_t t0, int64_t t1,
-                       struct sb_agg *out)
+static int merge_range(struct sb__rd *rd, const struct sb_point_meta *m, int lvl, int64_t t0,
+                       int64_t t1, struct sb_agg *out)
 {
     struct sb_aggs v = { 0 };
     int rc = 0;
 
-    if (t0 < t1 && (rc = sb__pages_range(&s->wr, lvl, p->meta.id, t0, t1, &v)) == 0)
+    if (t0 < t1 && (rc = sb__pages_range(rd, lvl, m->id, t0, t1, &v)) == 0)
         for (size_t i = 0; i < v.n; i++)
-            merge(p, out, &v.v[i], sb__level_res[lvl]);
+            if (sb_agg_nonempty(&v.v[i]))
+                sb_agg_merge(&m->agg, out, &v.v[i], sb__level_res[lvl]);
     sb_aggs_release(&v);
     return rc;
 }
 
-/* Rebuild the open buckets from disk after a restart or a late-data seal:
- * the 15-minute bucket holding tail, and the closed parts of its hour, day
- * and month. */
+/* The open buckets of a series whose newest sample is tail, from disk:
+ * the 15-minute bucket holding tail computed from the raw samples (open
+ * buckets are not written to pages: a seal writes only closed buckets, so
+ * that a page is re-encoded when one of its buckets closes, not at every
+ * seal), and for each coarser level the merge of its closed children. */
+int sb__compute_cur(struct sb__rd *rd, const struct sb_point_meta *m,
+                    const struct sb_sample *tail, struct sb_agg cur[NLEVELS])
+{
+    struct sb_samples raw = { 0 };
+    struct sb_sample prev;
+    struct sb_agg one;
+    size_t n = 0;
+    int rc;
+
+    for (int l = 0; l < NLEVELS; l++)
+        sb_agg_init(&cur[l], sb_bucket_start(m->tz, sb__level_res[l], tail->t));
+    int64_t b15 = cur[L15].start;
+    rc = sb__chunk_prev(rd, m->id, b15, &prev);
+    int have_prev = rc == 0;
+    if (rc && rc != SB_ENOENT)
+        return rc;
+    if ((rc = sb__chunk_read_range(rd, m->id, b15, tail->t + 1, &raw)))
+        goto out;
+    rc = sb_agg_compute(&m->agg, m->tz, SB_RES_15M, have_prev ? &prev : NULL, raw.v, raw.n, b15,
+                        b15 + 1, &one, 1, &n);
+    if (rc == 0 && n == 1)
+        cur[L15] = one;
+    for (int l = L1H; l < NLEVELS && rc == 0; l++)
+        rc = merge_range(rd, m, l - 1, cur[l].start, cur[l - 1].start, &cur[l]);
+out:
+    sb_samples_release(&raw);
+    return rc;
+}
+
+/* Rebuild a point's open buckets after a restart or a late-data seal. */
 int sb__load_cur(struct sb_store *s, struct sb__pt *p)
 {
-    struct sb_aggs v = { 0 };
     int rc = 0;
 
     p->cur_ok = 1;
     if (!p->have_tail)
         return 0;
-    start_levels(p, p->tail.t);
-    int64_t b15 = p->cur[L15].start;
-    rc = sb__pages_range(&s->wr, L15, p->meta.id, b15, b15 + 1, &v);
-    if (rc == 0 && v.n == 1)
-        p->cur[L15] = v.v[0];
-    sb_aggs_release(&v);
-    for (int l = L1H; l < NLEVELS && rc == 0; l++)
-        rc = merge_range(s, p, l - 1, p->cur[l].start, p->cur[l - 1].start, &p->cur[l]);
-    if (rc) {
+    if ((rc = sb__compute_cur(&s->wr, &p->meta, &p->tail, p->cur))) {
         p->cur_ok = 0;
         SB_ERR("store", "point %u: cannot reload open rollups: %s", p->meta.id, sb_strerror(rc));
     }
@@ -216,12 +240,23 @@ static int page_write(struct sb_store *s, int lvl, uint32_t point, int64_t page,
         sqlite3_finalize(d);
         return rc;
     }
-    ssize_t len = sb_agg_page_encode(NULL, 0, s->pts[point]->meta.agg.kind, a, n);
-    if (len < 0)
-        return (int)len;
-    if (!(buf = malloc((size_t)len)))
+    /* Encoding is the costly part of a page write: try once into a buffer
+     * that almost always suffices, measure only when it does not. */
+    enum sb_agg_kind kind = s->pts[point]->meta.agg.kind;
+    size_t cap = 64 + n * 160;
+    if (!(buf = malloc(cap)))
         return SB_ENOMEM;
-    len = sb_agg_page_encode(buf, (size_t)len, s->pts[point]->meta.agg.kind, a, n);
+    ssize_t len = sb_agg_page_encode(buf, cap, kind, a, n);
+    if (len == SB_ENOSPC) {
+        len = sb_agg_page_encode(NULL, 0, kind, a, n);
+        uint8_t *nb = len > 0 ? realloc(buf, (size_t)len) : NULL;
+        if (nb) {
+            buf = nb;
+            len = sb_agg_page_encode(buf, (size_t)len, kind, a, n);
+        } else if (len > 0) {
+            len = SB_ENOMEM;
+        }
+    }
     if (len < 0) {
         rc = (int)len;
         goto out;

@@ -151,21 +151,16 @@ static int seal_raw(struct sb_store *s, uint32_t point, const struct sb_samples 
 
 /* ---- rollups ------------------------------------------------------------ */
 
-/* Write the buckets closed since the last seal and the open ones. */
+/* Write the buckets closed since the last seal.  The open ones stay in
+ * memory (readers merge them in); after a restart they are rebuilt from the
+ * raw samples and the closed children on disk (sb__compute_cur). */
 static int seal_inorder(struct sb_store *s, struct sb__pt *p)
 {
     int rc = 0;
 
-    for (int l = 0; l < NLEVELS && rc == 0; l++) {
-        struct sb_agg cur;
-        sb__current(p, l, &cur);
-        if (p->cur_ok && p->have_tail && sb_agg_nonempty(&cur))
-            rc = sb__aggv_push(&p->closed[l], &cur);
-        if (rc == 0 && p->closed[l].n)
+    for (int l = 0; l < NLEVELS && rc == 0; l++)
+        if (p->closed[l].n)
             rc = sb__pages_put(s, l, p->meta.id, p->closed[l].v, p->closed[l].n, 0, 0);
-        if (p->cur_ok && p->have_tail && sb_agg_nonempty(&cur))
-            p->closed[l].n--;   /* the open bucket stays open */
-    }
     return rc;
 }
 
