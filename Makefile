@@ -14,8 +14,9 @@ BUILD   ?= build
 SAN     ?= 0
 CC      ?= cc
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
-# -j for sub-makes unless the caller already gave one (then the jobserver is shared)
-JFLAG   := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
+# -j for sub-makes unless the caller gave one (then they share its jobserver);
+# MAKEFLAGS shows -j only inside recipes, hence the shell test.
+JFLAG    = $$(case " $$MAKEFLAGS" in *" -j"*|*jobserver*) ;; *) echo -j$(JOBS) ;; esac)
 PKGS    := libuv sqlite3 jansson libsodium libwebsockets
 
 ifeq ($(SAN),1)
