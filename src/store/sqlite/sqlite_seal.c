@@ -376,7 +376,7 @@ int sb__seal(struct sb_store *s)
 int sb__replay(struct sb_store *s)
 {
     sqlite3_stmt *st;
-    int rc = 0, r, any_late = 0;
+    int rc = 0, r;
     uint64_t rows = 0;
 
     if (sqlite3_prepare_v2(s->w, "SELECT seq, data FROM head WHERE seq > ? ORDER BY seq", -1,
@@ -384,7 +384,7 @@ int sb__replay(struct sb_store *s)
         return sb__sqlerr(s->w, "replay");
     sqlite3_bind_int64(st, 1, s->sealed_seq);
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        int late = 0;
+        int late = 0;   /* the seal below handles late data anyway */
         pthread_mutex_lock(&s->mu);
         rc = sb__apply(s, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &late);
         pthread_mutex_unlock(&s->mu);
@@ -393,7 +393,6 @@ int sb__replay(struct sb_store *s)
                    (long long)sqlite3_column_int64(st, 0), sb_strerror(rc));
             rc = 0;
         }
-        any_late |= late;
         rows++;
     }
     if (r != SQLITE_DONE)

@@ -1,0 +1,60 @@
+/*
+ * http.h - the daemon's HTTP server: health probes, status, point readings.
+ *
+ * A libwebsockets (lws) server on the daemon's own libuv loop.  lws does the
+ * HTTP/1.x framing; this module owns the listening socket (bound with libuv
+ * to exactly the address given, because lws 4.1 silently binds to every
+ * interface when its iface is not a local address), routes requests, and
+ * runs every store read on the libuv thread pool (uv_queue_work) so the loop
+ * thread never blocks.  Endpoints and formats: docs/internals/http.md.
+ *
+ * Ownership: the server copies *ctx but not what it points to: the store,
+ * the ingest pipeline, the version string and ready()'s user data must stay
+ * valid until the loop has run to completion after sb_http_stop() (store
+ * reads may still be running on the thread pool when stop returns).
+ * Threads: every function here runs on the loop thread; ctx->ready() is
+ * called on the loop thread and must not block; store reads and
+ * sb_ingest_get_stats() are called from thread-pool threads.
+ */
+#ifndef SB_API_HTTP_H
+#define SB_API_HTTP_H
+
+#include <uv.h>
+
+struct sb_store_h;      /* store/store.h */
+struct sb_ingest;       /* ingest/ingest.h */
+struct sb_http;         /* opaque server */
+
+/* What the endpoints read. */
+struct sb_http_ctx {
+    struct sb_store_h *store;      /* open store, read methods only (NULL: /readyz says 503) */
+    struct sb_ingest *ingest;      /* for /api/v1/status; may be NULL */
+    const char *version;           /* "0.1.0", shown by / and /api/v1/status */
+    int (*ready)(void *ud);        /* 1 when store and drivers are ready; NULL: ready once store is set */
+    void *ud;                      /* passed to ready() */
+};
+
+/* Start serving on loop.  listen is "ADDR:PORT" with a numeric address:
+ * "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:8080"; port 0 picks a free port
+ * (see sb_http_port).  IPv6 listeners are IPv6-only.  On success *out owns
+ * the server.  Returns 0, SB_EINVAL (listen malformed, ctx NULL), SB_EIO
+ * (address in use or not local, or lws could not start - e.g. its libuv
+ * event-lib plugin is missing), SB_ENOMEM.  After a failure the loop may
+ * still hold handles being closed: run it before uv_loop_close(). */
+int  sb_http_start(uv_loop_t *loop, const char *listen, const struct sb_http_ctx *ctx,
+                   struct sb_http **out);
+
+/* The port actually bound (useful after ":0"). */
+int  sb_http_port(const struct sb_http *h);
+
+/* Stop: close the listener and every connection (requests in progress get
+ * no answer) and destroy the lws context.  Handles close, store reads in
+ * the thread pool finish and lws's context is freed over the next loop
+ * iterations: the caller then runs the loop until it returns
+ * (uv_run(loop, UV_RUN_DEFAULT), after stopping its other handles) before
+ * closing the store or the loop; one UV_RUN_NOWAIT pass is not enough.  The
+ * server frees itself when the last of them is done.  h may be NULL; call
+ * at most once, on the loop thread, never from inside ctx->ready(). */
+void sb_http_stop(struct sb_http *h);
+
+#endif /* SB_API_HTTP_H */
