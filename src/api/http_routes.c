@@ -119,12 +119,12 @@ static void status_store(const struct sb_http_ctx *ctx, struct sb_http__buf *b)
     struct sb_store_stats st;
     struct sb_store_h *h = ctx->store;
 
-    if (!h || !h->ops || !h->ops->stats) {
+    if (!h || !h->ops) {
         sb_http__buf_puts(b, "null");
         return;
     }
     memset(&st, 0, sizeof(st));
-    int rc = h->ops->stats(h->s, &st);
+    int rc = sb_store_stats(h, &st);
     sb_http__buf_puts(b, "{\"backend\":");
     sb_http__buf_jstr(b, h->ops->name ? h->ops->name : "?");
     if (rc) {
@@ -196,7 +196,7 @@ static void do_latest(const struct sb_http_ctx *ctx, const struct sb_http__job *
     struct sb_sample s = { .t = INT64_MIN };
     char t[40];
 
-    int rc = h->ops->latest ? h->ops->latest(h->s, &job->point, 1, &s) : SB_ENOTSUP;
+    int rc = sb_store_latest(h, &job->point, 1, &s);
     if (rc == 0 && s.t == INT64_MIN)
         rc = SB_ENOENT;
     if (rc == SB_ENOENT) {
@@ -247,9 +247,7 @@ static void series_raw(struct sb_store_h *h, const struct sb_http__job *job,
     const size_t limit = job->q.limit;
 
     /* One more than asked tells whether the answer is complete. */
-    int rc = h->ops->range_raw ? h->ops->range_raw(h->s, job->point, job->q.from, job->q.to,
-                                                    limit + 1, &s)
-                               : SB_ENOTSUP;
+    int rc = sb_store_range_raw(h, job->point, job->q.from, job->q.to, limit + 1, &s);
     if (rc) {
         store_error(r, rc);
         goto out;
@@ -295,9 +293,7 @@ static void series_agg(struct sb_store_h *h, const struct sb_http__job *job,
     struct sb_http__buf *b = &r->body;
     const size_t limit = job->q.limit;
 
-    int rc = h->ops->range_agg ? h->ops->range_agg(h->s, job->point, job->q.res, job->q.from,
-                                                    job->q.to, &a)
-                               : SB_ENOTSUP;
+    int rc = sb_store_range_agg(h, job->point, job->q.res, job->q.from, job->q.to, &a);
     if (rc) {
         store_error(r, rc);
         goto out;

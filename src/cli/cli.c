@@ -224,7 +224,7 @@ int sb_cli_open(struct sb_cli *c, int readonly)
                 sb_strerror(rc));
         return rc;
     }
-    if ((rc = c->store.ops->model_load(c->store.s, &c->model))) {
+    if ((rc = sb_store_model_load(&c->store, &c->model))) {
         fprintf(stderr, "sbems %s: cannot load the building model: %s\n", c->cmd,
                 sb_strerror(rc));
         return rc;
@@ -262,7 +262,7 @@ int sb_cli_sync_points(struct sb_cli *c, struct sb_ingest *ing)
         ip[i].vmin = lo;
         ip[i].vmax = hi;
     }
-    rc = c->store.ops->set_points(c->store.s, m, n);
+    rc = sb_store_set_points(&c->store, m, n);
     if (rc == 0 && ing)
         rc = sb_ingest_set_points(ing, ip, n);
 out:

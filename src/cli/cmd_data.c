@@ -24,7 +24,7 @@ int sb_cmd_migrate(int argc, char **argv)
     if (rc)
         goto out;
     rc = 1;
-    if (sb_cli_open(&c, 0) == 0 && c.store.ops->migrate(c.store.s, &from, &to) == 0) {
+    if (sb_cli_open(&c, 0) == 0 && sb_store_migrate(&c.store, &from, &to) == 0) {
         printf("schema version %d (was %d) in %s\n", to, from, c.cfg.data_dir);
         rc = 0;
     }
@@ -119,7 +119,7 @@ int sb_cmd_import(int argc, char **argv)
     }
     if (sb_model_validate(&c.model, &errs) != 0)
         goto bad;
-    int e = c.store.ops->model_save(c.store.s, &c.model);
+    int e = sb_store_model_save(&c.store, &c.model);
     if (e) {
         fprintf(stderr, "sbems import: saving the model failed: %s\n", sb_strerror(e));
         goto out;
@@ -281,16 +281,16 @@ int sb_cmd_query(int argc, char **argv)
         int e;
         if (latest) {
             struct sb_sample s;
-            e = c.store.ops->latest(c.store.s, &p->id, 1, &s);
+            e = sb_store_latest(&c.store, &p->id, 1, &s);
             if (e == 0 && s.t != INT64_MIN && sb_samples_push(&raw, &s) == 0)
                 print_raw(p->slug, &raw, json);
         } else if (r == SB_RES_RAW) {
             size_t lim = limit ? strtoul(limit, NULL, 10) : 0;
-            e = c.store.ops->range_raw(c.store.s, p->id, t0, t1, lim, &raw);
+            e = sb_store_range_raw(&c.store, p->id, t0, t1, lim, &raw);
             if (e == 0)
                 print_raw(p->slug, &raw, json);
         } else {
-            e = c.store.ops->range_agg(c.store.s, p->id, (enum sb_res)r, t0, t1, &agg);
+            e = sb_store_range_agg(&c.store, p->id, (enum sb_res)r, t0, t1, &agg);
             if (e == 0)
                 print_aggs(p->slug, &agg, sb_point_kind_agg(p->kind), json);
         }
@@ -322,7 +322,7 @@ int sb_cmd_backup(int argc, char **argv)
     rc = 1;
     if (sb_cli_open(&c, 1))
         goto out;
-    int e = c.store.ops->backup(c.store.s, c.argv[0]);
+    int e = sb_store_backup(&c.store, c.argv[0]);
     if (e) {
         fprintf(stderr, "sbems backup: %s: %s\n", c.argv[0], sb_strerror(e));
         goto out;

@@ -49,7 +49,7 @@ static void ret_work(uv_work_t *w)
     struct daemon *d = w->data;
     struct sb_retention r;
     sb_cli_retention(d->c, &r);
-    int rc = d->c->store.ops->retention(d->c->store.s, sb_now_ms(), &r);
+    int rc = sb_store_retention(&d->c->store, sb_now_ms(), &r);
     if (rc)
         SB_WARN("serve", "retention failed: %s", sb_strerror(rc));
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "store/agg.h"
 #include "store/bucket.h"
 #include "store/sample.h"
@@ -120,10 +121,38 @@ struct sb_store_h {
 int  sb_store_open(const char *backend, const struct sb_store_cfg *cfg, struct sb_store_h *h);
 void sb_store_close(struct sb_store_h *h);
 
+/* Wrappers: callers never touch ops directly.  Optional methods a backend
+ * leaves NULL answer SB_ENOTSUP. */
+#define SB__STORE_CALL(h, m, ...) ((h)->ops->m ? (h)->ops->m((h)->s, __VA_ARGS__) : SB_ENOTSUP)
+
+static inline int sb_store_migrate(struct sb_store_h *h, int *from, int *to)
+{ return SB__STORE_CALL(h, migrate, from, to); }
+static inline int sb_store_set_points(struct sb_store_h *h, const struct sb_point_meta *m, size_t n)
+{ return SB__STORE_CALL(h, set_points, m, n); }
 static inline int sb_store_append(struct sb_store_h *h, const struct sb_reading *r, size_t n)
 { return h->ops->append(h->s, r, n); }
 static inline int sb_store_flush(struct sb_store_h *h)
 { return h->ops->flush(h->s); }
+static inline int sb_store_latest(struct sb_store_h *h, const uint32_t *ids, size_t n,
+                                  struct sb_sample *out)
+{ return SB__STORE_CALL(h, latest, ids, n, out); }
+static inline int sb_store_range_raw(struct sb_store_h *h, uint32_t point, int64_t t0, int64_t t1,
+                                     size_t limit, struct sb_samples *out)
+{ return SB__STORE_CALL(h, range_raw, point, t0, t1, limit, out); }
+static inline int sb_store_range_agg(struct sb_store_h *h, uint32_t point, enum sb_res r,
+                                     int64_t t0, int64_t t1, struct sb_aggs *out)
+{ return SB__STORE_CALL(h, range_agg, point, r, t0, t1, out); }
+static inline int sb_store_retention(struct sb_store_h *h, int64_t now_ms,
+                                     const struct sb_retention *keep)
+{ return SB__STORE_CALL(h, retention, now_ms, keep); }
+static inline int sb_store_backup(struct sb_store_h *h, const char *path)
+{ return SB__STORE_CALL(h, backup, path); }
+static inline int sb_store_stats(struct sb_store_h *h, struct sb_store_stats *st)
+{ return SB__STORE_CALL(h, stats, st); }
+static inline int sb_store_model_load(struct sb_store_h *h, struct sb_model *m)
+{ return SB__STORE_CALL(h, model_load, m); }
+static inline int sb_store_model_save(struct sb_store_h *h, const struct sb_model *m)
+{ return SB__STORE_CALL(h, model_save, m); }
 
 void sb_samples_release(struct sb_samples *a);
 void sb_aggs_release(struct sb_aggs *a);
