@@ -587,12 +587,10 @@ static int dec_split(const double *x, size_t n, int k, double *m, double *res,
     return 0;
 }
 
-static int dec_put(struct wbuf *w, const double *x, size_t n, int k, double *m, double *res)
+/* Writes a column already split by dec_split (m, res, has_res, g). */
+static int dec_put_split(struct wbuf *w, size_t n, int k, const double *m, const double *res,
+                         int has_res, uint64_t g)
 {
-    int has_res;
-    uint64_t g;
-    if (dec_split(x, n, k, m, res, &has_res, &g) < 0)
-        return SB_EINVAL;
     int rc = w_byte(w, (uint8_t)((has_res ? DCOL_DECR : DCOL_DEC) | k));
     if (rc == 0)
         rc = w_varint(w, g);
@@ -601,6 +599,15 @@ static int dec_put(struct wbuf *w, const double *x, size_t n, int k, double *m, 
     if (rc == 0 && has_res)
         rc = w_values(w, res, n);
     return rc;
+}
+
+static int dec_put(struct wbuf *w, const double *x, size_t n, int k, double *m, double *res)
+{
+    int has_res;
+    uint64_t g;
+    if (dec_split(x, n, k, m, res, &has_res, &g) < 0)
+        return SB_EINVAL;
+    return dec_put_split(w, n, k, m, res, has_res, g);
 }
 
 /* The cheapest k for DEC/DECR, or -1 (its length in *best). */
@@ -613,7 +620,7 @@ static int dec_pick(const double *x, size_t n, double *m, double *res, size_t *b
         uint64_t g;
         if (dec_split(x, n, k, m, res, &has_res, &g) < 0)
             continue;
-        if (dec_put(&cnt, x, n, k, m, res) == 0 && (kbest < 0 || cnt.len < *best)) {
+        if (dec_put_split(&cnt, n, k, m, res, has_res, g) == 0 && (kbest < 0 || cnt.len < *best)) {
             kbest = k;
             *best = cnt.len;
         }

@@ -251,6 +251,10 @@ static unsigned eg_choose(const struct eg_hist *e, double *bits)
         if (b < *bits) {
             *bits = b;
             best = s;
+        } else if (s >= best + 2) {
+            /* The estimate is convex in the order (each band's cost is),
+             * so two steps past the minimum nothing smaller follows. */
+            break;
         }
     }
     return best;
