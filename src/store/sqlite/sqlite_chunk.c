@@ -118,19 +118,26 @@ int sb__chunk_read_range(struct sb__rd *rd, uint32_t point, int64_t t0, int64_t 
     return rc;
 }
 
-/* The newest sample of point strictly before t.  SB_ENOENT when none. */
-int sb__chunk_prev(struct sb__rd *rd, uint32_t point, int64_t t, struct sb_sample *out)
+/* The sample of point nearest to t strictly on one side: dir < 0 the newest
+ * before t, dir > 0 the oldest after t.  SB_ENOENT when there is none. */
+static int chunk_neighbour(struct sb__rd *rd, uint32_t point, int64_t t, int dir,
+                           struct sb_sample *out)
 {
-    sqlite3_stmt *st = sb__rd_stmt(rd, Q_PREV);
+    sqlite3_stmt *st = sb__rd_stmt(rd, dir < 0 ? Q_PREV : Q_NEXT);
     struct sb_samples v = { 0 };
-    int rc = SB_ENOENT, r;
+    int rc = SB_ENOENT;
 
     if (!st)
         return SB_ESTORE;
-    int64_t hi = t == INT64_MAX ? SB__ROW_BIAS - 1 : clamp_day(day_of(t - 1));
-    sqlite3_bind_int64(st, 1, sb__rowid(point, -SB__ROW_BIAS));
-    sqlite3_bind_int64(st, 2, sb__rowid(point, hi));
-    while (rc == SB_ENOENT && (r = sqlite3_step(st)) == SQLITE_ROW) {
+    if (dir < 0) {   /* days from t's back to the first, newest first */
+        int64_t hi = t == INT64_MAX ? SB__ROW_BIAS - 1 : clamp_day(day_of(t - 1));
+        sqlite3_bind_int64(st, 1, sb__rowid(point, -SB__ROW_BIAS));
+        sqlite3_bind_int64(st, 2, sb__rowid(point, hi));
+    } else {         /* days from t's on, oldest first */
+        sqlite3_bind_int64(st, 1, sb__rowid(point, clamp_day(day_of(t))));
+        sqlite3_bind_int64(st, 2, sb__rowid(point, SB__ROW_BIAS - 1));
+    }
+    while (rc == SB_ENOENT && sqlite3_step(st) == SQLITE_ROW) {
         v.n = 0;
         int e = sb__chunk_decode_append(sqlite3_column_blob(st, 0),
                                         (size_t)sqlite3_column_bytes(st, 0), &v);
@@ -138,11 +145,11 @@ int sb__chunk_prev(struct sb__rd *rd, uint32_t point, int64_t t, struct sb_sampl
             rc = e;
             break;
         }
-        for (size_t i = v.n; i-- > 0;) {
-            if (v.v[i].t < t) {
-                *out = v.v[i];
+        for (size_t k = 0; k < v.n && rc == SB_ENOENT; k++) {
+            const struct sb_sample *x = &v.v[dir < 0 ? v.n - 1 - k : k];
+            if (dir < 0 ? x->t < t : x->t > t) {
+                *out = *x;
                 rc = 0;
-                break;
             }
         }
     }
@@ -151,34 +158,12 @@ int sb__chunk_prev(struct sb__rd *rd, uint32_t point, int64_t t, struct sb_sampl
     return rc;
 }
 
-/* The oldest sample of point strictly after t.  SB_ENOENT when none. */
+int sb__chunk_prev(struct sb__rd *rd, uint32_t point, int64_t t, struct sb_sample *out)
+{
+    return chunk_neighbour(rd, point, t, -1, out);
+}
+
 int sb__chunk_next(struct sb__rd *rd, uint32_t point, int64_t t, struct sb_sample *out)
 {
-    sqlite3_stmt *st = sb__rd_stmt(rd, Q_NEXT);
-    struct sb_samples v = { 0 };
-    int rc = SB_ENOENT, r;
-
-    if (!st)
-        return SB_ESTORE;
-    sqlite3_bind_int64(st, 1, sb__rowid(point, clamp_day(day_of(t))));
-    sqlite3_bind_int64(st, 2, sb__rowid(point, SB__ROW_BIAS - 1));
-    while (rc == SB_ENOENT && (r = sqlite3_step(st)) == SQLITE_ROW) {
-        v.n = 0;
-        int e = sb__chunk_decode_append(sqlite3_column_blob(st, 0),
-                                        (size_t)sqlite3_column_bytes(st, 0), &v);
-        if (e) {
-            rc = e;
-            break;
-        }
-        for (size_t i = 0; i < v.n; i++) {
-            if (v.v[i].t > t) {
-                *out = v.v[i];
-                rc = 0;
-                break;
-            }
-        }
-    }
-    sqlite3_reset(st);
-    sb_samples_release(&v);
-    return rc;
+    return chunk_neighbour(rd, point, t, 1, out);
 }

@@ -78,8 +78,10 @@ int sb__st_range_raw(struct sb_store *s, uint32_t point, int64_t t0, int64_t t1,
     return rc;
 }
 
-/* The newest sample before t, from memory or disk; SB_ENOENT if none. */
-static int prev_sample(struct sb_store *s, uint32_t point, int64_t t, struct sb_sample *out)
+/* The sample nearest to t on one side, from memory or disk: dir < 0 the
+ * newest before t, dir > 0 the oldest at or after t.  SB_ENOENT if none. */
+static int neighbour(struct sb_store *s, uint32_t point, int64_t t, int dir,
+                     struct sb_sample *out)
 {
     struct sb_samples mem = { 0 };
     int rc = 0, have = 0;
@@ -87,10 +89,10 @@ static int prev_sample(struct sb_store *s, uint32_t point, int64_t t, struct sb_
     pthread_mutex_lock(&s->mu);
     struct sb__pt *p = sb__pt_get(s, point, 0);
     if (p)
-        rc = copy_buffer(p, INT64_MIN, t, &mem);
+        rc = dir < 0 ? copy_buffer(p, INT64_MIN, t, &mem) : copy_buffer(p, t, INT64_MAX, &mem);
     pthread_mutex_unlock(&s->mu);
     if (rc == 0 && mem.n) {
-        *out = mem.v[mem.n - 1];
+        *out = mem.v[dir < 0 ? mem.n - 1 : 0];
         have = 1;
     }
     sb_samples_release(&mem);
@@ -98,40 +100,9 @@ static int prev_sample(struct sb_store *s, uint32_t point, int64_t t, struct sb_
     if (!rd)
         return SB_ESTORE;
     struct sb_sample d;
-    rc = sb__chunk_prev(rd, point, t, &d);
+    rc = dir < 0 ? sb__chunk_prev(rd, point, t, &d) : sb__chunk_next(rd, point, t - 1, &d);
     sb__reader_put(s, rd);
-    if (rc == 0 && (!have || d.t > out->t)) {
-        *out = d;
-        have = 1;
-    }
-    if (rc && rc != SB_ENOENT)
-        return rc;
-    return have ? 0 : SB_ENOENT;
-}
-
-/* The oldest sample at or after t, from memory or disk; SB_ENOENT if none. */
-static int next_sample(struct sb_store *s, uint32_t point, int64_t t, struct sb_sample *out)
-{
-    struct sb_samples mem = { 0 };
-    int rc = 0, have = 0;
-
-    pthread_mutex_lock(&s->mu);
-    struct sb__pt *p = sb__pt_get(s, point, 0);
-    if (p)
-        rc = copy_buffer(p, t, INT64_MAX, &mem);
-    pthread_mutex_unlock(&s->mu);
-    if (rc == 0 && mem.n) {
-        *out = mem.v[0];
-        have = 1;
-    }
-    sb_samples_release(&mem);
-    struct sb__rd *rd = sb__reader_get(s);
-    if (!rd)
-        return SB_ESTORE;
-    struct sb_sample d;
-    rc = sb__chunk_next(rd, point, t - 1, &d);
-    sb__reader_put(s, rd);
-    if (rc == 0 && (!have || d.t < out->t)) {
+    if (rc == 0 && (!have || (dir < 0 ? d.t > out->t : d.t < out->t))) {
         *out = d;
         have = 1;
     }
@@ -147,7 +118,7 @@ static int range_1m(struct sb_store *s, uint32_t point, const struct sb_point_me
     struct sb_samples raw = { 0 };
     struct sb_sample prev;
     int64_t b0 = sb_bucket_start(m->tz, SB_RES_1M, t0);
-    int rc = prev_sample(s, point, b0, &prev);
+    int rc = neighbour(s, point, b0, -1, &prev);
     int have_prev = rc == 0;
 
     if (rc && rc != SB_ENOENT)
@@ -157,7 +128,7 @@ static int range_1m(struct sb_store *s, uint32_t point, const struct sb_point_me
     if ((rc = sb__st_range_raw(s, point, b0, hi, 0, &raw)))
         goto out;
     /* the sample after the range ends the last one's hold (agg.h) */
-    rc = next_sample(s, point, hi, &nx);
+    rc = neighbour(s, point, hi, 1, &nx);
     if (rc == 0)
         rc = sb_samples_push(&raw, &nx);
     else if (rc == SB_ENOENT)
