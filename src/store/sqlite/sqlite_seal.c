@@ -313,8 +313,10 @@ static void sealed(struct sb_store *s)
         for (int l = 0; l < NLEVELS; l++)
             p->closed[l].n = 0;
         if (p->late) {
+            /* the open buckets may have changed: rebuild them from disk */
             p->late = 0;
-            p->cur_ok = 0;   /* reloaded from the recomputed pages on next fold */
+            p->cur_ok = 0;
+            sb__load_cur(s, p);
         }
         p->dirty_next = 0;
         if (p->capbuf > 4096) {   /* give back what a backfill burst took */

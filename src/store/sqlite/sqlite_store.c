@@ -407,6 +407,17 @@ static int st_set_points(struct sb_store *s, const struct sb_point_meta *m, size
      * while the daemon runs see the readings not yet sealed. */
     if (rc == 0 && !s->replayed)
         rc = sb__replay(s);
+    /* Rebuild every point's open buckets now rather than on its first
+     * query (which would otherwise pay it at every query until the point's
+     * next sample): ~50 us a point.  A read-only handle (the CLI) asks for
+     * a few points only, and rebuilds them per query. */
+    for (size_t i = 0; i < n && rc == 0 && !s->cfg.readonly; i++) {
+        pthread_mutex_lock(&s->mu);
+        struct sb__pt *p = sb__pt_get(s, m[i].id, 0);
+        if (p && p->have_tail && !p->cur_ok)
+            rc = sb__load_cur(s, p);
+        pthread_mutex_unlock(&s->mu);
+    }
     pthread_mutex_unlock(&s->wmu);
     return rc;
 }
