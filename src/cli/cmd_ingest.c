@@ -180,6 +180,10 @@ int sb_cmd_ingest(int argc, char **argv)
             fprintf(stderr, " (%s: %llu)", sb_reject_name((enum sb_reject)k),
                     (unsigned long long)r->reasons[k]);
     fprintf(stderr, ", %llu bad lines\n", (unsigned long long)r->bad_lines);
+    if (r->reasons[SB_REJ_TOO_OLD])
+        fprintf(stderr, "sbems ingest: readings older than retention.raw are refused (their "
+                        "period's raw data is gone, so rollups could not be recomputed); to "
+                        "backfill older history, run with --set retention.raw=0 (or longer)\n");
     if (e || s)
         fprintf(stderr, "sbems ingest: stopped: %s\n", sb_strerror(e ? e : s));
     rc = e || s ? 1 : (r->rejected || r->bad_lines) ? 3 : 0;
