@@ -638,11 +638,50 @@ static int all_pos_zero(const double *x, size_t n)
     return 1;
 }
 
+/* Writes x[0..n) as RAW or DEC (whichever is shortest) straight into w:
+ * RAW first, then each DEC candidate after it, moved down when shorter, so
+ * nothing is encoded twice.  SB_ENOSPC when w lacks the spare room. */
+static int plain_put_direct(struct wbuf *w, const double *x, size_t n, double *m, double *res)
+{
+    size_t base = w->len;
+    int rc = w_byte(w, DCOL_RAW);
+    if (rc == 0)
+        rc = w_values(w, x, n);
+    if (rc)
+        return rc;
+    size_t best = w->len - base;
+    for (int k = 0; k <= DCOL_MAX_K; k++) {
+        int has_res;
+        uint64_t g;
+        if (dec_split(x, n, k, m, res, &has_res, &g) < 0)
+            continue;
+        struct wbuf t = { w->buf + base + best, w->cap - base - best, 0 };
+        rc = dec_put_split(&t, n, k, m, res, has_res, g);
+        if (rc)
+            return rc;
+        if (t.len < best) {
+            memmove(w->buf + base, t.buf, t.len);
+            best = t.len;
+            w->len = base + best;
+        }
+        if (!has_res)
+            break;   /* more digits only cost more */
+    }
+    return 0;
+}
+
 /* Writes x[0..n) as ZERO, RAW or DEC, whichever is shortest. */
 static int plain_put(struct wbuf *w, const double *x, size_t n, double *m, double *res)
 {
     if (all_pos_zero(x, n))
         return w_byte(w, DCOL_ZERO);
+    if (w->buf) {
+        size_t base = w->len;
+        int rc = plain_put_direct(w, x, n, m, res);
+        if (rc != SB_ENOSPC)
+            return rc;
+        w->len = base;   /* no spare room: measure, then write the winner */
+    }
     ssize_t raw = sb_codec_put_values(NULL, 0, x, n);
     if (raw < 0)
         return (int)raw;
@@ -703,18 +742,46 @@ static int col_put_as(struct wbuf *w, struct cols *cs, size_t n, int as, uint64_
  * cs->g (when guess), DIV by d (when d > 0). */
 static int col_put(struct wbuf *w, struct cols *cs, size_t n, int guess, uint64_t d)
 {
-    size_t best = SIZE_MAX;
-    int how = -1;
+    size_t best = SIZE_MAX, base = w->len, bestoff = 0, off = base;
+    int how = -1, spill = 0;
+    /* Each candidate is written after the best so far, in the output's spare
+     * room, and the winner moved into place: no second encoding of it.  A
+     * candidate that does not fit (or a length-only pass) is only measured,
+     * and the winner is then written again. */
     for (int as = 0; as < AS_COUNT; as++) {
-        struct wbuf cnt = { 0 };
         if ((as == AS_GUESS && !guess) || (as == AS_DIV && !d))
             continue;
-        if (col_put_as(&cnt, cs, n, as, d) == 0 && cnt.len < best) {
-            best = cnt.len;
+        struct wbuf t = { w->buf ? w->buf + off : NULL, w->buf ? w->cap - off : 0, 0 };
+        int rc = col_put_as(&t, cs, n, as, d);
+        if (rc == SB_ENOSPC && w->buf) {
+            struct wbuf cnt = { 0 };
+            rc = col_put_as(&cnt, cs, n, as, d);
+            t.len = cnt.len;
+            if (rc == 0 && t.len < best)
+                spill = 1;
+        } else if (rc == 0 && t.len < best) {
+            spill = 0;
+        }
+        if (rc == 0 && t.len < best) {
+            best = t.len;
             how = as;
+            bestoff = off;
+            if (!spill && w->buf)
+                off += t.len;
         }
     }
-    return how < 0 ? SB_EINVAL : col_put_as(w, cs, n, how, d);
+    if (how < 0)
+        return SB_EINVAL;
+    if (!w->buf || spill) {
+        if (!w->buf) {
+            w->len += best;
+            return 0;
+        }
+        return col_put_as(w, cs, n, how, d);
+    }
+    memmove(w->buf + base, w->buf + bestoff, best);
+    w->len = base + best;
+    return 0;
 }
 
 /* ---- reading columns ---- */
