@@ -95,6 +95,8 @@ END {
     }
     row("RSS, store + pipeline + 10,000 points under a trickle (peak, VmHWM)", "sb_rss_hwm_bytes",
         "", "", "down", "mb", 104857600, "", "<= 100 MiB")
+    row("RSS, the sbems daemon holding 10,000 points with a day of data (VmHWM)",
+        "sb_daemon_hwm_bytes", "", "", "down", "mb", 104857600, "", "<= 100 MiB")
     print ""
     print "<details><summary>All measures of this run</summary>"
     print ""
