@@ -163,19 +163,6 @@ union val {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static bool is_str(enum sb_conf_type t)
 {
@@ -481,7 +468,7 @@ static int bad_form(const struct sb_conf_opt *o, const char *v, const char *what
 {
     char q[96];
 
-    seterr(err, errlen, "%s: %s is not %s", o->name, qval(o, v, q, sizeof q), what);
+    sb_errf(err, errlen, "%s: %s is not %s", o->name, qval(o, v, q, sizeof q), what);
     return SB_ECONFIG;
 }
 
@@ -494,7 +481,7 @@ static int in_range(const struct sb_conf_opt *o, const char *v, int64_t x, char 
     if ((x >= o->min && x <= o->max) || (x == 0 && (o->flags & SB_CONF_ZERO)))
         return 0;
     range_text(o, r, sizeof r);
-    seterr(err, errlen, "%s: %s is out of range (%s)", o->name, qval(o, v, q, sizeof q), r);
+    sb_errf(err, errlen, "%s: %s is out of range (%s)", o->name, qval(o, v, q, sizeof q), r);
     return SB_ECONFIG;
 }
 
@@ -588,7 +575,7 @@ static int p_double(const struct sb_conf_opt *o, const char *v, union val *out,
     if (isfinite(out->d) && out->d >= o->dmin && out->d <= o->dmax)
         return 0;
     range_text(o, r, sizeof r);
-    seterr(err, errlen, "%s: %s is out of range (%s)", o->name, qval(o, v, q, sizeof q), r);
+    sb_errf(err, errlen, "%s: %s is out of range (%s)", o->name, qval(o, v, q, sizeof q), r);
     return SB_ECONFIG;
 }
 
@@ -617,11 +604,11 @@ static int p_text(const struct sb_conf_opt *o, const char *v, union val *out,
     size_t n = strlen(v), max = o->max > 0 ? (size_t)o->max : SB_CONF_VALUE_MAX;
 
     if (n == 0 && !(o->flags & SB_CONF_EMPTY_OK)) {
-        seterr(err, errlen, "%s: must not be empty", o->name);
+        sb_errf(err, errlen, "%s: must not be empty", o->name);
         return SB_ECONFIG;
     }
     if (n > max) {
-        seterr(err, errlen, "%s: is %zu bytes long, more than %zu", o->name, n, max);
+        sb_errf(err, errlen, "%s: is %zu bytes long, more than %zu", o->name, n, max);
         return SB_ECONFIG;
     }
     for (size_t i = 0; i < n; i++)
@@ -630,7 +617,7 @@ static int p_text(const struct sb_conf_opt *o, const char *v, union val *out,
     if (o->check) {
         char msg[MSG_MAX];
         if (o->check(v, msg, sizeof msg) < 0) {
-            seterr(err, errlen, "%s: %s", o->name, msg);
+            sb_errf(err, errlen, "%s: %s", o->name, msg);
             return SB_ECONFIG;
         }
     }
@@ -647,7 +634,7 @@ static int p_addr(const struct sb_conf_opt *o, const char *v, union val *out,
     char q[96];
 
     if (split_addr(v, NULL, 0, &port, &why) < 0) {
-        seterr(err, errlen, "%s: %s is not a valid address: %s", o->name,
+        sb_errf(err, errlen, "%s: %s is not a valid address: %s", o->name,
                qval(o, v, q, sizeof q), why);
         return SB_ECONFIG;
     }
@@ -688,7 +675,7 @@ static int parse_val(const struct sb_conf_opt *o, const char *v, union val *out,
                      char *err, size_t errlen)
 {
     if (!v) {
-        seterr(err, errlen, "%s: no value", o->name);
+        sb_errf(err, errlen, "%s: no value", o->name);
         return SB_ECONFIG;
     }
     memset(out, 0, sizeof *out);
@@ -931,10 +918,10 @@ static int unknown(const char *name, char *err, size_t errlen)
     char q[96];
 
     if (s)
-        seterr(err, errlen, "unknown option %s (did you mean \"%s\"?)",
+        sb_errf(err, errlen, "unknown option %s (did you mean \"%s\"?)",
                qval(NULL, name, q, sizeof q), s->name);
     else
-        seterr(err, errlen, "unknown option %s", qval(NULL, name, q, sizeof q));
+        sb_errf(err, errlen, "unknown option %s", qval(NULL, name, q, sizeof q));
     return SB_ENOENT;
 }
 
@@ -968,11 +955,11 @@ int sb_conf_set_src(struct sb_config *cfg, const char *name, const char *value,
     if (!o)
         return unknown(name ? name : "", err, errlen);
     if ((unsigned)src >= SB_CONF_SRC_COUNT) {
-        seterr(err, errlen, "%s: invalid source", o->name);
+        sb_errf(err, errlen, "%s: invalid source", o->name);
         return SB_EINVAL;
     }
     if (src == SB_CONF_SRC_RUNTIME && !(o->flags & SB_CONF_RUNTIME)) {
-        seterr(err, errlen, "%s: cannot be changed while sbems runs; change it in the "
+        sb_errf(err, errlen, "%s: cannot be changed while sbems runs; change it in the "
                "configuration file and restart", o->name);
         return SB_ENOTSUP;
     }
@@ -1016,7 +1003,7 @@ static int quoted(const char *s, size_t n, size_t i, char *out, char *err, size_
     for (; i < n && s[i] != '"'; i++) {
         if (s[i] == '\\') {
             if (i + 1 >= n || (s[i + 1] != '"' && s[i + 1] != '\\')) {
-                seterr(err, errlen, "unknown escape \"\\%.1s\" (only \\\" and \\\\)",
+                sb_errf(err, errlen, "unknown escape \"\\%.1s\" (only \\\" and \\\\)",
                        i + 1 < n ? s + i + 1 : "");
                 return SB_ECONFIG;
             }
@@ -1026,12 +1013,12 @@ static int quoted(const char *s, size_t n, size_t i, char *out, char *err, size_
     }
     out[o] = '\0';
     if (i >= n) {
-        seterr(err, errlen, "missing closing quote");
+        sb_errf(err, errlen, "missing closing quote");
         return SB_ECONFIG;
     }
     i = skip_blank(s, n, i + 1);
     if (i < n && s[i] != '#') {
-        seterr(err, errlen, "unexpected text after the closing quote");
+        sb_errf(err, errlen, "unexpected text after the closing quote");
         return SB_ECONFIG;
     }
     return 0;
@@ -1052,7 +1039,7 @@ static int split_line(const char *s, size_t n, struct line *l, char *vbuf,
     l->namelen = (size_t)(s + i - l->name);
     i = skip_blank(s, n, i);
     if (l->namelen == 0 || i == n || s[i] != '=') {
-        seterr(err, errlen, l->namelen ? "expected \"=\" after \"%.*s\""
+        sb_errf(err, errlen, l->namelen ? "expected \"=\" after \"%.*s\""
                                        : "expected \"name = value\"%.*s",
                (int)(l->namelen > NAME_MAX_ ? NAME_MAX_ : l->namelen), l->name);
         return SB_ECONFIG;
@@ -1086,7 +1073,7 @@ static int apply_line(struct sb_config *tmp, const struct line *l, int lineno, i
     }
     i = (size_t)(o - opts);
     if (seen[i]) {
-        seterr(msg, cap, "%s: set twice (lines %d and %d)", o->name, seen[i], lineno);
+        sb_errf(msg, cap, "%s: set twice (lines %d and %d)", o->name, seen[i], lineno);
         return SB_ECONFIG;
     }
     seen[i] = lineno;
@@ -1110,7 +1097,7 @@ static int parse_buf(struct sb_config *tmp, const char *buf, size_t len, const c
         size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
         lineno++;
         if (memchr(buf + pos, '\0', n)) {
-            seterr(msg, sizeof msg, "NUL byte in line");
+            sb_errf(msg, sizeof msg, "NUL byte in line");
             rc = SB_ECONFIG;
         } else if ((rc = split_line(buf + pos, n, &l, vbuf, msg, sizeof msg)) == 1) {
             rc = apply_line(tmp, &l, lineno, seen, msg, sizeof msg);
@@ -1118,7 +1105,7 @@ static int parse_buf(struct sb_config *tmp, const char *buf, size_t len, const c
         pos += n + 1;
     }
     if (rc == SB_ECONFIG)
-        seterr(err, errlen, "%s:%d: %s", fname, lineno, msg);
+        sb_errf(err, errlen, "%s:%d: %s", fname, lineno, msg);
     return rc < 0 ? rc : 0;
 }
 
@@ -1191,15 +1178,15 @@ int sb_conf_load_file(struct sb_config *cfg, const char *path, char *err, size_t
 
     if (fd < 0) {
         rc = errno == ENOENT ? SB_ENOENT : SB_EIO;
-        seterr(err, errlen, "%s: %s", path, strerror(errno));
+        sb_errf(err, errlen, "%s: %s", path, strerror(errno));
         return rc;
     }
     rc = read_all(fd, &buf, &len);
     close(fd);
     if (rc == SB_ERANGE)
-        seterr(err, errlen, "%s: larger than %d bytes", path, FILE_MAX);
+        sb_errf(err, errlen, "%s: larger than %d bytes", path, FILE_MAX);
     else if (rc == SB_EIO)
-        seterr(err, errlen, "%s: cannot read", path);
+        sb_errf(err, errlen, "%s: cannot read", path);
     if (rc == 0)
         rc = sb_conf_load_buf(cfg, buf, len, path, err, errlen);
     free(buf);
@@ -1234,7 +1221,7 @@ int sb_conf_load_env(struct sb_config *cfg, char *const *envp, char *err, size_t
         if (sb_conf_env_name(&opts[i], name, sizeof name) < 0 || !(v = env_find(envp, name)))
             continue;
         if ((rc = set_index(&tmp, i, v, SB_CONF_SRC_ENV, 0, msg, sizeof msg)) == SB_ECONFIG)
-            seterr(err, errlen, "environment %s: %s", name, msg);
+            sb_errf(err, errlen, "environment %s: %s", name, msg);
     }
     if (rc == 0)
         commit(cfg, &tmp);
@@ -1263,12 +1250,12 @@ int sb_conf_validate(const struct sb_config *cfg, char *err, size_t errlen)
     char path[SUN_PATH_MAX + 1];
 
     if (cfg->ingest_batch > cfg->ingest_queue) {
-        seterr(err, errlen, "ingest.batch (%lld) must not be larger than ingest.queue (%lld)",
+        sb_errf(err, errlen, "ingest.batch (%lld) must not be larger than ingest.queue (%lld)",
                (long long)cfg->ingest_batch, (long long)cfg->ingest_queue);
         return SB_ECONFIG;
     }
     if (sb_conf_socket_path(cfg, path, sizeof path) < 0) {
-        seterr(err, errlen, "socket: <data_dir>/sbems.sock is longer than %lld bytes; "
+        sb_errf(err, errlen, "socket: <data_dir>/sbems.sock is longer than %lld bytes; "
                "set socket to a shorter path", (long long)SUN_PATH_MAX);
         return SB_ECONFIG;
     }

@@ -1,4 +1,7 @@
 /* err.c - names and messages for SB_E* codes (see err.h). */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "core/err.h"
 
 static const struct {
@@ -38,4 +41,15 @@ const char *sb_errname(int code)
     if (code > 0 || code <= SB_ELAST)
         return "SB_E?";
     return errs[-code].name;
+}
+
+void sb_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

@@ -9,6 +9,8 @@
 #ifndef SB_ERR_H
 #define SB_ERR_H
 
+#include <stddef.h>
+
 enum {
     SB_OK        = 0,
     SB_ENOMEM    = -1,   /* allocation failed */
@@ -37,5 +39,10 @@ const char *sb_strerror(int code);
 
 /* Returns the symbolic name of code ("SB_EINVAL"), static, never NULL. */
 const char *sb_errname(int code);
+
+/* Formats a message into the caller's error buffer err[errlen] (nothing
+ * when err is NULL or errlen is 0), the way every parser reports "what,
+ * where, what is allowed" to its caller. */
+void sb_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif /* SB_ERR_H */

@@ -113,19 +113,6 @@ const char *sb_log_level_name(int level)
     return level_names[level];
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static bool modname_char(char c)
 {
@@ -151,13 +138,13 @@ static int parse_item(const char **pp, struct modlevel *m, char *err, size_t err
         p++;
     n = (size_t)(p - name);
     if (n == 0 || n > SB_LOG_MODULE_MAX) {
-        seterr(err, errlen, "expected a module name (1-%d of A-Z a-z 0-9 _ . -) at \"%.20s\"",
+        sb_errf(err, errlen, "expected a module name (1-%d of A-Z a-z 0-9 _ . -) at \"%.20s\"",
                SB_LOG_MODULE_MAX, name);
         return SB_ECONFIG;
     }
     p = skip_ws(p);
     if (*p != '=') {
-        seterr(err, errlen, "expected \"=level\" after module \"%.*s\"", (int)n, name);
+        sb_errf(err, errlen, "expected \"=level\" after module \"%.*s\"", (int)n, name);
         return SB_ECONFIG;
     }
     lv = p = skip_ws(p + 1);
@@ -167,7 +154,7 @@ static int parse_item(const char **pp, struct modlevel *m, char *err, size_t err
     snprintf(word, sizeof word, "%.*s", (int)(ln < sizeof word ? ln : sizeof word - 1), lv);
     m->level = ln < sizeof word ? sb_log_level_parse(word) : -1;
     if (m->level < 0) {
-        seterr(err, errlen, "unknown level \"%.*s\" for module \"%.*s\" "
+        sb_errf(err, errlen, "unknown level \"%.*s\" for module \"%.*s\" "
                "(one of: error, warn, info, debug, trace)", (int)(ln > 16 ? 16 : ln), lv,
                (int)n, name);
         return SB_ECONFIG;
@@ -188,14 +175,14 @@ static int parse_modules(const char *spec, struct modlevel *out, int *n,
     *n = 0;
     while (*p) {
         if (*n == SB_LOG_MODULES_MAX) {
-            seterr(err, errlen, "more than %d modules", SB_LOG_MODULES_MAX);
+            sb_errf(err, errlen, "more than %d modules", SB_LOG_MODULES_MAX);
             return SB_ECONFIG;
         }
         if ((rc = parse_item(&p, &out[*n], err, errlen)) < 0)
             return rc;
         for (int i = 0; i < *n; i++) {
             if (strcmp(out[i].name, out[*n].name) == 0) {
-                seterr(err, errlen, "module \"%s\" listed twice", out[i].name);
+                sb_errf(err, errlen, "module \"%s\" listed twice", out[i].name);
                 return SB_ECONFIG;
             }
         }
@@ -203,12 +190,12 @@ static int parse_modules(const char *spec, struct modlevel *out, int *n,
         if (*p == '\0')
             break;
         if (*p != ',') {
-            seterr(err, errlen, "expected \",\" between entries at \"%.20s\"", p);
+            sb_errf(err, errlen, "expected \",\" between entries at \"%.20s\"", p);
             return SB_ECONFIG;
         }
         p = skip_ws(p + 1);
         if (*p == '\0') {
-            seterr(err, errlen, "nothing after the last \",\"");
+            sb_errf(err, errlen, "nothing after the last \",\"");
             return SB_ECONFIG;
         }
     }
@@ -251,7 +238,7 @@ int sb_log_configure(const struct sb_log_settings *s, char *err, size_t errlen)
     if (s->level < 0 || s->level >= SB_LOG_LEVEL_COUNT ||
         s->format < 0 || s->format >= SB_LOG_FMT_COUNT ||
         s->rate_limit < 0 || s->rate_window_ms <= 0) {
-        seterr(err, errlen, "invalid log settings");
+        sb_errf(err, errlen, "invalid log settings");
         return SB_ECONFIG;
     }
     if ((rc = parse_modules(s->modules, tmp, &n, err, errlen)) < 0)

@@ -23,18 +23,8 @@ struct sb_rdparse {
     size_t ncols;               /* columns in the header */
 };
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* Report a bad line in err (core/err.h) and return rc. */
+#define fail(err, errlen, rc, ...) (sb_errf((err), (errlen), __VA_ARGS__), (rc))
 
 int sb_rdparse_new(enum sb_rdfmt fmt, sb_resolve_fn resolve, void *ud, struct sb_rdparse **out)
 {
