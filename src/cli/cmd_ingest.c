@@ -8,8 +8,13 @@
  * or kill -9 (the integration test relies on this contract).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/err.h"
@@ -125,6 +130,93 @@ static int run(struct ingest_run *r, FILE *in, enum sb_rdfmt fmt)
     return rc;
 }
 
+/* ---- through a running daemon (src/api/ctl.h) ---------------------------- */
+
+/* Connect to the daemon's control socket; -1 when no daemon listens. */
+static int ctl_connect(const struct sb_cli *c)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (sb_conf_socket_path(&c->cfg, sa.sun_path, sizeof(sa.sun_path)) != 0)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* One line from the daemon: print acks, report refusals; the final
+ * "done"/"error" line sets *rc. */
+static void ctl_line(const char *l, int *rc)
+{
+    unsigned long long n[4] = { 0 };
+    if (strncmp(l, "ack ", 4) == 0) {
+        printf("%s\n", l);
+        fflush(stdout);
+    } else if (strncmp(l, "bad line ", 9) == 0) {
+        fprintf(stderr, "sbems ingest: line %s\n", l + 9);
+    } else if (sscanf(l, "done lines=%llu stored=%llu refused=%llu bad=%llu", &n[0], &n[1],
+                      &n[2], &n[3]) == 4) {
+        fprintf(stderr, "sbems ingest: through the daemon: %s\n", l + 5);
+        *rc = n[2] || n[3] ? 3 : 0;
+    } else {
+        fprintf(stderr, "sbems ingest: daemon: %s\n", l);
+        *rc = 1;
+    }
+}
+
+/* Stream the file to the daemon while printing what it answers. */
+static int ctl_ingest(int fd, FILE *in, enum sb_rdfmt fmt)
+{
+    char out[65536], inb[8192], line[1024];
+    size_t olen = 0, ooff = 0, llen = 0;
+    int rc = -1, sent_eof = 0;
+
+    olen = (size_t)snprintf(out, sizeof(out), "INGEST %s\n", fmt == SB_RDFMT_JSONL ? "jsonl" : "csv");
+    for (;;) {
+        struct pollfd p = { fd, POLLIN | (sent_eof ? 0 : POLLOUT), 0 };
+        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+            return 1;
+        if ((p.revents & POLLOUT) && !sent_eof) {
+            if (ooff == olen) {
+                olen = fread(out, 1, sizeof(out), in);
+                ooff = 0;
+                if (olen == 0) {
+                    shutdown(fd, SHUT_WR);   /* the daemon sees EOF, finishes, says done */
+                    sent_eof = 1;
+                    continue;
+                }
+            }
+            ssize_t w = send(fd, out + ooff, olen - ooff, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (w < 0 && errno != EAGAIN && errno != EINTR)
+                return 1;
+            if (w > 0)
+                ooff += (size_t)w;
+        }
+        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t r = recv(fd, inb, sizeof(inb), 0);
+            if (r <= 0)
+                break;
+            for (ssize_t i = 0; i < r; i++) {
+                if (inb[i] != '\n') {
+                    if (llen < sizeof(line) - 1)
+                        line[llen++] = inb[i];
+                    continue;
+                }
+                line[llen] = 0;
+                ctl_line(line, &rc);
+                llen = 0;
+            }
+        }
+    }
+    if (rc < 0) {
+        fprintf(stderr, "sbems ingest: the daemon closed the connection before finishing\n");
+        rc = 1;
+    }
+    return rc;
+}
+
 int sb_cmd_ingest(int argc, char **argv)
 {
     const char *fmt = NULL;
@@ -140,6 +232,8 @@ int sb_cmd_ingest(int argc, char **argv)
                           "[FILE|-] [--format csv|jsonl]\n"
                           "Backfill readings (values in each point's canonical unit).\n"
                           "CSV: point,time,value[,quality] or time,<point>,<point>,...\n"
+                          "When sbems serve runs on the same data directory, the readings\n"
+                          "go through it (its control socket); otherwise into the store.\n"
                           "Exit status: 0 all accepted, 3 some lines or readings refused, 1 error.");
     if (rc) {
         rc = rc == 1 ? 0 : 2;
@@ -158,6 +252,12 @@ int sb_cmd_ingest(int argc, char **argv)
     }
     if (!(in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r"))) {
         fprintf(stderr, "sbems ingest: %s: %s\n", path, strerror(errno));
+        goto out;
+    }
+    int fd = ctl_connect(&c);
+    if (fd >= 0) {   /* a daemon holds the store: go through it */
+        rc = ctl_ingest(fd, in, f);
+        close(fd);
         goto out;
     }
     if (!(r = calloc(1, sizeof(*r))) ||

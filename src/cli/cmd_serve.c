@@ -14,6 +14,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "api/ctl.h"
 #include "api/http.h"
 #include "cli/cli.h"
 #include "core/err.h"
@@ -35,6 +36,7 @@ struct daemon {
     struct sb_bus *bus;          /* live bus */
     struct sb_ingest *ing;       /* ingest pipeline */
     struct sb_http *http;        /* HTTP server */
+    struct sb_ctl *ctl;          /* control socket (sbems ingest through the daemon) */
     int ready;                   /* store open, points loaded, HTTP up */
     int stopping;                /* shutdown begun */
 };
@@ -104,6 +106,10 @@ static void begin_stop(struct daemon *d)
         sb_http_stop(d->http);
         d->http = NULL;
     }
+    if (d->ctl) {
+        sb_ctl_stop(d->ctl);
+        d->ctl = NULL;
+    }
     if (d->handles) {
         uv_handle_t *hs[] = { (uv_handle_t *)&d->sigint, (uv_handle_t *)&d->sigterm,
                               (uv_handle_t *)&d->sighup, (uv_handle_t *)&d->retention,
@@ -156,6 +162,13 @@ static int start(struct daemon *d)
                               .ready = is_ready, .ud = d };
     if ((rc = sb_http_start(&d->loop, c->cfg.listen, &hc, &d->http))) {
         fprintf(stderr, "sbems serve: cannot listen on %s (option listen): %s\n", c->cfg.listen,
+                sb_strerror(rc));
+        return rc;
+    }
+    char sock[256];
+    if ((rc = sb_conf_socket_path(&c->cfg, sock, sizeof(sock))) ||
+        (rc = sb_ctl_start(&d->loop, sock, &c->model, d->ing, &d->ctl))) {
+        fprintf(stderr, "sbems serve: cannot open the control socket (option socket): %s\n",
                 sb_strerror(rc));
         return rc;
     }

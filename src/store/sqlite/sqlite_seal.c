@@ -403,9 +403,11 @@ int sb__replay(struct sb_store *s)
     if (rc)
         return rc;
     s->replayed = 1;
-    if (rows) {
+    if (rows && !s->cfg.readonly) {
         SB_INFO("store", "replayed %llu unsealed batches from the head", (unsigned long long)rows);
         rc = sb__seal(s);
+    } else if (rows) {
+        SB_DEBUG("store", "read %llu unsealed batches from the head", (unsigned long long)rows);
     }
     return rc;
 }
