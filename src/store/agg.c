@@ -244,7 +244,11 @@ double sb_agg_value(enum sb_agg_kind kind, const struct sb_agg *a)
     case SB_AGG_MEAN:
         return a->n > 0 ? a->sum / a->n : NAN;
     case SB_AGG_RATE:
-        return a->covered > 0 ? a->integral / a->covered : NAN;
+        /* No held time (one sample, or a zero hold): the samples' mean is
+         * the best estimate there is. */
+        if (a->covered > 0)
+            return a->integral / a->covered;
+        return a->n > 0 ? a->sum / a->n : NAN;
     case SB_AGG_COUNTER:
         return a->n > 0 ? a->delta : NAN;
     case SB_AGG_STATE:

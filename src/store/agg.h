@@ -161,8 +161,9 @@ void sb_agg_merge(const struct sb_agg_ctx *c, struct sb_agg *into,
                   const struct sb_agg *from, enum sb_res from_res);
 
 /* The one number a chart shows for the bucket: MEAN mean, RATE time-weighted
- * mean, COUNTER delta, STATE fraction of covered time in a non-zero state.
- * NaN when the bucket has nothing to show. */
+ * mean (the samples' mean when no time is covered: a single newest sample,
+ * or a zero hold), COUNTER delta, STATE fraction of covered time in a
+ * non-zero state.  NaN when the bucket has nothing to show. */
 double sb_agg_value(enum sb_agg_kind kind, const struct sb_agg *a);
 
 /* A page: several buckets of one point and resolution, column-encoded with
