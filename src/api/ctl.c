@@ -41,6 +41,7 @@ struct conn {
     uint64_t bad, stored, refused, acked_line;
     uint64_t reasons[SB_REJ_COUNT];
     int eof, paused, closing, open_handles;
+    int source_units;            /* "INGEST csv source": convert to canonical units */
 };
 
 struct sb_ctl {
@@ -190,6 +191,10 @@ static void handle_line(struct conn *k, const char *s, size_t len)
     size_t n = 0;
 
     if (!k->parser) {
+        if (len > 7 && memcmp(s + len - 7, " source", 7) == 0) {
+            k->source_units = 1;
+            len -= 7;
+        }
         int jsonl = len == 12 && memcmp(s, "INGEST jsonl", 12) == 0;
         if ((!jsonl && !(len == 10 && memcmp(s, "INGEST csv", 10) == 0)) ||
             sb_rdparse_new(jsonl ? SB_RDFMT_JSONL : SB_RDFMT_CSV, resolve,
@@ -222,6 +227,8 @@ static void handle_line(struct conn *k, const char *s, size_t len)
         }
         return;
     }
+    if (k->source_units)
+        sb_model_to_canonical(k->ctl->model, k->pend + k->npend, n);
     k->npend += n;
 }
 

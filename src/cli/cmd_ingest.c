@@ -32,6 +32,7 @@ struct mark {
 struct ingest_run {
     struct sb_cli *c;                /* CLI state (model for slugs) */
     struct sb_ingest *ing;           /* pipeline */
+    int source_units;                /* values are in each point's source unit */
     struct sb_reading *batch;        /* readings waiting to be submitted */
     size_t nbatch;                   /* how many */
     struct mark marks[MARKS];        /* submitted ticket -> line, ring */
@@ -69,6 +70,8 @@ static void report(struct ingest_run *r, int final)
 static int submit(struct ingest_run *r)
 {
     struct sb_ingest_result res;
+    if (r->source_units)
+        sb_model_to_canonical(&r->c->model, r->batch, r->nbatch);
     int rc = sb_ingest_submit(r->ing, r->batch, r->nbatch, -1, &res);
     r->accepted += res.queued;
     r->rejected += res.rejected;
@@ -167,13 +170,14 @@ static void ctl_line(const char *l, int *rc)
 }
 
 /* Stream the file to the daemon while printing what it answers. */
-static int ctl_ingest(int fd, FILE *in, enum sb_rdfmt fmt)
+static int ctl_ingest(int fd, FILE *in, enum sb_rdfmt fmt, int source_units)
 {
     char out[65536], inb[8192], line[1024];
     size_t olen = 0, ooff = 0, llen = 0;
     int rc = -1, sent_eof = 0;
 
-    olen = (size_t)snprintf(out, sizeof(out), "INGEST %s\n", fmt == SB_RDFMT_JSONL ? "jsonl" : "csv");
+    olen = (size_t)snprintf(out, sizeof(out), "INGEST %s%s\n", fmt == SB_RDFMT_JSONL ? "jsonl" : "csv",
+                            source_units ? " source" : "");
     for (;;) {
         struct pollfd p = { fd, POLLIN | (sent_eof ? 0 : POLLOUT), 0 };
         if (poll(&p, 1, -1) < 0 && errno != EINTR)
@@ -219,9 +223,10 @@ static int ctl_ingest(int fd, FILE *in, enum sb_rdfmt fmt)
 
 int sb_cmd_ingest(int argc, char **argv)
 {
-    const char *fmt = NULL;
+    const char *fmt = NULL, *units = NULL;
     const struct sb_cli_opt opts[] = {
         { "format", 1, &fmt, "csv|jsonl (default: from the file name, else csv)" },
+        { "units", 1, &units, "canonical (default) or source: values in each point's declared unit" },
         { NULL, 0, NULL, NULL },
     };
     struct sb_cli c;
@@ -230,7 +235,8 @@ int sb_cmd_ingest(int argc, char **argv)
     FILE *in = NULL;
     int rc = sb_cli_parse(&c, argc, argv, opts,
                           "[FILE|-] [--format csv|jsonl]\n"
-                          "Backfill readings (values in each point's canonical unit).\n"
+                          "Backfill readings (values in each point's canonical unit: degC, kW,\n"
+                          "kWh, Pa, L/s...; --units source for the unit each point declares).\n"
                           "CSV: point,time,value[,quality] or time,<point>,<point>,...\n"
                           "When sbems serve runs on the same data directory, the readings\n"
                           "go through it (its control socket); otherwise into the store.\n"
@@ -250,13 +256,19 @@ int sb_cmd_ingest(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    int source_units = units && strcmp(units, "source") == 0;
+    if (units && !source_units && strcmp(units, "canonical") != 0) {
+        fprintf(stderr, "sbems ingest: --units must be canonical or source\n");
+        rc = 2;
+        goto out;
+    }
     if (!(in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r"))) {
         fprintf(stderr, "sbems ingest: %s: %s\n", path, strerror(errno));
         goto out;
     }
     int fd = ctl_connect(&c);
     if (fd >= 0) {   /* a daemon holds the store: go through it */
-        rc = ctl_ingest(fd, in, f);
+        rc = ctl_ingest(fd, in, f, source_units);
         close(fd);
         goto out;
     }
@@ -264,6 +276,7 @@ int sb_cmd_ingest(int argc, char **argv)
         !(r->batch = malloc((SUBMIT_BATCH * 2 + SB_RDPARSE_MAX_COLS) * sizeof(*r->batch))))
         goto out;
     r->c = &c;
+    r->source_units = source_units;
     if (sb_cli_open(&c, 0))
         goto out;
     sb_cli_ingest_cfg(&c, &ic);

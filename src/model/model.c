@@ -591,3 +591,12 @@ const struct sb_tz *sb_model_point_tz(const struct sb_model *m, const struct sb_
         tz = m->buildings[p->building_ix].tz;
     return tz ? tz : sb_tz_utc();
 }
+
+void sb_model_to_canonical(const struct sb_model *m, struct sb_reading *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct sb_point *p = sb_model_point_by_id(m, x[i].point);
+        if (p)
+            x[i].v = sb_unit_conv_apply(&p->to_canon, x[i].v);
+    }
+}

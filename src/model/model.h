@@ -288,6 +288,11 @@ double sb_point_counter_max(const struct sb_point *p);
  * max_hold_ms is set to max_hold_ms (a store policy). */
 void sb_point_agg_ctx(const struct sb_point *p, int64_t max_hold_ms, struct sb_agg_ctx *c);
 
+/* Convert readings' values from their points' source units to the canonical
+ * ones (68 degF -> 20 degC) in place; readings of unknown points are left
+ * for ingest to refuse.  m must be validated. */
+void sb_model_to_canonical(const struct sb_model *m, struct sb_reading *x, size_t n);
+
 /* True if the slug is well formed. */
 int sb_slug_valid(const char *s);
 

@@ -82,3 +82,22 @@ def test_kill9_daemon_during_ingest(site, tmp_path):
     assert len(got) == rows
     d.send_signal(signal.SIGTERM)
     assert d.wait(timeout=60) == 0
+
+
+def test_source_units_offline_and_through_daemon(site, tmp_path):
+    """ahu-1.sat is declared in degF: --units source converts 68 degF to 20 degC."""
+    t0 = START
+    csv = tmp_path / "f.csv"
+    csv.write_text(f"point,time,value\nahu-1.sat,{t0},68\nahu-1.sat,{t0 + 60000},77\n")
+    site.run("ingest", str(csv), "--units", "source")
+    got = site.query("ahu-1.sat", "--from", str(t0), "--to", str(t0 + 120000))
+    assert [round(g["v"], 9) for g in got] == [20.0, 25.0]
+    d = start_daemon(site)
+    csv.write_text(f"point,time,value\nahu-1.sat,{t0 + 120000},50\n")
+    site.run("ingest", str(csv), "--units", "source")
+    got = site.query("ahu-1.sat", "--from", str(t0), "--to", str(t0 + 180000))
+    assert [round(g["v"], 9) for g in got] == [20.0, 25.0, 10.0]
+    r = site.run("ingest", str(csv), "--units", "kelvin", check=False)
+    assert r.returncode == 2 and "--units" in r.stderr
+    d.send_signal(signal.SIGTERM)
+    assert d.wait(timeout=30) == 0
