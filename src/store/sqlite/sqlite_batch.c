@@ -65,7 +65,7 @@ static int cmp_tagged(const void *a, const void *b)
 /* Sort one group by time keeping arrival order among equal times, then keep
  * only the last of each run of equal times: a later duplicate replaces an
  * earlier one.  Returns the new count, or 0 with *err set on ENOMEM. */
-static size_t sort_dedup(struct sb_sample *x, size_t n, int *err)
+size_t sb__sort_dedup(struct sb_sample *x, size_t n, int *err)
 {
     int sorted = 1;
     for (size_t i = 1; i < n && sorted; i++)
@@ -156,7 +156,7 @@ int sb__batch_encode(const struct sb_reading *r, size_t n, uint8_t **out, size_t
         goto out;
     for (uint32_t g = 0; g < ng; g++) {
         struct sb_sample *x = sm + goff[g] - gcount[g];
-        size_t k = sort_dedup(x, gcount[g], &rc);
+        size_t k = sb__sort_dedup(x, gcount[g], &rc);
         if (rc)
             goto out;
         size_t clen = (size_t)sb_chunk_encode(NULL, 0, x, k);

@@ -138,6 +138,9 @@ void sb__rd_release(struct sb__rd *rd);
 /* Copy n samples sorted by time into out (replacing its content), the last
  * arrival winning among equal times; sorted = already strictly increasing. */
 int  sb__sorted_copy(const struct sb_sample *buf, size_t n, int sorted, struct sb_samples *out);
+/* Sort x[0..n) by time in place, the last arrival winning among equal
+ * times; returns the new count (0 with *err = SB_ENOMEM on failure). */
+size_t sb__sort_dedup(struct sb_sample *x, size_t n, int *err);
 
 /* Rollups. */
 void sb__fold(struct sb_store *s, struct sb__pt *p, const struct sb_sample *x);
@@ -148,7 +151,8 @@ int  sb__pages_range(struct sb__rd *rd, int lvl, uint32_t point, int64_t t0, int
                      struct sb_aggs *out);
 int  sb__pages_put(struct sb_store *s, int lvl, uint32_t point, const struct sb_agg *a,
                    size_t n, int64_t t0, int64_t t1);
-void sb__current(const struct sb__pt *p, int lvl, struct sb_agg *out);
+void sb__current(const struct sb_agg_ctx *c, const struct sb_agg cur[NLEVELS], int lvl,
+                 struct sb_agg *out);
 
 /* Sealing and queries. */
 int  sb__seal(struct sb_store *s);

@@ -157,6 +157,19 @@ out:
 /* What memory holds for level lvl in [b0, t1): the buckets closed since
  * the last seal, and (when valid) the open one.  *need_cur is set when the
  * open one is not in memory and must be rebuilt from disk. */
+/* Append the open bucket of level lvl (from cur[]) when it lies in [b0, t1)
+ * and after what ov holds. */
+static int push_current(const struct sb_agg_ctx *c, const struct sb_agg cur[NLEVELS], int lvl,
+                        int64_t b0, int64_t t1, struct sb_aggs *ov)
+{
+    struct sb_agg x;
+    sb__current(c, cur, lvl, &x);
+    if (sb_agg_nonempty(&x) && x.start >= b0 && x.start < t1 &&
+        (ov->n == 0 || ov->v[ov->n - 1].start < x.start))
+        return sb_aggs_push(ov, &x);
+    return 0;
+}
+
 static int copy_overlay(struct sb__pt *p, int lvl, int64_t b0, int64_t t1, struct sb_aggs *ov,
                         int *need_cur)
 {
@@ -167,13 +180,8 @@ static int copy_overlay(struct sb__pt *p, int lvl, int64_t b0, int64_t t1, struc
             rc = sb_aggs_push(ov, a);
     }
     *need_cur = p->have_tail && !p->cur_ok;
-    if (rc == 0 && p->cur_ok && p->have_tail) {
-        struct sb_agg cur;
-        sb__current(p, lvl, &cur);
-        if (sb_agg_nonempty(&cur) && cur.start >= b0 && cur.start < t1 &&
-            (ov->n == 0 || ov->v[ov->n - 1].start < cur.start))
-            rc = sb_aggs_push(ov, &cur);
-    }
+    if (rc == 0 && p->cur_ok && p->have_tail)
+        rc = push_current(&p->meta.agg, p->cur, lvl, b0, t1, ov);
     return rc;
 }
 
@@ -183,21 +191,9 @@ static int disk_current(struct sb__rd *rd, const struct sb_point_meta *m,
                         const struct sb_sample *tail, int lvl, int64_t b0, int64_t t1,
                         struct sb_aggs *ov)
 {
-    struct sb_agg cur[NLEVELS], x;
+    struct sb_agg cur[NLEVELS];
     int rc = sb__compute_cur(rd, m, tail, cur);
-    if (rc)
-        return rc;
-    x = cur[L15];
-    for (int l = L1H; l <= lvl; l++) {
-        struct sb_agg up = cur[l];
-        if (sb_agg_nonempty(&x))
-            sb_agg_merge(&m->agg, &up, &x, sb__level_res[l - 1]);
-        x = up;
-    }
-    if (sb_agg_nonempty(&x) && x.start >= b0 && x.start < t1 &&
-        (ov->n == 0 || ov->v[ov->n - 1].start < x.start))
-        rc = sb_aggs_push(ov, &x);
-    return rc;
+    return rc ? rc : push_current(&m->agg, cur, lvl, b0, t1, ov);
 }
 
 int sb__st_range_agg(struct sb_store *s, uint32_t point, enum sb_res r, int64_t t0, int64_t t1,

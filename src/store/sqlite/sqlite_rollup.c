@@ -27,13 +27,15 @@ static void merge(const struct sb__pt *p, struct sb_agg *a, const struct sb_agg 
 }
 
 /* The open bucket at level lvl as a reader should see it: the merge of its
- * closed children with the open child below it. */
-void sb__current(const struct sb__pt *p, int lvl, struct sb_agg *out)
+ * closed children (cur[lvl]) with the open child below it, recursively. */
+void sb__current(const struct sb_agg_ctx *c, const struct sb_agg cur[NLEVELS], int lvl,
+                 struct sb_agg *out)
 {
-    *out = p->cur[L15];
+    *out = cur[L15];
     for (int l = L1H; l <= lvl; l++) {
-        struct sb_agg up = p->cur[l];
-        merge(p, &up, out, sb__level_res[l - 1]);
+        struct sb_agg up = cur[l];
+        if (sb_agg_nonempty(out))
+            sb_agg_merge(c, &up, out, sb__level_res[l - 1]);
         *out = up;
     }
 }

@@ -19,20 +19,6 @@
 #include "store/codec.h"
 #include "store/sqlite/sqlite_int.h"
 
-/* A sort key that keeps arrival order among equal times. */
-struct key {
-    int64_t  t;   /* sample time */
-    uint32_t i;   /* arrival index */
-};
-
-static int cmp_key(const void *x, const void *y)
-{
-    const struct key *a = x, *b = y;
-    if (a->t != b->t)
-        return a->t < b->t ? -1 : 1;
-    return (a->i > b->i) - (a->i < b->i);
-}
-
 /* Copy buf sorted by time into out, the last arrival winning among equal
  * times.  Returns 0 or SB_ENOMEM. */
 int sb__sorted_copy(const struct sb_sample *buf, size_t n, int sorted, struct sb_samples *out)
@@ -43,25 +29,9 @@ int sb__sorted_copy(const struct sb_sample *buf, size_t n, int sorted, struct sb
     out->n = 0;
     if (n == 0)
         return 0;
-    if (sorted) {
-        memcpy(out->v, buf, n * sizeof(*buf));
-        out->n = n;
-        return 0;
-    }
-    struct key *k = malloc(n * sizeof(*k));
-    if (!k)
-        return SB_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        k[i] = (struct key){ buf[i].t, (uint32_t)i };
-    qsort(k, n, sizeof(*k), cmp_key);
-    for (size_t i = 0; i < n; i++) {
-        if (out->n > 0 && out->v[out->n - 1].t == k[i].t)
-            out->v[out->n - 1] = buf[k[i].i];
-        else
-            out->v[out->n++] = buf[k[i].i];
-    }
-    free(k);
-    return 0;
+    memcpy(out->v, buf, n * sizeof(*buf));
+    out->n = sorted ? n : sb__sort_dedup(out->v, n, &rc);
+    return rc;
 }
 
 /* Merge new samples (sorted) into old (sorted) -> out; new wins on ties. */
