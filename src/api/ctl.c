@@ -9,6 +9,7 @@
 #include "api/ctl.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "ingest/acks.h"
 #include "ingest/ingest.h"
 #include "ingest/parse.h"
 #include "model/model.h"
@@ -17,13 +18,6 @@
 #define CTL_MAXLINE  (1 << 20)     /* longest accepted line */
 #define CTL_TICK_MS  50            /* ack / retry period */
 #define CTL_BADMAX   20            /* "bad line" messages sent per connection */
-
-/* Readings of file lines 1..line are all queued under ticket. */
-struct mark {
-    uint64_t ticket;     /* durable once sb_ingest_durable() >= ticket */
-    uint64_t line;       /* last file line covered */
-    uint64_t stored;     /* this connection's readings queued so far */
-};
 
 struct conn {
     uv_pipe_t pipe;              /* the client */
@@ -35,8 +29,7 @@ struct conn {
     size_t len, cap;             /* its length, allocation */
     struct sb_reading *pend;     /* parsed, not yet queued */
     size_t npend, cap_pend;      /* how many, allocated */
-    struct mark *marks;          /* submitted, not yet acknowledged (ring) */
-    size_t mhead, mlen, mcap;    /* ring state */
+    struct sb_acks acks;         /* submitted, not yet acknowledged */
     uint64_t lines;              /* file lines seen (protocol line 1 excluded) */
     uint64_t bad, stored, refused, acked_line;
     uint64_t reasons[SB_REJ_COUNT];
@@ -113,7 +106,7 @@ static void on_conn_closed(uv_handle_t *h)
     sb_rdparse_free(k->parser);
     free(k->line);
     free(k->pend);
-    free(k->marks);
+    sb_acks_release(&k->acks);
     free(k);
     maybe_free_ctl(c);
 }
@@ -130,24 +123,6 @@ static void close_conn(struct conn *k)
 }
 
 /* ---- ingesting ---------------------------------------------------------- */
-
-static int add_mark(struct conn *k, uint64_t ticket)
-{
-    if (k->mlen == k->mcap) {
-        size_t nc = k->mcap ? k->mcap * 2 : 64;
-        struct mark *nm = malloc(nc * sizeof(*nm));
-        if (!nm)
-            return SB_ENOMEM;
-        for (size_t i = 0; i < k->mlen; i++)
-            nm[i] = k->marks[(k->mhead + i) % k->mcap];
-        free(k->marks);
-        k->marks = nm;
-        k->mcap = nc;
-        k->mhead = 0;
-    }
-    k->marks[(k->mhead + k->mlen++) % k->mcap] = (struct mark){ ticket, k->lines, k->stored };
-    return 0;
-}
 
 /* Queue what is pending without waiting; returns 1 when all of it went. */
 static int submit(struct conn *k)
@@ -168,7 +143,7 @@ static int submit(struct conn *k)
         close_conn(k);
         return 0;
     }
-    if (k->npend == 0 && add_mark(k, res.ticket) != 0) {
+    if (k->npend == 0 && sb_acks_push(&k->acks, res.ticket, k->lines, k->stored) != 0) {
         say(k, "error out of memory");
         close_conn(k);
         return 0;
@@ -265,22 +240,14 @@ static void feed(struct conn *k, const char *buf, size_t n)
 
 static void finish_if_done(struct conn *k)
 {
-    uint64_t d = sb_ingest_durable(k->ctl->ing);
-    uint64_t line = k->acked_line, stored = 0;
-    int moved = 0;
-    while (k->mlen && k->marks[k->mhead].ticket <= d) {
-        line = k->marks[k->mhead].line;
-        stored = k->marks[k->mhead].stored;
-        k->mhead = (k->mhead + 1) % k->mcap;
-        k->mlen--;
-        moved = 1;
+    struct sb_ack last;
+    if (sb_acks_pop(&k->acks, sb_ingest_durable(k->ctl->ing), &last) &&
+        last.line >= k->acked_line) {
+        k->acked_line = last.line;
+        say(k, "ack readings=%llu lines=%llu", (unsigned long long)last.count,
+            (unsigned long long)last.line);
     }
-    if (moved && line >= k->acked_line) {
-        k->acked_line = line;
-        say(k, "ack readings=%llu lines=%llu", (unsigned long long)stored,
-            (unsigned long long)line);
-    }
-    if (k->eof && k->npend == 0 && k->mlen == 0 && !k->closing) {
+    if (k->eof && k->npend == 0 && k->acks.len == 0 && !k->closing) {
         char extra[256] = "";
         size_t o = 0;
         for (int i = 0; i < SB_REJ_COUNT; i++)

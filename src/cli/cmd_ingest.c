@@ -18,16 +18,10 @@
 
 #include "cli/cli.h"
 #include "core/err.h"
+#include "ingest/acks.h"
 #include "ingest/parse.h"
 
 #define SUBMIT_BATCH 8192
-#define MARKS 4096
-
-/* Which line a ticket covers. */
-struct mark {
-    uint64_t ticket;   /* durable when sb_ingest_durable() >= ticket */
-    uint64_t line;     /* last input line fully submitted */
-};
 
 struct ingest_run {
     struct sb_cli *c;                /* CLI state (model for slugs) */
@@ -35,8 +29,7 @@ struct ingest_run {
     int source_units;                /* values are in each point's source unit */
     struct sb_reading *batch;        /* readings waiting to be submitted */
     size_t nbatch;                   /* how many */
-    struct mark marks[MARKS];        /* submitted ticket -> line, ring */
-    size_t mhead, mlen;              /* ring state */
+    struct sb_acks acks;             /* submitted ticket -> line */
     uint64_t acked_line, lines, bad_lines, accepted, rejected;
     uint64_t reasons[SB_REJ_COUNT];  /* refused per reason */
 };
@@ -50,19 +43,15 @@ static int resolve(void *ud, const char *name, uint32_t *id)
     return 0;
 }
 
-/* Print an ack line for every mark that became durable. */
+/* Print an ack line when durability covered more lines (always at the end). */
 static void report(struct ingest_run *r, int final)
 {
-    uint64_t d = sb_ingest_durable(r->ing);
-    uint64_t line = r->acked_line;
-    while (r->mlen && r->marks[r->mhead].ticket <= d) {
-        line = r->marks[r->mhead].line;
-        r->mhead = (r->mhead + 1) % MARKS;
-        r->mlen--;
-    }
-    if (line != r->acked_line || final) {
-        r->acked_line = line;
-        printf("ack readings=%llu lines=%llu\n", (unsigned long long)d, (unsigned long long)line);
+    struct sb_ack last = { 0, r->acked_line, 0 };
+    int moved = sb_acks_pop(&r->acks, sb_ingest_durable(r->ing), &last);
+    if ((moved && last.line != r->acked_line) || final) {
+        r->acked_line = last.line;
+        printf("ack readings=%llu lines=%llu\n", (unsigned long long)sb_ingest_durable(r->ing),
+               (unsigned long long)r->acked_line);
         fflush(stdout);
     }
 }
@@ -85,12 +74,8 @@ static int submit(struct ingest_run *r)
     r->nbatch = 0;
     if (rc)
         return rc;
-    if (r->mlen == MARKS) {   /* ring full: wait for the oldest */
-        sb_ingest_wait(r->ing, r->marks[r->mhead].ticket, -1);
-        report(r, 0);
-    }
-    r->marks[(r->mhead + r->mlen) % MARKS] = (struct mark){ res.ticket, r->lines };
-    r->mlen++;
+    if ((rc = sb_acks_push(&r->acks, res.ticket, r->lines, r->accepted)))
+        return rc;
     report(r, 0);
     return 0;
 }
@@ -303,6 +288,7 @@ int sb_cmd_ingest(int argc, char **argv)
 out:
     if (r) {
         sb_ingest_free(r->ing);
+        sb_acks_release(&r->acks);
         free(r->batch);
         free(r);
     }

@@ -10,6 +10,7 @@
 
 #include "core/err.h"
 #include "core/timefmt.h"
+#include "ingest/acks.h"
 #include "ingest/bus.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
@@ -238,6 +239,24 @@ TEST(wait_times_out)
     teardown(&e);
 }
 
+TEST(acks_fifo)
+{
+    struct sb_acks q = { 0 };
+    struct sb_ack last = { 0 };
+    for (uint64_t i = 1; i <= 1000; i++)   /* grows past its first 64 */
+        CHECK_EQ(sb_acks_push(&q, i * 10, i, i * 100), 0);
+    CHECK_EQ(sb_acks_pop(&q, 5, &last), 0);          /* nothing durable yet */
+    CHECK_EQ(sb_acks_pop(&q, 2995, &last), 1);
+    CHECK_EQ(last.line, 299);                         /* newest with ticket <= 2995 */
+    CHECK_EQ(last.count, 29900);
+    CHECK_EQ(q.len, 701);
+    CHECK_EQ(sb_acks_push(&q, 10010, 1001, 100100), 0);   /* wraps around */
+    CHECK_EQ(sb_acks_pop(&q, UINT64_MAX, &last), 1);
+    CHECK_EQ(last.line, 1001);
+    CHECK_EQ(q.len, 0);
+    sb_acks_release(&q);
+}
+
 int main(void)
 {
     TAP_START();
@@ -250,6 +269,7 @@ int main(void)
     RUN(backpressure_nothing_lost);
     RUN(blocking_submit_larger_than_queue);
     RUN(wait_times_out);
+    RUN(acks_fifo);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
     if (system(cmd) != 0)
