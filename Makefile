@@ -17,7 +17,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 # -j for sub-makes unless the caller gave one (then they share its jobserver);
 # MAKEFLAGS shows -j only inside recipes, hence the shell test.
 JFLAG    = $$(case " $$MAKEFLAGS" in *" -j"*|*jobserver*) ;; *) echo -j$(JOBS) ;; esac)
-PKGS    := libuv sqlite3 jansson libsodium libwebsockets
+PKGS    := libuv sqlite3 jansson libsodium libwebsockets libjwt xlsxwriter zlib
 
 ifeq ($(SAN),1)
 OUT     := $(BUILD)/san
@@ -37,7 +37,8 @@ LDLIBS  += -lm -lpthread
 
 MAINS   := src/core/main.c
 LIBSRC  := $(filter-out $(MAINS) src/sim/%,$(shell find src -name '*.c' | sort))
-LIBOBJ  := $(LIBSRC:%.c=$(OUT)/obj/%.o)
+ASMSRC  := $(shell find src -name '*.S' | sort)
+LIBOBJ  := $(LIBSRC:%.c=$(OUT)/obj/%.o) $(ASMSRC:%.S=$(OUT)/obj/%.o)
 TESTSRC := $(sort $(wildcard tests/unit/test_*.c))
 TESTS   := $(TESTSRC:tests/unit/%.c=$(OUT)/tests/%)
 FUZZSRC := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -62,6 +63,13 @@ $(OUT)/obj/%.o: %.c
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
 
+# Data embedded with .incbin (paths from the top of the tree).
+$(OUT)/obj/src/api/openapi_data.o: src/api/openapi.json
+$(OUT)/obj/%.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	@$(CC) -c $< -o $@
+
 $(OUT)/libsbems.a: $(LIBOBJ)
 	@rm -f $@
 	@echo "  AR      $@"
@@ -80,7 +88,12 @@ $(OUT)/tests/%: tests/unit/%.c $(OUT)/libsbems.a tests/tap.h
 # -fsanitize=fuzzer-no-link (coverage counters), each target links it.
 FZ       := $(BUILD)/fuzz
 FZ_FLAGS := -std=c17 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Isrc -D_GNU_SOURCE
-FZOBJ    := $(LIBSRC:%.c=$(FZ)/obj/%.o)
+FZOBJ    := $(LIBSRC:%.c=$(FZ)/obj/%.o) $(ASMSRC:%.S=$(FZ)/obj/%.o)
+
+$(FZ)/obj/src/api/openapi_data.o: src/api/openapi.json
+$(FZ)/obj/%.o: %.S
+	@mkdir -p $(@D)
+	@clang -c $< -o $@
 
 $(FZ)/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -32,21 +32,26 @@
 #include <uv.h>
 
 #include "api/http.h"
+#include "api/api.h"
+#include "api/gz.h"
 #include "api/http_int.h"
+#include "api/ws.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timefmt.h"
 
-#define WORKERS        2u      /* store reads of one server in the thread pool at once */
-#define QUEUE_MAX      256u    /* requests waiting for a worker; more -> 503 */
+#define WORKERS        SB_HTTP_WORKERS
+#define QUEUE_MAX      SB_HTTP_QUEUE_MAX
 #define CHUNK          16384u  /* body bytes per lws_write() */
 #define WORK_TIMEOUT_S 60      /* a request waiting for the store longer is dropped */
 #define SEND_TIMEOUT_S 30      /* a client that takes no bytes for this long is dropped */
-#define HDR_DATA       8192u   /* lws header storage per request: the URL must fit */
+#define BODY_TIMEOUT_S 30      /* a request body must arrive within this */
+#define HDR_DATA       16384u  /* lws header storage per request: URL, token, cookies */
 #define BACKLOG        511     /* listen(2) backlog, as nginx */
 
 enum req_state {
     RQ_NEW = 0,                /* being routed */
+    RQ_BODY,                   /* reading the request body */
     RQ_WAITING,                /* in the FIFO for a worker */
     RQ_WORKING,                /* in the thread pool */
     RQ_READY                   /* response built, being sent */
@@ -60,23 +65,25 @@ struct req {
     struct req *wnext;                 /* h's wait FIFO */
     uv_work_t work;                    /* thread-pool request (work.data unused) */
     enum req_state st;                 /* where it is */
-    int head;                          /* HEAD: headers only */
     int close;                         /* close the connection after answering */
     int hdr_sent;                      /* headers written */
-    size_t off;                        /* body bytes written */
-    struct sb_http__job job;           /* the store read to do */
-    struct sb_http__resp resp;         /* the answer */
+    uint64_t off;                      /* body bytes written */
+    size_t want;                       /* request body bytes announced (Content-Length) */
+    uint64_t t0;                       /* uv_hrtime() at arrival */
+    struct sb_req r;                   /* what the API sees and answers */
 };
 
 /* lws's per-connection user data (per_session_data_size). */
 struct pss {
     struct req *req;                   /* the request being answered, or NULL */
+    struct sb_ws_client *wc;           /* a WebSocket connection's client, or NULL */
 };
 
 struct sb_http {
     uv_loop_t *loop;                   /* the daemon's loop, not owned */
     void *loops[1];                    /* foreign loop list handed to lws */
     struct sb_http_ctx ctx;            /* copy of the caller's context */
+    struct sb_api *api;                /* the API behind the transport */
     struct lws_context *lws;           /* lws context on loop; NULL once destroy began */
     struct lws_context *lws_live;      /* lws writes NULL here when the context is freed */
     uv_idle_t reaper;                  /* finishes the context's destruction (see reap) */
@@ -85,21 +92,23 @@ struct sb_http {
     uv_tcp_t listener;                 /* our listening socket */
     int listening;                     /* listener handle initialised and not yet closed */
     int port;                          /* port bound */
+    int tls;                           /* the vhost speaks TLS */
     int stopping;                      /* sb_http_stop() was called */
     int64_t started_ms;                /* wall clock at start */
     struct req *live;                  /* requests not yet freed */
     struct req *whead, *wtail;         /* FIFO of requests waiting for a worker */
     unsigned waiting;                  /* its length */
     unsigned working;                  /* requests in the thread pool */
-    uint64_t served;                   /* responses sent */
-    uint64_t busy;                     /* 503 answers for a full queue */
-    uint64_t accept_errors;            /* connections we failed to take */
+    struct sb_http_stats st;           /* counters */
 };
 
 static void maybe_free(struct sb_http *h)
 {
-    if (h->stopping && !h->listening && !h->reaping && h->working == 0)
+    if (h->stopping && !h->listening && !h->reaping && h->working == 0 &&
+        sb_api__idle(h->api)) {
+        sb_api__free(h->api);
         free(h);
+    }
 }
 
 /* ---- request bookkeeping ----------------------------------------------- */
@@ -113,8 +122,9 @@ static struct req *req_new(struct sb_http *h, struct lws *wsi, struct pss *pss)
     rq->h = h;
     rq->wsi = wsi;
     rq->slot = &pss->req;
+    rq->t0 = uv_hrtime();
     pss->req = rq;
-    sb_http__resp_init(&rq->resp);
+    sb_http__resp_init(&rq->r.resp);
     rq->next = h->live;
     if (h->live)
         h->live->prev = rq;
@@ -134,7 +144,8 @@ static void req_free(struct req *rq)
         h->live = rq->next;
     if (rq->next)
         rq->next->prev = rq->prev;
-    sb_http__resp_release(&rq->resp);
+    sb_api__req_release(h->api, &rq->r);
+    sb_http__resp_release(&rq->r.resp);
     free(rq);
 }
 
@@ -181,22 +192,28 @@ static void respond(struct req *rq)
 
 static void respond_error(struct req *rq, int status, const char *code, const char *msg)
 {
-    sb_http__error(&rq->resp, status, code, msg);
+    sb_http__error(&rq->r.resp, status, code, msg);
     respond(rq);
 }
 
-/* Headers every answer carries: the answers are live data and API output,
- * never to be cached, sniffed, framed or leak the URL in a Referer. */
+/* Headers every API answer carries: live data and API output, never to be
+ * cached, sniffed, framed or leak the URL in a Referer. */
 static const struct {
     const char *name;                  /* lower case, with ':' (lws, RFC 9113 s.8.2.1) */
     const char *value;                 /* its value */
 } sec_hdrs[] = {
     { "x-content-type-options:", "nosniff" },          /* WHATWG Fetch, "X-Content-Type-Options" */
-    { "cache-control:", "no-store" },                  /* RFC 9111 s.5.2.2.5 */
     { "x-frame-options:", "DENY" },                    /* RFC 7034 */
     { "referrer-policy:", "no-referrer" },             /* W3C Referrer Policy s.3.1 */
-    { "content-security-policy:", "default-src 'none'; frame-ancestors 'none'" },
+    { "cross-origin-opener-policy:", "same-origin" },  /* HTML s.7.1.3 */
 };
+
+/* The web UI's policy: its own scripts, styles and API only (Vite emits
+ * no inline script; Recharts sets inline styles). */
+#define UI_CSP "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " \
+               "img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; " \
+               "base-uri 'none'; form-action 'self'"
+#define API_CSP "default-src 'none'; frame-ancestors 'none'"
 
 static int add_hdr(struct lws *wsi, const char *name, const char *value, unsigned char **p,
                    unsigned char *end)
@@ -205,23 +222,40 @@ static int add_hdr(struct lws *wsi, const char *name, const char *value, unsigne
                                        (const unsigned char *)value, (int)strlen(value), p, end);
 }
 
+static uint64_t body_len(const struct sb_http__resp *r)
+{
+    return r->fd >= 0 ? r->flen : r->body.len;
+}
+
 static int send_headers(struct req *rq)
 {
-    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start;
+    unsigned char buf[LWS_PRE + 8192], *start = buf + LWS_PRE, *p = start;
     unsigned char *end = buf + sizeof(buf) - 1;
-    const struct sb_http__resp *r = &rq->resp;
-    char ra[16];
+    const struct sb_http__resp *r = &rq->r.resp;
+    char ra[24];
 
-    if (lws_add_http_common_headers(rq->wsi, (unsigned)r->status, r->ctype, r->body.len, &p, end))
+    if (lws_add_http_common_headers(rq->wsi, (unsigned)r->status, r->ctype, body_len(r), &p, end))
         return -1;
     for (size_t i = 0; i < sizeof(sec_hdrs) / sizeof(sec_hdrs[0]); i++)
         if (add_hdr(rq->wsi, sec_hdrs[i].name, sec_hdrs[i].value, &p, end))
             return -1;
+    if (add_hdr(rq->wsi, "content-security-policy:", r->ui ? UI_CSP : API_CSP, &p, end) ||
+        add_hdr(rq->wsi, "cache-control:", r->cache ? r->cache : "no-store", &p, end))
+        return -1;
+    /* RFC 6797: only over TLS, else it is ignored (and misleading). */
+    if (rq->h->tls && add_hdr(rq->wsi, "strict-transport-security:", "max-age=31536000", &p, end))
+        return -1;
+    if (r->gzip && (add_hdr(rq->wsi, "content-encoding:", "gzip", &p, end)))
+        return -1;
     if (r->allow && add_hdr(rq->wsi, "allow:", r->allow, &p, end))
         return -1;
     snprintf(ra, sizeof(ra), "%d", r->retry_after);
     if (r->retry_after && add_hdr(rq->wsi, "retry-after:", ra, &p, end))
         return -1;
+    for (size_t i = 0; i < r->nx; i++)
+        if (add_hdr(rq->wsi, r->x[i].name, r->x[i].value, &p, end))
+            return -1;
+    rq->close |= rq->r.close;
     if (rq->close && add_hdr(rq->wsi, "connection:", "close", &p, end))
         return -1;
     return lws_finalize_write_http_header(rq->wsi, start, &p, end) ? -1 : 0;
@@ -234,7 +268,8 @@ static int finish(struct req *rq)
     struct lws *wsi = rq->wsi;
     int close = rq->close;
 
-    rq->h->served++;
+    rq->h->st.served++;
+    sb_api__done(rq->h->api, &rq->r, uv_hrtime() - rq->t0);
     req_free(rq);
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     if (close)
@@ -245,11 +280,19 @@ static int finish(struct req *rq)
 static int send_body(struct req *rq)
 {
     unsigned char buf[LWS_PRE + CHUNK];
-    const struct sb_http__buf *b = &rq->resp.body;
-    size_t n = b->len - rq->off < CHUNK ? b->len - rq->off : CHUNK;
-    int final = rq->off + n == b->len;
+    const struct sb_http__resp *r = &rq->r.resp;
+    uint64_t total = body_len(r);
+    size_t n = total - rq->off < CHUNK ? (size_t)(total - rq->off) : CHUNK;
+    int final = rq->off + n == total;
 
-    memcpy(buf + LWS_PRE, b->p + rq->off, n);
+    if (r->fd >= 0) {
+        /* An export just written to a temporary file: in the page cache. */
+        ssize_t got = pread(r->fd, buf + LWS_PRE, n, (off_t)rq->off);
+        if (got != (ssize_t)n)
+            return -1;
+    } else {
+        memcpy(buf + LWS_PRE, r->body.p + rq->off, n);
+    }
     if (lws_write(rq->wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP)
         != (int)n)
         return -1;
@@ -273,7 +316,7 @@ static int on_writable(struct pss *pss)
     if (send_headers(rq))
         return -1;
     rq->hdr_sent = 1;
-    if (rq->head || rq->resp.body.len == 0)
+    if (rq->r.head || body_len(&rq->r.resp) == 0)
         return finish(rq);
     lws_callback_on_writable(rq->wsi);
     return 0;
@@ -285,7 +328,7 @@ static void work_cb(uv_work_t *w)
 {
     struct req *rq = (struct req *)((char *)w - offsetof(struct req, work));
 
-    sb_http__run_job(&rq->h->ctx, &rq->job, &rq->resp);
+    sb_api__run(rq->h->api, &rq->r);
 }
 
 static void pump(struct sb_http *h);
@@ -301,7 +344,8 @@ static void after_work_cb(uv_work_t *w, int status)
         req_free(rq);                  /* connection gone meanwhile */
     } else {
         if (status)
-            sb_http__error(&rq->resp, 500, "internal", "store read cancelled");
+            sb_http__error(&rq->r.resp, 500, "internal", "request cancelled");
+        sb_api__after(h->api, &rq->r);
         respond(rq);
     }
     pump(h);
@@ -316,7 +360,7 @@ static void start_work(struct req *rq)
     h->working++;
     if (uv_queue_work(h->loop, &rq->work, work_cb, after_work_cb) != 0) {
         h->working--;
-        respond_error(rq, 500, "internal", "could not queue the store read");
+        respond_error(rq, 500, "internal", "could not queue the request");
     }
 }
 
@@ -338,10 +382,6 @@ static void enqueue(struct req *rq)
 {
     struct sb_http *h = rq->h;
 
-    rq->job.started_ms = h->started_ms;
-    rq->job.served = h->served;
-    rq->job.busy = h->busy;
-    rq->job.accept_errors = h->accept_errors;
     lws_set_timeout(rq->wsi, PENDING_TIMEOUT_USER_OK, WORK_TIMEOUT_S);
     if (h->working < WORKERS) {
         start_work(rq);
@@ -354,83 +394,105 @@ static void enqueue(struct req *rq)
         h->wtail = rq;
         h->waiting++;
     } else {
-        h->busy++;
-        rq->resp.retry_after = 1;
+        h->st.busy++;
+        rq->r.resp.retry_after = 1;
         respond_error(rq, 503, "busy", "too many requests in progress, retry shortly");
     }
 }
 
-/* ---- routing ----------------------------------------------------------- */
+/* ---- reading a request ------------------------------------------------- */
 
-/* A request body on GET/HEAD: Content-Length other than 0, or any
- * Transfer-Encoding (RFC 9112 s.6.1).  We never read one. */
-static int has_body(struct lws *wsi)
+static unsigned method_bit(int m)
 {
-    char cl[4];
-    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
-        return 1;
-    if (n <= 0)
-        return 0;
-    return n != 1 || lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) != 1 ||
-           cl[0] != '0';
+    switch (m) {
+    case LWSHUMETH_GET: return SB_M_GET;
+    case LWSHUMETH_HEAD: return SB_M_HEAD;
+    case LWSHUMETH_POST: return SB_M_POST;
+    case LWSHUMETH_PUT: return SB_M_PUT;
+    case LWSHUMETH_PATCH: return SB_M_PATCH;
+    case LWSHUMETH_DELETE: return SB_M_DELETE;
+    case LWSHUMETH_OPTIONS: return SB_M_OPTIONS;
+    default: return 0;
+    }
 }
 
-/* Feed every query fragment to the /series parser. */
-static int series_args(struct lws *wsi, struct sb_http__series_q *q, const char **why)
+/* Copy a header, truncated to cap - 1; "" when absent.  Returns its full
+ * length (so a caller can refuse an oversized one) or 0. */
+static int hdr(struct lws *wsi, enum lws_token_indexes t, char *buf, size_t cap)
+{
+    int n = lws_hdr_total_length(wsi, t);
+
+    buf[0] = '\0';
+    if (n <= 0)
+        return 0;
+    if ((size_t)n < cap)
+        lws_hdr_copy(wsi, buf, (int)cap, t);
+    return n;
+}
+
+/* Every query fragment "name=value" into rq->r's query table. */
+static void copy_query(struct lws *wsi, struct sb_req *r)
 {
     char frag[SB_HTTP_MAX_URL + 1];
-    int rc = 0;
+    size_t used = 0;
 
-    sb_http__series_init(q);
-    for (int i = 0; rc == 0; i++) {
+    for (int i = 0; r->nq < SB_REQ_QMAX + 1; i++) {
         int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
         if (n < 0)
             break;
-        rc = sb_http__series_arg(q, frag, (size_t)n, why);
+        if (n == 0)
+            continue;
+        char *eq = memchr(frag, '=', (size_t)n);
+        size_t nl = eq ? (size_t)(eq - frag) : (size_t)n;
+        size_t vl = eq ? (size_t)n - nl - 1 : 0;
+        if (r->nq == SB_REQ_QMAX || used + nl + vl + 2 > sizeof(r->qbuf)) {
+            r->qoverflow = 1;
+            break;
+        }
+        char *d = r->qbuf + used;
+        memcpy(d, frag, nl);
+        d[nl] = '\0';
+        memcpy(d + nl + 1, eq ? eq + 1 : "", vl);
+        d[nl + 1 + vl] = '\0';
+        r->qname[r->nq] = d;
+        r->qval[r->nq] = d + nl + 1;
+        r->nq++;
+        used += nl + vl + 2;
     }
-    return rc ? rc : sb_http__series_finish(q, sb_now_ms(), why);
 }
 
-/* Answer or queue a request with a known route and method GET/HEAD. */
-static void dispatch(struct req *rq, enum sb_http__route route)
+/* Content-Length as a number: -1 absent, -2 malformed. */
+static long long content_length(struct lws *wsi)
 {
-    const char *why = "bad request";
-    struct sb_http *h = rq->h;
+    char cl[24];
+    int n = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof(cl));
+    long long v = 0;
 
-    switch (route) {
-    case SB_HTTP_R_INDEX:
-        sb_http__index(&h->ctx, &rq->resp);
-        respond(rq);
-        return;
-    case SB_HTTP_R_HEALTHZ:
-        sb_http__healthz(&rq->resp);
-        respond(rq);
-        return;
-    case SB_HTTP_R_READYZ:
-        sb_http__readyz(&h->ctx, &rq->resp);
-        respond(rq);
-        return;
-    case SB_HTTP_R_BADID:
-        respond_error(rq, 400, "bad_request", "point id must be a whole number (0 to 4294967295)");
-        return;
-    case SB_HTTP_R_SERIES:
-        if (series_args(rq->wsi, &rq->job.q, &why)) {
-            respond_error(rq, 400, "bad_request", why);
-            return;
-        }
-        break;
-    default:
-        break;
+    if (n == 0)
+        return -1;
+    if (n >= (int)sizeof(cl) - 1)
+        return -2;
+    for (int i = 0; i < n; i++) {
+        if (cl[i] < '0' || cl[i] > '9')
+            return -2;
+        v = v * 10 + (cl[i] - '0');
     }
-    rq->job.route = route;
-    enqueue(rq);
+    return v;
+}
+
+/* Hand a complete request to the API. */
+static void dispatch(struct req *rq)
+{
+    if (sb_api__handle(rq->h->api, &rq->r) == SB_API_POOL)
+        enqueue(rq);
+    else
+        respond(rq);
 }
 
 static int on_http(struct lws *wsi, struct pss *pss)
 {
     struct sb_http *h = lws_context_user(lws_get_context(wsi));
+    struct sb_req *r;
     char *uri;
     int ulen;
 
@@ -441,24 +503,90 @@ static int on_http(struct lws *wsi, struct pss *pss)
     struct req *rq = req_new(h, wsi, pss);
     if (!rq)
         return -1;
+    r = &rq->r;
     int m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
-    int get = m == LWSHUMETH_GET || m == LWSHUMETH_HEAD;
-    rq->head = m == LWSHUMETH_HEAD;
-    rq->close = has_body(wsi);         /* we do not read it: the connection can't be reused */
-    enum sb_http__route route = m < 0 ? SB_HTTP_R_NONE
-                              : sb_http__route(uri, (size_t)ulen, &rq->job.point);
-    if (m >= 0 && (size_t)ulen + (size_t)lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) >
-                      SB_HTTP_MAX_URL)
+    r->method = m < 0 ? 0 : method_bit(m);
+    if (r->method == SB_M_HEAD) {
+        r->head = 1;
+    }
+    r->tls = h->tls;
+    lws_get_peer_simple(wsi, r->ip, sizeof(r->ip));
+    hdr(wsi, WSI_TOKEN_HTTP_USER_AGENT, r->ua, sizeof(r->ua));
+    int alen = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->auth, sizeof(r->auth));
+    int clen = hdr(wsi, WSI_TOKEN_HTTP_COOKIE, r->cookie, sizeof(r->cookie));
+    char enc[256], origin[256];
+    hdr(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, enc, sizeof(enc));
+    hdr(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, r->inm, sizeof(r->inm));
+    hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+    r->gzip_ok = sb_accepts_gzip(enc);
+    sb_api__cors(h->api, r, origin);
+    long long cl = content_length(wsi);
+    int te = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+
+    if (m < 0 || !r->method)
+        respond_error(rq, 501, "not_implemented", "method not supported");
+    else if (ulen < 0 || (size_t)ulen > SB_HTTP_MAX_URL ||
+             (size_t)ulen + (size_t)lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) >
+                 SB_HTTP_MAX_URL)
         respond_error(rq, 414, "uri_too_long", "URL longer than 2048 bytes");
-    else if (route == SB_HTTP_R_NONE)
-        respond_error(rq, 404, "not_found", "no such path");
-    else if (!get) {
-        rq->resp.allow = "GET, HEAD";
-        respond_error(rq, 405, "method_not_allowed", "only GET and HEAD are allowed");
-    } else if (rq->close)
-        respond_error(rq, 400, "bad_request", "a GET request takes no body");
-    else
-        dispatch(rq, route);
+    else if (alen >= (int)sizeof(r->auth) || clen >= (int)sizeof(r->cookie))
+        respond_error(rq, 431, "header_too_large", "Authorization or Cookie header too large");
+    else if (te) {
+        /* RFC 9112 s.6.3: we may refuse a body without a length. */
+        rq->close = 1;
+        respond_error(rq, 411, "length_required", "send the body with a Content-Length");
+    } else if (cl == -2) {
+        rq->close = 1;
+        respond_error(rq, 400, "bad_request", "malformed Content-Length");
+    } else if (cl > h->ctx.max_body) {
+        rq->close = 1;               /* we will not read it */
+        char msg[96];
+        snprintf(msg, sizeof(msg), "request body over %lld bytes (option api.max_body)",
+                 (long long)h->ctx.max_body);
+        respond_error(rq, 413, "payload_too_large", msg);
+    } else {
+        memcpy(r->path, uri, (size_t)ulen);
+        r->path[ulen] = '\0';
+        copy_query(wsi, r);
+        if (cl > 0) {
+            if (!(r->body = malloc((size_t)cl + 1))) {
+                rq->close = 1;
+                respond_error(rq, 503, "busy", "out of memory");
+                return 0;
+            }
+            rq->want = (size_t)cl;
+            rq->st = RQ_BODY;
+            lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, BODY_TIMEOUT_S);
+            return 0;
+        }
+        dispatch(rq);
+    }
+    return 0;
+}
+
+static int on_body(struct pss *pss, const void *in, size_t len)
+{
+    struct req *rq = pss ? pss->req : NULL;
+
+    if (!rq || rq->st != RQ_BODY)
+        return 0;
+    if (rq->r.body_len + len > rq->want)
+        return -1;                     /* more than announced: a broken client */
+    memcpy(rq->r.body + rq->r.body_len, in, len);
+    rq->r.body_len += len;
+    return 0;
+}
+
+static int on_body_done(struct pss *pss)
+{
+    struct req *rq = pss ? pss->req : NULL;
+
+    if (!rq || rq->st != RQ_BODY)
+        return 0;
+    rq->r.body[rq->r.body_len] = '\0';
+    rq->st = RQ_NEW;
+    lws_set_timeout(rq->wsi, NO_PENDING_TIMEOUT, 0);
+    dispatch(rq);
     return 0;
 }
 
@@ -466,6 +594,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
                    size_t len)
 {
     struct pss *pss = user;
+    struct sb_http *h;
 
     switch (reason) {
     case LWS_CALLBACK_HTTP:
@@ -473,15 +602,31 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return on_writable(pss);
     case LWS_CALLBACK_HTTP_BODY:
+        return on_body(pss, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        /* Refused already (the connection closes after the answer); lws's
-         * default would end the transaction under our feet. */
-        return 0;
+        return on_body_done(pss);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss && pss->req)
             req_detach(pss->req);
         break;
+    /* WebSocket (RFC 6455) on /api/v1/ws: ws.c. */
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        h = lws_context_user(lws_get_context(wsi));
+        return !h || h->stopping || sb_ws__filter(h->api, wsi) ? -1 : 0;
+    case LWS_CALLBACK_ESTABLISHED:
+        h = lws_context_user(lws_get_context(wsi));
+        return !h || h->stopping ? -1 : sb_ws__open(h->api, wsi, &pss->wc);
+    case LWS_CALLBACK_RECEIVE:
+        return pss && pss->wc ? sb_ws__rx(pss->wc, in, len) : -1;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return pss && pss->wc ? sb_ws__writable(pss->wc) : -1;
+    case LWS_CALLBACK_CLOSED:
+        if (pss && pss->wc) {
+            sb_ws__closed(pss->wc);
+            pss->wc = NULL;
+        }
+        return 0;
     default:
         break;
     }
@@ -503,7 +648,7 @@ static void on_connection(uv_stream_t *server, int status)
     uv_tcp_t *c;
 
     if (status < 0 || !(c = malloc(sizeof(*c)))) {
-        h->accept_errors++;
+        h->st.accept_errors++;
         SB_WARN("http", "accept failed: %s", status < 0 ? uv_strerror(status) : "out of memory");
         return;
     }
@@ -521,7 +666,7 @@ static void on_connection(uv_stream_t *server, int status)
         setsockopt(mine, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
     /* lws_adopt_socket_vhost() closes the descriptor itself when it fails. */
     if (mine < 0 || !lws_adopt_socket_vhost(h->vh, mine)) {
-        h->accept_errors++;
+        h->st.accept_errors++;
         SB_WARN("http", "could not take a connection (descriptors or memory exhausted)");
     }
 }
@@ -635,18 +780,21 @@ static void reap(uv_idle_t *idle)
         return;
 #endif
     }
+    if (!sb_api__idle(h->api))
+        return;
     uv_idle_stop(idle);
     uv_close((uv_handle_t *)idle, on_reaper_closed);
 }
 
-/* Begin destroying the lws context; reap() ends it. */
+/* Begin destroying the lws context; reap() ends it, once the API's own
+ * handles have closed too. */
 static void lws_stop(struct sb_http *h)
 {
-    if (!h->lws)
-        return;
-    lws_context_destroy(h->lws);
-    h->lws = NULL;
-    if (!h->lws_live)
+    if (h->lws) {
+        lws_context_destroy(h->lws);
+        h->lws = NULL;
+    }
+    if (h->reaping)
         return;
     uv_idle_init(h->loop, &h->reaper);
     h->reaper.data = h;
@@ -670,8 +818,11 @@ static void lws_emit(int level, const char *line)
         SB_WARN("http", "lws: %.*s", (int)n, line);
 }
 
+/* One callback for both: "sbems.v1" is the WebSocket subprotocol a client
+ * may ask for by name; without one lws binds the first. */
 static const struct lws_protocols protocols[] = {
-    { "http", http_cb, sizeof(struct pss), 0, 0, NULL, 0 },
+    { "http", http_cb, sizeof(struct pss), 4096, 0, NULL, 0 },
+    { "sbems.v1", http_cb, sizeof(struct pss), 4096, 0, NULL, 0 },
     { NULL, NULL, 0, 0, 0, NULL, 0 }   /* 4.1.6 has no LWS_PROTOCOL_LIST_TERM */
 };
 
@@ -685,11 +836,31 @@ static int lws_start(struct sb_http *h)
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
                    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    if (h->ctx.tls_cert && *h->ctx.tls_cert) {
+        /* Adopted sockets get TLS when the vhost has a certificate
+         * (lws_adopt_socket_vhost passes LWS_ADOPT_ALLOW_SSL). */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = h->ctx.tls_cert;
+        info.ssl_private_key_filepath = h->ctx.tls_key;
+        /* Mozilla "intermediate" profile: TLS 1.2+ with AEAD suites. */
+        info.ssl_cipher_list = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                               "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                               "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+        info.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_SSLv3;
+        h->tls = 1;
+    }
     info.foreign_loops = h->loops;
     info.pcontext = &h->lws_live;
     info.user = h;
     info.server_string = "sbems";
     info.max_http_header_data = HDR_DATA;
+    info.keepalive_timeout = 5;
+    info.timeout_secs = 20;            /* handshake and header read */
+    /* RFC 6455 s.5.5.2 heartbeat: ping a WebSocket idle for 30 s, drop it
+     * when nothing valid came back for 60 s. */
+    static const lws_retry_bo_t idle = { .secs_since_valid_ping = 30,
+                                         .secs_since_valid_hangup = 60 };
+    info.retry_and_idle_policy = &idle;
     info.gid = -1;
     info.uid = -1;
     /* lws's log setting is process-wide: errors and warnings, to our log. */
@@ -716,9 +887,15 @@ int sb_http_start(uv_loop_t *loop, const char *listen, const struct sb_http_ctx 
         return SB_ENOMEM;
     h->loop = loop;
     h->ctx = *ctx;
+    if (h->ctx.max_body <= 0)
+        h->ctx.max_body = 4 << 20;
     h->started_ms = sb_now_ms();
-    if ((fd = open_socket(&ss, &h->port)) < 0) {
+    if ((rc = sb_api__new(loop, &h->ctx, &h->st, &h->api))) {
         free(h);
+        return rc;
+    }
+    if ((fd = open_socket(&ss, &h->port)) < 0) {
+        sb_http_stop(h);               /* the API's handles close through the loop */
         return SB_EIO;
     }
     if ((rc = lws_start(h)) != 0) {
@@ -740,6 +917,11 @@ int sb_http_port(const struct sb_http *h)
     return h ? h->port : -1;
 }
 
+struct sb_api *sb_http_api(struct sb_http *h)
+{
+    return h ? h->api : NULL;
+}
+
 void sb_http_stop(struct sb_http *h)
 {
     struct req *rq, *nx;
@@ -751,6 +933,7 @@ void sb_http_stop(struct sb_http *h)
         nx = rq->next;
         req_detach(rq);                /* nothing may reach h through lws now */
     }
+    sb_api__stop(h->api);              /* WebSocket clients, timers, bus */
     if (h->listening)
         uv_close((uv_handle_t *)&h->listener, on_listener_closed);
     lws_stop(h);

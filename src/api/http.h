@@ -21,17 +21,38 @@
 
 #include <uv.h>
 
+#include <stdint.h>
+
 struct sb_store_h;      /* store/store.h */
 struct sb_ingest;       /* ingest/ingest.h */
+struct sb_bus;          /* ingest/bus.h */
+struct sb_appdb;        /* db/appdb.h */
+struct sb_mhub;         /* model/hub.h */
+struct sb_config;       /* core/conf.h */
 struct sb_http;         /* opaque server */
+struct sb_api;          /* api/api.h */
 
-/* What the endpoints read. */
+/* What the endpoints read and use. */
 struct sb_http_ctx {
-    struct sb_store_h *store;      /* open store, read methods only (NULL: /readyz says 503) */
-    struct sb_ingest *ingest;      /* for /api/v1/status; may be NULL */
+    struct sb_store_h *store;      /* open store (NULL: /readyz says 503) */
+    struct sb_ingest *ingest;      /* readings ingest and /api/v1/status; may be NULL */
+    struct sb_bus *bus;            /* live readings for WebSockets; may be NULL */
+    struct sb_appdb *db;           /* users, tokens, audit; NULL: every signed-in route 503 */
+    struct sb_mhub *models;        /* the building model; NULL: model routes 503 */
+    const struct sb_config *cfg;   /* api.*, auth.*, ws.* options; NULL: defaults */
     const char *version;           /* "0.1.0", shown by / and /api/v1/status */
     int (*ready)(void *ud);        /* 1 when store and drivers are ready; NULL: ready once store is set */
     void *ud;                      /* passed to ready() */
+    int64_t max_body;              /* largest request body; 0: 4 MiB (from cfg when set) */
+    const char *tls_cert;          /* PEM chain and key: HTTPS/WSS only; NULL/"" = plain */
+    const char *tls_key;
+};
+
+/* Transport counters. */
+struct sb_http_stats {
+    uint64_t served;               /* responses sent */
+    uint64_t busy;                 /* 503 answers for a full queue */
+    uint64_t accept_errors;        /* connections we failed to take */
 };
 
 /* Start serving on loop.  listen is "ADDR:PORT" with a numeric address:
@@ -46,6 +67,9 @@ int  sb_http_start(uv_loop_t *loop, const char *listen, const struct sb_http_ctx
 
 /* The port actually bound (useful after ":0"). */
 int  sb_http_port(const struct sb_http *h);
+
+/* The API behind the server (for the daemon's own calls, e.g. metrics). */
+struct sb_api *sb_http_api(struct sb_http *h);
 
 /* Stop: close the listener and every connection (requests in progress get
  * no answer) and destroy the lws context.  Handles close, store reads in

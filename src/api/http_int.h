@@ -22,6 +22,10 @@
 #include "store/bucket.h"
 
 #define SB_HTTP_MAX_URL       2048u        /* path + query bytes; longer -> 414 */
+#define SB_HTTP_WORKERS       3u           /* requests of one server in the thread pool at once
+                                              (libuv's pool has 4 threads: one stays free for
+                                              WebSocket sign-ins and retention) */
+#define SB_HTTP_QUEUE_MAX     512u         /* requests waiting for a worker; more -> 503 */
 #define SB_HTTP_RAW_MAX       1000000u     /* most samples one request may ask for (limit) */
 #define SB_HTTP_RAW_DEFAULT   10000u       /* limit when the request gives none */
 #define SB_HTTP_BUCKETS_MAX   100000u      /* most buckets a series range may span */
@@ -97,14 +101,30 @@ int  sb_http__buf_jstr(struct sb_http__buf *b, const char *s);
 /* Text for HTML content: &, <, >, " and ' escaped. */
 int  sb_http__buf_html(struct sb_http__buf *b, const char *s);
 
+#define SB_HTTP_XHDRS 14        /* extra headers one response may carry */
+
 /* A response ready to send. */
 struct sb_http__resp {
     int         status;        /* HTTP status code */
     const char *ctype;         /* Content-Type (static string) */
     const char *allow;         /* Allow header (405), static, or NULL */
-    int         retry_after;   /* Retry-After seconds (503), 0 = none */
-    struct sb_http__buf body;  /* the body */
+    int         retry_after;   /* Retry-After seconds (503, 429), 0 = none */
+    int         ui;            /* a web UI file: its own CSP and cache headers */
+    const char *cache;         /* Cache-Control (static) instead of no-store, or NULL */
+    int         gzip;          /* body is gzip-coded (Content-Encoding: gzip) */
+    int         fd;            /* >= 0: the body is this file's first flen bytes */
+    uint64_t    flen;          /* its length */
+    size_t      nx;            /* extra headers used */
+    struct {
+        const char *name;      /* lower case with ':' ("location:"), static */
+        char value[512];       /* its value */
+    } x[SB_HTTP_XHDRS];
+    struct sb_http__buf body;  /* the body (when fd < 0) */
 };
+
+/* Add a header to r (ignored past SB_HTTP_XHDRS or for a too long value). */
+void sb_http__hdr(struct sb_http__resp *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* What a thread-pool job needs besides the server's context. */
 struct sb_http__job {

@@ -210,14 +210,14 @@ static int set_param(struct sb_http__series_q *q, int p, const char *v, size_t n
     switch (p) {
     case P_RES:
         if ((x = sb_res_parse(v)) < 0) {
-            *why = "res must be raw, 1m, 15m, 1h, 1d or 1mo";
+            *why = "resolution must be raw, 1m, 15m, 1h, 1d or 1mo";
             return SB_EINVAL;
         }
         q->res = (enum sb_res)x;
         return 0;
     case P_KIND:
         if ((x = sb_http__kind_parse(v, n)) < 0) {
-            *why = "kind must be mean, rate, counter or state";
+            *why = "agg must be mean, rate, counter or state";
             return SB_EINVAL;
         }
         q->kind = (enum sb_agg_kind)x;
@@ -249,8 +249,13 @@ int sb_http__series_arg(struct sb_http__series_q *q, const char *frag, size_t le
     int p = 0;
     while (p < P_COUNT && !is(frag, nl, pnames[p]))
         p++;
+    /* The REST names (/history): resolution = res, agg = kind. */
+    if (p == P_COUNT && is(frag, nl, "resolution"))
+        p = P_RES;
+    else if (p == P_COUNT && is(frag, nl, "agg"))
+        p = P_KIND;
     if (p == P_COUNT) {
-        *why = "unknown parameter (res, kind, from, to, limit)";
+        *why = "unknown parameter (resolution or res, agg or kind, from, to, limit)";
         return SB_EINVAL;
     }
     if (q->seen & (1u << p)) {

@@ -8,7 +8,10 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/http_int.h"
 #include "core/err.h"
@@ -24,12 +27,30 @@ void sb_http__resp_init(struct sb_http__resp *r)
     memset(r, 0, sizeof(*r));
     r->status = 500;
     r->ctype = CT_JSON;
+    r->fd = -1;
     sb_http__buf_init(&r->body, SB_HTTP_BODY_MAX);
 }
 
 void sb_http__resp_release(struct sb_http__resp *r)
 {
     sb_http__buf_release(&r->body);
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+}
+
+void sb_http__hdr(struct sb_http__resp *r, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (r->nx >= SB_HTTP_XHDRS)
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(r->x[r->nx].value, sizeof(r->x[0].value), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(r->x[0].value))
+        return;
+    r->x[r->nx++].name = name;
 }
 
 void sb_http__error(struct sb_http__resp *r, int status, const char *code, const char *msg)
@@ -39,11 +60,15 @@ void sb_http__error(struct sb_http__resp *r, int status, const char *code, const
     sb_http__buf_reset(b);
     r->status = status;
     r->ctype = CT_JSON;
-    sb_http__buf_puts(b, "{\"error\":");
-    sb_http__buf_jstr(b, msg);
-    sb_http__buf_puts(b, ",\"code\":");
+    r->gzip = 0;
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+    sb_http__buf_puts(b, "{\"error\":{\"code\":");
     sb_http__buf_jstr(b, code);
-    sb_http__buf_puts(b, "}\n");
+    sb_http__buf_puts(b, ",\"message\":");
+    sb_http__buf_jstr(b, msg);
+    sb_http__buf_puts(b, "}}\n");
 }
 
 /* A store error as an HTTP answer. */

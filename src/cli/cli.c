@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "model/site_json.h"
+#include "model/sync.h"
 
 static const struct {
     const char *flag;     /* command-line flag */
@@ -240,35 +241,7 @@ int sb_cli_open(struct sb_cli *c, int readonly)
 
 int sb_cli_sync_points(struct sb_cli *c, struct sb_ingest *ing)
 {
-    size_t n = c->model.npoints;
-    struct sb_point_meta *m = calloc(n ? n : 1, sizeof(*m));
-    struct sb_ingest_point *ip = calloc(n ? n : 1, sizeof(*ip));
-    int rc = SB_ENOMEM;
-
-    if (!m || !ip)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        const struct sb_point *p = &c->model.points[i];
-        m[i].id = p->id;
-        m[i].tz = sb_model_point_tz(&c->model, p);
-        sb_point_agg_ctx(p, c->cfg.store_max_hold, &m[i].agg);
-        ip[i].id = p->id;
-        /* The range is declared in the source unit; readings are canonical. */
-        double lo = p->min, hi = p->max;
-        if (!isnan(lo))
-            sb_unit_convert(p->unit, p->canon, lo, &lo);
-        if (!isnan(hi))
-            sb_unit_convert(p->unit, p->canon, hi, &hi);
-        ip[i].vmin = lo;
-        ip[i].vmax = hi;
-    }
-    rc = sb_store_set_points(&c->store, m, n);
-    if (rc == 0 && ing)
-        rc = sb_ingest_set_points(ing, ip, n);
-out:
-    free(m);
-    free(ip);
-    return rc;
+    return sb_model_sync_points(&c->store, ing, &c->model, c->cfg.store_max_hold);
 }
 
 void sb_cli_ingest_cfg(const struct sb_cli *c, struct sb_ingest_cfg *ic)

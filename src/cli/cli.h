@@ -68,5 +68,11 @@ int sb_cmd_ingest(int argc, char **argv);
 int sb_cmd_query(int argc, char **argv);
 int sb_cmd_backup(int argc, char **argv);
 int sb_cmd_config(int argc, char **argv);
+int sb_cmd_user(int argc, char **argv);
+
+struct sb_appdb;
+/* First start of the daemon: no account yet -> an admin with a one-time
+ * password in <data_dir>/initial-admin-password (0600). */
+int sb_cli_first_admin(struct sb_cli *c, struct sb_appdb *db);
 
 #endif /* SB_CLI_H */

@@ -20,7 +20,10 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "db/appdb.h"
 #include "ingest/bus.h"
+#include "model/hub.h"
+#include "model/site_json.h"
 
 struct daemon {
     struct sb_cli *c;            /* configuration, store, model */
@@ -37,6 +40,8 @@ struct daemon {
     struct sb_ingest *ing;       /* ingest pipeline */
     struct sb_http *http;        /* HTTP server */
     struct sb_ctl *ctl;          /* control socket (sbems ingest through the daemon) */
+    struct sb_appdb *db;         /* users, sessions, audit */
+    struct sb_mhub *models;      /* the model the API reads and edits */
     int ready;                   /* store open, points loaded, HTTP up */
     int stopping;                /* shutdown begun */
 };
@@ -142,6 +147,27 @@ static void start_handles(struct daemon *d)
     d->handles = 1;
 }
 
+/* The account database (same file as the store) and the shared model;
+ * the first start creates an admin with a one-time password. */
+static int open_app(struct daemon *d)
+{
+    char path[4200], err[256] = "";
+    struct sb_model *m = sb_model_new();
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/sbems.db", d->c->cfg.data_dir);
+    if ((rc = sb_appdb_sqlite_open(path, &d->db, err, sizeof(err)))) {
+        fprintf(stderr, "sbems serve: cannot open the account database: %s\n", err);
+        sb_model_free(m);
+        return rc;
+    }
+    if (!m || (rc = sb_model_clone(&d->c->model, m)) || (rc = sb_mhub_new(m, &d->models))) {
+        sb_model_free(m);
+        return rc ? rc : SB_ENOMEM;
+    }
+    return sb_cli_first_admin(d->c, d->db);
+}
+
 static int start(struct daemon *d)
 {
     struct sb_ingest_cfg ic;
@@ -154,11 +180,14 @@ static int start(struct daemon *d)
     if ((rc = sb_bus_new(&d->bus)) || (rc = sb_ingest_new(&c->store, d->bus, &ic, &d->ing)) ||
         (rc = sb_cli_sync_points(c, d->ing)))
         return rc;
+    if ((rc = open_app(d)))
+        return rc;
     if (uv_loop_init(&d->loop) != 0)
         return SB_EIO;
     d->loop_ok = 1;
     start_handles(d);
-    struct sb_http_ctx hc = { .store = &c->store, .ingest = d->ing, .version = SB_VERSION,
+    struct sb_http_ctx hc = { .store = &c->store, .ingest = d->ing, .bus = d->bus, .db = d->db,
+                              .models = d->models, .cfg = &c->cfg, .version = SB_VERSION,
                               .ready = is_ready, .ud = d };
     if ((rc = sb_http_start(&d->loop, c->cfg.listen, &hc, &d->http))) {
         fprintf(stderr, "sbems serve: cannot listen on %s (option listen): %s\n", c->cfg.listen,
@@ -218,6 +247,8 @@ int sb_cmd_serve(int argc, char **argv)
         sb_ingest_free(d.ing);
     }
     sb_bus_free(d.bus);
+    sb_mhub_free(d.models);
+    sb_appdb_close(d.db);
     if (rc == 0)
         SB_INFO("serve", "stopped");
 out:

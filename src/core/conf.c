@@ -43,6 +43,7 @@ static const char *const logfmt_names[] = { "text", "json", NULL };
 /* store.backend: "postgres" joins here (and in enum sb_conf_backend). */
 static const char *const backend_names[] = { "sqlite", NULL };
 static const char *const sync_names[] = { "full", "normal", NULL };
+static const char *const pwcost_names[] = { "interactive", "moderate", "min", NULL };
 
 _Static_assert(SB_LOG_ERROR == 0 && SB_LOG_TRACE == 4 && SB_LOG_LEVEL_COUNT == 5,
                "level_names[] follows enum sb_log_level");
@@ -147,6 +148,67 @@ static const struct sb_conf_opt opts[] = {
     { .name = "ingest.future_limit", .type = SB_CONF_DURATION, .flags = SB_CONF_RUNTIME,
       .off = F(ingest_future_limit), .min = MS_S, .max = 365 * MS_D, .def = "1d",
       .doc = "Readings time-stamped further than this ahead of the clock are rejected." },
+    { .name = "api.cors_origins", .type = SB_CONF_STRING, .flags = SB_CONF_EMPTY_OK,
+      .off = F(api_cors_origins), .max = 2048, .def = "",
+      .doc = "Web origins allowed to call the API from a browser (CORS), separated by "
+             "commas, e.g. https://ems.example.com; empty allows none but the UI served "
+             "by sbems itself." },
+    { .name = "api.max_body", .type = SB_CONF_SIZE, .off = F(api_max_body),
+      .min = 1024, .max = 256 * MIB, .def = "4m",
+      .doc = "Largest request body accepted; a larger one is refused with 413." },
+    { .name = "api.rate_limit", .type = SB_CONF_INT, .flags = SB_CONF_ZERO,
+      .off = F(api_rate_limit), .min = 1, .max = 10000000, .def = "100",
+      .doc = "Requests per minute one user may make (a token bucket refilled at this rate); "
+             "0 = no limit." },
+    { .name = "api.rate_burst", .type = SB_CONF_INT, .off = F(api_rate_burst),
+      .min = 1, .max = 10000000, .def = "100",
+      .doc = "Requests a user may make at once before api.rate_limit applies." },
+    { .name = "api.rate_limit_ip", .type = SB_CONF_INT, .flags = SB_CONF_ZERO,
+      .off = F(api_rate_limit_ip), .min = 1, .max = 10000000, .def = "600",
+      .doc = "Requests per minute one client address may make before it is authenticated "
+             "or in all (burst the same); 0 = no limit." },
+    { .name = "api.tls_cert", .type = SB_CONF_PATH, .flags = SB_CONF_EMPTY_OK,
+      .off = F(api_tls_cert), .max = SB_CONF_VALUE_MAX, .def = "",
+      .doc = "PEM certificate chain; with api.tls_key the API speaks HTTPS/WSS only." },
+    { .name = "api.tls_key", .type = SB_CONF_PATH, .flags = SB_CONF_EMPTY_OK,
+      .off = F(api_tls_key), .max = SB_CONF_VALUE_MAX, .def = "",
+      .doc = "PEM private key of api.tls_cert (keep it 0600)." },
+    { .name = "api.web_root", .type = SB_CONF_PATH, .flags = SB_CONF_EMPTY_OK,
+      .off = F(api_web_root), .max = SB_CONF_VALUE_MAX, .def = "",
+      .doc = "Directory of the web UI's built files, served at /; empty: the one installed "
+             "beside the binary (../share/sbems/web or web/dist), if any." },
+    { .name = "auth.key_file", .type = SB_CONF_PATH, .flags = SB_CONF_EMPTY_OK,
+      .off = F(auth_key_file), .max = SB_CONF_VALUE_MAX, .def = "",
+      .doc = "JSON file of the keys that sign access tokens (created 0600 at first start); "
+             "empty means <data_dir>/token-keys.json." },
+    { .name = "auth.access_ttl", .type = SB_CONF_DURATION, .off = F(auth_access_ttl),
+      .min = MS_M, .max = MS_D, .def = "15m",
+      .doc = "Lifetime of an access token (JWT)." },
+    { .name = "auth.refresh_ttl", .type = SB_CONF_DURATION, .off = F(auth_refresh_ttl),
+      .min = MS_H, .max = 365 * MS_D, .def = "30d",
+      .doc = "Lifetime of a refresh token; each use replaces it with a new one." },
+    { .name = "auth.password_cost", .type = SB_CONF_ENUM, .off = F(auth_password_cost),
+      .names = pwcost_names, .def = "interactive",
+      .doc = "argon2id cost: interactive (64 MiB, ~0.1 s), moderate (256 MiB), "
+             "min (tests only: fast and weak)." },
+    { .name = "auth.lockout_failures", .type = SB_CONF_INT, .off = F(auth_lockout_failures),
+      .min = 3, .max = 1000, .def = "10",
+      .doc = "Failed logins of one account or address that lock it for auth.lockout; "
+             "failures before that are slowed down exponentially." },
+    { .name = "auth.lockout", .type = SB_CONF_DURATION, .off = F(auth_lockout),
+      .min = MS_S, .max = MS_D, .def = "15m",
+      .doc = "How long a locked account or address must wait." },
+    { .name = "ws.max_rate", .type = SB_CONF_DOUBLE, .off = F(ws_max_rate),
+      .dmin = 0.1, .dmax = 1000, .def = "10",
+      .doc = "Most WebSocket updates per second per point; faster readings are coalesced "
+             "(the newest value is sent)." },
+    { .name = "ws.client_queue", .type = SB_CONF_SIZE, .off = F(ws_client_queue),
+      .min = 16 * 1024, .max = 64 * MIB, .def = "256k",
+      .doc = "Bytes waiting for one slow WebSocket client before its oldest readings are "
+             "dropped (it is told it lagged)." },
+    { .name = "ws.max_clients", .type = SB_CONF_INT, .off = F(ws_max_clients),
+      .min = 1, .max = 1000000, .def = "20000",
+      .doc = "Most WebSocket clients at once; more are refused with 503." },
 };
 
 #define NOPTS (sizeof opts / sizeof opts[0])

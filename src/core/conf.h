@@ -73,6 +73,12 @@ enum sb_conf_sync {
     SB_CONF_SYNC_NORMAL      /* survives a crash of sbems, maybe not of the OS */
 };
 
+enum sb_conf_pwcost {
+    SB_CONF_PWCOST_INTERACTIVE = 0,  /* libsodium's INTERACTIVE argon2id limits */
+    SB_CONF_PWCOST_MODERATE,         /* MODERATE */
+    SB_CONF_PWCOST_MIN               /* MIN: tests only */
+};
+
 /* Room in struct sb_config for per-option bookkeeping (checked in conf.c). */
 #define SB_CONF_MAX_OPTS 64
 /* Longest value of any option, in bytes (PATH_MAX - 1 on Linux). */
@@ -123,6 +129,23 @@ struct sb_config {
     int64_t  ingest_batch;           /* most readings written in one transaction */
     int64_t  ingest_linger;          /* ms a partial batch waits for more readings */
     int64_t  ingest_future_limit;    /* ms a reading may be ahead of the clock */
+    char    *api_cors_origins;       /* allowed browser origins, comma-separated */
+    int64_t  api_max_body;           /* bytes, largest request body */
+    int64_t  api_rate_limit;         /* requests/minute per user; 0 = none */
+    int64_t  api_rate_burst;         /* bucket capacity per user */
+    int64_t  api_rate_limit_ip;      /* requests/minute per client address; 0 = none */
+    char    *api_tls_cert;           /* PEM chain; "" = plain HTTP */
+    char    *api_tls_key;            /* PEM key */
+    char    *api_web_root;           /* web UI files; "" = beside the binary */
+    char    *auth_key_file;          /* token signing keys; "" = <data_dir>/token-keys.json */
+    int64_t  auth_access_ttl;        /* ms, access token lifetime */
+    int64_t  auth_refresh_ttl;       /* ms, refresh token lifetime */
+    int      auth_password_cost;     /* enum sb_conf_pwcost */
+    int64_t  auth_lockout_failures;  /* failures that lock an account/address */
+    int64_t  auth_lockout;           /* ms a lock lasts */
+    double   ws_max_rate;            /* updates/s per point on WebSockets */
+    int64_t  ws_client_queue;        /* bytes queued per WebSocket client */
+    int64_t  ws_max_clients;         /* WebSocket clients at once */
 
     /* Bookkeeping, filled by the functions below. */
     char         *file;                     /* path of the file loaded, or NULL */

@@ -19,6 +19,7 @@ static const struct {
     { "query", sb_cmd_query, "print readings or rollups of points" },
     { "backup", sb_cmd_backup, "copy the whole store into one file, while running" },
     { "config", sb_cmd_config, "print the effective configuration or the example file" },
+    { "user", sb_cmd_user, "add, list, disable accounts or set a password" },
 };
 
 static void usage(FILE *f)

@@ -82,3 +82,17 @@ def wait_for(pred, timeout=30.0, step=0.05):
             return v
         time.sleep(step)
     return None
+
+
+def start_daemon(sbems, *args, port=None):
+    """Start `sbems serve` on a free loopback port; returns (process, port)
+    once it prints its "listening" line (the first start also prints where
+    the admin's one-time password is)."""
+    port = port or free_port()
+    p = sbems.popen("serve", "--listen", f"127.0.0.1:{port}", *args)
+    for _ in range(5):
+        line = p.stdout.readline()
+        if "listening" in line or not line:
+            break
+    assert f"http://127.0.0.1:{port}/" in line, line + (p.stderr.read() if p.poll() is not None else "")
+    return p, port

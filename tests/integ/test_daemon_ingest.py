@@ -4,7 +4,8 @@ import re
 import signal
 import time
 
-from conftest import free_port
+import conftest
+
 
 STEP = 10000                                  # 250,000 rows span 29 days
 START = (int(time.time()) // 86400 - 35) * 86400000
@@ -24,10 +25,7 @@ def write_csv(path, rows):
 
 
 def start_daemon(site):
-    port = free_port()
-    d = site.popen("serve", "--listen", f"127.0.0.1:{port}")
-    assert "listening" in d.stdout.readline()
-    return d
+    return conftest.start_daemon(site)[0]
 
 
 def test_ingest_through_daemon(site, tmp_path):

@@ -4,7 +4,7 @@ import json
 import signal
 import urllib.request
 
-from conftest import SITE, free_port, wait_for
+from conftest import SITE, start_daemon
 
 
 def get(port, path):
@@ -16,10 +16,7 @@ def get(port, path):
 
 
 def test_serve_health_and_clean_stop(site, tmp_path):
-    port = free_port()
-    p = site.popen("serve", "--listen", f"127.0.0.1:{port}")
-    line = p.stdout.readline()
-    assert f"http://127.0.0.1:{port}/" in line, line + p.stderr.read()
+    p, port = start_daemon(site)
     assert get(port, "/healthz")[0] == 200
     st, body = get(port, "/readyz")
     assert st == 200, body

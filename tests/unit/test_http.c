@@ -22,10 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "api/http.h"
 #include "api/http_int.h"
+#include "auth/password.h"
+#include "core/conf.h"
 #include "core/err.h"
+#include "db/appdb.h"
 #include "ingest/ingest.h"
+#include "model/hub.h"
+#include "model/site_json.h"
 #include "store/store.h"
 #include "tap.h"
 
@@ -34,7 +40,7 @@
 #define NMIN    180                     /* point 1 and 2: one reading a minute for 3 h */
 #define P_TEMP  1u                      /* MEAN point */
 #define P_KWH   2u                      /* COUNTER point */
-#define P_EMPTY 99u                     /* known point without readings */
+#define P_EMPTY 3u                      /* known point without readings */
 #define P_LIVE  4u                      /* written through the ingest pipeline */
 
 /* ---- fixture: store, readings, gate -------------------------------------- */
@@ -48,6 +54,61 @@ static double temp[NMIN], kwh[NMIN];        /* the values written */
 static sem_t gate;
 static atomic_int gate_on, gate_in;         /* gate closed; reads that reached it */
 static atomic_int ready_flag = 1;           /* what ctx.ready() answers */
+static struct sb_config cfg;                /* options the API reads */
+static struct sb_appdb *db;                 /* accounts, in the store's file */
+static struct sb_mhub *models;              /* the model with points 1..4 */
+static char token[1024];                    /* an access token of "tester" */
+
+/* Points 1..4 in document order get ids 1..4 from the store's registry. */
+static const char site_doc[] =
+    "{\"format\":\"sbems-site\",\"version\":1,"
+    "\"sites\":[{\"id\":\"s\",\"name\":\"S\"}],"
+    "\"buildings\":[{\"id\":\"b\",\"site\":\"s\",\"name\":\"B\",\"timezone\":\"UTC\"}],"
+    "\"zones\":[],"
+    "\"equipment\":[{\"id\":\"m\",\"building\":\"b\",\"name\":\"M\",\"type\":\"meter\"}],"
+    "\"points\":["
+    "{\"id\":\"temp\",\"equipment\":\"m\",\"name\":\"T\",\"kind\":\"temperature\",\"unit\":\"°C\",\"source\":{\"driver\":\"virtual\"}},"
+    "{\"id\":\"kwh\",\"equipment\":\"m\",\"name\":\"E\",\"kind\":\"energy\",\"unit\":\"kWh\",\"source\":{\"driver\":\"virtual\"}},"
+    "{\"id\":\"empty\",\"equipment\":\"m\",\"name\":\"X\",\"kind\":\"temperature\",\"unit\":\"°C\",\"source\":{\"driver\":\"virtual\"}},"
+    "{\"id\":\"live\",\"equipment\":\"m\",\"name\":\"L\",\"kind\":\"temperature\",\"unit\":\"°C\",\"source\":{\"driver\":\"virtual\"}}]}";
+
+/* The model, saved and loaded back with ids; the account database and a
+ * viewer+admin user with a cheap hash. */
+static int fixture_app(void)
+{
+    struct sb_model tmp, *m = sb_model_new();
+    struct sb_user u;
+    char path[128], h[SB_PW_HASH_MAX], err[256];
+    struct sb_pw_params p = { crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN };
+
+    sb_model_init(&tmp);
+    if (!m || sb_model_from_json_text(site_doc, strlen(site_doc), &tmp, NULL) ||
+        sb_store_model_save(&store, &tmp) || sb_store_model_load(&store, m) ||
+        sb_model_validate(m, NULL))
+        return -1;
+    sb_model_release(&tmp);
+    if (!sb_model_point_by_id(m, P_TEMP) || strcmp(sb_model_point_by_id(m, P_LIVE)->slug, "live"))
+        return -1;
+    if (sb_mhub_new(m, &models))
+        return -1;
+    snprintf(path, sizeof(path), "%s/sbems.db", dir);
+    if (sb_appdb_sqlite_open(path, &db, err, sizeof(err)))
+        return -1;
+    memset(&u, 0, sizeof(u));
+    snprintf(u.username, sizeof(u.username), "tester");
+    u.roles = SB_ROLE_VIEWER | SB_ROLE_ADMIN;
+    if (sb_pw_hash(&p, "correct horse battery", h))
+        return -1;
+    snprintf(u.pw_hash, sizeof(u.pw_hash), "%s", h);
+    if (sb_appdb_user_create(db, &u))
+        return -1;
+    if (sb_conf_init(&cfg) || sb_conf_set(&cfg, "data_dir", dir, err, sizeof(err)) ||
+        sb_conf_set(&cfg, "api.rate_limit", "0", err, sizeof(err)) ||
+        sb_conf_set(&cfg, "api.rate_limit_ip", "0", err, sizeof(err)) ||
+        sb_conf_set(&cfg, "auth.password_cost", "min", err, sizeof(err)))
+        return -1;
+    return 0;
+}
 
 static int gated_range_raw(struct sb_store *s, uint32_t point, int64_t t0, int64_t t1,
                            size_t limit, struct sb_samples *out)
@@ -74,14 +135,14 @@ static int fixture_open(void)
         { .id = P_LIVE, .agg = { .kind = SB_AGG_MEAN } },
     };
     struct sb_reading r[2 * NMIN];
-    struct sb_store_cfg cfg = { .dir = dir };
+    struct sb_store_cfg scfg = { .dir = dir };
     uint64_t seed = 42;
     double acc = 1000.0;
 
     snprintf(dir, sizeof(dir), "/tmp/sbems_test_http_XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    if (sb_store_open("sqlite", &cfg, &store) || store.ops->set_points(store.s, m, 4))
+    if (sb_store_open("sqlite", &scfg, &store) || store.ops->set_points(store.s, m, 4))
         return -1;
     for (int i = 0; i < NMIN; i++) {
         /* 0.1-degree temperatures and a register that only grows. */
@@ -127,6 +188,9 @@ static void fixture_close(void)
         sb_ingest_stop(ing);
         sb_ingest_free(ing);
     }
+    sb_appdb_close(db);
+    sb_mhub_free(models);
+    sb_conf_release(&cfg);
     sb_store_close(&store);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
@@ -160,7 +224,7 @@ static void *loop_main(void *arg)
 static struct sb_http_ctx ctx_default(void)
 {
     return (struct sb_http_ctx){ .store = &gated, .ingest = ing, .version = "0.1.0-<test>",
-                                 .ready = is_ready };
+                                 .ready = is_ready, .db = db, .models = models, .cfg = &cfg };
 }
 
 static int srv_start(struct srv *s, const char *listen, const struct sb_http_ctx *ctx)
@@ -292,7 +356,8 @@ static void get(int port, const char *path, struct resp *r)
     int fd = conn(port);
 
     memset(r, 0, sizeof(*r));
-    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\n%s%s%s\r\n", path,
+             token[0] ? "Authorization: Bearer " : "", token, token[0] ? "\r\n" : "");
     if (fd < 0 || send_str(fd, req) || read_resp(fd, r, 0))
         r->status = 0;
     if (fd >= 0)
@@ -330,9 +395,9 @@ static void check_error(int port, const char *path, int status, const char *code
     get(port, path, &r);
     CHECK_EQ(r.status, status);
     check_common(&r, "application/json");
-    json_t *j = body_json(&r);
-    CHECK(j && json_is_string(json_object_get(j, "error")));
-    CHECK_STR(json_string_value(json_object_get(j, "code")), code);
+    json_t *j = body_json(&r), *e = json_object_get(j, "error");
+    CHECK(j && json_is_string(json_object_get(e, "message")));
+    CHECK_STR(json_string_value(json_object_get(e, "code")), code);
     if (r.status != status)
         printf("#   path %s -> %d %s\n", path, r.status, r.body ? r.body : "");
     json_decref(j);
@@ -354,6 +419,39 @@ static int gate_wait(int n)
 }
 
 static struct srv S;                   /* the server most tests talk to */
+
+static void raw(int port, const char *req, int head, struct resp *r);
+
+/* "GET path" with the access token (a few rotating buffers). */
+static const char *areq(const char *path)
+{
+    static char buf[4][2048];
+    static int k;
+    char *b = buf[k++ % 4];
+    snprintf(b, sizeof(buf[0]), "GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n",
+             path, token);
+    return b;
+}
+
+/* POST /api/v1/auth/login and keep the access token for every get(). */
+static int login(void)
+{
+    static const char body[] = "{\"username\":\"tester\",\"password\":\"correct horse battery\"}";
+    char req[512];
+    struct resp r;
+    snprintf(req, sizeof(req), "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    raw(S.port, req, 0, &r);
+    json_t *j = body_json(&r);
+    const char *t = json_string_value(json_object_get(j, "access_token"));
+    int rc = r.status == 200 && t ? 0 : -1;
+    if (t)
+        snprintf(token, sizeof(token), "%s", t);
+    json_decref(j);
+    resp_free(&r);
+    return rc;
+}
 
 /* ---- pure parts -------------------------------------------------------- */
 
@@ -385,33 +483,52 @@ TEST(route)
 {
     static const struct {
         const char *path;
-        enum sb_http__route r;
-        uint32_t id;
+        unsigned method;
+        const char *route;             /* route path, NULL: none */
+        unsigned allow;                /* methods of the path when none matched */
+        const char *param;             /* first parameter */
     } t[] = {
-        { "/", SB_HTTP_R_INDEX, 0 },
-        { "/healthz", SB_HTTP_R_HEALTHZ, 0 },
-        { "/readyz", SB_HTTP_R_READYZ, 0 },
-        { "/api/v1/status", SB_HTTP_R_STATUS, 0 },
-        { "/api/v1/points/17/latest", SB_HTTP_R_LATEST, 17 },
-        { "/api/v1/points/4294967295/series", SB_HTTP_R_SERIES, 4294967295u },
-        { "/api/v1/points/4294967296/series", SB_HTTP_R_BADID, 0 },
-        { "/api/v1/points/abc/latest", SB_HTTP_R_BADID, 0 },
-        { "/api/v1/points/-1/latest", SB_HTTP_R_BADID, 0 },
-        { "/api/v1/points//latest", SB_HTTP_R_BADID, 0 },
-        { "/api/v1/points/1/other", SB_HTTP_R_NONE, 0 },
-        { "/api/v1/points/1/latest/", SB_HTTP_R_NONE, 0 },
-        { "/api/v1/points/1", SB_HTTP_R_NONE, 0 },
-        { "/api/v1/points/", SB_HTTP_R_NONE, 0 },
-        { "/healthz/", SB_HTTP_R_NONE, 0 },
-        { "/HEALTHZ", SB_HTTP_R_NONE, 0 },
-        { "", SB_HTTP_R_NONE, 0 },
+        { "/healthz", SB_M_GET, "/healthz", 0, NULL },
+        { "/healthz", SB_M_HEAD, "/healthz", 0, NULL },
+        { "/api/v1/status", SB_M_GET, "/api/v1/status", 0, NULL },
+        { "/api/v1/points/17/latest", SB_M_GET, "/api/v1/points/{point}/latest", 0, "17" },
+        { "/api/v1/points/ahu-1.sat/history", SB_M_GET, "/api/v1/points/{point}/history", 0,
+          "ahu-1.sat" },
+        { "/api/v1/points/17", SB_M_PATCH, "/api/v1/points/{point}", 0, "17" },
+        { "/api/v1/points/17", SB_M_POST, NULL, SB_M_GET | SB_M_HEAD | SB_M_PATCH | SB_M_DELETE,
+          NULL },
+        { "/api/v1/status", SB_M_POST, NULL, SB_M_GET | SB_M_HEAD, NULL },
+        { "/api/v1/points/../latest", SB_M_GET, NULL, 0, NULL },
+        { "/api/v1/points//latest", SB_M_GET, NULL, 0, NULL },
+        { "/api/v1/points/1/other", SB_M_GET, NULL, 0, NULL },
+        { "/api/v1/points/1/latest/", SB_M_GET, NULL, 0, NULL },
+        { "/healthz/", SB_M_GET, NULL, 0, NULL },
+        { "/HEALTHZ", SB_M_GET, NULL, 0, NULL },
+        { "", SB_M_GET, NULL, 0, NULL },
     };
+    static struct sb_req rq;
+    char longseg[128];
+
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-        uint32_t id = 0;
-        enum sb_http__route r = sb_http__route(t[i].path, strlen(t[i].path), &id);
-        if (r != t[i].r || (r == SB_HTTP_R_LATEST || r == SB_HTTP_R_SERIES ? id != t[i].id : 0))
-            TAP_FAIL("route \"%s\": %d id %u, want %d id %u", t[i].path, r, id, t[i].r, t[i].id);
+        unsigned allow = 99;
+        memset(&rq, 0, sizeof(rq));
+        const struct sb_route *r = sb_api__match(t[i].path, t[i].method, &rq, &allow);
+        if (t[i].route ? !r || strcmp(r->path, t[i].route) != 0 : r != NULL)
+            TAP_FAIL("route \"%s\": %s, want %s", t[i].path, r ? r->path : "none",
+                     t[i].route ? t[i].route : "none");
+        if (!t[i].route && allow != t[i].allow)
+            TAP_FAIL("route \"%s\": allow %#x, want %#x", t[i].path, allow, t[i].allow);
+        if (t[i].param && (rq.nparams != 1 || strcmp(rq.params[0], t[i].param) != 0))
+            TAP_FAIL("route \"%s\": param \"%s\"", t[i].path, rq.params[0]);
     }
+    /* a segment longer than a slug never matches */
+    memset(longseg, 'a', 80);
+    longseg[80] = '\0';
+    char path[200];
+    unsigned allow;
+    snprintf(path, sizeof(path), "/api/v1/points/%s/latest", longseg);
+    CHECK(sb_api__match(path, SB_M_GET, &rq, &allow) == NULL);
+    CHECK_STR(sb_api__allow_text(SB_M_GET | SB_M_HEAD | SB_M_DELETE), "GET, HEAD, DELETE");
 }
 
 /* Parse a whole query string the way the server feeds it, fragment by fragment. */
@@ -620,8 +737,8 @@ TEST(latest)
 
     check_error(S.port, "/api/v1/points/99/latest", 404, "not_found");        /* no data */
     check_error(S.port, "/api/v1/points/12345/latest", 404, "not_found");     /* unknown */
-    check_error(S.port, "/api/v1/points/abc/latest", 400, "bad_request");
-    check_error(S.port, "/api/v1/points/99999999999/latest", 400, "bad_request");
+    check_error(S.port, "/api/v1/points/abc/latest", 404, "not_found");     /* no such slug */
+    check_error(S.port, "/api/v1/points/99999999999/latest", 404, "not_found");
     check_error(S.port, "/api/v1/points/1/newest", 404, "not_found");
     check_error(S.port, "/nope", 404, "not_found");
 }
@@ -749,9 +866,9 @@ TEST(series_errors)
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(path, sizeof(path), "/api/v1/points/1/series?%s", bad[i]);
-        check_error(S.port, path, 400, "bad_request");
+        check_error(S.port, path, 400, "invalid");
     }
-    check_error(S.port, "/api/v1/points/x1/series?res=1h", 400, "bad_request");
+    check_error(S.port, "/api/v1/points/x1/series?res=1h", 404, "not_found");
 }
 
 /* Raw request, one response. */
@@ -779,6 +896,9 @@ TEST(methods_limits)
     CHECK_EQ(r.status, 405);
     resp_free(&r);
     raw(S.port, "PUT /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi", 0, &r);
+    CHECK_EQ(r.status, 405);                   /* only GET/HEAD outside the API */
+    resp_free(&r);
+    raw(S.port, "PUT /api/v1/nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi", 0, &r);
     CHECK_EQ(r.status, 404);
     resp_free(&r);
 
@@ -838,7 +958,7 @@ TEST(head_keepalive)
     resp_free(&r);
     t0 = mono_s();
     for (int i = 0; i < 50; i++) {
-        send_str(fd, "GET /api/v1/points/1/latest HTTP/1.1\r\nHost: x\r\n\r\n");
+        send_str(fd, areq("/api/v1/points/1/latest"));
         CHECK_EQ(read_resp(fd, &r, 0), 0);
         CHECK_EQ(r.status, 200);
         json_t *j = body_json(&r);
@@ -850,9 +970,10 @@ TEST(head_keepalive)
     CHECK(dt < 1.5);
     printf("# 50 keep-alive requests in %.3f s\n", dt);
     /* Pipelined: three requests in one write, answered in order. */
-    send_str(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                 "GET /api/v1/points/99/latest HTTP/1.1\r\nHost: x\r\n\r\n"
-                 "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    char pipe[4096];
+    snprintf(pipe, sizeof(pipe), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n%s"
+             "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n", areq("/api/v1/points/99/latest"));
+    send_str(fd, pipe);
     static const int want[] = { 200, 404, 200 };
     for (int i = 0; i < 3; i++) {
         CHECK_EQ(read_resp(fd, &r, 0), 0);
@@ -911,7 +1032,7 @@ TEST(close_in_flight)
     REQUIRE(fd >= 0);
     atomic_store(&gate_in, 0);
     atomic_store(&gate_on, 1);
-    send_str(fd, "GET /api/v1/points/1/series HTTP/1.1\r\nHost: x\r\n\r\n");
+    send_str(fd, areq("/api/v1/points/1/series"));
     CHECK_EQ(gate_wait(1), 0);
     close(fd);
     usleep(100000);                    /* lws sees the hang-up */
@@ -922,7 +1043,7 @@ TEST(close_in_flight)
     resp_free(&r);
 }
 
-/* Four reads with two workers: two wait in the FIFO, all four answer. */
+/* Four reads, more than the workers: the rest wait in the FIFO, all answer. */
 TEST(worker_fifo)
 {
     int fd[4];
@@ -933,14 +1054,13 @@ TEST(worker_fifo)
     for (int i = 0; i < 4; i++) {
         fd[i] = conn(S.port);
         REQUIRE(fd[i] >= 0);
-        send_str(fd[i], "GET /api/v1/points/1/series?from=1795651200000&limit=3 HTTP/1.1\r\n"
-                        "Host: x\r\n\r\n");
+        send_str(fd[i], areq("/api/v1/points/1/series?from=1795651200000&limit=3"));
     }
-    CHECK_EQ(gate_wait(2), 0);
+    CHECK_EQ(gate_wait(SB_HTTP_WORKERS), 0);
     usleep(100000);
-    CHECK_EQ(atomic_load(&gate_in), 2);        /* only two workers */
+    CHECK_EQ(atomic_load(&gate_in), SB_HTTP_WORKERS);   /* only that many workers */
     atomic_store(&gate_on, 0);
-    for (int i = 0; i < 2; i++)
+    for (unsigned i = 0; i < SB_HTTP_WORKERS; i++)
         sem_post(&gate);
     for (int i = 0; i < 4; i++) {
         CHECK(read_resp(fd[i], &r, 0) == 0 && r.status == 200);
@@ -952,10 +1072,10 @@ TEST(worker_fifo)
     }
 }
 
-/* 2 working + 256 waiting fill the server: one more gets 503. */
+/* The workers busy + the queue full fill the server: one more gets 503. */
 TEST(busy_503)
 {
-    enum { N = 2 + 256 + 1 };
+    enum { N = SB_HTTP_WORKERS + SB_HTTP_QUEUE_MAX + 1 };
     static int fd[N];
     struct pollfd pf[N];
     struct resp r;
@@ -967,15 +1087,15 @@ TEST(busy_503)
     for (int i = 0; i < N; i++) {
         fd[i] = conn(S.port);
         REQUIRE(fd[i] >= 0);
-        send_str(fd[i], "GET /api/v1/points/1/series?limit=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        send_str(fd[i], areq("/api/v1/points/1/series?limit=1"));
         pf[i] = (struct pollfd){ .fd = fd[i], .events = POLLIN };
     }
-    CHECK_EQ(gate_wait(2), 0);
+    CHECK_EQ(gate_wait(SB_HTTP_WORKERS), 0);
     for (int t = 0; t < 50 && ready == 0; t++)
         ready = poll(pf, N, 100);
     CHECK_EQ(ready, 1);
     atomic_store(&gate_on, 0);
-    for (int i = 0; i < 2; i++)
+    for (unsigned i = 0; i < SB_HTTP_WORKERS; i++)
         sem_post(&gate);
     for (int i = 0; i < N; i++) {
         if (read_resp(fd[i], &r, 0) == 0) {
@@ -1003,7 +1123,7 @@ TEST(stop_in_flight)
     REQUIRE(fd >= 0);
     atomic_store(&gate_in, 0);
     atomic_store(&gate_on, 1);
-    send_str(fd, "GET /api/v1/points/1/series HTTP/1.1\r\nHost: x\r\n\r\n");
+    send_str(fd, areq("/api/v1/points/1/series"));
     CHECK_EQ(gate_wait(1), 0);
     uv_async_send(&s2.stop);
     CHECK(closed(fd));                        /* cut off, no answer */
@@ -1023,13 +1143,17 @@ int main(void)
     RUN(route);
     RUN(series_params);
     RUN(json_output);
-    if (fixture_open() || fixture_ingest()) {
+    if (fixture_open() || fixture_ingest() || fixture_app()) {
         printf("Bail out! store fixture failed\n");
         return 1;
     }
     ctx = ctx_default();
     if (srv_start(&S, "127.0.0.1:0", &ctx)) {
         printf("Bail out! server did not start\n");
+        return 1;
+    }
+    if (login()) {
+        printf("Bail out! could not sign in\n");
         return 1;
     }
     RUN(start_and_plugin);

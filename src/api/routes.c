@@ -1,0 +1,93 @@
+/*
+ * routes.c - the route table: every REST path, its method, the least role
+ * it needs and its handler.  The single source of truth: the router walks
+ * it, the permission matrix (docs/security.md) is written from it, and a
+ * test checks it against the OpenAPI document (api/openapi.json) in both
+ * directions.  Path parameters and scope: see api.h.
+ */
+#include "api/api.h"
+
+#define R(m, p, need, fl, fn, op, sum) { SB_M_##m, p, SB_NEED_##need, fl, sb_api__h_##fn, op, sum }
+#define LOOP SB_RT_LOOP
+#define BODY SB_RT_BODY
+#define PWOK SB_RT_PWOK
+#define AUTH SB_RT_AUTH
+
+const struct sb_route sb_api__routes[] = {
+    R(GET, "/healthz", PUBLIC, LOOP, healthz, "healthz", "The process is alive"),
+    R(GET, "/readyz", PUBLIC, LOOP, readyz, "readyz", "Store and drivers are ready"),
+    R(GET, "/metrics", PUBLIC, 0, metrics, "metrics", "Prometheus metrics (loopback or admin)"),
+    R(GET, "/api/v1/openapi.json", PUBLIC, LOOP, openapi, "getOpenApi", "This API's OpenAPI 3.1 document"),
+    R(GET, "/api/v1/status", VIEWER, 0, status, "getStatus", "Version, uptime, store and ingest counters"),
+    R(GET, "/api/v1/config", ADMIN, 0, config, "getConfig", "Effective configuration (secrets hidden)"),
+
+    R(POST, "/api/v1/auth/login", PUBLIC, BODY | AUTH, login, "login", "Sign in: access and refresh tokens"),
+    R(POST, "/api/v1/auth/refresh", PUBLIC, AUTH, refresh, "refresh", "New tokens for a refresh token (rotated)"),
+    R(POST, "/api/v1/auth/logout", USER, PWOK, logout, "logout", "End this session"),
+    R(GET, "/api/v1/auth/me", USER, PWOK, me, "getMe", "The signed-in user"),
+    R(POST, "/api/v1/auth/password", USER, BODY | PWOK, password, "changePassword", "Change your password"),
+    R(POST, "/api/v1/auth/keys/rotate", ADMIN, 0, rotate_keys, "rotateKeys", "Start signing tokens with a new key"),
+
+    R(GET, "/api/v1/users", ADMIN, 0, users_list, "listUsers", "List users"),
+    R(POST, "/api/v1/users", ADMIN, BODY, user_create, "createUser", "Create (invite) a user"),
+    R(GET, "/api/v1/users/{user}", ADMIN, 0, user_get, "getUser", "A user"),
+    R(PATCH, "/api/v1/users/{user}", ADMIN, BODY, user_patch, "updateUser", "Change roles, grants, details, disabled"),
+    R(DELETE, "/api/v1/users/{user}", ADMIN, 0, user_delete, "disableUser", "Disable a user (kept for the audit trail)"),
+    R(POST, "/api/v1/users/{user}/reset-password", ADMIN, 0, user_reset, "resetPassword", "Issue a temporary password"),
+
+    R(GET, "/api/v1/sites", VIEWER, 0, list, "listSites", "Sites you can see"),
+    R(POST, "/api/v1/sites", ADMIN, BODY, create, "createSite", "Create a site"),
+    R(GET, "/api/v1/sites/{site}", VIEWER, 0, get, "getSite", "A site"),
+    R(PATCH, "/api/v1/sites/{site}", ADMIN, BODY, patch, "updateSite", "Change a site (JSON merge patch)"),
+    R(DELETE, "/api/v1/sites/{site}", ADMIN, 0, delete, "deleteSite", "Delete an empty site"),
+
+    R(GET, "/api/v1/buildings", VIEWER, 0, list, "listBuildings", "Buildings in your scope"),
+    R(POST, "/api/v1/buildings", MANAGER, BODY, create, "createBuilding", "Create a building in a site you manage"),
+    R(GET, "/api/v1/buildings/{building}", VIEWER, 0, get, "getBuilding", "A building"),
+    R(PATCH, "/api/v1/buildings/{building}", MANAGER, BODY, patch, "updateBuilding", "Change a building"),
+    R(DELETE, "/api/v1/buildings/{building}", ADMIN, 0, delete, "deleteBuilding", "Delete an empty building"),
+    R(GET, "/api/v1/buildings/{building}/overview", VIEWER, 0, overview, "getBuildingOverview", "Live power, today's energy, comfort, alerts"),
+
+    R(GET, "/api/v1/zones", VIEWER, 0, list, "listZones", "Zones in your scope"),
+    R(POST, "/api/v1/zones", MANAGER, BODY, create, "createZone", "Create a zone"),
+    R(GET, "/api/v1/zones/{zone}", VIEWER, 0, get, "getZone", "A zone"),
+    R(PATCH, "/api/v1/zones/{zone}", MANAGER, BODY, patch, "updateZone", "Change a zone"),
+    R(DELETE, "/api/v1/zones/{zone}", MANAGER, 0, delete, "deleteZone", "Delete a zone"),
+    R(GET, "/api/v1/zones/{zone}/status", VIEWER, LOOP, zone_status, "getZoneStatus", "Temperature against the comfort band, occupancy, equipment"),
+
+    R(GET, "/api/v1/equipment", VIEWER, 0, list, "listEquipment", "Equipment in your scope"),
+    R(POST, "/api/v1/equipment", MANAGER, BODY, create, "createEquipment", "Create equipment"),
+    R(GET, "/api/v1/equipment/{equipment}", VIEWER, 0, get, "getEquipment", "Equipment"),
+    R(PATCH, "/api/v1/equipment/{equipment}", MANAGER, BODY, patch, "updateEquipment", "Change equipment"),
+    R(DELETE, "/api/v1/equipment/{equipment}", MANAGER, 0, delete, "deleteEquipment", "Delete equipment without points"),
+    R(GET, "/api/v1/equipment/{equipment}/telemetry", VIEWER, LOOP, telemetry, "getTelemetry", "Newest value of each point"),
+    R(POST, "/api/v1/equipment/{equipment}/control", OPERATOR, BODY, control, "controlEquipment", "Command a point of the equipment"),
+
+    R(GET, "/api/v1/thermostats", VIEWER, 0, list, "listThermostats", "Thermostats in your scope"),
+    R(GET, "/api/v1/thermostats/{equipment}/status", VIEWER, LOOP, telemetry, "getThermostatStatus", "A thermostat's points"),
+    R(POST, "/api/v1/thermostats/{equipment}/control", OPERATOR, BODY, control, "controlThermostat", "Command a thermostat setpoint"),
+
+    R(GET, "/api/v1/points", VIEWER, 0, list, "listPoints", "Points in your scope"),
+    R(POST, "/api/v1/points", MANAGER, BODY, create, "createPoint", "Create a point"),
+    R(GET, "/api/v1/points/{point}", VIEWER, 0, get, "getPoint", "A point (by id or slug)"),
+    R(PATCH, "/api/v1/points/{point}", MANAGER, BODY, patch, "updatePoint", "Change a point"),
+    R(DELETE, "/api/v1/points/{point}", MANAGER, 0, delete, "deletePoint", "Delete a point (its history stays)"),
+    R(GET, "/api/v1/points/{point}/latest", VIEWER, LOOP, latest, "getLatest", "Newest reading"),
+    R(GET, "/api/v1/points/{point}/history", VIEWER, 0, history, "getHistory", "Readings or rollups over a range"),
+    R(GET, "/api/v1/points/{point}/series", VIEWER, 0, history, "getSeries", "Deprecated alias of history (agg defaults to mean)"),
+    R(POST, "/api/v1/points/{point}/write", OPERATOR, BODY, control, "writePoint", "Command a point"),
+
+    R(POST, "/api/v1/readings", OPERATOR, BODY, readings, "postReadings", "Ingest a batch of readings"),
+    R(GET, "/api/v1/export", VIEWER, 0, export, "exportData", "Export series as CSV, XLSX or JSON"),
+    R(GET, "/api/v1/audit", MANAGER, 0, audit, "listAudit", "The audit log, newest first"),
+
+    R(GET, "/api/v1/alerts", VIEWER, 0, later, "listAlerts", "Alerts (not yet available: 501)"),
+    R(POST, "/api/v1/alerts/{key}/acknowledge", OPERATOR, BODY, later, "acknowledgeAlert", "Acknowledge an alert (501)"),
+    R(GET, "/api/v1/schedules", VIEWER, 0, later, "listSchedules", "Schedules (501)"),
+    R(GET, "/api/v1/analytics/consumption", VIEWER, 0, later, "getConsumption", "Consumption by period and end use (501)"),
+    R(GET, "/api/v1/analytics/savings", VIEWER, 0, later, "getSavings", "Measured savings (501)"),
+    R(GET, "/api/v1/predictions/load", VIEWER, 0, later, "predictLoad", "Load forecast (501)"),
+    R(GET, "/api/v1/predictions/temperature", VIEWER, 0, later, "predictTemperature", "Zone temperature forecast (501)"),
+};
+
+const size_t sb_api__nroutes = sizeof(sb_api__routes) / sizeof(sb_api__routes[0]);
