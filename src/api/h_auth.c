@@ -94,6 +94,41 @@ static void new_session(struct sb_api *api, struct sb_req *rq, const struct sb_u
 
 /* ---- login ------------------------------------------------------------------------ */
 
+/* A lock-out is audited from the pool (the loop never writes the database). */
+struct lockjob {
+    uv_work_t w;
+    struct sb_api *api;
+    struct sb_req rq;                  /* who/where, for the audit record */
+};
+
+static void lock_work(uv_work_t *w)
+{
+    struct lockjob *j = w->data;
+    char target[160];
+    snprintf(target, sizeof(target), "user:%s", j->rq.xs[0]);
+    sb_api__audit(j->api, &j->rq, "auth.lockout", target, NULL, NULL, "locked",
+                  "repeated failed sign-ins: account and address throttled");
+}
+
+static void lock_after(uv_work_t *w, int status)
+{
+    (void)status;
+    free(w->data);
+}
+
+static void audit_lockout(struct sb_api *api, const struct sb_req *rq)
+{
+    struct lockjob *j = calloc(1, sizeof(*j));
+    if (!j)
+        return;
+    j->api = api;
+    j->w.data = j;
+    snprintf(j->rq.ip, sizeof(j->rq.ip), "%s", rq->ip);
+    snprintf(j->rq.xs[0], sizeof(j->rq.xs[0]), "%s", rq->xs[0]);
+    if (uv_queue_work(api->loop, &j->w, lock_work, lock_after) != 0)
+        free(j);
+}
+
 /* Loop thread: record the outcome in the throttles. */
 static void login_after(struct sb_api *api, struct sb_req *rq)
 {
@@ -110,9 +145,11 @@ static void login_after(struct sb_api *api, struct sb_req *rq)
         return;
     int locked = sb_thr_fail(api->thr_user, ku, sb_now_ms());
     locked |= sb_thr_fail(api->thr_ip, ki, sb_now_ms());
-    if (locked)
+    if (locked) {
         SB_WARN("auth", "lock-out after repeated failed logins (user %s, address %s)",
                 rq->xs[0], rq->ip);
+        audit_lockout(api, rq);
+    }
 }
 
 /* Loop thread, before the pool: refuse while throttled. */

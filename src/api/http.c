@@ -36,6 +36,7 @@
 #include "api/gz.h"
 #include "api/http_int.h"
 #include "api/ws.h"
+#include "core/conf.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timefmt.h"
@@ -887,6 +888,11 @@ int sb_http_start(uv_loop_t *loop, const char *listen, const struct sb_http_ctx 
         return SB_ENOMEM;
     h->loop = loop;
     h->ctx = *ctx;
+    if (ctx->cfg) {
+        h->ctx.max_body = ctx->cfg->api_max_body;
+        h->ctx.tls_cert = ctx->cfg->api_tls_cert;
+        h->ctx.tls_key = ctx->cfg->api_tls_key;
+    }
     if (h->ctx.max_body <= 0)
         h->ctx.max_body = 4 << 20;
     h->started_ms = sb_now_ms();
@@ -915,6 +921,11 @@ out:
 int sb_http_port(const struct sb_http *h)
 {
     return h ? h->port : -1;
+}
+
+int sb_http_tls(const struct sb_http *h)
+{
+    return h ? h->tls : 0;
 }
 
 struct sb_api *sb_http_api(struct sb_http *h)

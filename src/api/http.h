@@ -68,6 +68,9 @@ int  sb_http_start(uv_loop_t *loop, const char *listen, const struct sb_http_ctx
 /* The port actually bound (useful after ":0"). */
 int  sb_http_port(const struct sb_http *h);
 
+/* 1 when the server speaks TLS (api.tls_cert). */
+int  sb_http_tls(const struct sb_http *h);
+
 /* The API behind the server (for the daemon's own calls, e.g. metrics). */
 struct sb_api *sb_http_api(struct sb_http *h);
 

@@ -158,8 +158,17 @@ static void enqueue(struct sb_ws_client *c, struct frame *f)
         return;
     }
     if (c->qbytes + f->len > 4 * c->ws->qmax) {
-        c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;   /* events alone overflow */
+        /* Events alone overflow: nothing more is sent, the client goes. */
+        c->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
         frame_free(f);
+        while (c->qh) {
+            struct frame *g = c->qh;
+            c->qh = g->next;
+            frame_free(g);
+        }
+        c->qt = NULL;
+        c->qbytes = 0;
+        c->dropped = 0;
         lws_callback_on_writable(c->wsi);
         return;
     }
@@ -383,8 +392,6 @@ static void flush(struct sb_ws *ws, int64_t now)
     }
     ws->ndl = keep;
     close_frames(ws, touched);
-    if (ws->ndl && !ws->stopped)
-        uv_timer_start(&ws->tick, NULL, 0, 0);   /* placeholder, replaced below */
 }
 
 static void on_tick(uv_timer_t *t);
@@ -522,12 +529,13 @@ void sb_ws_event(struct sb_ws *ws, const char *channel, const char *json)
 static int channel_points(struct sb_ws *ws, struct sb_ws_client *c, const struct sb_principal *p,
                           const struct sb_model *m, const char *ch, size_t *added)
 {
-    const char *colon = strchr(ch, ':');
-    const char *val = colon ? colon + 1 : "";
-    size_t kl = colon ? (size_t)(colon - ch) : strlen(ch);
+    char kind[16];
+    const char *val;
     int rc = 0;
 
-#define KIND(s) (kl == sizeof(s) - 1 && memcmp(ch, s, kl) == 0)
+    if (sb_ws__channel(ch, kind, sizeof(kind), &val))
+        return SB_ENOENT;
+#define KIND(s) (strcmp(kind, s) == 0)
     if (KIND("point")) {
         const struct sb_point *pt = sb_api__point(m, val);
         if (!pt || !sb_api__in_scope(p, m, (size_t)pt->building_ix))
@@ -762,23 +770,63 @@ static void on_auth(struct sb_ws *ws, struct sb_ws_client *c, json_t *msg)
     }
 }
 
-static void on_message(struct sb_ws_client *c, const char *s, size_t n)
+int sb_ws__parse(const char *s, size_t n, json_t **out)
 {
     json_error_t e;
-    json_t *msg = json_loadb(s, n, JSON_REJECT_DUPLICATES, &e);
+    json_t *msg = n <= RX_MAX ? json_loadb(s, n, JSON_REJECT_DUPLICATES, &e) : NULL;
     const char *type = json_string_value(json_object_get(msg, "type"));
+    int t = SB_WS_M_BAD;
 
-    if (!msg || !json_is_object(msg) || !type) {
-        send_error(c, NULL, "invalid", "send JSON objects with a \"type\"");
-    } else if (strcmp(type, "auth") == 0) {
+    if (msg && json_is_object(msg) && type) {
+        t = strcmp(type, "auth") == 0          ? SB_WS_M_AUTH
+          : strcmp(type, "subscribe") == 0     ? SB_WS_M_SUB
+          : strcmp(type, "unsubscribe") == 0   ? SB_WS_M_UNSUB
+          : strcmp(type, "ping") == 0          ? SB_WS_M_PING : SB_WS_M_OTHER;
+    }
+    if (t == SB_WS_M_AUTH && !json_is_string(json_object_get(msg, "token")))
+        t = SB_WS_M_BAD;
+    if ((t == SB_WS_M_SUB || t == SB_WS_M_UNSUB) &&
+        !json_is_array(json_object_get(msg, "channels")))
+        t = SB_WS_M_BAD;
+    if (t == SB_WS_M_BAD) {
+        json_decref(msg);
+        msg = NULL;
+    }
+    *out = msg;
+    return t;
+}
+
+int sb_ws__channel(const char *ch, char *kind, size_t kcap, const char **val)
+{
+    size_t n = strlen(ch), kl = strcspn(ch, ":");
+    if (n == 0 || n > 90 || kl >= kcap)
+        return SB_EINVAL;
+    memcpy(kind, ch, kl);
+    kind[kl] = '\0';
+    *val = ch[kl] ? ch + kl + 1 : "";
+    if (strcmp(kind, "alerts") == 0 || strcmp(kind, "commands") == 0)
+        return **val ? SB_EINVAL : 0;
+    if (strcmp(kind, "point") && strcmp(kind, "equipment") && strcmp(kind, "zone") &&
+        strcmp(kind, "building"))
+        return SB_EINVAL;
+    return **val && strlen(*val) <= SB_SLUG_MAX ? 0 : SB_EINVAL;
+}
+
+static void on_message(struct sb_ws_client *c, const char *s, size_t n)
+{
+    json_t *msg;
+    int t = sb_ws__parse(s, n, &msg);
+
+    if (t == SB_WS_M_BAD) {
+        send_error(c, NULL, "invalid", "send JSON objects with a \"type\" (auth needs a "
+                   "\"token\", subscribe a \"channels\" array)");
+    } else if (t == SB_WS_M_AUTH) {
         on_auth(c->ws, c, msg);
     } else if (!c->authed) {
         send_error(c, json_object_get(msg, "id"), "unauthenticated", "authenticate first");
-    } else if (strcmp(type, "subscribe") == 0) {
-        on_subscribe(c->ws, c, msg, 1);
-    } else if (strcmp(type, "unsubscribe") == 0) {
-        on_subscribe(c->ws, c, msg, 0);
-    } else if (strcmp(type, "ping") == 0) {
+    } else if (t == SB_WS_M_SUB || t == SB_WS_M_UNSUB) {
+        on_subscribe(c->ws, c, msg, t == SB_WS_M_SUB);
+    } else if (t == SB_WS_M_PING) {
         send_text(c, "{\"type\":\"pong\"}", 1);
     } else {
         send_error(c, json_object_get(msg, "id"), "invalid", "unknown message type");
@@ -863,13 +911,7 @@ int sb_ws__rx(struct sb_ws_client *c, const void *in, size_t len)
 
 int sb_ws__writable(struct sb_ws_client *c)
 {
-    if (c->close_code) {
-        const char *why = c->close_code == CLOSE_EXPIRED ? "token expired" : "policy";
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-                         (unsigned char *)why, strlen(why));
-        return -1;
-    }
-    if (c->dropped) {
+    if (c->dropped && !c->close_code) {
         char m[64];
         int n = snprintf(m, sizeof(m), "{\"type\":\"lagged\",\"dropped\":%" PRIu64 "}",
                          c->dropped);
@@ -882,8 +924,15 @@ int sb_ws__writable(struct sb_ws_client *c)
         return 0;
     }
     struct frame *f = c->qh;
-    if (!f)
-        return 0;
+    if (!f) {
+        if (!c->close_code)
+            return 0;
+        /* What was queued (e.g. the error saying why) went first. */
+        const char *why = c->close_code == CLOSE_EXPIRED ? "token expired" : "policy";
+        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+                         (unsigned char *)why, strlen(why));
+        return -1;
+    }
     c->qh = f->next;
     if (!c->qh)
         c->qt = NULL;
@@ -893,7 +942,7 @@ int sb_ws__writable(struct sb_ws_client *c)
     frame_free(f);
     if (!ok)
         return -1;
-    if (c->qh)
+    if (c->qh || c->close_code)
         lws_callback_on_writable(c->wsi);
     return 0;
 }

@@ -30,6 +30,7 @@
 #ifndef SB_API_WS_H
 #define SB_API_WS_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "store/sample.h"
@@ -48,6 +49,16 @@ size_t sb_ws_clients(struct sb_ws *ws);
 void   sb_ws_stop(struct sb_ws *ws);       /* close clients and handles */
 int    sb_ws_idle(struct sb_ws *ws);       /* 1 once handles and pool jobs are done */
 void   sb_ws_free(struct sb_ws *ws);
+
+/* Pure parsers of client bytes (fuzzed by fuzz/fuzz_api.c). */
+enum { SB_WS_M_BAD = 0, SB_WS_M_AUTH, SB_WS_M_SUB, SB_WS_M_UNSUB, SB_WS_M_PING, SB_WS_M_OTHER };
+/* One client message: its type; *out the parsed object (NULL for BAD),
+ * json_decref it.  auth carries a string token, (un)subscribe an array. */
+int sb_ws__parse(const char *s, size_t n, json_t **out);
+/* "kind:value" channel name: kind into kind[kcap], *val into ch.  0 or
+ * SB_EINVAL (unknown kind, empty or over-long value; alerts and commands
+ * take none). */
+int sb_ws__channel(const char *ch, char *kind, size_t kcap, const char **val);
 
 /* lws callbacks (http.c). */
 int  sb_ws__filter(struct sb_api *api, struct lws *wsi);

@@ -213,8 +213,9 @@ static void announce(const struct daemon *d)
     int v6 = strchr(host, ':') != NULL;
     SB_INFO("serve", "sbems %s ready on %s (data %s, %zu points)", SB_VERSION, d->c->cfg.listen,
             d->c->cfg.data_dir, d->c->model.npoints);
-    printf("sbems %s listening on http://%s%s%s:%d/\n", SB_VERSION, v6 ? "[" : "", host,
-           v6 ? "]" : "", sb_http_port(d->http));
+    printf("sbems %s listening on %s://%s%s%s:%d/\n", SB_VERSION,
+           sb_http_tls(d->http) ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
+           sb_http_port(d->http));
     fflush(stdout);
 }
 

@@ -1321,6 +1321,10 @@ int sb_conf_validate(const struct sb_config *cfg, char *err, size_t errlen)
                "set socket to a shorter path", (long long)SUN_PATH_MAX);
         return SB_ECONFIG;
     }
+    if (!*cfg->api_tls_cert != !*cfg->api_tls_key) {
+        sb_errf(err, errlen, "api.tls_cert and api.tls_key go together: set both or neither");
+        return SB_ECONFIG;
+    }
     return 0;
 }
 

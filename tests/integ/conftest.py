@@ -94,5 +94,90 @@ def start_daemon(sbems, *args, port=None):
         line = p.stdout.readline()
         if "listening" in line or not line:
             break
-    assert f"http://127.0.0.1:{port}/" in line, line + (p.stderr.read() if p.poll() is not None else "")
+    assert f"://127.0.0.1:{port}/" in line, line + (p.stderr.read() if p.poll() is not None else "")
     return p, port
+
+
+# ---- the REST API --------------------------------------------------------
+
+PASSWORD = "correct horse battery"          # the test users' password (policy-valid)
+USERS = {                                   # name -> (roles, grants)
+    "ann": ("admin", None),
+    "max": ("manager", "building:hpo"),
+    "opal": ("operator", "building:hpo"),
+    "vic": ("viewer", "building:hpo"),
+}
+
+# A second building nobody but admins may see: the out-of-scope objects.
+ANNEX = [
+    ("/api/v1/buildings", {"id": "annex", "site": "harbor-point", "name": "Annex",
+                           "timezone": "America/New_York"}),
+    ("/api/v1/zones", {"id": "annex-z", "building": "annex", "name": "Annex zone",
+                       "comfort": {"occupied": {"heating": 21, "cooling": 24},
+                                   "unoccupied": {"heating": 16, "cooling": 29}},
+                       "schedule": {"mon-fri": "07:00-19:00"}}),
+    ("/api/v1/equipment", {"id": "annex-tstat", "building": "annex", "name": "Annex thermostat",
+                           "type": "thermostat", "zone": "annex-z"}),
+    ("/api/v1/points", {"id": "annex-tstat.sp", "equipment": "annex-tstat", "name": "Setpoint",
+                        "kind": "setpoint", "unit": "°C", "writable": True, "min": 10, "max": 30,
+                        "source": {"driver": "virtual"}}),
+    ("/api/v1/points", {"id": "annex-tstat.t", "equipment": "annex-tstat", "name": "Temperature",
+                        "kind": "temperature", "unit": "°C", "source": {"driver": "virtual"}}),
+]
+
+FAST = ("--set", "auth.password_cost=min", "--set", "api.rate_limit=0",
+        "--set", "api.rate_limit_ip=0")
+
+
+class Api:
+    """A running daemon with the example site, four users and an annex."""
+
+    def __init__(self, sbems, proc, port):
+        import requests
+        self.sbems, self.proc, self.port = sbems, proc, port
+        self.base = f"http://127.0.0.1:{port}"
+        self.http = requests.Session()
+        self.tokens = {}
+
+    def url(self, path):
+        return self.base + path
+
+    def login(self, user, password=PASSWORD):
+        r = self.http.post(self.url("/api/v1/auth/login"),
+                           json={"username": user, "password": password}, timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def token(self, user):
+        if user not in self.tokens:
+            self.tokens[user] = self.login(user)["access_token"]
+        return self.tokens[user]
+
+    def req(self, method, path, user=None, token=None, **kw):
+        import requests
+        h = kw.pop("headers", {})
+        if user or token:
+            h["Authorization"] = "Bearer " + (token or self.token(user))
+        kw.setdefault("timeout", 30)
+        return requests.request(method, self.url(path), headers=h, **kw)
+
+
+def start_api(sbems, *extra):
+    sbems.run("import", SITE)
+    for name, (roles, grants) in USERS.items():
+        args = ["user", "add", name, "--role", roles, "--password-stdin",
+                "--set", "auth.password_cost=min"]
+        if grants:
+            args += ["--grant", grants]
+        sbems.run(*args, stdin=PASSWORD + "\n")
+    proc, port = start_daemon(sbems, *FAST, *extra)
+    api = Api(sbems, proc, port)
+    for path, body in ANNEX:
+        r = api.req("POST", path, "ann", json=body)
+        assert r.status_code == 201, (path, r.text)
+    return api
+
+
+@pytest.fixture
+def api(sbems):
+    return start_api(sbems)

@@ -792,6 +792,11 @@ TEST(validate_and_socket_path)
     CHECK_STR(err, "ingest.batch (1001) must not be larger than ingest.queue (1000)");
     CHECK_EQ(set(&c, "ingest.batch", "1000"), 0);
     CHECK_EQ(sb_conf_validate(&c, err, sizeof err), 0);
+    CHECK_EQ(set(&c, "api.tls_cert", "/etc/sbems/cert.pem"), 0);
+    CHECK_EQ(sb_conf_validate(&c, err, sizeof err), SB_ECONFIG);
+    CHECK_STR(err, "api.tls_cert and api.tls_key go together: set both or neither");
+    CHECK_EQ(set(&c, "api.tls_key", "/etc/sbems/key.pem"), 0);
+    CHECK_EQ(sb_conf_validate(&c, err, sizeof err), 0);
     memset(dir, 'd', sizeof dir - 1);
     dir[0] = '/';
     dir[sizeof dir - 1] = 0;

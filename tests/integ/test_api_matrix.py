@@ -1,0 +1,248 @@
+"""The permission matrix (docs/security.md), exercised on the real daemon:
+every route of the OpenAPI document (itself checked against the router
+table by tests/unit/test_openapi.c) x every role (and no token) x an object
+in the user's granted building and one outside it, with the exact status.
+
+Rules under test:
+  - no token on a signed-in route: 401;
+  - a role below the route's least role: 403 (checked before scope);
+  - a path naming an object outside the user's grants: 404, the same as an
+    unknown object; a body creating an object outside them: 403;
+  - otherwise the route's own answer (the case below says which).
+Admins hold every building.
+"""
+import json
+import uuid
+
+import pytest
+
+from conftest import PASSWORD
+
+ROLES = [None, "vic", "opal", "max", "ann"]            # anonymous .. admin
+RANK = {None: 0, "vic": 2, "opal": 3, "max": 4, "ann": 5}
+NEED = {"public": 0, "user": 1, "viewer": 2, "operator": 3, "manager": 4, "admin": 5}
+
+
+def uid():
+    return uuid.uuid4().hex[:8]
+
+
+# Per route: (path in scope, path out of scope or None, body builder or None,
+# status when allowed, setup).  Bodies that create take a fresh id each time.
+def cases(api):
+    now = 1795780000000
+    C = {}
+
+    def c(method, path, ok, inp=None, out=None, body=None, scoped_body=False, deny=(),
+          out_status=None):
+        C[(method, path)] = dict(ok=ok, inp=inp or path, out=out, body=body,
+                                 scoped_body=scoped_body, deny=deny, out_status=out_status)
+
+    c("GET", "/healthz", 200)
+    c("GET", "/readyz", 200)
+    c("GET", "/metrics", 200)
+    c("GET", "/api/v1/openapi.json", 200)
+    c("GET", "/api/v1/status", 200)
+    c("GET", "/api/v1/config", 200)
+    c("POST", "/api/v1/auth/login", 200,
+      body=lambda s: {"username": "vic", "password": PASSWORD})
+    c("POST", "/api/v1/auth/refresh", 200,
+      body=lambda s: {"refresh_token": api.login("vic")["refresh_token"]})
+    c("POST", "/api/v1/auth/logout", 204)                       # uses a fresh session
+    c("GET", "/api/v1/auth/me", 200)
+    c("POST", "/api/v1/auth/password", 400, body=lambda s: {"current_password": "wrong",
+                                                           "new_password": "x"})
+    c("POST", "/api/v1/auth/keys/rotate", 200)
+    c("GET", "/api/v1/users", 200)
+    c("POST", "/api/v1/users", 201, body=lambda s: {"username": "u" + uid(), "roles": ["viewer"]})
+    c("GET", "/api/v1/users/{user}", 200, inp="/api/v1/users/4")
+    c("PATCH", "/api/v1/users/{user}", 200, inp="/api/v1/users/4",
+      body=lambda s: {"display_name": "Vic " + uid()})
+    c("DELETE", "/api/v1/users/{user}", 204, inp="NEWUSER")
+    c("POST", "/api/v1/users/{user}/reset-password", 200, inp="NEWUSER/reset-password")
+
+    c("GET", "/api/v1/sites", 200)
+    c("POST", "/api/v1/sites", 201, body=lambda s: {"id": "s" + uid(), "name": "S"})
+    c("GET", "/api/v1/sites/{site}", 200, inp="/api/v1/sites/harbor-point")
+    c("PATCH", "/api/v1/sites/{site}", 200, inp="/api/v1/sites/harbor-point",
+      body=lambda s: {"description": "d " + uid()})
+    c("DELETE", "/api/v1/sites/{site}", 204, inp="NEWSITE")
+
+    c("GET", "/api/v1/buildings", 200)
+    # a new building needs a site grant (max holds a building): 403 for him
+    c("POST", "/api/v1/buildings", 201, scoped_body=True, deny=("max",),
+      body=lambda s: {"id": "b" + uid(), "site": "harbor-point", "name": "B",
+                      "timezone": "UTC"})
+    c("GET", "/api/v1/buildings/{building}", 200, inp="/api/v1/buildings/hpo",
+      out="/api/v1/buildings/annex")
+    c("PATCH", "/api/v1/buildings/{building}", 200, inp="/api/v1/buildings/hpo",
+      out="/api/v1/buildings/annex", body=lambda s: {"area_m2": 5000 + len(uid())})
+    c("DELETE", "/api/v1/buildings/{building}", 204, inp="NEWBUILDING")
+    c("GET", "/api/v1/buildings/{building}/overview", 200, inp="/api/v1/buildings/hpo/overview",
+      out="/api/v1/buildings/annex/overview")
+
+    c("GET", "/api/v1/zones", 200)
+    c("POST", "/api/v1/zones", 201, scoped_body=True,
+      body=lambda s: {"id": "z" + uid(), "building": "hpo" if s == "in" else "annex",
+                      "name": "Z"})
+    c("GET", "/api/v1/zones/{zone}", 200, inp="/api/v1/zones/f1-core",
+      out="/api/v1/zones/annex-z")
+    c("PATCH", "/api/v1/zones/{zone}", 200, inp="/api/v1/zones/f1-core",
+      out="/api/v1/zones/annex-z", body=lambda s: {"description": "z " + uid()})
+    c("DELETE", "/api/v1/zones/{zone}", 204, inp="NEWZONE", out="NEWZONE@annex")
+    c("GET", "/api/v1/zones/{zone}/status", 200, inp="/api/v1/zones/f1-core/status",
+      out="/api/v1/zones/annex-z/status")
+
+    c("GET", "/api/v1/equipment", 200)
+    c("POST", "/api/v1/equipment", 201, scoped_body=True,
+      body=lambda s: {"id": "e" + uid(), "building": "hpo" if s == "in" else "annex",
+                      "name": "E", "type": "sensor"})
+    c("GET", "/api/v1/equipment/{equipment}", 200, inp="/api/v1/equipment/ahu-1",
+      out="/api/v1/equipment/annex-tstat")
+    c("PATCH", "/api/v1/equipment/{equipment}", 200, inp="/api/v1/equipment/ahu-1",
+      out="/api/v1/equipment/annex-tstat", body=lambda s: {"description": "e " + uid()})
+    c("DELETE", "/api/v1/equipment/{equipment}", 204, inp="NEWEQUIP", out="NEWEQUIP@annex")
+    c("GET", "/api/v1/equipment/{equipment}/telemetry", 200,
+      inp="/api/v1/equipment/ahu-1/telemetry", out="/api/v1/equipment/annex-tstat/telemetry")
+    c("POST", "/api/v1/equipment/{equipment}/control", 501,
+      inp="/api/v1/equipment/tstat-lobby/control", out="/api/v1/equipment/annex-tstat/control",
+      body=lambda s: {"point": "tstat-lobby.htg-sp" if s == "in" else "annex-tstat.sp",
+                      "value": 68 if s == "in" else 20})
+
+    c("GET", "/api/v1/thermostats", 200)
+    c("GET", "/api/v1/thermostats/{equipment}/status", 200,
+      inp="/api/v1/thermostats/tstat-lobby/status", out="/api/v1/thermostats/annex-tstat/status")
+    c("POST", "/api/v1/thermostats/{equipment}/control", 501,
+      inp="/api/v1/thermostats/tstat-lobby/control", out="/api/v1/thermostats/annex-tstat/control",
+      body=lambda s: {"point": "tstat-lobby.htg-sp" if s == "in" else "annex-tstat.sp",
+                      "value": 68 if s == "in" else 20})
+
+    c("GET", "/api/v1/points", 200)
+    c("POST", "/api/v1/points", 201, scoped_body=True,
+      body=lambda s: {"id": "p" + uid(), "equipment": "ahu-1" if s == "in" else "annex-tstat",
+                      "name": "P", "kind": "other", "source": {"driver": "virtual"}})
+    c("GET", "/api/v1/points/{point}", 200, inp="/api/v1/points/ahu-1.sat",
+      out="/api/v1/points/annex-tstat.t")
+    c("PATCH", "/api/v1/points/{point}", 200, inp="/api/v1/points/ahu-1.sat",
+      out="/api/v1/points/annex-tstat.t", body=lambda s: {"description": "p " + uid()})
+    c("DELETE", "/api/v1/points/{point}", 204, inp="NEWPOINT", out="NEWPOINT@annex")
+    c("GET", "/api/v1/points/{point}/latest", 200, inp="/api/v1/points/ahu-1.sat/latest",
+      out="/api/v1/points/annex-tstat.t/latest")
+    c("GET", "/api/v1/points/{point}/history", 200, inp="/api/v1/points/ahu-1.sat/history",
+      out="/api/v1/points/annex-tstat.t/history")
+    c("GET", "/api/v1/points/{point}/series", 200, inp="/api/v1/points/ahu-1.sat/series",
+      out="/api/v1/points/annex-tstat.t/series")
+    c("POST", "/api/v1/points/{point}/write", 501, inp="/api/v1/points/ahu-1.sat-sp/write",
+      out="/api/v1/points/annex-tstat.sp/write",
+      body=lambda s: {"value": 55 if s == "in" else 20})
+
+    # readings of points outside the grants are refused one by one (200,
+    # listed in "errors"); export names them in a query: 400 like unknown ones
+    c("POST", "/api/v1/readings", 200, scoped_body=True, out_status=200,
+      body=lambda s: {"readings": [{"point": "ahu-1.sat" if s == "in" else "annex-tstat.t",
+                                    "t": now, "v": 13.0}]})
+    c("GET", "/api/v1/export", 200, inp="/api/v1/export?points=ahu-1.sat",
+      out="/api/v1/export?points=annex-tstat.t", out_status=400)
+    c("GET", "/api/v1/audit", 200)
+    for p in ("/api/v1/alerts", "/api/v1/schedules", "/api/v1/analytics/consumption",
+              "/api/v1/analytics/savings", "/api/v1/predictions/load",
+              "/api/v1/predictions/temperature"):
+        c("GET", p, 501)
+    c("POST", "/api/v1/alerts/{key}/acknowledge", 501, inp="/api/v1/alerts/a1/acknowledge",
+      body=lambda s: {})
+    return C
+
+
+def fresh(api, kind):
+    """A new object only for a DELETE (created by the admin); KIND@annex
+    puts it in the building outside the grants."""
+    i = uid()
+    kind, _, suffix = kind.partition("/")
+    suffix = "/" + suffix if suffix else ""
+    kind, _, where = kind.partition("@")
+    annex = where == "annex"
+    if kind == "NEWUSER":
+        r = api.req("POST", "/api/v1/users", "ann", json={"username": "d" + i, "roles": ["viewer"]})
+        return f"/api/v1/users/{r.json()['id']}{suffix}"
+    body = {"NEWSITE": ("/api/v1/sites", {"id": "s" + i, "name": "S"}),
+            "NEWBUILDING": ("/api/v1/buildings", {"id": "b" + i, "site": "harbor-point",
+                                                  "name": "B", "timezone": "UTC"}),
+            "NEWZONE": ("/api/v1/zones", {"id": "z" + i, "building": "annex" if annex else "hpo",
+                                          "name": "Z"}),
+            "NEWEQUIP": ("/api/v1/equipment", {"id": "e" + i, "building": "annex" if annex else "hpo",
+                                               "name": "E", "type": "sensor"}),
+            "NEWPOINT": ("/api/v1/points", {"id": "p" + i,
+                                            "equipment": "annex-tstat" if annex else "ahu-1",
+                                            "name": "P", "kind": "other",
+                                            "source": {"driver": "virtual"}}),
+            }[kind]
+    r = api.req("POST", body[0], "ann", json=body[1])
+    assert r.status_code == 201, r.text
+    return f"{body[0]}/{body[1]['id']}{suffix}"
+
+
+def expected(need, user, scope, case):
+    if NEED[need] == 0:
+        return case["ok"]
+    if user is None:
+        return 401
+    if RANK[user] < NEED[need] or user in case["deny"]:
+        return 403
+    if scope == "out" and user != "ann":
+        if case["out_status"]:
+            return case["out_status"]
+        return 403 if case["scoped_body"] else 404
+    return case["ok"]
+
+
+def test_permission_matrix(api):
+    doc = api.req("GET", "/api/v1/openapi.json").json()
+    C = cases(api)
+    r = api.req("POST", "/api/v1/readings", "ann", json={"readings": [
+        {"point": "ahu-1.sat", "t": 1795780000000, "v": 13.0},
+        {"point": "annex-tstat.t", "t": 1795780000000, "v": 21.0}]})
+    assert r.json()["accepted"] == 2, r.text
+    ops = [(m.upper(), p, op) for p, item in doc["paths"].items() for m, op in item.items()
+           if m in ("get", "post", "put", "patch", "delete")]
+    missing = [(m, p) for m, p, _ in ops if (m, p) not in C]
+    assert not missing, f"routes without a matrix case: {missing}"
+    failures, checked = [], 0
+    for method, path, op in ops:
+        case, need = C[(method, path)], op["x-sbems-role"]
+        for scope in ("in", "out"):
+            if scope == "out" and case["out"] is None and not case["scoped_body"]:
+                continue
+            for user in ROLES:
+                target = case["out"] if scope == "out" and case["out"] else case["inp"]
+                if target.startswith("NEW"):
+                    target = fresh(api, target)
+                kw = {}
+                if case["body"]:
+                    kw["json"] = case["body"](scope)
+                token = None
+                if path == "/api/v1/auth/logout" and user:
+                    token = api.login(user)["access_token"]          # its own session
+                r = api.req(method, target, user=None if token else user, token=token, **kw)
+                want = expected(need, user, scope, case)
+                checked += 1
+                if r.status_code != want:
+                    failures.append(f"{method} {target} as {user or 'anonymous'} ({scope}): "
+                                    f"{r.status_code}, want {want}: {r.text[:160]}")
+                elif r.status_code >= 400:
+                    e = r.json()["error"]          # the one error shape
+                    assert e["code"] and e["message"], r.text
+    assert not failures, f"{len(failures)} of {checked}:\n" + "\n".join(failures)
+    assert checked > 400
+
+
+def test_written_matrix_matches(api):
+    """docs/security.md lists every route with the least role the server enforces."""
+    import os
+    import re
+    doc = api.req("GET", "/api/v1/openapi.json").json()
+    want = {(m.upper(), p): op["x-sbems-role"] for p, item in doc["paths"].items()
+            for m, op in item.items() if m in ("get", "post", "put", "patch", "delete")}
+    text = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "security.md")).read()
+    rows = re.findall(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)` \| (\w+) \|", text, re.M)
+    written = {(m, p): need for m, p, need in rows}
+    assert written == want
