@@ -555,7 +555,12 @@ static int authorize(struct sb_api *api, struct sb_req *rq)
         sb_api__err(rq, 403, "forbidden", "your role does not allow this");
         return -1;
     }
-    if (rq->nparams && api->ctx.models) {
+    if (rq->nparams && !api->ctx.models) {
+        rq->resp.retry_after = 5;
+        sb_api__err(rq, 503, "unavailable", "no building model loaded");
+        return -1;
+    }
+    if (rq->nparams) {
         if (!rq->model)
             rq->model = sb_mhub_get(api->ctx.models);
         if (check_scope(rq, rq->model->m))
