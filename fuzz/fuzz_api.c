@@ -20,21 +20,10 @@ static const unsigned methods[] = { SB_M_GET, SB_M_HEAD, SB_M_POST, SB_M_PUT, SB
 
 static void query(struct sb_req *rq, const char *q)
 {
-    size_t used = 0;
-    while (*q && rq->nq < SB_REQ_QMAX) {
+    while (*q && !rq->qoverflow) {
         size_t n = strcspn(q, "&");
-        const char *eq = memchr(q, '=', n);
-        size_t nl = eq ? (size_t)(eq - q) : n, vl = eq ? n - nl - 1 : 0;
-        if (used + nl + vl + 2 > sizeof(rq->qbuf))
-            break;
-        char *d = rq->qbuf + used;
-        memcpy(d, q, nl);
-        d[nl] = '\0';
-        memcpy(d + nl + 1, eq ? eq + 1 : "", vl);
-        d[nl + 1 + vl] = '\0';
-        rq->qname[rq->nq] = d;
-        rq->qval[rq->nq++] = d + nl + 1;
-        used += nl + vl + 2;
+        if (n)
+            sb_req_add_query(rq, q, n);
         q += n + (q[n] == '&');
     }
 }

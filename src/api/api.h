@@ -105,6 +105,7 @@ struct sb_req {
     const char *qname[SB_REQ_QMAX];        /* into qbuf */
     const char *qval[SB_REQ_QMAX];         /* into qbuf */
     char qbuf[SB_REQ_QBYTES];              /* "name\0value\0..." */
+    size_t qused;                          /* bytes of qbuf used */
     int qoverflow;                         /* more than fit: refused with 400 */
     char *body;                            /* request body (NUL-terminated), heap, or NULL */
     size_t body_len;                       /* its length */
@@ -146,6 +147,10 @@ const char *sb_api__allow_text(unsigned set);
 
 /* A point by integer id ("42") or slug; NULL if unknown. */
 const struct sb_point *sb_api__point(const struct sb_model *m, const char *val);
+
+/* Add one query fragment "name=value" (decoded) to rq's table.  0, or
+ * SB_ENOSPC with rq->qoverflow set (more than SB_REQ_QMAX or the bytes). */
+int sb_req_add_query(struct sb_req *rq, const char *frag, size_t n);
 
 /* Query parameter by name, NULL if absent. */
 const char *sb_req_q(const struct sb_req *rq, const char *name);

@@ -358,61 +358,68 @@ void sb_api__h_zone_status(struct sb_api *api, struct sb_req *rq)
     sb_http__buf_puts(b, "]}\n");
 }
 
-/* Main meters of a building: meters with no parent; their first non-virtual
- * point of kind k (power, energy). */
-static double meters_sum(struct sb_api *api, const struct sb_model *m, int32_t bi,
-                         enum sb_point_kind k, int *have, const struct sb_point **one)
+/* The main meters of building bi (meters with no parent meter) give the
+ * building's totals: up to cap of their first non-virtual point of kind k
+ * into out; returns how many. */
+static size_t main_meter_points(const struct sb_model *m, int32_t bi, enum sb_point_kind k,
+                                const struct sb_point **out, size_t cap)
 {
-    double sum = 0;
-    *have = 0;
-    for (size_t e = 0; e < m->nequipment; e++) {
+    size_t n = 0;
+    for (size_t e = 0; e < m->nequipment && n < cap; e++) {
         const struct sb_equipment *eq = &m->equipment[e];
         if (eq->building_ix != bi || eq->type != SB_EQUIP_METER || eq->parent)
             continue;
         for (size_t i = 0; i < m->npoints; i++) {
             const struct sb_point *p = &m->points[i];
-            struct sb_sample s;
-            if (p->equipment_ix != (int32_t)e || p->kind != k ||
-                p->source.driver == SB_DRIVER_VIRTUAL)
-                continue;
-            if (one)
-                *one = p;
-            if (sb_live_get(api->live, p->id, &s) == 0) {
-                sum += s.v;
-                *have = 1;
+            if (p->equipment_ix == (int32_t)e && p->kind == k &&
+                p->source.driver != SB_DRIVER_VIRTUAL) {
+                out[n++] = p;
+                break;
             }
-            break;
+        }
+    }
+    return n;
+}
+
+#define METERS_MAX 16           /* main meters summed per building */
+
+/* Live power: the sum of the main meters' newest power readings. */
+static double live_power(struct sb_api *api, const struct sb_model *m, int32_t bi, int *have)
+{
+    const struct sb_point *p[METERS_MAX];
+    size_t n = main_meter_points(m, bi, SB_POINT_POWER, p, METERS_MAX);
+    double sum = 0;
+    *have = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct sb_sample s;
+        if (sb_live_get(api->live, p[i]->id, &s) == 0) {
+            sum += s.v;
+            *have = 1;
         }
     }
     return sum;
 }
 
-/* Today's consumption of an energy counter: the open daily bucket. */
+/* Today's consumption: the main meters' energy counters, open daily bucket
+ * (local day of the building, as the store's rollups). */
 static double today_energy(struct sb_api *api, const struct sb_model *m, int32_t bi, int *have)
 {
+    const struct sb_point *p[METERS_MAX];
+    size_t n = main_meter_points(m, bi, SB_POINT_ENERGY, p, METERS_MAX);
+    int64_t now = sb_now_ms();
     double sum = 0;
     *have = 0;
-    for (size_t e = 0; e < m->nequipment; e++) {
-        const struct sb_equipment *eq = &m->equipment[e];
-        if (eq->building_ix != bi || eq->type != SB_EQUIP_METER || eq->parent)
-            continue;
-        for (size_t i = 0; i < m->npoints; i++) {
-            const struct sb_point *p = &m->points[i];
-            if (p->equipment_ix != (int32_t)e || p->kind != SB_POINT_ENERGY)
-                continue;
-            struct sb_aggs a = { 0 };
-            int64_t now = sb_now_ms();
-            if (sb_store_range_agg(api->ctx.store, p->id, SB_RES_1D, now - 86400000, now + 1,
-                                   &a) == 0 && a.n) {
-                double v = sb_agg_value(SB_AGG_COUNTER, &a.v[a.n - 1]);
-                if (!isnan(v)) {
-                    sum += v;
-                    *have = 1;
-                }
+    for (size_t i = 0; i < n; i++) {
+        struct sb_aggs a = { 0 };
+        if (sb_store_range_agg(api->ctx.store, p[i]->id, SB_RES_1D, now - 86400000, now + 1,
+                               &a) == 0 && a.n) {
+            double v = sb_agg_value(SB_AGG_COUNTER, &a.v[a.n - 1]);
+            if (!isnan(v)) {
+                sum += v;
+                *have = 1;
             }
-            sb_aggs_release(&a);
-            break;
         }
+        sb_aggs_release(&a);
     }
     return sum;
 }
@@ -425,8 +432,7 @@ void sb_api__h_overview(struct sb_api *api, struct sb_req *rq)
     int64_t now = sb_now_ms();
     int hp, he;
     size_t zn = 0, zin = 0, zwarm = 0, zcold = 0, zunk = 0, zocc = 0;
-    const struct sb_point *pp = NULL;
-    double kw = meters_sum(api, m, bi, SB_POINT_POWER, &hp, &pp);
+    double kw = live_power(api, m, bi, &hp);
     double kwh = api->ctx.store ? today_energy(api, m, bi, &he) : (he = 0, 0);
 
     for (size_t z = 0; z < m->nzones; z++) {

@@ -70,27 +70,8 @@ void sb_api__h_metrics(struct sb_api *api, struct sb_req *rq)
     free(text);
 }
 
-static double g_queue(void *ud)
-{
-    struct sb_ingest_stats st;
-    struct sb_api *api = ud;
-    if (!api->ctx.ingest)
-        return 0;
-    sb_ingest_get_stats(api->ctx.ingest, &st);
-    return (double)st.depth;
-}
-
-static double g_written(void *ud)
-{
-    struct sb_ingest_stats st;
-    struct sb_api *api = ud;
-    if (!api->ctx.ingest)
-        return 0;
-    sb_ingest_get_stats(api->ctx.ingest, &st);
-    return (double)st.written;
-}
-
-static double g_rejected(void *ud)
+/* One ingest counter, read at scrape time. */
+static double ingest_stat(void *ud, int which)
 {
     struct sb_ingest_stats st;
     struct sb_api *api = ud;
@@ -98,10 +79,18 @@ static double g_rejected(void *ud)
     if (!api->ctx.ingest)
         return 0;
     sb_ingest_get_stats(api->ctx.ingest, &st);
+    if (which == 0)
+        return (double)st.depth;
+    if (which == 1)
+        return (double)st.written;
     for (int i = 0; i < SB_REJ_COUNT; i++)
         n += (double)st.rejected[i];
     return n;
 }
+
+static double g_queue(void *ud) { return ingest_stat(ud, 0); }
+static double g_written(void *ud) { return ingest_stat(ud, 1); }
+static double g_rejected(void *ud) { return ingest_stat(ud, 2); }
 
 void sb_api__metrics_ingest(struct sb_api *api)
 {

@@ -431,34 +431,17 @@ static int hdr(struct lws *wsi, enum lws_token_indexes t, char *buf, size_t cap)
     return n;
 }
 
-/* Every query fragment "name=value" into rq->r's query table. */
+/* Every query fragment "name=value" into the request's query table. */
 static void copy_query(struct lws *wsi, struct sb_req *r)
 {
     char frag[SB_HTTP_MAX_URL + 1];
-    size_t used = 0;
 
-    for (int i = 0; r->nq < SB_REQ_QMAX + 1; i++) {
+    for (int i = 0; !r->qoverflow; i++) {
         int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
         if (n < 0)
             break;
-        if (n == 0)
-            continue;
-        char *eq = memchr(frag, '=', (size_t)n);
-        size_t nl = eq ? (size_t)(eq - frag) : (size_t)n;
-        size_t vl = eq ? (size_t)n - nl - 1 : 0;
-        if (r->nq == SB_REQ_QMAX || used + nl + vl + 2 > sizeof(r->qbuf)) {
-            r->qoverflow = 1;
-            break;
-        }
-        char *d = r->qbuf + used;
-        memcpy(d, frag, nl);
-        d[nl] = '\0';
-        memcpy(d + nl + 1, eq ? eq + 1 : "", vl);
-        d[nl + 1 + vl] = '\0';
-        r->qname[r->nq] = d;
-        r->qval[r->nq] = d + nl + 1;
-        r->nq++;
-        used += nl + vl + 2;
+        if (n > 0)
+            sb_req_add_query(r, frag, (size_t)n);
     }
 }
 

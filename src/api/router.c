@@ -138,3 +138,23 @@ const char *sb_api__allow_text(unsigned set)
     }
     return text[set];
 }
+
+int sb_req_add_query(struct sb_req *rq, const char *frag, size_t n)
+{
+    const char *eq = memchr(frag, '=', n);
+    size_t nl = eq ? (size_t)(eq - frag) : n, vl = eq ? n - nl - 1 : 0;
+
+    if (rq->nq == SB_REQ_QMAX || rq->qused + nl + vl + 2 > sizeof(rq->qbuf)) {
+        rq->qoverflow = 1;
+        return SB_ENOSPC;
+    }
+    char *d = rq->qbuf + rq->qused;
+    memcpy(d, frag, nl);
+    d[nl] = '\0';
+    memcpy(d + nl + 1, eq ? eq + 1 : "", vl);
+    d[nl + 1 + vl] = '\0';
+    rq->qname[rq->nq] = d;
+    rq->qval[rq->nq++] = d + nl + 1;
+    rq->qused += nl + vl + 2;
+    return 0;
+}
