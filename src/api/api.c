@@ -646,7 +646,7 @@ go:
     if (!(rq->route->flags & SB_RT_LOOP))
         return SB_API_POOL;
     rq->route->fn(api, rq);
-    return SB_API_DONE;
+    return rq->defer ? SB_API_POOL : SB_API_DONE;
 }
 
 /* Compress a large JSON/text body when the client takes gzip. */
@@ -690,6 +690,8 @@ void sb_api__run(struct sb_api *api, struct sb_req *rq)
             return;
         rq->need_load = 0;
     }
+    rq->on_pool = 1;
+    rq->defer = 0;
     rq->route->fn(api, rq);
     maybe_gzip(rq);
 }
@@ -874,7 +876,8 @@ int sb_api__new(uv_loop_t *loop, const struct sb_http_ctx *ctx, struct sb_http_s
     sb_api__web_root(api, cfg);
     if (!(api->users = calloc(1, sizeof(*api->users))) ||
         !(api->users->v = calloc(UCACHE_MAX, sizeof(struct sb_principal))) ||
-        !(api->tokens = calloc(1, sizeof(*api->tokens))))
+        !(api->tokens = calloc(1, sizeof(*api->tokens))) ||
+        !(api->ovc = sb_api__ovcache_new()))
         goto fail;
     pthread_mutex_init(&api->users->mu, NULL);
     if ((rc = limiters(api, cfg)) || (rc = keyring(api, cfg)) || (rc = metrics(api)) ||
@@ -933,6 +936,7 @@ void sb_api__free(struct sb_api *api)
         free(api->users);
     }
     free(api->tokens);
+    sb_api__ovcache_free(api->ovc);
     sb_keyring_wipe(&api->kr);
     pthread_mutex_destroy(&api->krmu);
     free(api);

@@ -121,6 +121,8 @@ struct sb_req {
     int cors_ok, cors_bad;                 /* Origin allowed / present but not allowed */
     int close;                             /* close the connection after answering */
     int need_load;                         /* principal to load on the pool first */
+    int defer;                             /* a loop handler asks to run again on the pool */
+    int on_pool;                           /* the handler runs on a pool thread */
     void (*after)(struct sb_api *api, struct sb_req *rq);   /* loop-thread epilogue */
     int64_t xi[4];                         /* handler -> after scratch */
     char xs[2][128];                       /* handler -> after scratch */
@@ -236,6 +238,7 @@ struct sb_api {
     struct sb_metric *m_auth;          /* logins by result */
     struct sb_live *live;              /* newest reading per point */
     struct sb_ws *ws;                  /* WebSocket hub */
+    struct sb_ovcache *ovc;            /* building overviews, a second old at most */
     int bus_sub;                       /* live bus subscription id, 0 = none */
     int stopping;                      /* sb_api__stop() called */
 };
@@ -279,6 +282,10 @@ void sb_api__static_run(struct sb_api *api, struct sb_req *rq);
 
 /* Fill the live table from the store's latest values (start). */
 void sb_api__live_fill(struct sb_api *api);
+/* The overview cache (h_data.c). */
+struct sb_ovcache *sb_api__ovcache_new(void);
+void sb_api__ovcache_free(struct sb_ovcache *c);
+
 /* Register ingest/store gauges in the metrics registry. */
 void sb_api__metrics_ingest(struct sb_api *api);
 

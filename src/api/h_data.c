@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -424,8 +425,88 @@ static double today_energy(struct sb_api *api, const struct sb_model *m, int32_t
     return sum;
 }
 
+/* Overviews are built at most once a second per building (they read the
+ * store for today's energy) and served from this cache on the loop in
+ * between: a wall of dashboards costs one build a second, not one each. */
+#define OVERVIEW_TTL_MS 1000
+#define OVERVIEW_SLOTS  64
+
+struct sb_ovcache {
+    pthread_mutex_t mu;
+    struct {
+        char slug[SB_SLUG_MAX + 1];
+        uint64_t model;            /* model version it was built from */
+        int64_t at;                /* when, ms */
+        char *body;                /* heap */
+        size_t len;
+    } e[OVERVIEW_SLOTS];
+};
+
+struct sb_ovcache *sb_api__ovcache_new(void)
+{
+    struct sb_ovcache *c = calloc(1, sizeof(*c));
+    if (c)
+        pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+void sb_api__ovcache_free(struct sb_ovcache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < OVERVIEW_SLOTS; i++)
+        free(c->e[i].body);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+static unsigned ov_slot(const char *slug)
+{
+    unsigned h = 2166136261u;
+    for (; *slug; slug++)
+        h = (h ^ (unsigned char)*slug) * 16777619u;
+    return h % OVERVIEW_SLOTS;
+}
+
+static int ov_get(struct sb_ovcache *c, struct sb_req *rq, int64_t now)
+{
+    unsigned k = ov_slot(rq->params[0]);
+    int hit = 0;
+    pthread_mutex_lock(&c->mu);
+    if (c->e[k].body && strcmp(c->e[k].slug, rq->params[0]) == 0 &&
+        c->e[k].model == rq->model->version && now - c->e[k].at < OVERVIEW_TTL_MS) {
+        sb_http__buf_add(&rq->resp.body, c->e[k].body, c->e[k].len);
+        rq->resp.status = 200;
+        hit = 1;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return hit;
+}
+
+static void ov_put(struct sb_ovcache *c, const struct sb_req *rq, int64_t at)
+{
+    unsigned k = ov_slot(rq->params[0]);
+    char *b = malloc(rq->resp.body.len);
+    if (!b)
+        return;
+    memcpy(b, rq->resp.body.p, rq->resp.body.len);
+    pthread_mutex_lock(&c->mu);
+    free(c->e[k].body);
+    snprintf(c->e[k].slug, sizeof(c->e[k].slug), "%s", rq->params[0]);
+    c->e[k].model = rq->model->version;
+    c->e[k].at = at;
+    c->e[k].body = b;
+    c->e[k].len = rq->resp.body.len;
+    pthread_mutex_unlock(&c->mu);
+}
+
 void sb_api__h_overview(struct sb_api *api, struct sb_req *rq)
 {
+    if (!rq->on_pool) {
+        if (!ov_get(api->ovc, rq, sb_now_ms()))
+            rq->defer = 1;                 /* build it on the pool */
+        return;
+    }
     const struct sb_model *m = rq->model->m;
     const struct sb_building *bd = sb_model_building(m, rq->params[0]);
     int32_t bi = (int32_t)(bd - m->buildings);
@@ -469,6 +550,8 @@ void sb_api__h_overview(struct sb_api *api, struct sb_req *rq)
     sb_http__buf_num(b, zn - zunk ? 100.0 * (double)zin / (double)(zn - zunk) : NAN);
     /* Alerts come with the alert engine; until then say so, never 0. */
     sb_http__buf_puts(b, "},\"alerts\":{\"available\":false,\"active\":null}}\n");
+    if (!b->err)
+        ov_put(api->ovc, rq, now);
 }
 
 /* ---- control ----------------------------------------------------------------- */

@@ -70,6 +70,7 @@ struct req {
     int hdr_sent;                      /* headers written */
     uint64_t off;                      /* body bytes written */
     size_t want;                       /* request body bytes announced (Content-Length) */
+    int timed;                         /* we armed an lws timeout on the connection */
     uint64_t t0;                       /* uv_hrtime() at arrival */
     struct sb_req r;                   /* what the API sees and answers */
 };
@@ -78,6 +79,7 @@ struct req {
 struct pss {
     struct req *req;                   /* the request being answered, or NULL */
     struct sb_ws_client *wc;           /* a WebSocket connection's client, or NULL */
+    char ip[64];                       /* peer address, looked up once per connection */
 };
 
 struct sb_http {
@@ -95,6 +97,7 @@ struct sb_http {
     int port;                          /* port bound */
     int tls;                           /* the vhost speaks TLS */
     int stopping;                      /* sb_http_stop() was called */
+    struct req *in_cb;                 /* request whose lws HTTP callback is running */
     int64_t started_ms;                /* wall clock at start */
     struct req *live;                  /* requests not yet freed */
     struct req *whead, *wtail;         /* FIFO of requests waiting for a worker */
@@ -187,6 +190,9 @@ static void req_detach(struct req *rq)
 static void respond(struct req *rq)
 {
     rq->st = RQ_READY;
+    if (rq->h->in_cb == rq)
+        return;                        /* the HTTP callback writes it (write_now) */
+    rq->timed = 1;
     lws_set_timeout(rq->wsi, PENDING_TIMEOUT_USER_OK, SEND_TIMEOUT_S);
     lws_callback_on_writable(rq->wsi);
 }
@@ -228,38 +234,100 @@ static uint64_t body_len(const struct sb_http__resp *r)
     return r->fd >= 0 ? r->flen : r->body.len;
 }
 
+/* Every header of the answer into [*p, end); lws's content-length
+ * bookkeeping only when the body follows in separate writes (track). */
+static int build_headers(struct req *rq, int track, unsigned char **p, unsigned char *end)
+{
+    const struct sb_http__resp *r = &rq->r.resp;
+    char num[24];
+    int n;
+
+    if (track) {
+        if (lws_add_http_common_headers(rq->wsi, (unsigned)r->status, r->ctype, body_len(r), p, end))
+            return -1;
+    } else {
+        n = snprintf(num, sizeof(num), "%llu", (unsigned long long)body_len(r));
+        if (lws_add_http_header_status(rq->wsi, (unsigned)r->status, p, end) ||
+            lws_add_http_header_by_token(rq->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                         (const unsigned char *)r->ctype, (int)strlen(r->ctype),
+                                         p, end))
+            return -1;
+        /* RFC 9110 s.8.6: never a Content-Length on a 204 */
+        if (r->status != 204 &&
+            lws_add_http_header_by_token(rq->wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
+                                         (const unsigned char *)num, n, p, end))
+            return -1;
+    }
+    for (size_t i = 0; i < sizeof(sec_hdrs) / sizeof(sec_hdrs[0]); i++)
+        if (add_hdr(rq->wsi, sec_hdrs[i].name, sec_hdrs[i].value, p, end))
+            return -1;
+    if (add_hdr(rq->wsi, "content-security-policy:", r->ui ? UI_CSP : API_CSP, p, end) ||
+        add_hdr(rq->wsi, "cache-control:", r->cache ? r->cache : "no-store", p, end))
+        return -1;
+    /* RFC 6797: only over TLS, else it is ignored (and misleading). */
+    if (rq->h->tls && add_hdr(rq->wsi, "strict-transport-security:", "max-age=31536000", p, end))
+        return -1;
+    if (r->gzip && (add_hdr(rq->wsi, "content-encoding:", "gzip", p, end)))
+        return -1;
+    if (r->allow && add_hdr(rq->wsi, "allow:", r->allow, p, end))
+        return -1;
+    snprintf(num, sizeof(num), "%d", r->retry_after);
+    if (r->retry_after && add_hdr(rq->wsi, "retry-after:", num, p, end))
+        return -1;
+    for (size_t i = 0; i < r->nx; i++)
+        if (add_hdr(rq->wsi, r->x[i].name, r->x[i].value, p, end))
+            return -1;
+    rq->close |= rq->r.close;
+    if (rq->close && add_hdr(rq->wsi, "connection:", "close", p, end))
+        return -1;
+    return 0;
+}
+
 static int send_headers(struct req *rq)
 {
     unsigned char buf[LWS_PRE + 8192], *start = buf + LWS_PRE, *p = start;
     unsigned char *end = buf + sizeof(buf) - 1;
-    const struct sb_http__resp *r = &rq->r.resp;
-    char ra[24];
 
-    if (lws_add_http_common_headers(rq->wsi, (unsigned)r->status, r->ctype, body_len(r), &p, end))
-        return -1;
-    for (size_t i = 0; i < sizeof(sec_hdrs) / sizeof(sec_hdrs[0]); i++)
-        if (add_hdr(rq->wsi, sec_hdrs[i].name, sec_hdrs[i].value, &p, end))
-            return -1;
-    if (add_hdr(rq->wsi, "content-security-policy:", r->ui ? UI_CSP : API_CSP, &p, end) ||
-        add_hdr(rq->wsi, "cache-control:", r->cache ? r->cache : "no-store", &p, end))
-        return -1;
-    /* RFC 6797: only over TLS, else it is ignored (and misleading). */
-    if (rq->h->tls && add_hdr(rq->wsi, "strict-transport-security:", "max-age=31536000", &p, end))
-        return -1;
-    if (r->gzip && (add_hdr(rq->wsi, "content-encoding:", "gzip", &p, end)))
-        return -1;
-    if (r->allow && add_hdr(rq->wsi, "allow:", r->allow, &p, end))
-        return -1;
-    snprintf(ra, sizeof(ra), "%d", r->retry_after);
-    if (r->retry_after && add_hdr(rq->wsi, "retry-after:", ra, &p, end))
-        return -1;
-    for (size_t i = 0; i < r->nx; i++)
-        if (add_hdr(rq->wsi, r->x[i].name, r->x[i].value, &p, end))
-            return -1;
-    rq->close |= rq->r.close;
-    if (rq->close && add_hdr(rq->wsi, "connection:", "close", &p, end))
+    if (build_headers(rq, 1, &p, end))
         return -1;
     return lws_finalize_write_http_header(rq->wsi, start, &p, end) ? -1 : 0;
+}
+
+static int finish(struct req *rq);
+
+/* A small answer (up to CHUNK bytes from memory) goes as one write of
+ * headers and body: one send(2) and no second writable round trip, which
+ * measured here saves about a third of the loop's time per request (each
+ * round trip re-arms the socket in epoll twice).  Returns -1 if the answer
+ * does not qualify (then the caller sends it the usual way), else what the
+ * lws callback must return. */
+static int write_now(struct req *rq, int *rc)
+{
+    unsigned char buf[LWS_PRE + 8192 + CHUNK], *start = buf + LWS_PRE, *p = start;
+    unsigned char *end = buf + LWS_PRE + 8192;
+    const struct sb_http__resp *r = &rq->r.resp;
+    size_t n = rq->r.head ? 0 : r->body.len;
+
+    if (r->fd >= 0 || n > CHUNK || lws_get_network_wsi(rq->wsi) != rq->wsi ||
+        lws_partial_buffered(rq->wsi))
+        return -1;
+    if (build_headers(rq, 0, &p, end) || lws_finalize_http_header(rq->wsi, &p, end)) {
+        *rc = -1;
+        return 0;
+    }
+    if (n) {
+        memcpy(p, r->body.p, n);
+        p += n;
+    }
+    /* h1: LWS_WRITE_HTTP_HEADERS is a raw write of the whole block. */
+    if (lws_write(rq->wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) !=
+        (int)(p - start)) {
+        *rc = -1;
+        return 0;
+    }
+    rq->hdr_sent = 1;
+    *rc = finish(rq);
+    return 0;
 }
 
 /* The response is out: free the request, then keep the connection for the
@@ -269,10 +337,13 @@ static int finish(struct req *rq)
     struct lws *wsi = rq->wsi;
     int close = rq->close;
 
+    int timed = rq->timed;
+
     rq->h->st.served++;
     sb_api__done(rq->h->api, &rq->r, uv_hrtime() - rq->t0);
     req_free(rq);
-    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    if (timed)
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     if (close)
         return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -314,6 +385,9 @@ static int on_writable(struct pss *pss)
         return 0;
     if (rq->hdr_sent)
         return send_body(rq);
+    int rc;
+    if (write_now(rq, &rc) == 0)
+        return rc;
     if (send_headers(rq))
         return -1;
     rq->hdr_sent = 1;
@@ -383,6 +457,7 @@ static void enqueue(struct req *rq)
 {
     struct sb_http *h = rq->h;
 
+    rq->timed = 1;
     lws_set_timeout(rq->wsi, PENDING_TIMEOUT_USER_OK, WORK_TIMEOUT_S);
     if (h->working < WORKERS) {
         start_work(rq);
@@ -473,6 +548,20 @@ static void dispatch(struct req *rq)
         respond(rq);
 }
 
+/* End of an lws HTTP callback for rq: an answer made meanwhile goes out
+ * now if it is small, else on the next writable callback. */
+static int settle(struct sb_http *h, struct req *rq)
+{
+    int rc = 0;
+    h->in_cb = NULL;
+    if (rq->st != RQ_READY)
+        return 0;
+    if (write_now(rq, &rc) == 0)
+        return rc;
+    respond(rq);
+    return 0;
+}
+
 static int on_http(struct lws *wsi, struct pss *pss)
 {
     struct sb_http *h = lws_context_user(lws_get_context(wsi));
@@ -487,6 +576,7 @@ static int on_http(struct lws *wsi, struct pss *pss)
     struct req *rq = req_new(h, wsi, pss);
     if (!rq)
         return -1;
+    h->in_cb = rq;
     r = &rq->r;
     int m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
     r->method = m < 0 ? 0 : method_bit(m);
@@ -494,7 +584,9 @@ static int on_http(struct lws *wsi, struct pss *pss)
         r->head = 1;
     }
     r->tls = h->tls;
-    lws_get_peer_simple(wsi, r->ip, sizeof(r->ip));
+    if (!pss->ip[0] && !lws_get_peer_simple(wsi, pss->ip, sizeof(pss->ip)))
+        snprintf(pss->ip, sizeof(pss->ip), "?");
+    memcpy(r->ip, pss->ip, sizeof(r->ip));
     hdr(wsi, WSI_TOKEN_HTTP_USER_AGENT, r->ua, sizeof(r->ua));
     int alen = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->auth, sizeof(r->auth));
     int clen = hdr(wsi, WSI_TOKEN_HTTP_COOKIE, r->cookie, sizeof(r->cookie));
@@ -536,16 +628,18 @@ static int on_http(struct lws *wsi, struct pss *pss)
             if (!(r->body = malloc((size_t)cl + 1))) {
                 rq->close = 1;
                 respond_error(rq, 503, "busy", "out of memory");
-                return 0;
+                return settle(h, rq);
             }
             rq->want = (size_t)cl;
             rq->st = RQ_BODY;
+            rq->timed = 1;
             lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, BODY_TIMEOUT_S);
+            h->in_cb = NULL;
             return 0;
         }
         dispatch(rq);
     }
-    return 0;
+    return settle(h, rq);
 }
 
 static int on_body(struct pss *pss, const void *in, size_t len)
@@ -570,8 +664,9 @@ static int on_body_done(struct pss *pss)
     rq->r.body[rq->r.body_len] = '\0';
     rq->st = RQ_NEW;
     lws_set_timeout(rq->wsi, NO_PENDING_TIMEOUT, 0);
+    rq->h->in_cb = rq;
     dispatch(rq);
-    return 0;
+    return settle(rq->h, rq);
 }
 
 static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

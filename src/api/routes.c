@@ -46,7 +46,7 @@ const struct sb_route sb_api__routes[] = {
     R(GET, "/api/v1/buildings/{building}", VIEWER, 0, get, "getBuilding", "A building"),
     R(PATCH, "/api/v1/buildings/{building}", MANAGER, BODY, patch, "updateBuilding", "Change a building"),
     R(DELETE, "/api/v1/buildings/{building}", ADMIN, 0, delete, "deleteBuilding", "Delete an empty building"),
-    R(GET, "/api/v1/buildings/{building}/overview", VIEWER, 0, overview, "getBuildingOverview", "Live power, today's energy, comfort, alerts"),
+    R(GET, "/api/v1/buildings/{building}/overview", VIEWER, LOOP, overview, "getBuildingOverview", "Live power, today's energy, comfort, alerts"),
 
     R(GET, "/api/v1/zones", VIEWER, 0, list, "listZones", "Zones in your scope"),
     R(POST, "/api/v1/zones", MANAGER, BODY, create, "createZone", "Create a zone"),
