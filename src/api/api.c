@@ -646,7 +646,7 @@ go:
     if (!(rq->route->flags & SB_RT_LOOP))
         return SB_API_POOL;
     rq->route->fn(api, rq);
-    return rq->defer ? SB_API_POOL : SB_API_DONE;
+    return rq->hold ? SB_API_HOLD : rq->defer ? SB_API_POOL : SB_API_DONE;
 }
 
 /* Compress a large JSON/text body when the client takes gzip. */

@@ -122,6 +122,7 @@ struct sb_req {
     int close;                             /* close the connection after answering */
     int need_load;                         /* principal to load on the pool first */
     int defer;                             /* a loop handler asks to run again on the pool */
+    int hold;                              /* a loop handler answers later (sb_http_resume) */
     int on_pool;                           /* the handler runs on a pool thread */
     void (*after)(struct sb_api *api, struct sb_req *rq);   /* loop-thread epilogue */
     int64_t xi[4];                         /* handler -> after scratch */
@@ -244,7 +245,11 @@ struct sb_api {
 };
 
 /* What sb_api__handle() decided. */
-enum { SB_API_DONE = 0, SB_API_POOL = 1 };
+enum { SB_API_DONE = 0, SB_API_POOL = 1, SB_API_HOLD = 2 };
+
+/* A held request's answer is ready (loop thread): send it, or free the
+ * request if its connection went away meanwhile (http.c). */
+void sb_http_resume(struct sb_req *r);
 
 /* Transport entry points (http.c); all on the loop thread but run. */
 int  sb_api__new(uv_loop_t *loop, const struct sb_http_ctx *ctx, struct sb_http_stats *hst,
@@ -307,6 +312,7 @@ SB_HANDLER(user_patch); SB_HANDLER(user_delete); SB_HANDLER(user_reset);
 SB_HANDLER(list); SB_HANDLER(get); SB_HANDLER(create); SB_HANDLER(patch); SB_HANDLER(delete);
 SB_HANDLER(overview); SB_HANDLER(zone_status); SB_HANDLER(telemetry); SB_HANDLER(control);
 SB_HANDLER(latest); SB_HANDLER(history); SB_HANDLER(readings); SB_HANDLER(export);
+SB_HANDLER(drivers);
 #undef SB_HANDLER
 
 /* Loop thread, before a sign-in goes to the pool: refuse while throttled. */

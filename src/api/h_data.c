@@ -21,6 +21,8 @@
 #include "api/api.h"
 #include "api/export.h"
 #include "api/live.h"
+#include "api/ws.h"
+#include "drivers/manager.h"
 #include "core/conf.h"
 #include "core/err.h"
 #include "core/timefmt.h"
@@ -556,17 +558,89 @@ void sb_api__h_overview(struct sb_api *api, struct sb_req *rq)
 
 /* ---- control ----------------------------------------------------------------- */
 
-/* Point writes need the drivers' verified write path; until it exists a
- * command is validated in full (role, scope, writable, range), audited and
- * refused with 501, so clients and the audit trail are already right. */
+/* A command in flight: the request is held until the device answered. */
+struct cmd {
+    uv_work_t w;                    /* the audit, on the pool */
+    struct sb_api *api;
+    struct sb_req *rq;              /* NULL once answered */
+    struct sb_req who;              /* actor, address (for the audit) */
+    char slug[SB_SLUG_MAX + 1];
+    json_t *asked;                  /* the command body */
+    struct sb_write_result res;
+};
+
+static void cmd_audit_work(uv_work_t *w)
+{
+    struct cmd *c = w->data;
+    char target[128];
+    json_t *after = json_pack("{s:O, s:s, s:o}", "command", c->asked, "result",
+                              sb_wres_name(c->res.res), "readback",
+                              isnan(c->res.readback) ? json_null() : json_real(c->res.readback));
+    snprintf(target, sizeof(target), "point:%s", c->slug);
+    sb_api__audit(c->api, &c->who, "point.write", target, NULL, after, sb_wres_name(c->res.res),
+                  c->res.reason[0] ? c->res.reason : NULL);
+    json_decref(after);
+}
+
+static void cmd_audit_after(uv_work_t *w, int status)
+{
+    struct cmd *c = w->data;
+    (void)status;
+    json_decref(c->asked);
+    free(c);
+}
+
+/* The command's outcome, as the answer and the "commands" WebSocket event. */
+static json_t *cmd_json(const struct cmd *c)
+{
+    return json_pack("{s:s, s:I, s:s, s:f, s:o, s:s?, s:s}", "point", c->slug,
+                     "point_id", (json_int_t)c->res.point, "result", sb_wres_name(c->res.res),
+                     "value", c->res.value, "readback",
+                     isnan(c->res.readback) ? json_null() : json_real(c->res.readback),
+                     "reason", c->res.reason[0] ? c->res.reason : NULL, "by", c->who.who.username);
+}
+
+static void cmd_done(void *ud, const struct sb_write_result *r)
+{
+    struct cmd *c = ud;
+    static const int status[] = { [SB_WRES_OK] = 200, [SB_WRES_NOT_CONFIRMED] = 202,
+                                  [SB_WRES_REJECTED] = 409, [SB_WRES_ERROR] = 504,
+                                  [SB_WRES_DRY_RUN] = 200 };
+    c->res = *r;
+    json_t *ev = cmd_json(c);
+    char *evs = json_dumps(ev, JSON_COMPACT);
+    if (evs)
+        sb_ws_event(c->api->ws, "commands", evs);
+    free(evs);
+    if (r->res == SB_WRES_OK || r->res == SB_WRES_NOT_CONFIRMED || r->res == SB_WRES_DRY_RUN) {
+        sb_api__json(c->rq, status[r->res], ev);
+    } else {
+        json_decref(ev);
+        sb_api__errd(c->rq, status[r->res], r->res == SB_WRES_REJECTED ? "rejected" : "device_error",
+                     r->reason[0] ? r->reason : "the device did not answer",
+                     json_pack("[{s:s, s:s}]", "field", "value", "message", sb_wres_name(r->res)));
+    }
+    sb_http_resume(c->rq);
+    c->rq = NULL;
+    c->w.data = c;
+    if (uv_queue_work(c->api->loop, &c->w, cmd_audit_work, cmd_audit_after) != 0) {
+        json_decref(c->asked);
+        free(c);
+    }
+}
+
+/* Commands are checked here (role and scope by the pipeline; point of the
+ * equipment, writable, number, priority, range) and handed to the driver
+ * framework's verified write; the request is answered when the device
+ * has: 200 ok / 202 not confirmed / 409 rejected (the device's reason) /
+ * 504 no answer; 503 when no running driver serves the point. */
 void sb_api__h_control(struct sb_api *api, struct sb_req *rq)
 {
-    static const char *const keys[] = { "point", "value", "priority", "duration_s", "reason",
-                                        NULL };
+    static const char *const keys[] = { "point", "value", "priority", "reason", NULL };
     const struct sb_model *m = rq->model->m;
     json_t *body = sb_api__body(rq);
     const struct sb_point *p;
-    char target[128];
+    const char *why = NULL;
 
     if (!body || sb_api__only_keys(rq, body, keys))
         goto out;
@@ -607,13 +681,55 @@ void sb_api__h_control(struct sb_api *api, struct sb_req *rq)
         sb_api__bad_field(rq, "value", msg);
         goto out;
     }
-    snprintf(target, sizeof(target), "point:%s", p->slug);
-    sb_api__audit(api, rq, "point.write", target, NULL, body, "not_implemented",
-                  "no driver write path yet");
-    sb_api__err(rq, 501, "not_implemented",
-                "commands are validated but not sent: driver writes arrive with the drivers");
+    struct cmd *c = calloc(1, sizeof(*c));
+    if (!c) {
+        sb_api__err(rq, 503, "busy", "out of memory");
+        goto out;
+    }
+    c->api = api;
+    c->rq = rq;
+    c->asked = json_incref(body);
+    snprintf(c->slug, sizeof(c->slug), "%s", p->slug);
+    c->who.who = rq->who;
+    memcpy(c->who.ip, rq->ip, sizeof(c->who.ip));
+    int rc = api->ctx.drivers
+             ? sb_drvmgr_write(api->ctx.drivers, p->id, x, pr ? (int)json_integer_value(pr) : 0,
+                               json_is_null(v), cmd_done, c, &why)
+             : SB_ENOENT;
+    if (rc == 0) {
+        rq->hold = 1;                      /* cmd_done answers */
+        goto out;
+    }
+    c->res = (struct sb_write_result){ .res = SB_WRES_ERROR, .point = p->id, .value = x,
+                                       .readback = NAN };
+    snprintf(c->res.reason, sizeof(c->res.reason), "%s",
+             why ? why : "no running driver serves this point");
+    c->rq = NULL;
+    c->w.data = c;
+    if (uv_queue_work(api->loop, &c->w, cmd_audit_work, cmd_audit_after) != 0) {
+        json_decref(c->asked);
+        free(c);
+    }
+    if (rc == SB_EAGAIN) {
+        rq->resp.retry_after = 1;
+        sb_api__err(rq, 429, "rate_limited", why);
+    } else {
+        rq->resp.retry_after = rc == SB_ENOENT ? 30 : 0;
+        sb_api__err(rq, 503, "unavailable", why ? why : "no running driver serves this point");
+    }
 out:
     json_decref(body);
+}
+
+/* GET /api/v1/drivers: devices and their health. */
+void sb_api__h_drivers(struct sb_api *api, struct sb_req *rq)
+{
+    if (!api->ctx.drivers) {
+        sb_api__json(rq, 200, json_pack("{s:[], s:[], s:b}", "devices", "misconfigured",
+                                        "dry_run", 0));
+        return;
+    }
+    sb_api__json(rq, 200, sb_drvmgr_health(api->ctx.drivers));
 }
 
 /* ---- export ------------------------------------------------------------------- */

@@ -19,6 +19,7 @@
 #include "core/conf.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "drivers/manager.h"
 #include "model/hub.h"
 #include "model/site_json.h"
 #include "model/sync.h"
@@ -284,6 +285,19 @@ static int edit_in_scope(const struct sb_req *rq, const struct sb_model *m, enum
     }
 }
 
+/* Loop thread, after an edit: the drivers bind the new model's points. */
+static void rebind_drivers(struct sb_api *api, struct sb_req *rq)
+{
+    (void)rq;
+    if (!api->ctx.drivers || !api->ctx.models)
+        return;
+    struct sb_mref *r = sb_mhub_get(api->ctx.models);
+    int rc = sb_drvmgr_apply(api->ctx.drivers, r->m);
+    if (rc)
+        SB_ERR("api", "drivers could not take the new model: %s", sb_strerror(rc));
+    sb_mref_put(r);
+}
+
 /* Save, reload with ids, sync points, publish.  Returns 0 or answers. */
 static int commit(struct sb_api *api, struct sb_req *rq, struct sb_model *nm)
 {
@@ -299,6 +313,7 @@ static int commit(struct sb_api *api, struct sb_req *rq, struct sb_model *nm)
     if (rc == 0) {
         rc = sb_mhub_swap(api->ctx.models, loaded);
         loaded = NULL;
+        rq->after = rebind_drivers;
     }
     sb_model_free(loaded);
     if (rc)

@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/metrics.h"
 #include "core/timefmt.h"
+#include "drivers/manager.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
 
@@ -92,8 +93,52 @@ static double g_queue(void *ud) { return ingest_stat(ud, 0); }
 static double g_written(void *ud) { return ingest_stat(ud, 1); }
 static double g_rejected(void *ud) { return ingest_stat(ud, 2); }
 
+/* One driver-framework figure, read at scrape time. */
+static double drv_stat(void *ud, int which)
+{
+    struct sb_api *api = ud;
+    struct sb_drvmgr_stats st;
+    if (!api->ctx.drivers)
+        return 0;
+    sb_drvmgr_stats(api->ctx.drivers, &st);
+    switch (which) {
+    case 0: return (double)st.devices;
+    case 1: return (double)st.devices_failing;
+    case 2: return (double)st.devices_open;
+    case 3: return (double)st.stale_points;
+    case 4: return (double)(st.readings + st.pushed);
+    case 5: return (double)st.read_errors;
+    case 6: return (double)st.bad;
+    default: return (double)st.misconfigured;
+    }
+}
+
+static double g_dev(void *ud) { return drv_stat(ud, 0); }
+static double g_devfail(void *ud) { return drv_stat(ud, 1); }
+static double g_devopen(void *ud) { return drv_stat(ud, 2); }
+static double g_stale(void *ud) { return drv_stat(ud, 3); }
+static double g_drvread(void *ud) { return drv_stat(ud, 4); }
+static double g_drverr(void *ud) { return drv_stat(ud, 5); }
+static double g_drvbad(void *ud) { return drv_stat(ud, 6); }
+static double g_drvmis(void *ud) { return drv_stat(ud, 7); }
+
 void sb_api__metrics_ingest(struct sb_api *api)
 {
+    struct sb_metrics *m = api->metrics;
+    sb_metric_gauge_fn(m, "sbems_driver_devices", "Devices the drivers talk to", g_dev, api);
+    sb_metric_gauge_fn(m, "sbems_driver_devices_failing", "Devices whose last request failed",
+                       g_devfail, api);
+    sb_metric_gauge_fn(m, "sbems_driver_devices_open", "Devices left alone by their circuit breaker",
+                       g_devopen, api);
+    sb_metric_gauge_fn(m, "sbems_driver_stale_points", "Points without a good reading for "
+                       "drivers.stale_factor intervals", g_stale, api);
+    sb_metric_gauge_fn(m, "sbems_driver_readings_total", "Readings the drivers delivered",
+                       g_drvread, api);
+    sb_metric_gauge_fn(m, "sbems_driver_errors_total", "Device requests that failed", g_drverr, api);
+    sb_metric_gauge_fn(m, "sbems_driver_bad_inputs_total", "Malformed inputs (payloads, values)",
+                       g_drvbad, api);
+    sb_metric_gauge_fn(m, "sbems_driver_misconfigured_points", "Points whose binding a driver "
+                       "refused", g_drvmis, api);
     sb_metric_gauge_fn(api->metrics, "sbems_ingest_queue_depth", "Readings waiting to be written",
                        g_queue, api);
     /* A counter read at scrape time; rate() of it is the ingest rate. */

@@ -55,6 +55,7 @@ enum req_state {
     RQ_BODY,                   /* reading the request body */
     RQ_WAITING,                /* in the FIFO for a worker */
     RQ_WORKING,                /* in the thread pool */
+    RQ_HELD,                   /* waiting for an answer made later (a device write) */
     RQ_READY                   /* response built, being sent */
 };
 
@@ -103,12 +104,13 @@ struct sb_http {
     struct req *whead, *wtail;         /* FIFO of requests waiting for a worker */
     unsigned waiting;                  /* its length */
     unsigned working;                  /* requests in the thread pool */
+    unsigned held;                     /* requests waiting for a later answer */
     struct sb_http_stats st;           /* counters */
 };
 
 static void maybe_free(struct sb_http *h)
 {
-    if (h->stopping && !h->listening && !h->reaping && h->working == 0 &&
+    if (h->stopping && !h->listening && !h->reaping && h->working == 0 && h->held == 0 &&
         sb_api__idle(h->api)) {
         sb_api__free(h->api);
         free(h);
@@ -177,8 +179,8 @@ static void req_detach(struct req *rq)
         *rq->slot = NULL;
     rq->slot = NULL;
     rq->wsi = NULL;
-    if (rq->st == RQ_WORKING)
-        return;
+    if (rq->st == RQ_WORKING || rq->st == RQ_HELD)
+        return;                        /* freed when the work or the answer comes */
     if (rq->st == RQ_WAITING)
         fifo_remove(rq->h, rq);
     req_free(rq);
@@ -542,10 +544,32 @@ static long long content_length(struct lws *wsi)
 /* Hand a complete request to the API. */
 static void dispatch(struct req *rq)
 {
-    if (sb_api__handle(rq->h->api, &rq->r) == SB_API_POOL)
+    int d = sb_api__handle(rq->h->api, &rq->r);
+    if (d == SB_API_POOL) {
         enqueue(rq);
-    else
+    } else if (d == SB_API_HOLD) {
+        rq->st = RQ_HELD;
+        rq->h->held++;
+        rq->timed = 1;
+        lws_set_timeout(rq->wsi, PENDING_TIMEOUT_USER_OK, WORK_TIMEOUT_S);
+    } else {
         respond(rq);
+    }
+}
+
+void sb_http_resume(struct sb_req *r)
+{
+    struct req *rq = (struct req *)((char *)r - offsetof(struct req, r));
+    struct sb_http *h = rq->h;
+    if (rq->st != RQ_HELD)
+        return;
+    h->held--;
+    if (!rq->wsi) {
+        req_free(rq);                  /* the client left meanwhile */
+        maybe_free(h);
+        return;
+    }
+    respond(rq);
 }
 
 /* End of an lws HTTP callback for rq: an answer made meanwhile goes out
@@ -698,6 +722,10 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return !h || h->stopping ? -1 : sb_ws__open(h->api, wsi, &pss->wc);
     case LWS_CALLBACK_RECEIVE:
         return pss && pss->wc ? sb_ws__rx(pss->wc, in, len) : -1;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (pss && pss->wc)
+            sb_ws__pong(pss->wc);
+        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return pss && pss->wc ? sb_ws__writable(pss->wc) : -1;
     case LWS_CALLBACK_CLOSED:
@@ -935,10 +963,13 @@ static int lws_start(struct sb_http *h)
     info.max_http_header_data = HDR_DATA;
     info.keepalive_timeout = 5;
     info.timeout_secs = 20;            /* handshake and header read */
-    /* RFC 6455 s.5.5.2 heartbeat: ping a WebSocket idle for 30 s, drop it
-     * when nothing valid came back for 60 s. */
-    static const lws_retry_bo_t idle = { .secs_since_valid_ping = 30,
-                                         .secs_since_valid_hangup = 60 };
+    /* No lws validity timers: lws 4.1 keeps every connection's timer in
+     * one sorted list, so with 10,000 WebSockets each lws_set_timeout() of
+     * an HTTP request walked 10,000 entries (54 % of the loop's time in
+     * lws_dll2_add_sorted, measured).  ws.c pings idle sockets itself from
+     * its one-second tick instead. */
+    static const lws_retry_bo_t idle = { .secs_since_valid_ping = 0,
+                                         .secs_since_valid_hangup = 0 };
     info.retry_and_idle_policy = &idle;
     info.gid = -1;
     info.uid = -1;

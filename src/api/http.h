@@ -31,6 +31,7 @@ struct sb_mhub;         /* model/hub.h */
 struct sb_config;       /* core/conf.h */
 struct sb_http;         /* opaque server */
 struct sb_api;          /* api/api.h */
+struct sb_drvmgr;       /* drivers/manager.h */
 
 /* What the endpoints read and use. */
 struct sb_http_ctx {
@@ -39,6 +40,7 @@ struct sb_http_ctx {
     struct sb_bus *bus;            /* live readings for WebSockets; may be NULL */
     struct sb_appdb *db;           /* users, tokens, audit; NULL: every signed-in route 503 */
     struct sb_mhub *models;        /* the building model; NULL: model routes 503 */
+    struct sb_drvmgr *drivers;     /* device I/O for commands and health; may be NULL */
     const struct sb_config *cfg;   /* api.*, auth.*, ws.* options; NULL: defaults */
     const char *version;           /* "0.1.0", shown by / and /api/v1/status */
     int (*ready)(void *ud);        /* 1 when store and drivers are ready; NULL: ready once store is set */

@@ -61,11 +61,11 @@ const struct sb_route sb_api__routes[] = {
     R(PATCH, "/api/v1/equipment/{equipment}", MANAGER, BODY, patch, "updateEquipment", "Change equipment"),
     R(DELETE, "/api/v1/equipment/{equipment}", MANAGER, 0, delete, "deleteEquipment", "Delete equipment without points"),
     R(GET, "/api/v1/equipment/{equipment}/telemetry", VIEWER, LOOP, telemetry, "getTelemetry", "Newest value of each point"),
-    R(POST, "/api/v1/equipment/{equipment}/control", OPERATOR, BODY, control, "controlEquipment", "Command a point of the equipment"),
+    R(POST, "/api/v1/equipment/{equipment}/control", OPERATOR, BODY | LOOP, control, "controlEquipment", "Command a point of the equipment"),
 
     R(GET, "/api/v1/thermostats", VIEWER, 0, list, "listThermostats", "Thermostats in your scope"),
     R(GET, "/api/v1/thermostats/{equipment}/status", VIEWER, LOOP, telemetry, "getThermostatStatus", "A thermostat's points"),
-    R(POST, "/api/v1/thermostats/{equipment}/control", OPERATOR, BODY, control, "controlThermostat", "Command a thermostat setpoint"),
+    R(POST, "/api/v1/thermostats/{equipment}/control", OPERATOR, BODY | LOOP, control, "controlThermostat", "Command a thermostat setpoint"),
 
     R(GET, "/api/v1/points", VIEWER, 0, list, "listPoints", "Points in your scope"),
     R(POST, "/api/v1/points", MANAGER, BODY, create, "createPoint", "Create a point"),
@@ -75,8 +75,9 @@ const struct sb_route sb_api__routes[] = {
     R(GET, "/api/v1/points/{point}/latest", VIEWER, LOOP, latest, "getLatest", "Newest reading"),
     R(GET, "/api/v1/points/{point}/history", VIEWER, 0, history, "getHistory", "Readings or rollups over a range"),
     R(GET, "/api/v1/points/{point}/series", VIEWER, 0, history, "getSeries", "Deprecated alias of history (agg defaults to mean)"),
-    R(POST, "/api/v1/points/{point}/write", OPERATOR, BODY, control, "writePoint", "Command a point"),
+    R(POST, "/api/v1/points/{point}/write", OPERATOR, BODY | LOOP, control, "writePoint", "Command a point"),
 
+    R(GET, "/api/v1/drivers", ADMIN, LOOP, drivers, "getDrivers", "Devices, their health and misconfigured points"),
     R(POST, "/api/v1/readings", OPERATOR, BODY, readings, "postReadings", "Ingest a batch of readings"),
     R(GET, "/api/v1/export", VIEWER, 0, export, "exportData", "Export series as CSV, XLSX or JSON"),
     R(GET, "/api/v1/audit", MANAGER, 0, audit, "listAudit", "The audit log, newest first"),

@@ -22,7 +22,8 @@
  * past it the oldest reading frames are dropped and the client is told
  * how many; events are never dropped, and a client whose events alone
  * overflow four times the bound is disconnected (close 1008).  Nothing a
- * client does makes the server wait for it.
+ * client does makes the server wait for it.  A connection silent for 30 s
+ * is pinged (RFC 6455 s.5.5.2); one silent for 60 s is closed.
  *
  * Threads: sb_ws_publish() from any thread (the bus); everything else on
  * the loop thread.  Ownership: the hub belongs to the API (api.c).
@@ -64,6 +65,7 @@ int sb_ws__channel(const char *ch, char *kind, size_t kcap, const char **val);
 int  sb_ws__filter(struct sb_api *api, struct lws *wsi);
 int  sb_ws__open(struct sb_api *api, struct lws *wsi, struct sb_ws_client **slot);
 int  sb_ws__rx(struct sb_ws_client *c, const void *in, size_t len);
+void sb_ws__pong(struct sb_ws_client *c);
 int  sb_ws__writable(struct sb_ws_client *c);
 void sb_ws__closed(struct sb_ws_client *c);
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <uv.h>
 
 #include "api/ctl.h"
@@ -21,6 +22,7 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "db/appdb.h"
+#include "drivers/manager.h"
 #include "ingest/bus.h"
 #include "model/hub.h"
 #include "model/site_json.h"
@@ -42,13 +44,16 @@ struct daemon {
     struct sb_ctl *ctl;          /* control socket (sbems ingest through the daemon) */
     struct sb_appdb *db;         /* users, sessions, audit */
     struct sb_mhub *models;      /* the model the API reads and edits */
+    struct sb_drvmgr *drivers;   /* device I/O */
+    json_t *drvconf;             /* the drivers' own settings */
     int ready;                   /* store open, points loaded, HTTP up */
     int stopping;                /* shutdown begun */
 };
 
 static int is_ready(void *ud)
 {
-    return ((struct daemon *)ud)->ready;
+    struct daemon *d = ud;
+    return d->ready && (!d->drivers || sb_drvmgr_ready(d->drivers));
 }
 
 static void ret_work(uv_work_t *w)
@@ -107,6 +112,10 @@ static void begin_stop(struct daemon *d)
         return;
     d->stopping = 1;
     d->ready = 0;
+    /* Drivers first: writes in flight end (their requests are answered)
+     * before the HTTP server goes. */
+    if (d->drivers)
+        sb_drvmgr_stop(d->drivers);
     if (d->http) {
         sb_http_stop(d->http);
         d->http = NULL;
@@ -168,6 +177,61 @@ static int open_app(struct daemon *d)
     return sb_cli_first_admin(d->c, d->db);
 }
 
+/* The drivers' settings file: drivers.config, or <data_dir>/drivers.json
+ * when it exists.  Refused when others may read it (it holds passwords). */
+static int load_drvconf(struct daemon *d)
+{
+    const struct sb_config *cfg = &d->c->cfg;
+    char path[4200];
+    struct stat st;
+    json_error_t e;
+
+    if (cfg->drivers_config && *cfg->drivers_config)
+        snprintf(path, sizeof(path), "%s", cfg->drivers_config);
+    else
+        snprintf(path, sizeof(path), "%s/drivers.json", cfg->data_dir);
+    if (stat(path, &st) != 0) {
+        if (cfg->drivers_config && *cfg->drivers_config) {
+            fprintf(stderr, "sbems serve: drivers.config %s: cannot read it\n", path);
+            return SB_ECONFIG;
+        }
+        d->drvconf = json_object();
+        return 0;
+    }
+    if (st.st_mode & 077) {
+        fprintf(stderr, "sbems serve: %s is readable by others (it may hold passwords): "
+                "chmod 600 it\n", path);
+        return SB_ECONFIG;
+    }
+    d->drvconf = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+    if (!d->drvconf || !json_is_object(d->drvconf)) {
+        fprintf(stderr, "sbems serve: %s:%d:%d: %s\n", path, e.line, e.column,
+                d->drvconf ? "must be a JSON object" : e.text);
+        return SB_ECONFIG;
+    }
+    return 0;
+}
+
+static int start_drivers(struct daemon *d)
+{
+    const struct sb_config *cfg = &d->c->cfg;
+    struct sb_drvmgr_cfg dc = {
+        .loop = &d->loop, .ingest = d->ing, .conf = d->drvconf, .dry_run = cfg->drivers_dry_run,
+        .timeout_ms = cfg->drivers_timeout, .threads = (int)cfg->drivers_threads,
+        .breaker_failures = (int)cfg->drivers_breaker_failures,
+        .breaker_cooldown_ms = cfg->drivers_breaker_cooldown,
+        .write_interval_ms = cfg->drivers_write_interval,
+        .stale_factor = (int)cfg->drivers_stale_factor,
+    };
+    int rc = sb_drvmgr_new(&dc, &d->drivers);
+    if (rc == 0) {
+        struct sb_mref *r = sb_mhub_get(d->models);
+        rc = sb_drvmgr_apply(d->drivers, r->m);
+        sb_mref_put(r);
+    }
+    return rc;
+}
+
 static int start(struct daemon *d)
 {
     struct sb_ingest_cfg ic;
@@ -186,9 +250,11 @@ static int start(struct daemon *d)
         return SB_EIO;
     d->loop_ok = 1;
     start_handles(d);
+    if ((rc = load_drvconf(d)) || (rc = start_drivers(d)))
+        return rc;
     struct sb_http_ctx hc = { .store = &c->store, .ingest = d->ing, .bus = d->bus, .db = d->db,
-                              .models = d->models, .cfg = &c->cfg, .version = SB_VERSION,
-                              .ready = is_ready, .ud = d };
+                              .models = d->models, .drivers = d->drivers, .cfg = &c->cfg,
+                              .version = SB_VERSION, .ready = is_ready, .ud = d };
     if ((rc = sb_http_start(&d->loop, c->cfg.listen, &hc, &d->http))) {
         fprintf(stderr, "sbems serve: cannot listen on %s (option listen): %s\n", c->cfg.listen,
                 sb_strerror(rc));
@@ -247,6 +313,8 @@ int sb_cmd_serve(int argc, char **argv)
             SB_ERR("serve", "ingest stopped with an error: %s", sb_strerror(e));
         sb_ingest_free(d.ing);
     }
+    sb_drvmgr_free(d.drivers);
+    json_decref(d.drvconf);
     sb_bus_free(d.bus);
     sb_mhub_free(d.models);
     sb_appdb_close(d.db);

@@ -143,6 +143,14 @@ struct sb_config {
     int      auth_password_cost;     /* enum sb_conf_pwcost */
     int64_t  auth_lockout_failures;  /* failures that lock an account/address */
     int64_t  auth_lockout;           /* ms a lock lasts */
+    char    *drivers_config;         /* drivers' JSON settings file; "" = <data_dir>/drivers.json */
+    bool     drivers_dry_run;        /* log writes instead of sending them */
+    int64_t  drivers_timeout;        /* ms a device has to answer */
+    int64_t  drivers_threads;        /* worker threads for blocking drivers */
+    int64_t  drivers_breaker_failures; /* failures that open a device's breaker */
+    int64_t  drivers_breaker_cooldown; /* ms it stays open */
+    int64_t  drivers_write_interval; /* ms between writes of one point */
+    int64_t  drivers_stale_factor;   /* intervals without data: stale */
     double   ws_max_rate;            /* updates/s per point on WebSockets */
     int64_t  ws_client_queue;        /* bytes queued per WebSocket client */
     int64_t  ws_max_clients;         /* WebSocket clients at once */

@@ -260,15 +260,19 @@ def test_overview_zone_status_latest(api):
     assert z["temperature"] == 22.0 and z["comfort"] in ("in_band", "too_cold", "too_warm")
 
 
-def test_control_validated_audited_not_sent(api):
+def test_control_validated_audited(api):
     r = api.req("POST", "/api/v1/points/ahu-1.sat-sp/write", "opal", json={"value": 99})
     assert r.status_code == 400 and "within" in err(r)["details"][0]["message"]
     r = api.req("POST", "/api/v1/points/ahu-1.sat/write", "opal", json={"value": 55})
     assert r.status_code == 409                               # a sensor: not writable
+    # its BACnet device has no running driver here: refused, and audited
     r = api.req("POST", "/api/v1/points/ahu-1.sat-sp/write", "opal", json={"value": 55, "priority": 8})
-    assert r.status_code == 501
-    a = api.req("GET", "/api/v1/audit?action=point.write", "max").json()["items"][0]
-    assert a["actor"] == "opal" and a["result"] == "not_implemented" and a["after"]["value"] == 55
+    assert r.status_code == 503 and "driver" in err(r)["message"]
+    a = wait_for(lambda: api.req("GET", "/api/v1/audit?action=point.write", "max").json()["items"])
+    assert a[0]["actor"] == "opal" and a[0]["result"] == "error"
+    assert a[0]["after"]["command"]["value"] == 55 and a[0]["after"]["command"]["priority"] == 8
+    h = api.req("GET", "/api/v1/drivers", "ann").json()
+    assert any(m["point"] == "ahu-1.sat-sp" and m["driver"] == "bacnet" for m in h["misconfigured"])
 
 
 # ---- transport ---------------------------------------------------------------

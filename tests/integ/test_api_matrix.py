@@ -104,7 +104,8 @@ def cases(api):
     c("DELETE", "/api/v1/equipment/{equipment}", 204, inp="NEWEQUIP", out="NEWEQUIP@annex")
     c("GET", "/api/v1/equipment/{equipment}/telemetry", 200,
       inp="/api/v1/equipment/ahu-1/telemetry", out="/api/v1/equipment/annex-tstat/telemetry")
-    c("POST", "/api/v1/equipment/{equipment}/control", 501,
+    # no driver serves these points here (BACnet comes later): 503 once allowed
+    c("POST", "/api/v1/equipment/{equipment}/control", 503,
       inp="/api/v1/equipment/tstat-lobby/control", out="/api/v1/equipment/annex-tstat/control",
       body=lambda s: {"point": "tstat-lobby.htg-sp" if s == "in" else "annex-tstat.sp",
                       "value": 68 if s == "in" else 20})
@@ -112,7 +113,7 @@ def cases(api):
     c("GET", "/api/v1/thermostats", 200)
     c("GET", "/api/v1/thermostats/{equipment}/status", 200,
       inp="/api/v1/thermostats/tstat-lobby/status", out="/api/v1/thermostats/annex-tstat/status")
-    c("POST", "/api/v1/thermostats/{equipment}/control", 501,
+    c("POST", "/api/v1/thermostats/{equipment}/control", 503,
       inp="/api/v1/thermostats/tstat-lobby/control", out="/api/v1/thermostats/annex-tstat/control",
       body=lambda s: {"point": "tstat-lobby.htg-sp" if s == "in" else "annex-tstat.sp",
                       "value": 68 if s == "in" else 20})
@@ -132,7 +133,7 @@ def cases(api):
       out="/api/v1/points/annex-tstat.t/history")
     c("GET", "/api/v1/points/{point}/series", 200, inp="/api/v1/points/ahu-1.sat/series",
       out="/api/v1/points/annex-tstat.t/series")
-    c("POST", "/api/v1/points/{point}/write", 501, inp="/api/v1/points/ahu-1.sat-sp/write",
+    c("POST", "/api/v1/points/{point}/write", 503, inp="/api/v1/points/ahu-1.sat-sp/write",
       out="/api/v1/points/annex-tstat.sp/write",
       body=lambda s: {"value": 55 if s == "in" else 20})
 
@@ -144,6 +145,7 @@ def cases(api):
     c("GET", "/api/v1/export", 200, inp="/api/v1/export?points=ahu-1.sat",
       out="/api/v1/export?points=annex-tstat.t", out_status=400)
     c("GET", "/api/v1/audit", 200)
+    c("GET", "/api/v1/drivers", 200)
     for p in ("/api/v1/alerts", "/api/v1/schedules", "/api/v1/analytics/consumption",
               "/api/v1/analytics/savings", "/api/v1/predictions/load",
               "/api/v1/predictions/temperature"):

@@ -1,0 +1,113 @@
+/*
+ * manager.h - the driver framework: binds the model's points to protocol
+ * drivers (driver.h), polls them on schedule, pushes their readings into
+ * ingest, keeps device health, trips circuit breakers, and carries out
+ * verified writes.
+ *
+ * Polling: each point is due every poll_ms (its binding's poll_s; a first
+ * due time spread at random over one interval so a thousand devices do not
+ * fire together).  A device's due points are read in one driver call; one
+ * job per device at a time.  Blocking drivers run on the manager's own
+ * worker threads (drivers.threads), so a dead device holding a thread for
+ * its timeout never starves the API's thread pool.
+ *
+ * Failures: a device that does not answer is retried with exponential
+ * back-off (0.5 s, 1 s, 2 s ... capped at its poll interval); after
+ * drivers.breaker_failures failures in a row its breaker opens for
+ * drivers.breaker_cooldown, then one probe (half-open) decides.  A point
+ * without a good reading for drivers.stale_factor intervals is stale.
+ *
+ * Writes (sb_drvmgr_write): the point must be bound, writable and the value
+ * within its range (source unit); one write per point per
+ * drivers.write_interval; dry-run logs instead of writing.  The device write
+ * is followed by a read of the same point: the result is "ok" (read back
+ * equal within 0.1 % or 1e-6), "not_confirmed" (read back differs or fails),
+ * "rejected" (the device refused: its reason) or "error" (no answer).
+ *
+ * Threads: everything here runs on the loop thread except sb_drv_push /
+ * sb_drv_device_state / sb_drv_count_bad (driver.h), callable anywhere.
+ * Ownership: the manager keeps no pointer into the model given to apply().
+ */
+#ifndef SB_DRIVERS_MANAGER_H
+#define SB_DRIVERS_MANAGER_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "drivers/driver.h"
+#include "model/model.h"
+
+struct sb_ingest;
+struct sb_drvmgr;
+
+struct sb_drvmgr_cfg {
+    uv_loop_t *loop;               /* the daemon's loop */
+    struct sb_ingest *ingest;      /* where readings go (not owned) */
+    json_t *conf;                  /* per-driver configuration {"modbus":{..},..}; borrowed */
+    int dry_run;                   /* log writes instead of sending them */
+    int64_t timeout_ms;            /* per device request */
+    int threads;                   /* worker threads for blocking drivers */
+    int breaker_failures;          /* failures in a row that open a breaker */
+    int64_t breaker_cooldown_ms;   /* how long it stays open */
+    int64_t write_interval_ms;     /* least time between two writes of one point */
+    int stale_factor;              /* intervals without data before a point is stale */
+    const struct sb_driver_ops *const *drivers;  /* NULL: the compiled-in registry */
+};
+
+/* What a write came to. */
+enum sb_wres {
+    SB_WRES_OK = 0,                /* written and read back equal */
+    SB_WRES_NOT_CONFIRMED,         /* written, read back differs or failed */
+    SB_WRES_REJECTED,              /* the device refused (reason) */
+    SB_WRES_ERROR,                 /* no answer, or a local failure */
+    SB_WRES_DRY_RUN                /* not sent: drivers.dry_run */
+};
+const char *sb_wres_name(enum sb_wres r);
+
+struct sb_write_result {
+    enum sb_wres res;
+    uint32_t point;
+    double value;                  /* what was asked (source unit) */
+    double readback;               /* NaN when none */
+    char reason[SB_DRV_ERR_MAX];   /* the device's or ours */
+};
+typedef void (*sb_write_cb)(void *ud, const struct sb_write_result *r);
+
+int  sb_drvmgr_new(const struct sb_drvmgr_cfg *cfg, struct sb_drvmgr **out);
+
+/* (Re)bind every point of m with a driver binding; drivers used for the
+ * first time are initialised from cfg->conf and started.  While jobs run
+ * the change waits for them.  Points whose address a driver refuses are
+ * listed in the health with the reason.  Returns 0 or SB_ENOMEM; a driver
+ * whose init fails is reported in the health, not fatal. */
+int  sb_drvmgr_apply(struct sb_drvmgr *mg, const struct sb_model *m);
+
+/* Validate and queue a write (loop thread).  Returns 0 when queued (cb
+ * comes later, on the loop), or SB_ENOENT (no driver binds the point),
+ * SB_ENOTSUP (its driver cannot write), SB_EINVAL (not writable: *why),
+ * SB_ERANGE (outside its range: *why), SB_EAGAIN (written too recently). */
+int  sb_drvmgr_write(struct sb_drvmgr *mg, uint32_t point, double value, int priority,
+                     int relinquish, sb_write_cb cb, void *ud, const char **why);
+
+/* Devices and their health as JSON (a new reference): an array of
+ * {"device","driver","state","points","stale_points","reads","errors",
+ *  "consecutive_failures","last_ok","last_error","last_error_at","latency_ms"}
+ * plus {"misconfigured":[{"point","driver","error"}]} entries. */
+json_t *sb_drvmgr_health(struct sb_drvmgr *mg);
+
+/* Counters for /metrics. */
+struct sb_drvmgr_stats {
+    uint64_t reads, read_errors, readings, pushed, dropped, bad, writes;
+    size_t devices, devices_failing, devices_open, stale_points, misconfigured;
+};
+void sb_drvmgr_stats(struct sb_drvmgr *mg, struct sb_drvmgr_stats *st);
+
+/* 1 once every bound driver started (readiness). */
+int  sb_drvmgr_ready(struct sb_drvmgr *mg);
+
+void sb_drvmgr_stop(struct sb_drvmgr *mg);   /* stop drivers, threads, handles */
+int  sb_drvmgr_idle(struct sb_drvmgr *mg);   /* 1 once handles are closed */
+void sb_drvmgr_free(struct sb_drvmgr *mg);
+
+#endif /* SB_DRIVERS_MANAGER_H */

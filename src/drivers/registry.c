@@ -1,0 +1,19 @@
+/*
+ * registry.c - the drivers compiled into sbems (driver.h).  A driver is
+ * found by the name a point's binding gives ("modbus").
+ */
+#include <string.h>
+
+#include "drivers/driver.h"
+
+const struct sb_driver_ops *const sb_drivers[] = {
+    NULL
+};
+
+const struct sb_driver_ops *sb_driver_find(const char *name)
+{
+    for (size_t i = 0; name && sb_drivers[i]; i++)
+        if (strcmp(sb_drivers[i]->name, name) == 0)
+            return sb_drivers[i];
+    return NULL;
+}
