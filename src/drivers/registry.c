@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "drivers/driver.h"
+#include "drivers/modbus/modbus.h"
 
 const struct sb_driver_ops *const sb_drivers[] = {
+    &sb_driver_modbus,
     NULL
 };
 
