@@ -45,7 +45,7 @@ FUZZSRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZERS := $(FUZZSRC:fuzz/%.c=$(BUILD)/fuzz/%)
 BINS    := $(OUT)/sbems
 
-.PHONY: all build tests check demo bench fuzz clean bootstrap check-run
+.PHONY: all build tests check demo bench bench-api fuzz clean bootstrap check-run
 .DEFAULT_GOAL := all
 
 all: bootstrap-build
@@ -126,6 +126,12 @@ bench:
 	@scripts/bootstrap bench
 	@$(MAKE) $(JFLAG) --no-print-directory build
 	@bench/run $(BUILD)/rel
+
+# The REST/WebSocket benchmark against Express, nginx and Socket.IO (npm).
+bench-api:
+	@scripts/bootstrap bench
+	@$(MAKE) $(JFLAG) --no-print-directory build
+	@bench/api/run_all
 
 clean:
 	rm -rf $(BUILD)
