@@ -44,7 +44,7 @@ static const char *const type_names[SB_EQUIP_TYPE_COUNT] = {
 };
 
 static const char *const driver_names[SB_DRIVER_COUNT] = {
-    "bacnet", "modbus", "mqtt", "rest", "virtual",
+    "bacnet", "modbus", "mqtt", "rest", "weather", "virtual",
 };
 
 /* --- lifecycle ------------------------------------------------------------ */
