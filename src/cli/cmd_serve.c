@@ -23,6 +23,7 @@
 #include "core/timefmt.h"
 #include "db/appdb.h"
 #include "drivers/manager.h"
+#include "drivers/mqtt_bridge.h"
 #include "ingest/bus.h"
 #include "model/hub.h"
 #include "model/site_json.h"
@@ -45,6 +46,7 @@ struct daemon {
     struct sb_appdb *db;         /* users, sessions, audit */
     struct sb_mhub *models;      /* the model the API reads and edits */
     struct sb_drvmgr *drivers;   /* device I/O */
+    struct sb_mqttbridge *bridge; /* readings to / commands from the MQTT broker */
     json_t *drvconf;             /* the drivers' own settings */
     int ready;                   /* store open, points loaded, HTTP up */
     int stopping;                /* shutdown begun */
@@ -114,6 +116,7 @@ static void begin_stop(struct daemon *d)
     d->ready = 0;
     /* Drivers first: writes in flight end (their requests are answered)
      * before the HTTP server goes. */
+    sb_mqttbridge_stop(d->bridge);
     if (d->drivers)
         sb_drvmgr_stop(d->drivers);
     if (d->http) {
@@ -229,6 +232,8 @@ static int start_drivers(struct daemon *d)
         rc = sb_drvmgr_apply(d->drivers, r->m);
         sb_mref_put(r);
     }
+    if (rc == 0)
+        rc = sb_mqttbridge_new(&d->loop, d->drivers, d->bus, d->models, d->db, &d->bridge);
     return rc;
 }
 
@@ -313,6 +318,7 @@ int sb_cmd_serve(int argc, char **argv)
             SB_ERR("serve", "ingest stopped with an error: %s", sb_strerror(e));
         sb_ingest_free(d.ing);
     }
+    sb_mqttbridge_free(d.bridge);
     sb_drvmgr_free(d.drivers);
     json_decref(d.drvconf);
     sb_bus_free(d.bus);

@@ -629,8 +629,17 @@ static int apply_now(struct sb_drvmgr *mg, struct sb_model *m)
         }
     }
     publish_conv(mg);
+    /* A driver with settings runs even without points (MQTT's mirror of
+     * readings and its command channel need the broker connection). */
+    const char *name;
+    json_t *v;
+    json_object_foreach(mg->conf, name, v) {
+        (void)v;
+        if (!instance(mg, name))
+            SB_WARN("drivers", "settings for \"%s\": no such driver in this build", name);
+    }
     for (struct inst *in = mg->insts; in; in = in->next) {
-        int used = 0;
+        int used = json_object_get(mg->conf, in->ops->name) != NULL;
         for (struct dev *d = mg->devs; d; d = d->next)
             used |= d->in == in;
         if (!used || in->failed)
@@ -872,6 +881,14 @@ void sb_drvmgr_stats(struct sb_drvmgr *mg, struct sb_drvmgr_stats *st)
         st->stale_points += stale_points(mg, d, now);
     }
     st->misconfigured = mg->nmis;
+}
+
+void *sb_drvmgr_state(struct sb_drvmgr *mg, const char *name)
+{
+    for (struct inst *in = mg->insts; in; in = in->next)
+        if (strcmp(in->ops->name, name) == 0)
+            return in->inited && !in->failed ? in->state : NULL;
+    return NULL;
 }
 
 int sb_drvmgr_ready(struct sb_drvmgr *mg)

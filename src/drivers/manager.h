@@ -103,6 +103,10 @@ struct sb_drvmgr_stats {
 };
 void sb_drvmgr_stats(struct sb_drvmgr *mg, struct sb_drvmgr_stats *st);
 
+/* The state a driver's init() returned (for its own extra API, e.g.
+ * mqtt.h), or NULL when that driver is not running.  Loop thread. */
+void *sb_drvmgr_state(struct sb_drvmgr *mg, const char *name);
+
 /* 1 once every bound driver started (readiness). */
 int  sb_drvmgr_ready(struct sb_drvmgr *mg);
 

@@ -6,11 +6,13 @@
 
 #include "drivers/driver.h"
 #include "drivers/modbus/modbus.h"
+#include "drivers/mqtt/mqtt.h"
 #include "drivers/rest/rest.h"
 #include "drivers/rest/weather.h"
 
 const struct sb_driver_ops *const sb_drivers[] = {
     &sb_driver_modbus,
+    &sb_driver_mqtt,
     &sb_driver_rest,
     &sb_driver_weather,
     NULL
