@@ -428,7 +428,13 @@ static void poll_dev(struct sb_drvmgr *mg, struct dev *d, int64_t now)
         if (p->next_due > now)
             continue;
         it[k++].pt = &p->p;
-        p->next_due = now + (p->p.poll_ms ? p->p.poll_ms : 60000);
+        /* Whole intervals from the schedule, not from this tick: no drift
+         * (the tick is 50 ms late at most); a point that fell more than an
+         * interval behind (a long outage) restarts from now. */
+        int64_t iv = p->p.poll_ms ? p->p.poll_ms : 60000;
+        p->next_due += iv;
+        if (p->next_due <= now)
+            p->next_due = now + iv;
     }
     j->d = d;
     j->items = it;
@@ -614,8 +620,6 @@ static int apply_now(struct sb_drvmgr *mg, struct sb_model *m)
                                       .poll_ms = sp->source.poll_ms, .unit = sp->unit,
                                       .writable = sp->writable, .min = sp->min, .max = sp->max };
         p->to_canon = sp->to_canon;
-        /* spread first polls over one interval */
-        p->next_due = now + (sp->source.poll_ms ? (int64_t)randombytes_uniform(sp->source.poll_ms) : 0);
         err[0] = '\0';
         if (!p->slug || in->ops->bind(in->state, &p->p, key, sizeof(key), err, sizeof(err))) {
             misconfigured(mg, sp->slug, dn, err[0] ? err : "address refused");
@@ -627,6 +631,19 @@ static int apply_now(struct sb_drvmgr *mg, struct sb_model *m)
                 in->ops->unbind(in->state, &p->p);
             continue;
         }
+    }
+    /* First polls: one random phase per device (spread over its shortest
+     * interval, so a thousand devices configured together do not fire
+     * together), the same for all its points so they are read in one
+     * request and stay together (next_due advances by whole intervals). */
+    for (struct dev *d = mg->devs; d; d = d->next) {
+        uint32_t shortest = UINT32_MAX;
+        for (size_t i = 0; i < d->n; i++)
+            if (d->pts[i]->p.poll_ms && d->pts[i]->p.poll_ms < shortest)
+                shortest = d->pts[i]->p.poll_ms;
+        int64_t phase = shortest != UINT32_MAX ? (int64_t)randombytes_uniform(shortest) : 0;
+        for (size_t i = 0; i < d->n; i++)
+            d->pts[i]->next_due = now + phase;
     }
     publish_conv(mg);
     /* A driver with settings runs even without points (MQTT's mirror of
