@@ -218,6 +218,10 @@ static int load_drvconf(struct daemon *d)
 static int start_drivers(struct daemon *d)
 {
     const struct sb_config *cfg = &d->c->cfg;
+    if (!cfg->drivers_enabled) {
+        SB_INFO("serve", "drivers.enabled is false: no device is polled or written");
+        return 0;
+    }
     struct sb_drvmgr_cfg dc = {
         .loop = &d->loop, .ingest = d->ing, .conf = d->drvconf, .dry_run = cfg->drivers_dry_run,
         .timeout_ms = cfg->drivers_timeout, .threads = (int)cfg->drivers_threads,

@@ -198,6 +198,10 @@ static const struct sb_conf_opt opts[] = {
     { .name = "auth.lockout", .type = SB_CONF_DURATION, .off = F(auth_lockout),
       .min = MS_S, .max = MS_D, .def = "15m",
       .doc = "How long a locked account or address must wait." },
+    { .name = "drivers.enabled", .type = SB_CONF_BOOL, .off = F(drivers_enabled),
+      .def = "true",
+      .doc = "Talk to devices; false runs sbems without any driver (a copy of a site for "
+             "analysis, tests), commands then answer 503." },
     { .name = "drivers.config", .type = SB_CONF_PATH, .flags = SB_CONF_EMPTY_OK,
       .off = F(drivers_config), .max = SB_CONF_VALUE_MAX, .def = "",
       .doc = "JSON file of the drivers' own settings ({\"mqtt\":{\"host\":..},\"modbus\":{..},..}); "

@@ -143,6 +143,7 @@ struct sb_config {
     int      auth_password_cost;     /* enum sb_conf_pwcost */
     int64_t  auth_lockout_failures;  /* failures that lock an account/address */
     int64_t  auth_lockout;           /* ms a lock lasts */
+    bool     drivers_enabled;        /* run the drivers at all */
     char    *drivers_config;         /* drivers' JSON settings file; "" = <data_dir>/drivers.json */
     bool     drivers_dry_run;        /* log writes instead of sending them */
     int64_t  drivers_timeout;        /* ms a device has to answer */

@@ -511,7 +511,24 @@ static void misconfigured(struct sb_drvmgr *mg, const char *slug, const char *dr
     snprintf(v[mg->nmis].driver, sizeof(v[0].driver), "%s", drv);
     snprintf(v[mg->nmis].err, sizeof(v[0].err), "%s", err);
     mg->nmis++;
-    SB_WARN("drivers", "point %s (%s): %s", slug, drv, err);
+    SB_DEBUG("drivers", "point %s (%s): %s", slug, drv, err);
+}
+
+/* One line per driver with unbound points, not one per point. */
+static void report_misconfigured(const struct sb_drvmgr *mg)
+{
+    for (size_t i = 0; i < mg->nmis; i++) {
+        size_t n = 0, first = i;
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(mg->mis[j].driver, mg->mis[i].driver) == 0;
+        if (seen)
+            continue;
+        for (size_t j = i; j < mg->nmis; j++)
+            n += strcmp(mg->mis[j].driver, mg->mis[i].driver) == 0;
+        SB_WARN("drivers", "%zu point(s) of driver %s not bound, e.g. %s: %s (GET /api/v1/drivers "
+                "lists them)", n, mg->mis[first].driver, mg->mis[first].slug, mg->mis[first].err);
+    }
 }
 
 /* Unbind everything (no job may be out). */
@@ -632,6 +649,7 @@ static int apply_now(struct sb_drvmgr *mg, struct sb_model *m)
             continue;
         }
     }
+    report_misconfigured(mg);
     /* First polls: one random phase per device (spread over its shortest
      * interval, so a thousand devices configured together do not fire
      * together), the same for all its points so they are read in one

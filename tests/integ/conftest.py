@@ -84,11 +84,15 @@ def wait_for(pred, timeout=30.0, step=0.05):
     return None
 
 
-def start_daemon(sbems, *args, port=None):
+def start_daemon(sbems, *args, port=None, drivers=False):
     """Start `sbems serve` on a free loopback port; returns (process, port)
     once it prints its "listening" line (the first start also prints where
-    the admin's one-time password is)."""
+    the admin's one-time password is).  Drivers stay off unless asked for:
+    the example site's devices are on a real building's network, and tests
+    talk to 127.0.0.0/8 only."""
     port = port or free_port()
+    if not drivers:
+        args = (*args, "--set", "drivers.enabled=false")
     p = sbems.popen("serve", "--listen", f"127.0.0.1:{port}", *args)
     for _ in range(5):
         line = p.stdout.readline()

@@ -66,7 +66,7 @@ def test_poll_write_breaker(sbems, tmp_path):
                   "--set", "auth.password_cost=min", stdin=PASSWORD + "\n")
         proc, hp = start_daemon(sbems, *FAST, "--set", "drivers.breaker_failures=2",
                                 "--set", "drivers.breaker_cooldown=2s", "--set", "drivers.timeout=500ms",
-                                "--set", "drivers.write_interval=100ms")
+                                "--set", "drivers.write_interval=100ms", drivers=True)
         base = f"http://127.0.0.1:{hp}"
         tok = requests.post(base + "/api/v1/auth/login",
                             json={"username": "op", "password": PASSWORD}).json()["access_token"]

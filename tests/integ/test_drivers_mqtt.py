@@ -75,7 +75,7 @@ def test_mqtt_ingest_mirror_commands_restart(sbems, tmp_path):
                                            "publish": {"enabled": True, "prefix": "sbems"},
                                            "commands": {"enabled": True}}}))
         dj.chmod(0o600)
-        proc, hp = start_daemon(sbems, *FAST, "--set", "drivers.write_interval=100ms")
+        proc, hp = start_daemon(sbems, *FAST, "--set", "drivers.write_interval=100ms", drivers=True)
         api = f"http://127.0.0.1:{hp}"
         tok = requests.post(api + "/api/v1/auth/login",
                             json={"username": "op", "password": PASSWORD}).json()["access_token"]

@@ -68,7 +68,7 @@ def test_rest_and_weather_through_the_daemon(sbems, tmp_path):
         dj.chmod(0o600)
         # the recorded forecast's "current" is from January: keep old readings
         proc, hp = start_daemon(sbems, *FAST, "--set", "drivers.write_interval=100ms",
-                                "--set", "retention.raw=0")
+                                "--set", "retention.raw=0", drivers=True)
         api = f"http://127.0.0.1:{hp}"
         tok = requests.post(api + "/api/v1/auth/login",
                             json={"username": "op", "password": PASSWORD}).json()["access_token"]
