@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1394,6 +1396,193 @@ TEST(tcp_write_refusals)
     dev_free(d);
 }
 
+/* ------------------------------------------- descriptors above FD_SETSIZE */
+
+/* Descriptors whose /proc/self/fd link starts with what, below and at or
+ * above FD_SETSIZE (1024). */
+static void fd_count(const char *what, int *low, int *high)
+{
+    char path[300], link[128];
+    DIR *dir = opendir("/proc/self/fd");
+    struct dirent *e;
+
+    *low = *high = 0;
+    while (dir && (e = readdir(dir))) {
+        ssize_t l;
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        if ((l = readlink(path, link, sizeof link - 1)) <= 0)
+            continue;
+        link[l] = '\0';
+        if (strncmp(link, what, strlen(what)) == 0)
+            (atoi(e->d_name) >= FD_SETSIZE ? high : low)[0]++;
+    }
+    if (dir)
+        closedir(dir);
+}
+
+static void fd_sockets(int *low, int *high)
+{
+    fd_count("socket:", low, high);
+}
+
+/* Take every descriptor below 1100 (dups of /dev/null), as a daemon with
+ * many HTTP/WebSocket clients or ~1,000 Modbus devices has: the sockets the
+ * driver opens next get numbers >= 1100.  0, or -1 when the limit is too low. */
+static int fill_fds(void)
+{
+    struct rlimit rl;
+    int nul, fd = -1;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_max < 1400)
+        return -1;
+    rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || (nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    for (int i = 0; i < 1200 && fd < 1100; i++)
+        if ((fd = fcntl(nul, F_DUPFD_CLOEXEC, 0)) < 0)
+            return -1;
+    return fd >= 1100 ? 0 : -1;
+}
+
+/* Run gw_main on g[0] and g[1] at once; their failed reads in total, or -1. */
+static int run_pair(struct gw_arg g[2])
+{
+    pthread_t th[2];
+    int n = 0;
+
+    for (; n < 2; n++)
+        if (pthread_create(&th[n], NULL, gw_main, &g[n]) != 0)
+            break;
+    for (int i = 0; i < n; i++)
+        pthread_join(th[i], NULL);
+    return n == 2 ? g[0].bad + g[1].bad : -1;
+}
+
+/* The child of tcp_high_fds: everything a device does, with its sockets
+ * above FD_SETSIZE.  Exit status 0 when every check passed. */
+static int high_fds_child(int port2)
+{
+    struct dev *d = dev_new("{\"profiles\":\"profiles\"}");
+    struct dev *e = dev_new("{\"fd_slots\":1}");   /* two connections, one slot */
+    char err[SB_DRV_ERR_MAX];
+    struct gw_arg g[2];
+    int low0, low, high, dead = free_port();
+
+    tap_cur_fail = 0;
+    CHECK(e != NULL);
+    if (!d || fill_fds() != 0) {
+        TAP_FAIL("setup: driver init or descriptor fill failed (hard limit below 1400?)");
+        return 1;
+    }
+    /* Started now, the driver cannot reserve low slots: a clear refusal. */
+    {
+        void *st = NULL;
+        int rc = ops->init(NULL, NULL, &st, err, sizeof err);
+        CHECK_EQ(rc, SB_ERANGE);
+        CHECK(st == NULL && strstr(err, "below 1024") != NULL);
+        printf("#   init with no descriptor below 1024 free: %s\n", err);
+        if (rc == 0)
+            ops->free(st);
+    }
+    fd_sockets(&low0, &high);
+    CHECK_EQ(dev_add(d, SB_UNIT_KW, SDM, S.port, "total_active_power"), 0);     /* unit 2 */
+    CHECK_EQ(dev_add(d, SB_UNIT_NONE, TCP "\"register\":40002}", S.port), 1);    /* unit 1 */
+    CHECK_EQ(dev_add(d, SB_UNIT_NONE, TCP "\"table\":\"holding\",\"register\":1100}", S.port), 2);
+    CHECK_EQ(dev_add(d, SB_UNIT_NONE, TCP "\"table\":\"holding\",\"register\":5000}", S.port), 3);
+    CHECK_EQ(dev_add(d, SB_UNIT_NONE, TCP "\"register\":40001}", dead), 4);
+    CHECK_EQ(dev_add(d, SB_UNIT_NONE, TCP "\"register\":40001}", port2), 5);
+    if (d->n != 6)
+        return 1;
+    /* Today's bug: libmodbus' select() on a descriptor >= 1024 aborts here. */
+    CHECK_EQ(dev_read(d, 0, 1, 3000), 0);
+    CHECK_DBL(d->it[0].v, 1.2345, 1e-12);
+    fd_sockets(&low, &high);
+    CHECK_INT(high, >=, 1);             /* the connection really is above 1024 */
+    CHECK_EQ(low, low0);                /* and no slot still holds it */
+    CHECK_EQ(dev_read(d, 1, 1, 3000), 0);
+    CHECK_DBL(d->it[1].v, 54321, 0);
+    CHECK_EQ(dev_write(d, 2, 4321, err, sizeof err), 0);
+    CHECK_EQ(dev_read(d, 2, 1, 3000), 0);
+    CHECK_DBL(d->it[2].v, 4321, 0);
+    CHECK_EQ(dev_read(d, 3, 1, 3000), 0);              /* an exception: answered */
+    CHECK_EQ(d->it[3].rc, SB_EPROTO);
+    CHECK_EQ(dev_read(d, 4, 1, 2000), SB_EIO);         /* refused, at once */
+    CHECK(strstr(d->err, "refused") != NULL);
+    /* A peer that never answers: the timeout closes the real socket, and
+     * the slot it borrowed is back on /dev/null. */
+    {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t al = sizeof sa;
+        int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), h0;
+        if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(ls, 4) != 0 ||
+            getsockname(ls, (struct sockaddr *)&sa, &al) != 0) {
+            TAP_FAIL("silent listener");
+            return 1;
+        }
+        fd_sockets(&low, &h0);
+        CHECK_EQ(dev_add(d, SB_UNIT_NONE, TCP "\"register\":40001}", ntohs(sa.sin_port)), 6);
+        CHECK_EQ(dev_read(d, 6, 1, 300), SB_ETIMEDOUT);
+        fd_sockets(&low, &high);
+        CHECK_EQ(high, h0);
+        CHECK_EQ(low, low0);
+        close(ls);
+        CHECK_EQ(dev_read(d, 1, 1, 3000), 0);      /* the gateway still fine */
+    }
+    /* Two connections on two threads, sharing one driver's slot pool. */
+    g[0] = (struct gw_arg){ d, 1, 54321, 0 };
+    g[1] = (struct gw_arg){ d, 5, 77, 0 };
+    CHECK_EQ(run_pair(g), 0);
+    /* One slot for two busy connections: they take turns, none fails. */
+    if (e) {
+        CHECK_EQ(dev_add(e, SB_UNIT_NONE, TCP "\"register\":40002}", S.port), 0);
+        CHECK_EQ(dev_add(e, SB_UNIT_NONE, TCP "\"register\":40001}", port2), 1);
+        g[0] = (struct gw_arg){ e, 0, 54321, 0 };
+        g[1] = (struct gw_arg){ e, 1, 77, 0 };
+        CHECK_EQ(run_pair(g), 0);
+    }
+    fd_sockets(&low, &high);
+    CHECK_INT(high, >=, e ? 3 : 2);
+    CHECK_EQ(low, low0);
+    dev_free(d);
+    dev_free(e);
+    fd_sockets(&low, &high);
+    CHECK_EQ(high, 0);                  /* every connection closed */
+    return tap_cur_fail;
+}
+
+/* libmodbus 3.1.6 waits with select(); glibc's fortified FD_SET aborts the
+ * process for a descriptor >= FD_SETSIZE.  The driver must never give
+ * libmodbus such a descriptor.  Run in a child so the abort is a failure
+ * here, not the end of the test binary. */
+TEST(tcp_high_fds)
+{
+    const char *lay = "{\"units\":{\"1\":{\"values\":[{\"table\":\"holding\",\"addr\":0,\"value\":77}]}}}";
+    struct srv s2 = { .pid = -1 };
+    pid_t pid;
+    int st;
+
+    REQUIRE(S.pid > 0 && srv_start(&s2, lay, NULL, 0) == 0);
+    fflush(stdout);
+    if ((pid = fork()) == 0) {
+        signal(SIGALRM, SIG_DFL);   /* the parent's handler would kill its peers */
+        alarm(100);
+        int code = high_fds_child(s2.port);
+        fflush(stdout);
+        _exit(code);
+    }
+    REQUIRE(pid > 0);
+    peer_track(pid, 1);
+    if ((st = reap(pid, 110000)) == -1) {
+        stop(pid);
+        TAP_FAIL("child did not finish");
+    } else if (WIFSIGNALED(st)) {
+        TAP_FAIL("child killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+    } else {
+        CHECK_EQ(WEXITSTATUS(st), 0);
+    }
+    stop(s2.pid);
+}
+
 /* ------------------------------------------------------ RTU over a pty */
 
 /* The two "PTY is /dev/pts/N" lines socat -d -d prints. */
@@ -1415,6 +1604,43 @@ static int socat_ptys(const char *out, char a[64], char b[64])
             usleep(10000);
     }
     return n == 2 ? 0 : -1;
+}
+
+/* Read the RTU device on tty b from a child whose descriptors below 1100
+ * are all taken: the wait status (0 when every check passed). */
+static int rtu_high_fds(const char *tty)
+{
+    pid_t pid;
+    int st;
+
+    fflush(stdout);
+    if ((pid = fork()) == 0) {
+        struct dev *d = dev_new("{\"fd_slots\":2}");
+        int low, high;
+        signal(SIGALRM, SIG_DFL);
+        alarm(30);
+        tap_cur_fail = 0;
+        if (!d || fill_fds() != 0)
+            _exit(2);
+        CHECK_EQ(dev_add(d, SB_UNIT_NONE, "{\"serial\":\"%s\",\"baud\":9600,\"parity\":\"N\","
+                         "\"unit\":1,\"register\":40003,\"type\":\"int16\"}", tty), 0);
+        CHECK_EQ(dev_read(d, 0, 1, 3000), 0);
+        CHECK_DBL(d->it[0].v, 1234, 0);
+        fd_count(tty, &low, &high);
+        CHECK_EQ(high, 1);      /* the port really is above 1024 ... */
+        CHECK_EQ(low, 0);       /* ... and no slot still holds it */
+        dev_free(d);
+        fflush(stdout);
+        _exit(tap_cur_fail);
+    }
+    if (pid < 0)
+        return -1;
+    peer_track(pid, 1);
+    if ((st = reap(pid, 35000)) == -1)
+        stop(pid);
+    if (st != -1 && WIFSIGNALED(st))
+        printf("#   RTU child killed by signal %d (%s)\n", WTERMSIG(st), strsignal(WTERMSIG(st)));
+    return st;
 }
 
 TEST(rtu)
@@ -1473,6 +1699,9 @@ TEST(rtu)
     /* ... and the line still works for unit 1 (port reopened). */
     CHECK_EQ(dev_read(d, 0, 3, 3000), 0);
     CHECK_DBL(d->it[1].v, 1234, 0);
+    /* The tty opened above descriptor 1024 (in a child, see tcp_high_fds). */
+    ops->stop(d->st);
+    CHECK_EQ(rtu_high_fds(b), 0);
 out:
     dev_free(d);
     stop(rs.pid);
@@ -1561,6 +1790,7 @@ int main(void)
     RUN(tcp_reconnect);
     RUN(tcp_writes);
     RUN(tcp_write_refusals);
+    RUN(tcp_high_fds);
     RUN(rtu);
     RUN(bench_tcp);
     stop(S.pid);

@@ -14,6 +14,13 @@
  * Every libmodbus call gets the time left before the caller's deadline as
  * its response timeout, with the byte timeout off, so read() and write()
  * return within timeout_ms (plus the lock wait, also bounded).
+ *
+ * Descriptors: libmodbus 3.1.6 waits with select(), which aborts the process
+ * (glibc's fortified FD_SET) for a descriptor >= FD_SETSIZE.  So libmodbus
+ * never sees one: TCP is connected here (lowfd.c, poll()) and handed over
+ * with modbus_set_socket(); a connection's descriptor (c->fd) stays where it
+ * landed, and a transaction on one >= FD_SETSIZE borrows a low slot of the
+ * driver's pool for its duration (conn_begin/conn_end).  See lowfd.h.
  */
 #include <errno.h>
 #include <math.h>
@@ -21,12 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <time.h>
 
 #include <modbus.h>
 
 #include "core/err.h"
 #include "core/log.h"
+#include "drivers/modbus/lowfd.h"
 #include "drivers/modbus/modbus.h"
 
 #define MOD "modbus"
@@ -42,6 +51,9 @@ struct conn {
     pthread_mutex_t mu;         /* one transaction at a time; guards the rest */
     modbus_t *ctx;              /* libmodbus context, created on first use */
     int open;                   /* ctx is connected */
+    int fd;                     /* the connection's own descriptor (any number), -1 closed */
+    int slot;                   /* low slot lent for this transaction, or -1 */
+    struct sb_modbus_lowfd *low;/* the driver's slot pool */
 };
 
 /* A bound point (pt->addr). */
@@ -65,6 +77,8 @@ struct mb {
     struct conn *conns;         /* open or idle connections */
     struct sb_modbus_profile **prof;  /* loaded profiles */
     size_t nprof;               /* entries in prof */
+    unsigned fd_slots;          /* size of low */
+    struct sb_modbus_lowfd low; /* low descriptors lent to libmodbus (lowfd.h) */
 };
 
 static int64_t now_ms(void)
@@ -92,7 +106,8 @@ static int conf_uint(const json_t *conf, const char *key, unsigned lo, unsigned 
 
 static int conf_parse(struct mb *s, const json_t *conf, char *err, size_t errlen)
 {
-    static const char *const keys[] = { "profiles", "max_regs", "max_bits", "max_gap" };
+    static const char *const keys[] = { "profiles", "max_regs", "max_bits", "max_gap",
+                                        "fd_slots" };
     const json_t *d = json_object_get(conf, "profiles"), *v;
     const char *k;
 
@@ -102,9 +117,9 @@ static int conf_parse(struct mb *s, const json_t *conf, char *err, size_t errlen
     }
     json_object_foreach((json_t *)conf, k, v) {
         size_t i = 0;
-        while (i < 4 && strcmp(k, keys[i]) != 0)
+        while (i < 5 && strcmp(k, keys[i]) != 0)
             i++;
-        if (i == 4) {
+        if (i == 5) {
             sb_errf(err, errlen, "modbus: unknown configuration field \"%.40s\"", k);
             return SB_ECONFIG;
         }
@@ -120,7 +135,8 @@ static int conf_parse(struct mb *s, const json_t *conf, char *err, size_t errlen
     }
     if (conf_uint(conf, "max_regs", 1, 125, &s->lim.max_regs, err, errlen) ||
         conf_uint(conf, "max_bits", 1, 2000, &s->lim.max_bits, err, errlen) ||
-        conf_uint(conf, "max_gap", 0, 124, &s->lim.max_gap, err, errlen))
+        conf_uint(conf, "max_gap", 0, 124, &s->lim.max_gap, err, errlen) ||
+        conf_uint(conf, "fd_slots", 1, SB_MODBUS_LOWFD_MAX, &s->fd_slots, err, errlen))
         return SB_ECONFIG;
     return 0;
 }
@@ -142,8 +158,12 @@ static int mb_init(struct sb_drv *drv, const json_t *conf, void **state, char *e
     s->ndirs = 2;
     for (int i = 0; i < 2; i++)
         snprintf(s->dirs[i], DIR_MAX, "%s", dirs[i]);
+    s->fd_slots = SB_MODBUS_LOWFD_DEFAULT;
+    s->low.devnull = -1;
     pthread_mutex_init(&s->mu, NULL);
-    if (conf && (rc = conf_parse(s, conf, err, errlen))) {
+    /* The slots are reserved now, while the daemon has few files open. */
+    if ((conf && (rc = conf_parse(s, conf, err, errlen))) ||
+        (rc = sb_modbus_lowfd_init(&s->low, s->fd_slots, err, errlen))) {
         mb_free(s);
         return rc;
     }
@@ -219,6 +239,8 @@ static int conn_get(struct mb *s, const struct sb_modbus_addr *a, struct conn **
         c->cfg = *a;
         memset(&c->cfg.map, 0, sizeof(c->cfg.map));
         pthread_mutex_init(&c->mu, NULL);
+        c->fd = c->slot = -1;
+        c->low = &s->low;
         c->next = s->conns;
         s->conns = c;
     }
@@ -227,13 +249,22 @@ static int conn_get(struct mb *s, const struct sb_modbus_addr *a, struct conn **
     return 0;
 }
 
+/* Close the connection (under c->mu), also in the middle of a transaction:
+ * the slot, if one is lent, is parked first (it stays lent until conn_end)
+ * and libmodbus closes the real descriptor, never the slot. */
 static void conn_close(struct conn *c)
 {
-    if (c->open) {
-        modbus_close(c->ctx);
-        c->open = 0;
-        SB_DEBUG(MOD, "%s: closed", c->key);
+    if (!c->open)
+        return;
+    if (c->slot >= 0) {
+        sb_modbus_lowfd_park(c->low, c->slot);
+        modbus_set_socket(c->ctx, c->fd);
     }
+    /* TCP: shutdown + close; RTU: restores the saved termios, then close. */
+    modbus_close(c->ctx);
+    c->open = 0;
+    c->fd = -1;
+    SB_DEBUG(MOD, "%s: closed", c->key);
 }
 
 static void conn_destroy(struct conn *c)
@@ -320,12 +351,24 @@ static int conn_open(struct conn *c, int64_t deadline, char *err, size_t errlen)
         sb_errf(err, errlen, "%s: no time left to connect", c->key);
         return rc;
     }
-    if (modbus_connect(c->ctx) != 0) {
+    if (!c->cfg.rtu) {
+        char why[128];
+        /* Not modbus_connect(): its _connect() waits with select(). */
+        if ((rc = sb_modbus_tcp_connect(c->cfg.host, c->cfg.port, deadline, &c->fd, why,
+                                        sizeof why))) {
+            sb_errf(err, errlen, "%s: connect: %s", c->key, why);
+            return rc;
+        }
+        modbus_set_socket(c->ctx, c->fd);
+    } else if (modbus_connect(c->ctx) != 0) {
+        /* RTU opens the tty with open(2), no select(), whatever its number. */
         int e = errno;
         rc = classify(e, &exc);
         sb_errf(err, errlen, "%s: connect: %s", c->key,
                 rc == SB_ETIMEDOUT ? "timed out" : modbus_strerror(e));
         return rc;
+    } else {
+        c->fd = modbus_get_socket(c->ctx);
     }
     c->open = 1;
     SB_DEBUG(MOD, "%s: connected", c->key);
@@ -356,17 +399,52 @@ static int conn_lock(struct conn *c, int64_t deadline, char *err, size_t errlen)
     return 0;
 }
 
-/* Lock, connect, select the unit. */
+/* Give libmodbus a descriptor below FD_SETSIZE for this transaction: the
+ * connection's own, or a slot of the pool holding a duplicate of it. */
+static int conn_lend(struct conn *c, int64_t deadline, char *err, size_t errlen)
+{
+    int rc;
+
+    if (c->fd < FD_SETSIZE)
+        return 0;
+    if ((rc = sb_modbus_lowfd_lend(c->low, c->fd, deadline, &c->slot))) {
+        if (rc == SB_ETIMEDOUT)
+            sb_errf(err, errlen, "%s: every low descriptor slot busy past the deadline "
+                    "(raise the driver's fd_slots)", c->key);
+        else
+            sb_errf(err, errlen, "%s: cannot lend a low descriptor: %s", c->key,
+                    strerror(errno));
+        return rc;
+    }
+    modbus_set_socket(c->ctx, c->slot);
+    return 0;
+}
+
+/* Lock, connect, select the unit, lend a low descriptor. */
 static int conn_begin(struct conn *c, int unit, int64_t deadline, char *err, size_t errlen)
 {
     int rc = conn_lock(c, deadline, err, errlen);
     if (rc)
         return rc;
-    if ((rc = conn_open(c, deadline, err, errlen)) == 0)
+    if ((rc = conn_open(c, deadline, err, errlen)) == 0 &&
+        (rc = conn_lend(c, deadline, err, errlen)) == 0)
         modbus_set_slave(c->ctx, unit);
     if (rc)
         pthread_mutex_unlock(&c->mu);
     return rc;
+}
+
+/* End the transaction: libmodbus gets the real descriptor back, the slot
+ * goes back to the pool (parked on /dev/null), the connection is unlocked. */
+static void conn_end(struct conn *c)
+{
+    if (c->slot >= 0) {
+        if (c->open)
+            modbus_set_socket(c->ctx, c->fd);
+        sb_modbus_lowfd_return(c->low, c->slot);
+        c->slot = -1;
+    }
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* Describe a failed transaction in err; close the connection unless the
@@ -699,7 +777,7 @@ static int mb_read(void *state, const char *key, struct sb_drv_item *items, size
         goto out;
     for (size_t i = 0; i < pl.nreq && rc == 0; i++)
         rc = do_req(&d, &pl.reqs[i], pl.sorted + pl.reqs[i].first, v);
-    pthread_mutex_unlock(&d.c->mu);
+    conn_end(d.c);
 out:
     plan_free(&pl);
     if (rc)
@@ -802,7 +880,7 @@ static int mb_write(void *state, const char *key, struct sb_drv_write *w, int64_
         rc = fail(p->c, p->a.unit, errno, "write", timeout_ms, &exc, w->err, sizeof w->err);
     else if (rc)
         sb_errf(w->err, sizeof w->err, "%s/%d: no time left to write", p->c->key, p->a.unit);
-    pthread_mutex_unlock(&p->c->mu);
+    conn_end(p->c);
     return rc;
 }
 
@@ -833,6 +911,7 @@ static void mb_free(void *state)
     for (size_t i = 0; i < s->nprof; i++)
         sb_modbus_profile_free(s->prof[i]);
     free(s->prof);
+    sb_modbus_lowfd_release(&s->low);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
