@@ -484,6 +484,8 @@ TEST(templates)
     CHECK_EQ(sb_rest_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470000LL), 10000);
     CHECK_EQ(sb_rest_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490000LL), 0);
     CHECK_EQ(sb_rest_retry_after("99999999", 0), 3600000);
+    /* dates ages away are clamped, not overflowed (fuzz_rest found it) */
+    CHECK_EQ(sb_rest_retry_after("Wed, 21 Oct 783627200 00:00:00 GMT", 1445412470000LL), 3600000);
     CHECK_EQ(sb_rest_retry_after("soon", 0), -1);
     CHECK_EQ(sb_rest_retry_after("12a", 0), -1);
     sb_rest_profile_free(p);

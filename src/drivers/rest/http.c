@@ -101,6 +101,11 @@ int64_t sb_rest_retry_after(const char *v, int64_t now_wall_ms)
     } else {
         if ((t = curl_getdate(v, NULL)) == -1)
             return -1;
+        /* a date ages ahead or behind must not overflow (found by fuzz_rest) */
+        if ((int64_t)t > (now_wall_ms + RETRY_AFTER_MAX_MS) / 1000 + 1)
+            return RETRY_AFTER_MAX_MS;
+        if ((int64_t)t < now_wall_ms / 1000 - 1)
+            return 0;
         ms = (int64_t)t * 1000 - now_wall_ms;
     }
     if (ms < 0)
