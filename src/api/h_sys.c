@@ -132,19 +132,19 @@ void sb_api__metrics_ingest(struct sb_api *api)
                        g_devopen, api);
     sb_metric_gauge_fn(m, "sbems_driver_stale_points", "Points without a good reading for "
                        "drivers.stale_factor intervals", g_stale, api);
-    sb_metric_gauge_fn(m, "sbems_driver_readings_total", "Readings the drivers delivered",
+    sb_metric_counter_fn(m, "sbems_driver_readings_total", "Readings the drivers delivered",
                        g_drvread, api);
-    sb_metric_gauge_fn(m, "sbems_driver_errors_total", "Device requests that failed", g_drverr, api);
-    sb_metric_gauge_fn(m, "sbems_driver_bad_inputs_total", "Malformed inputs (payloads, values)",
+    sb_metric_counter_fn(m, "sbems_driver_errors_total", "Device requests that failed", g_drverr, api);
+    sb_metric_counter_fn(m, "sbems_driver_bad_inputs_total", "Malformed inputs (payloads, values)",
                        g_drvbad, api);
     sb_metric_gauge_fn(m, "sbems_driver_misconfigured_points", "Points whose binding a driver "
                        "refused", g_drvmis, api);
     sb_metric_gauge_fn(api->metrics, "sbems_ingest_queue_depth", "Readings waiting to be written",
                        g_queue, api);
-    /* A counter read at scrape time; rate() of it is the ingest rate. */
-    sb_metric_gauge_fn(api->metrics, "sbems_ingest_written_total",
+    /* Totals kept by ingest, read at scrape time: rate() of it is the ingest rate. */
+    sb_metric_counter_fn(api->metrics, "sbems_ingest_written_total",
                        "Readings made durable since start", g_written, api);
-    sb_metric_gauge_fn(api->metrics, "sbems_ingest_rejected_total",
+    sb_metric_counter_fn(api->metrics, "sbems_ingest_rejected_total",
                        "Readings refused since start", g_rejected, api);
 }
 

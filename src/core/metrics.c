@@ -11,9 +11,9 @@
 #include "core/err.h"
 #include "core/metrics.h"
 
-enum kind { K_COUNTER, K_GAUGE, K_HISTOGRAM, K_GAUGE_FN };
+enum kind { K_COUNTER, K_GAUGE, K_HISTOGRAM, K_GAUGE_FN, K_COUNTER_FN };
 
-static const char *const kind_names[] = { "counter", "gauge", "histogram", "gauge" };
+static const char *const kind_names[] = { "counter", "gauge", "histogram", "gauge", "counter" };
 
 /* One label-value list of a metric.  Doubles live in _Atomic uint64_t as
  * bit patterns: C11 has no portable lock-free atomic double arithmetic, and
@@ -264,19 +264,31 @@ struct sb_metric *sb_metric_histogram(struct sb_metrics *reg, const char *name, 
     return reg_metric(reg, K_HISTOGRAM, name, help, labels, nlabels, bounds, nbounds);
 }
 
-int sb_metric_gauge_fn(struct sb_metrics *reg, const char *name, const char *help,
-                       double (*fn)(void *ud), void *ud)
+static int fn_metric(struct sb_metrics *reg, enum kind k, const char *name, const char *help,
+                     double (*fn)(void *ud), void *ud)
 {
     struct sb_metric *m;
 
     if (!reg || !fn || !valid_name(name, true))
         return SB_EINVAL;
-    m = metric_alloc(name, help, K_GAUGE_FN, NULL, 0, 1);
+    m = metric_alloc(name, help, k, NULL, 0, 1);
     if (!m)
         return SB_ENOMEM;
     m->fn = fn;
     m->ud = ud;
     return link_metric(reg, m);
+}
+
+int sb_metric_gauge_fn(struct sb_metrics *reg, const char *name, const char *help,
+                       double (*fn)(void *ud), void *ud)
+{
+    return fn_metric(reg, K_GAUGE_FN, name, help, fn, ud);
+}
+
+int sb_metric_counter_fn(struct sb_metrics *reg, const char *name, const char *help,
+                         double (*fn)(void *ud), void *ud)
+{
+    return fn_metric(reg, K_COUNTER_FN, name, help, fn, ud);
 }
 
 struct sb_metrics *sb_metrics_new(void)
@@ -647,7 +659,7 @@ static void write_metric(struct buf *b, struct sb_metric *m)
     put(b, " ", 1);
     puts_(b, kind_names[m->kind]);
     put(b, "\n", 1);
-    if (m->kind == K_GAUGE_FN) {
+    if (m->kind == K_GAUGE_FN || m->kind == K_COUNTER_FN) {
         puts_(b, m->name);
         put(b, " ", 1);
         put_double(b, m->fn(m->ud));

@@ -75,6 +75,10 @@ struct sb_metric *sb_metric_histogram(struct sb_metrics *reg, const char *name, 
  * Returns 0, SB_EINVAL, SB_EEXIST (name taken) or SB_ENOMEM. */
 int sb_metric_gauge_fn(struct sb_metrics *reg, const char *name, const char *help,
                        double (*fn)(void *ud), void *ud);
+/* The same for a counter read at scrape time (a total kept elsewhere):
+ * exposed with TYPE counter, as its _total name promises. */
+int sb_metric_counter_fn(struct sb_metrics *reg, const char *name, const char *help,
+                         double (*fn)(void *ud), void *ud);
 
 /* Updates.  values holds one string per label name in registration order
  * (ignored, may be NULL, for metrics without labels; a NULL entry means "").

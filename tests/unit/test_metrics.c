@@ -44,6 +44,9 @@ TEST(exact_exposition)
     REQUIRE(req && up && temp);
     CHECK_EQ(sb_metric_gauge_fn(reg, "sbems_ingest_queue_depth", "Readings queued.",
                                 queue_depth, &depth), 0);
+    double written = 1234;
+    CHECK_EQ(sb_metric_counter_fn(reg, "sbems_ingest_written_total", NULL, queue_depth,
+                                  &written), 0);
     sb_metric_inc(req, (const char *[]){ "GET", "200" }, 1);
     sb_metric_inc(req, (const char *[]){ "GET", "200" }, 2);
     sb_metric_inc(req, (const char *[]){ "POST", "400" }, 1);
@@ -67,7 +70,9 @@ TEST(exact_exposition)
               "sbems_zone_temp_celsius{zone=\"west\"} 0.1\n"
               "# HELP sbems_ingest_queue_depth Readings queued.\n"
               "# TYPE sbems_ingest_queue_depth gauge\n"
-              "sbems_ingest_queue_depth 17\n");
+              "sbems_ingest_queue_depth 17\n"
+              "# TYPE sbems_ingest_written_total counter\n"
+              "sbems_ingest_written_total 1234\n");
     free(t);
     depth = 2.5;      /* read at scrape time */
     t = scrape(reg);
