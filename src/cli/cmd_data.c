@@ -205,8 +205,8 @@ static void print_raw(const char *slug, const struct sb_samples *v, int json)
         sb_time_format(v->v[i].t, ts, sizeof(ts));
         num(b, sizeof(b), v->v[i].v);
         if (json)
-            printf("{\"t\":\"%s\",\"ts\":%" PRId64 ",\"v\":%s,\"q\":%u}\n", ts, v->v[i].t, b,
-                   v->v[i].q);
+            printf("{\"point\":\"%s\",\"t\":\"%s\",\"ts\":%" PRId64 ",\"v\":%s,\"q\":%u}\n",
+                   slug, ts, v->v[i].t, b, v->v[i].q);
         else
             printf("%s,%s,%s,%u\n", slug, ts, b, v->v[i].q);
     }
@@ -226,9 +226,9 @@ static void print_aggs(const char *slug, const struct sb_aggs *v, enum sb_agg_ki
         num(v2, sizeof(v2), a->n ? a->min : NAN);
         num(v3, sizeof(v3), a->n ? a->max : NAN);
         if (json) {
-            printf("{\"t\":\"%s\",\"ts\":%" PRId64 ",\"value\":%s,\"n\":%u,\"min\":%s,"
-                   "\"max\":%s,\"peak\":%s,\"q\":%u}\n",
-                   ts, a->start, isnan(val) ? "null" : num(v1, sizeof(v1), val), a->n,
+            printf("{\"point\":\"%s\",\"t\":\"%s\",\"ts\":%" PRId64 ",\"value\":%s,\"n\":%u,"
+                   "\"min\":%s,\"max\":%s,\"peak\":%s,\"q\":%u}\n",
+                   slug, ts, a->start, isnan(val) ? "null" : num(v1, sizeof(v1), val), a->n,
                    a->n ? v2 : "null", a->n ? v3 : "null", num(v4, sizeof(v4), a->peak), a->qor);
         } else {
             printf("%s,%s,%.10g,%u,%s,%s,%.10g,%u\n", slug, ts, val, a->n, a->n ? v2 : "",

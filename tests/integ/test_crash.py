@@ -49,6 +49,7 @@ def test_kill9_during_ingest_loses_nothing_acknowledged(site, tmp_path):
         n_rows = (acked_lines - 1) // len(POINTS)
         for k, pt in enumerate(POINTS):
             got = site.query(pt, "--from", str(START), "--to", str(START + ROWS * STEP))
+            assert all(g["point"] == pt for g in got)      # JSON lines name their point
             have = {g["ts"]: g["v"] for g in got}
             missing = [i for i in range(n_rows) if have.get(START + i * STEP) != value(i, k)]
             assert not missing, f"{pt}: {len(missing)} acknowledged readings lost, first {missing[:5]}"
