@@ -25,7 +25,7 @@
 
 #include "core/err.h"
 #include "drivers/rest/http.h"
-#include "drivers/rest/jpath.h"
+#include "drivers/jpath.h"
 #include "drivers/rest/oauth.h"
 #include "drivers/rest/profile.h"
 #include "drivers/rest/wxparse.h"

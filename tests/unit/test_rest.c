@@ -30,7 +30,7 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "drivers/rest/http.h"
-#include "drivers/rest/jpath.h"
+#include "drivers/jpath.h"
 #include "drivers/rest/oauth.h"
 #include "drivers/rest/profile.h"
 #include "drivers/rest/rest.h"

@@ -8,113 +8,27 @@
 
 #include "core/err.h"
 #include "core/timefmt.h"
+#include "drivers/jpath.h"
 #include "drivers/mqtt/payload.h"
 
 /* One path segment: a member key, or an array index ("[3]", or a key of
  * digits met on an array). */
-struct seg {
-    const char *key;            /* key bytes (not NUL-terminated) */
-    size_t klen;                /* their length; 0 for "[n]" */
-    long idx;                   /* index, or -1 when key is not all digits */
-};
-
-static long digits_value(const char *s, size_t n)
-{
-    long v = 0;
-    if (n == 0 || n > 9)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-/* Read the segment at *p.  Returns 1 (segment in *sg), 0 (end) or -1
- * (malformed, *why says how).  first: at the start of the path. */
-static int next_seg(const char **p, int first, struct seg *sg, const char **why)
-{
-    const char *s = *p;
-    if (*s == '\0')
-        return 0;
-    if (!first && *s == '.')
-        s++;
-    else if (!first && *s != '[') {
-        *why = "expected '.' or '[' after ']'";
-        return -1;
-    }
-    if (*s == '[') {
-        const char *e = strchr(s, ']');
-        sg->key = s + 1;
-        sg->klen = 0;
-        sg->idx = e ? digits_value(s + 1, (size_t)(e - s - 1)) : -1;
-        if (sg->idx < 0) {
-            *why = "an index in [] must be 1 to 9 digits";
-            return -1;
-        }
-        *p = e + 1;
-        return 1;
-    }
-    size_t n = strcspn(s, ".[]");
-    if (n == 0 || s[n] == ']') {
-        *why = n ? "']' without '['" : "empty segment";
-        return -1;
-    }
-    sg->key = s;
-    sg->klen = n;
-    sg->idx = digits_value(s, n);
-    *p = s + n;
-    return 1;
-}
-
+/* Field paths are the drivers' one JSON path syntax (drivers/jpath.h);
+ * these keep the MQTT driver's error style (a static reason). */
 int sb_mqtt_path_check(const char *path, char *err, size_t errlen)
 {
-    const char *p = path, *why = NULL;
-    struct seg sg;
-    int rc, nseg = 0;
-
-    if (!path || strlen(path) > SB_MQTT_PATH_MAX) {
-        sb_errf(err, errlen, "must be a string of at most %d bytes", SB_MQTT_PATH_MAX);
-        return SB_EINVAL;
-    }
-    while ((rc = next_seg(&p, nseg == 0, &sg, &why)) == 1)
-        if (++nseg > SB_MQTT_PATH_SEGS) {
-            sb_errf(err, errlen, "has more than %d segments", SB_MQTT_PATH_SEGS);
-            return SB_EINVAL;
-        }
-    if (rc < 0) {
-        sb_errf(err, errlen, "\"%.64s\": %s at offset %d", path, why, (int)(p - path));
-        return SB_EINVAL;
-    }
-    return 0;
+    return sb_jpath_check(path, err, errlen);
 }
 
 int sb_mqtt_path_get(const json_t *doc, const char *path, const json_t **out,
                      const char **why)
 {
-    const char *p = path;
-    const json_t *cur = doc;
-    struct seg sg;
-    int rc = 0, first = 1;
-
-    while (cur && (rc = next_seg(&p, first, &sg, why)) == 1) {
-        first = 0;
-        if (json_is_array(cur) && sg.idx >= 0)
-            cur = json_array_get(cur, (size_t)sg.idx);
-        else if (json_is_object(cur) && sg.klen)
-            cur = json_object_getn(cur, sg.key, sg.klen);
-        else
-            cur = NULL;
-    }
-    if (!cur) {
+    int rc = sb_jpath_get(doc, path, out, NULL, 0);
+    if (rc == SB_ENOENT)
         *why = "field missing";
-        return SB_ENOENT;
-    }
-    if (rc < 0)
-        return SB_EINVAL;
-    *out = cur;
-    return 0;
+    else if (rc)
+        *why = "malformed field path";
+    return rc;
 }
 
 static int is_blank(char c)

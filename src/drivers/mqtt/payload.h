@@ -35,10 +35,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drivers/jpath.h"
 #include "drivers/mqtt/mqtt.h"
 
-#define SB_MQTT_PATH_MAX  256   /* field path bytes, NUL excluded */
-#define SB_MQTT_PATH_SEGS 32    /* path segments */
+#define SB_MQTT_PATH_MAX  SB_JPATH_MAX    /* field path bytes (drivers/jpath.h) */
+#define SB_MQTT_PATH_SEGS SB_JPATH_DEPTH  /* path segments */
 #define SB_MQTT_NUM_MAX   64    /* bytes of a number's text, blanks excluded */
 #define SB_MQTT_ID_LEN    64    /* bytes of a command's correlation id */
 

@@ -8,7 +8,7 @@
 
 #include "core/err.h"
 #include "core/timefmt.h"
-#include "drivers/rest/jpath.h"
+#include "drivers/jpath.h"
 #include "drivers/rest/profile.h"
 
 #define MAX_POINTS     256      /* points per profile */

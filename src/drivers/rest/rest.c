@@ -9,7 +9,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "drivers/rest/http.h"
-#include "drivers/rest/jpath.h"
+#include "drivers/jpath.h"
 #include "drivers/rest/oauth.h"
 #include "drivers/rest/pace.h"
 #include "drivers/rest/profile.h"

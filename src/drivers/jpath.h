@@ -1,5 +1,5 @@
 /*
- * jpath.h - a small JSON path evaluator for the REST and weather drivers.
+ * jpath.h - the JSON path evaluator of the drivers (REST, weather, MQTT).
  *
  * A path names one value inside a JSON document received from a cloud API:
  *
@@ -17,8 +17,8 @@
  * returned json_t pointers are borrowed from the document (valid as long as
  * the caller holds its reference).
  */
-#ifndef SB_REST_JPATH_H
-#define SB_REST_JPATH_H
+#ifndef SB_DRIVERS_JPATH_H
+#define SB_DRIVERS_JPATH_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -42,4 +42,4 @@ int sb_jpath_get(const json_t *doc, const char *path, const json_t **out,
  * enum string, an object, an array) with err saying what was found. */
 int sb_jpath_number(const json_t *v, double *out, char *err, size_t errlen);
 
-#endif /* SB_REST_JPATH_H */
+#endif /* SB_DRIVERS_JPATH_H */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "drivers/rest/jpath.h"
+#include "drivers/jpath.h"
 
 /* One step of a path: a member name or an element index. */
 struct seg {
@@ -35,8 +35,8 @@ static int parse_index(const char **pp, size_t *out)
 }
 
 /* Reads the next segment at *pp; returns 1 with *s filled, 0 at the end,
- * SB_EINVAL on a syntax error. */
-static int next_seg(const char **pp, int first, struct seg *s)
+ * SB_EINVAL on a syntax error with *why (static) saying which. */
+static int next_seg(const char **pp, int first, struct seg *s, const char **why)
 {
     const char *p = *pp;
 
@@ -45,37 +45,47 @@ static int next_seg(const char **pp, int first, struct seg *s)
         return 0;
     if (*p == '[') {
         s->is_index = 1;
-        if (parse_index(&p, &s->index) != 0)
+        if (parse_index(&p, &s->index) != 0) {
+            *why = "an index in [] must be digits";
             return SB_EINVAL;
+        }
         *pp = p;
         return 1;
     }
     if (!first) {
-        if (*p != '.')
+        if (*p != '.') {
+            *why = "expected '.' or '[' after ']'";
             return SB_EINVAL;
+        }
         p++;
-        if (*p == '[')
-            return SB_EINVAL;       /* "a.[0]" */
+        if (*p == '[') {
+            *why = "'[' right after '.'";       /* "a.[0]" */
+            return SB_EINVAL;
+        }
     }
     s->key = p;
     s->digits = 1;
     while (*p && *p != '.' && *p != '[') {
-        if (*p == ']')
+        if (*p == ']') {
+            *why = "']' without '['";
             return SB_EINVAL;
+        }
         if (*p < '0' || *p > '9')
             s->digits = 0;
         p++;
     }
     s->klen = (size_t)(p - s->key);
-    if (s->klen == 0)
-        return SB_EINVAL;           /* "a..b", ".a", "a." */
+    if (s->klen == 0) {
+        *why = "empty segment";                 /* "a..b", ".a", "a." */
+        return SB_EINVAL;
+    }
     *pp = p;
     return 1;
 }
 
 int sb_jpath_check(const char *path, char *err, size_t errlen)
 {
-    const char *p = path;
+    const char *p = path, *why = "malformed";
     struct seg s;
     int rc, n = 0;
 
@@ -87,15 +97,14 @@ int sb_jpath_check(const char *path, char *err, size_t errlen)
         sb_errf(err, errlen, "path longer than %d bytes", SB_JPATH_MAX);
         return SB_EINVAL;
     }
-    while ((rc = next_seg(&p, n == 0, &s)) == 1) {
+    while ((rc = next_seg(&p, n == 0, &s, &why)) == 1) {
         if (++n > SB_JPATH_DEPTH) {
             sb_errf(err, errlen, "path deeper than %d segments", SB_JPATH_DEPTH);
             return SB_EINVAL;
         }
     }
     if (rc < 0) {
-        sb_errf(err, errlen, "malformed path at byte %zu of \"%.64s\"",
-                (size_t)(p - path), path);
+        sb_errf(err, errlen, "\"%.64s\": %s at byte %zu", path, why, (size_t)(p - path));
         return SB_EINVAL;
     }
     return 0;
@@ -116,21 +125,28 @@ int sb_jpath_get(const json_t *doc, const char *path, const json_t **out,
                  char *err, size_t errlen)
 {
     const json_t *cur = doc;
-    const char *p = path;
+    const char *p = path, *why = "malformed";
     struct seg s;
-    int rc;
+    int rc, n = 0;
 
-    if (sb_jpath_check(path, err, errlen) != 0)
-        return SB_EINVAL;
-    while ((rc = next_seg(&p, p == path, &s)) == 1) {
+    /* One pass (this runs for every message of a bound topic): a syntax
+     * error anywhere is reported as sb_jpath_check would, even past a
+     * missing member. */
+    if (!path || strlen(path) > SB_JPATH_MAX)
+        return sb_jpath_check(path, err, errlen);
+    while ((rc = next_seg(&p, p == path, &s, &why)) == 1) {
+        if (++n > SB_JPATH_DEPTH || !cur)
+            continue;                   /* finish the syntax check */
         const json_t *nx = step(cur, &s);
-        if (!nx) {
+        if (!nx)
             sb_errf(err, errlen, "no \"%.*s\" in the response",
                     (int)(p - path > 120 ? 120 : p - path), path);
-            return SB_ENOENT;
-        }
         cur = nx;
     }
+    if (rc < 0 || n > SB_JPATH_DEPTH)
+        return sb_jpath_check(path, err, errlen);   /* its message */
+    if (!cur)
+        return SB_ENOENT;
     *out = cur;
     return 0;
 }
