@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "db/audit_later.h"
 #include "auth/limits.h"
 #include "core/conf.h"
 #include "core/err.h"
@@ -94,39 +95,15 @@ static void new_session(struct sb_api *api, struct sb_req *rq, const struct sb_u
 
 /* ---- login ------------------------------------------------------------------------ */
 
-/* A lock-out is audited from the pool (the loop never writes the database). */
-struct lockjob {
-    uv_work_t w;
-    struct sb_api *api;
-    struct sb_req rq;                  /* who/where, for the audit record */
-};
-
-static void lock_work(uv_work_t *w)
-{
-    struct lockjob *j = w->data;
-    char target[160];
-    snprintf(target, sizeof(target), "user:%s", j->rq.xs[0]);
-    sb_api__audit(j->api, &j->rq, "auth.lockout", target, NULL, NULL, "locked",
-                  "repeated failed sign-ins: account and address throttled");
-}
-
-static void lock_after(uv_work_t *w, int status)
-{
-    (void)status;
-    free(w->data);
-}
-
+/* A lock-out is audited from the loop: written later, on the pool. */
 static void audit_lockout(struct sb_api *api, const struct sb_req *rq)
 {
-    struct lockjob *j = calloc(1, sizeof(*j));
-    if (!j)
-        return;
-    j->api = api;
-    j->w.data = j;
-    snprintf(j->rq.ip, sizeof(j->rq.ip), "%s", rq->ip);
-    snprintf(j->rq.xs[0], sizeof(j->rq.xs[0]), "%s", rq->xs[0]);
-    if (uv_queue_work(api->loop, &j->w, lock_work, lock_after) != 0)
-        free(j);
+    char target[160];
+    snprintf(target, sizeof(target), "user:%s", rq->xs[0]);
+    struct sb_audit_rec r = { .ts_ms = sb_now_ms(), .ip = rq->ip, .action = "auth.lockout",
+                              .target = target, .result = "locked",
+                              .detail = "repeated failed sign-ins: account and address throttled" };
+    sb_appdb_audit_later(api->loop, api->ctx.db, &r, NULL);
 }
 
 /* Loop thread: record the outcome in the throttles. */

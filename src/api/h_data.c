@@ -22,6 +22,7 @@
 #include "api/export.h"
 #include "api/live.h"
 #include "api/ws.h"
+#include "db/audit_later.h"
 #include "drivers/manager.h"
 #include "core/conf.h"
 #include "core/err.h"
@@ -560,32 +561,33 @@ void sb_api__h_overview(struct sb_api *api, struct sb_req *rq)
 
 /* A command in flight: the request is held until the device answered. */
 struct cmd {
-    uv_work_t w;                    /* the audit, on the pool */
     struct sb_api *api;
-    struct sb_req *rq;              /* NULL once answered */
-    struct sb_req who;              /* actor, address (for the audit) */
+    struct sb_req *rq;              /* the held request */
+    int64_t uid;                    /* actor (for the audit) */
+    char username[65];
+    char ip[64];
     char slug[SB_SLUG_MAX + 1];
     json_t *asked;                  /* the command body */
     struct sb_write_result res;
 };
 
-static void cmd_audit_work(uv_work_t *w)
+/* Audit the command with its outcome (written on the pool), free it. */
+static void cmd_audit(struct cmd *c)
 {
-    struct cmd *c = w->data;
     char target[128];
     json_t *after = json_pack("{s:O, s:s, s:o}", "command", c->asked, "result",
                               sb_wres_name(c->res.res), "readback",
                               isnan(c->res.readback) ? json_null() : json_real(c->res.readback));
+    char *a = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     snprintf(target, sizeof(target), "point:%s", c->slug);
-    sb_api__audit(c->api, &c->who, "point.write", target, NULL, after, sb_wres_name(c->res.res),
-                  c->res.reason[0] ? c->res.reason : NULL);
+    struct sb_audit_rec r = { .ts_ms = sb_now_ms(), .actor_id = c->uid,
+                              .actor = c->username[0] ? c->username : NULL,
+                              .ip = c->ip[0] ? c->ip : NULL, .action = "point.write",
+                              .target = target, .after = a, .result = sb_wres_name(c->res.res),
+                              .detail = c->res.reason[0] ? c->res.reason : NULL };
+    sb_appdb_audit_later(c->api->loop, c->api->ctx.db, &r, NULL);
+    free(a);
     json_decref(after);
-}
-
-static void cmd_audit_after(uv_work_t *w, int status)
-{
-    struct cmd *c = w->data;
-    (void)status;
     json_decref(c->asked);
     free(c);
 }
@@ -597,7 +599,7 @@ static json_t *cmd_json(const struct cmd *c)
                      "point_id", (json_int_t)c->res.point, "result", sb_wres_name(c->res.res),
                      "value", c->res.value, "readback",
                      isnan(c->res.readback) ? json_null() : json_real(c->res.readback),
-                     "reason", c->res.reason[0] ? c->res.reason : NULL, "by", c->who.who.username);
+                     "reason", c->res.reason[0] ? c->res.reason : NULL, "by", c->username);
 }
 
 static void cmd_done(void *ud, const struct sb_write_result *r)
@@ -621,12 +623,7 @@ static void cmd_done(void *ud, const struct sb_write_result *r)
                      json_pack("[{s:s, s:s}]", "field", "value", "message", sb_wres_name(r->res)));
     }
     sb_http_resume(c->rq);
-    c->rq = NULL;
-    c->w.data = c;
-    if (uv_queue_work(c->api->loop, &c->w, cmd_audit_work, cmd_audit_after) != 0) {
-        json_decref(c->asked);
-        free(c);
-    }
+    cmd_audit(c);
 }
 
 /* Commands are checked here (role and scope by the pipeline; point of the
@@ -690,8 +687,9 @@ void sb_api__h_control(struct sb_api *api, struct sb_req *rq)
     c->rq = rq;
     c->asked = json_incref(body);
     snprintf(c->slug, sizeof(c->slug), "%s", p->slug);
-    c->who.who = rq->who;
-    memcpy(c->who.ip, rq->ip, sizeof(c->who.ip));
+    c->uid = rq->who.uid;
+    snprintf(c->username, sizeof(c->username), "%s", rq->who.username);
+    snprintf(c->ip, sizeof(c->ip), "%s", rq->ip);
     int rc = api->ctx.drivers
              ? sb_drvmgr_write(api->ctx.drivers, p->id, x, pr ? (int)json_integer_value(pr) : 0,
                                json_is_null(v), cmd_done, c, &why)
@@ -704,12 +702,7 @@ void sb_api__h_control(struct sb_api *api, struct sb_req *rq)
                                        .readback = NAN };
     snprintf(c->res.reason, sizeof(c->res.reason), "%s",
              why ? why : "no running driver serves this point");
-    c->rq = NULL;
-    c->w.data = c;
-    if (uv_queue_work(api->loop, &c->w, cmd_audit_work, cmd_audit_after) != 0) {
-        json_decref(c->asked);
-        free(c);
-    }
+    cmd_audit(c);
     if (rc == SB_EAGAIN) {
         rq->resp.retry_after = 1;
         sb_api__err(rq, 429, "rate_limited", why);

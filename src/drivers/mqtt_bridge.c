@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "db/appdb.h"
+#include "db/audit_later.h"
 #include "drivers/manager.h"
 #include "drivers/mqtt/mqtt.h"
 #include "drivers/mqtt_bridge.h"
@@ -28,7 +29,6 @@ struct cmdq {                   /* a command on its way to the loop */
     char *reply, *cid;
     char slug[SB_SLUG_MAX + 1];
     struct sb_mqttbridge *b;
-    uv_work_t w;                /* the audit */
     enum sb_wres res;
     char why[SB_DRV_ERR_MAX];
     struct cmdq *next;
@@ -163,38 +163,22 @@ static int on_command(void *ud, const struct sb_mqtt_cmd *c, char *err, size_t e
     return 0;
 }
 
-static void audit_work(uv_work_t *w)
+/* Answer on the result topic, audit (written on the pool), free. */
+static void finish(struct cmdq *q, int rc, const char *text)
 {
-    struct cmdq *q = w->data;
+    struct sb_mqttbridge *b = q->b;
     char target[128], after[160];
+    sb_mqtt_command_reply(b->mqtt, q->reply, q->cid, rc, text);
     snprintf(target, sizeof(target), "point:%s", q->slug);
     snprintf(after, sizeof(after), "{\"value\":%.17g,\"priority\":%d,\"via\":\"mqtt\"}",
              isfinite(q->value) ? q->value : 0, q->priority);
     struct sb_audit_rec r = { .ts_ms = sb_now_ms(), .actor = "mqtt", .action = "point.write",
                               .target = target, .after = after, .result = sb_wres_name(q->res),
                               .detail = q->why[0] ? q->why : NULL };
-    if (q->b->db && sb_appdb_audit_append(q->b->db, &r, NULL))
-        SB_ERR("mqtt", "audit of a command failed");
-}
-
-static void audit_after(uv_work_t *w, int status)
-{
-    struct cmdq *q = w->data;
-    (void)status;
-    q->b->jobs--;
+    sb_appdb_audit_later(b->loop, b->db, &r, &b->jobs);
     free(q->reply);
     free(q->cid);
     free(q);
-}
-
-static void finish(struct cmdq *q, int rc, const char *text)
-{
-    struct sb_mqttbridge *b = q->b;
-    sb_mqtt_command_reply(b->mqtt, q->reply, q->cid, rc, text);
-    q->w.data = q;
-    b->jobs++;
-    if (uv_queue_work(b->loop, &q->w, audit_work, audit_after) != 0)
-        audit_after(&q->w, 0);
 }
 
 static void on_written(void *ud, const struct sb_write_result *r)
