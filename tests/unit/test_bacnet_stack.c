@@ -413,6 +413,74 @@ TEST(routed_station_and_forwarded_npdu)
     run_until(&g.done, 1, 3000);                 /* let the routed request time out */
 }
 
+/* Decode the APDU raw last received. */
+static int raw_apdu(struct sb_bac_apdu *d)
+{
+    struct sb_bac_bvlc b;
+    struct sb_bac_npdu np;
+    if (sb_bac_dec_bvlc(raw_last, raw_len, &b) <= 0 || sb_bac_dec_npdu(b.data, b.data_len, &np) < 0)
+        return -1;
+    return sb_bac_dec_apdu(np.payload, np.payload_len, d) < 0 ? -1 : 0;
+}
+
+static void raw_segment(uint8_t invoke, uint8_t seq, bool more, const uint8_t *body, size_t n)
+{
+    uint8_t pkt[1600];
+    struct sb_bac_apdu a = { .type = SB_BAC_PDU_COMPLEX_ACK, .seg = true, .more = more,
+                             .invoke_id = invoke, .seq = seq, .window = 2, .service = 12,
+                             .body = body, .body_len = n };
+    raw_send(pkt, frame(pkt, sizeof(pkt), &a, NULL), PA);
+}
+
+TEST(lost_segment_is_nakked_and_resent)
+{
+    struct sb_bac_peer pr = peer_at(PR);
+    struct got g = { 0 };
+    struct sb_bac_apdu d;
+    uint8_t s0[100], s1[100], s2[50];
+    int n0 = raw_n;
+
+    memset(s0, 0xA0, sizeof(s0));
+    memset(s1, 0xA1, sizeof(s1));
+    memset(s2, 0xA2, sizeof(s2));
+    REQUIRE(sb_bac_request(A, &pr, 12, s0, 1, a_cb, &g) == 0);
+    run_until(&raw_n, n0 + 1, 2000);
+    REQUIRE(raw_apdu(&d) == 0 && d.type == SB_BAC_PDU_CONFIRMED);
+    CHECK(d.sa);
+    uint8_t inv = d.invoke_id;
+
+    n0 = raw_n;
+    raw_segment(inv, 0, true, s0, sizeof(s0));
+    run_until(&raw_n, n0 + 1, 2000);
+    REQUIRE(raw_apdu(&d) == 0);
+    CHECK_EQ(d.type, SB_BAC_PDU_SEGMENT_ACK);
+    CHECK(!d.nak);
+    CHECK_EQ(d.seq, 0);
+    CHECK_EQ(d.window, 2);                       /* min(proposed 2, ours 4) */
+
+    n0 = raw_n;
+    raw_segment(inv, 2, false, s2, sizeof(s2)); /* segment 1 "lost" */
+    run_until(&raw_n, n0 + 1, 2000);
+    REQUIRE(raw_apdu(&d) == 0);
+    CHECK_EQ(d.type, SB_BAC_PDU_SEGMENT_ACK);
+    CHECK(d.nak);
+    CHECK_EQ(d.seq, 0);
+    CHECK_EQ(g.done, 0);
+
+    n0 = raw_n;
+    raw_segment(inv, 1, true, s1, sizeof(s1));
+    raw_segment(inv, 2, false, s2, sizeof(s2));
+    run_until(&g.done, 1, 2000);
+    REQUIRE(g.done == 1);
+    CHECK_EQ(g.r.rc, 0);
+    CHECK_EQ(g.r.len, 250);
+    CHECK_EQ(g.r.segments, 3);
+    CHECK(g.body[0] == 0xA0 && g.body[100] == 0xA1 && g.body[249] == 0xA2);
+    REQUIRE(raw_apdu(&d) == 0);                  /* the final ack */
+    CHECK_EQ(d.type, SB_BAC_PDU_SEGMENT_ACK);
+    CHECK_EQ(d.seq, 2);
+}
+
 TEST(foreign_device_registration_and_broadcast)
 {
     struct sb_bac_stack_cfg c = { .bind_ip = "127.0.0.1", .port = PA + 10, .bbmd = "127.0.0.1:47933",
@@ -522,6 +590,7 @@ int main(void)
     RUN(unconfirmed_sent_in_handler_goes_after_the_ack);
     RUN(server_refuses_what_it_cannot_do);
     RUN(routed_station_and_forwarded_npdu);
+    RUN(lost_segment_is_nakked_and_resent);
     RUN(foreign_device_registration_and_broadcast);
     RUN(close_cancels_outstanding);
     RUN(bad_config_is_refused);
