@@ -3,6 +3,10 @@
  * one "name hex" line each.  Run by regen.sh, which decodes every packet
  * with tshark (an independent decoder) and records what tshark says in
  * packets.txt; test_bacnet_codec then checks our decoders against that.
+ * `mkvec svc2` prints the packets of the svc2.h services instead (the
+ * ANSI/ASHRAE 135 Annex F examples typed in by hand, then packets built
+ * with our encoders); regen.sh records them in packets_svc2.txt, which
+ * test_bacnet_svc2 reads.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +15,7 @@
 #include "proto/bacnet/codec/bvlc.h"
 #include "proto/bacnet/codec/npdu.h"
 #include "proto/bacnet/codec/svc.h"
+#include "proto/bacnet/codec/svc2.h"
 
 #define CAP 1500
 
@@ -298,8 +303,282 @@ static void handmade(void)
     printf("rp_req_lvt5 810a001301040005" "0d0c" "0d0400000003" "1d0155\n");
 }
 
-int main(void)
+/* ---- svc2.h services (`mkvec svc2`) ---- */
+
+/* The examples of ANSI/ASHRAE 135 Annex F (encodings of the Annex E
+ * examples), APDU octets typed from the standard (the same octets are in
+ * BACnet4J's AnnexFEncodingTest), wrapped in an Original-Unicast BVLC and
+ * a plain NPDU (expecting-reply for confirmed requests). */
+static void svc2_annex_f(void)
 {
+    /* F.1.1 AcknowledgeAlarm, invoke id 7 */
+    printf("f_ackalarm 810a002a0104" "00020700" "0901" "1c00000002" "2903"
+           "3e19103f" "4c004d444c" "5e2ea45c0615ffb40d0329092f5f\n");
+    /* F.1.8 GetEventInformation request (no lastReceivedObjectIdentifier) */
+    printf("f_gei_req 810a000a0104" "0202011d\n");
+    /* F.1.8 GetEventInformation-ACK: AI 2 high-limit, AI 3 normal */
+    printf("f_gei_ack 810a005d0100" "30011d" "0e"
+           "0c00000002" "1903" "2a0560" "3e0c0f2300140cffffffff0cffffffff3f" "4900" "5a05e0"
+           "6e210f210f21146f"
+           "0c00000003" "1900" "2a05c0" "3e0c0f2800000cffffffff0c0f2d1e1e3f" "4900" "5a05e0"
+           "6e210f210f21146f" "0f" "1900\n");
+    /* F.3.8 ReadRange by time, Trend Log 1 Log_Buffer, count 4 */
+    printf("f_rr_req 810a001f0104" "0202011a" "0c05000001" "1983"
+           "7ea462031701b4133422003104" "7f\n");
+    /* F.3.8 ReadRange-ACK, two log records, firstSequenceNumber 79201 */
+    printf("f_rr_ack 810a00470100" "30011a" "0c05000001" "1983" "3a05c0" "4902" "5e"
+           "0ea462031701b413361b000f" "1e2c419000001f" "2a0400"
+           "0ea462031701b413381b000f" "1e2c4190cccd1f" "2a0400" "5f" "6b013561\n");
+    /* F.3.10 WritePropertyMultiple, AV 5, 6, 7 Present_Value */
+    printf("f_wpm 810a003a0104" "00040110"
+           "0c00800005" "1e09552e44428600002f1f" "0c00800006" "1e09552e44428600002f1f"
+           "0c00800007" "1e09552e44429000002f1f\n");
+    /* F.4.7 TimeSynchronization, 17 Nov 1992 22:45:30.70 */
+    printf("f_timesync 810a00120100" "1006" "a45c0b11ff" "b4162d1e46\n");
+    /* F.4.8 Who-Has by name "OATemp", I-Have, Who-Has by identifier */
+    printf("f_whohas_name 810a00110100" "1007" "3d07004f4154656d70\n");
+    printf("f_ihave 810a001b0100" "1001" "c402000008" "c400000003" "7507004f4154656d70\n");
+    printf("f_whohas_oid 810a000d0100" "1007" "2c00000003\n");
+}
+
+static const struct sb_bac_datetime dt_spring = { { 126, 3, 29, 7 }, { 1, 30, 0, 0 } };
+
+static void svc2_wpm(void)
+{
+    struct sb_bac_apdu ap = { .type = SB_BAC_PDU_CONFIRMED, .max_apdu = 5, .invoke_id = 40,
+                              .service = 16 };
+    uint8_t v1[8], v2[8], v3[8];
+    struct sb_bac_value real = { .type = SB_BAC_REAL, .v.real = 20.5f };
+    struct sb_bac_value null = { .type = SB_BAC_NULL };
+    struct sb_bac_value on = { .type = SB_BAC_ENUMERATED, .v.enumerated = 1 };
+    struct sb_bac_propval av[] = { { 85, false, 0, v1, 0, 8 }, { 87, true, 3, v2, 0, 0 } };
+    struct sb_bac_propval bv[] = { { 85, false, 0, v3, 0, 16 } };
+    struct sb_bac_wpm_spec s1 = { .oid = { 2, 1 }, .vals = av, .nvals = 2 };
+    struct sb_bac_wpm_spec s2 = { .oid = { 5, 2 }, .vals = bv, .nvals = 1 };
+    struct sb_bac_wpm_error we = { 2, 40, { 2, 1 }, 87, true, 3 };
+
+    av[0].value_len = (size_t)sb_bac_enc_app(v1, sizeof(v1), &real);
+    av[1].value_len = (size_t)sb_bac_enc_app(v2, sizeof(v2), &null);
+    bv[0].value_len = (size_t)sb_bac_enc_app(v3, sizeof(v3), &on);
+    body_len = (size_t)sb_bac_enc_wpm_spec(body, CAP, &s1);
+    body_len += (size_t)sb_bac_enc_wpm_spec(body + body_len, CAP - body_len, &s2);
+    emit("wpm_index_prio", SB_BVLC_ORIGINAL_UNICAST, &np_reply, &ap);
+    ap = (struct sb_bac_apdu){ .type = SB_BAC_PDU_ERROR, .invoke_id = 40, .service = 16 };
+    body_len = (size_t)sb_bac_enc_wpm_error(body, CAP, &we);
+    emit("wpm_error", SB_BVLC_ORIGINAL_UNICAST, &np_plain, &ap);
+}
+
+static void svc2_device_mgmt(void)
+{
+    struct sb_bac_apdu ap = { .type = SB_BAC_PDU_UNCONFIRMED, .service = 7 };
+    struct sb_bac_whohas wh = { true, 100, 200, true, { 0, 0 },
+                                { 0, (const uint8_t *)"Zone Temp", 9 } };
+    struct sb_bac_ihave ih = { { 8, 260001 }, { 5, 7 }, { 0, (const uint8_t *)"Fan Status", 10 } };
+
+    body_len = (size_t)sb_bac_enc_whohas(body, CAP, &wh);
+    emit("whohas_range_name", SB_BVLC_ORIGINAL_BCAST, &np_plain, &ap);
+    wh = (struct sb_bac_whohas){ .has_range = true, .high = 4194303, .oid = { 0, 3 } };
+    body_len = (size_t)sb_bac_enc_whohas(body, CAP, &wh);
+    emit("whohas_range_oid", SB_BVLC_ORIGINAL_BCAST, &np_plain, &ap);
+    ap.service = 1;
+    body_len = (size_t)sb_bac_enc_ihave(body, CAP, &ih);
+    emit("ihave", SB_BVLC_ORIGINAL_BCAST, &np_plain, &ap);
+    ap.service = 9;
+    body_len = (size_t)sb_bac_enc_timesync(body, CAP, &dt_spring);
+    emit("utc_timesync", SB_BVLC_ORIGINAL_BCAST, &np_plain, &ap);
+}
+
+static void svc2_rr_req(void)
+{
+    struct sb_bac_apdu ap = { .type = SB_BAC_PDU_CONFIRMED, .max_apdu = 5, .invoke_id = 50,
+                              .service = 26 };
+    struct sb_bac_rr rr = { .oid = { 20, 5 }, .prop = 131, .kind = SB_BAC_RR_POSITION,
+                            .ref_index = 1, .count = 10 };
+
+    body_len = (size_t)sb_bac_enc_rr_req(body, CAP, &rr);
+    emit("rr_req_position", SB_BVLC_ORIGINAL_UNICAST, &np_reply, &ap);
+    rr = (struct sb_bac_rr){ .oid = { 20, 5 }, .prop = 131, .kind = SB_BAC_RR_SEQUENCE,
+                             .ref_index = 70000, .count = -300 };
+    body_len = (size_t)sb_bac_enc_rr_req(body, CAP, &rr);
+    emit("rr_req_sequence", SB_BVLC_ORIGINAL_UNICAST, &np_reply, &ap);
+    rr = (struct sb_bac_rr){ .oid = { 27, 1 }, .prop = 131, .has_index = true, .index = 2 };
+    body_len = (size_t)sb_bac_enc_rr_req(body, CAP, &rr);
+    emit("rr_req_all_index", SB_BVLC_ORIGINAL_UNICAST, &np_reply, &ap);
+}
+
+/* One log record of every logDatum choice (clause 21 BACnetLogRecord). */
+static size_t log_records(uint8_t *out, size_t cap)
+{
+    static const uint8_t bits[] = { 0xb0 };
+    static const uint8_t any[] = { 0x91, 0x03 };   /* Enumerated 3 */
+    struct sb_bac_logrec r[] = {
+        { .kind = SB_BAC_LOG_STATUS, .log_status = SB_BAC_LS_BUFFER_PURGED },
+        { .kind = SB_BAC_LOG_BOOL, .v = 1, .has_status = true, .status_flags = SB_BAC_SF_FAULT },
+        { .kind = SB_BAC_LOG_REAL, .v = -2.5, .has_status = true },
+        { .kind = SB_BAC_LOG_ENUM, .v = 4 },
+        { .kind = SB_BAC_LOG_UNSIGNED, .v = 123456 },
+        { .kind = SB_BAC_LOG_SIGNED, .v = -40 },
+        { .kind = SB_BAC_LOG_BITS, .bits = { bits, 4 } },
+        { .kind = SB_BAC_LOG_NULL },
+        { .kind = SB_BAC_LOG_FAILURE, .err_class = 7, .err_code = 30 },
+        { .kind = SB_BAC_LOG_TIME_CHANGE, .v = 3.25 },
+        { .kind = SB_BAC_LOG_ANY, .any = any, .any_len = 2, .has_status = true,
+          .status_flags = SB_BAC_SF_IN_ALARM | SB_BAC_SF_OUT_OF_SERVICE },
+    };
+    size_t n = 0;
+
+    for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+        r[i].ts = dt_spring;
+        r[i].ts.time.min = (uint8_t)(15 * (i % 4));
+        n += (size_t)sb_bac_enc_logrec(out + n, cap - n, &r[i]);
+    }
+    return n;
+}
+
+static void svc2_rr_ack(void)
+{
+    struct sb_bac_apdu ap = { .type = SB_BAC_PDU_COMPLEX_ACK, .invoke_id = 50, .service = 26 };
+    static uint8_t items[600];
+    struct sb_bac_rr_ack ack = { .oid = { 20, 5 }, .prop = 131, .flags = SB_BAC_RR_FIRST | SB_BAC_RR_MORE,
+                                 .count = 11, .items = items, .has_first_seq = true,
+                                 .first_seq = 4000000000u };
+
+    ack.items_len = log_records(items, sizeof(items));
+    body_len = (size_t)sb_bac_enc_rr_ack(body, CAP, &ack);
+    emit("rr_ack_log_kinds", SB_BVLC_ORIGINAL_UNICAST, &np_plain, &ap);
+    ack = (struct sb_bac_rr_ack){ .oid = { 20, 5 }, .prop = 131, .flags = SB_BAC_RR_LAST };
+    body_len = (size_t)sb_bac_enc_rr_ack(body, CAP, &ack);
+    emit("rr_ack_empty", SB_BVLC_ORIGINAL_UNICAST, &np_plain, &ap);
+}
+
+static void svc2_events(void)
+{
+    struct sb_bac_apdu ap = { .type = SB_BAC_PDU_CONFIRMED, .max_apdu = 5, .invoke_id = 60,
+                              .service = 29 };
+    struct sb_bac_gei_req gq = { true, { 0, 2 } };
+    struct sb_bac_event_summary es = {
+        { 2, 9 }, 2, SB_BAC_TR_TO_NORMAL,
+        { { .kind = SB_BAC_TS_DATETIME, .dt = dt_spring }, { .kind = SB_BAC_TS_SEQ, .seq = 65535 },
+          { .kind = SB_BAC_TS_TIME, .time = { 255, 255, 255, 255 } } },
+        1, SB_BAC_TR_TO_OFFNORMAL | SB_BAC_TR_TO_NORMAL, { 100, 200, 255 } };
+    struct sb_bac_gei_ack ga = { &es, 1, NULL, 0, true };
+    struct sb_bac_ackalarm aa = { 77, { 2, 9 }, 2, { .kind = SB_BAC_TS_DATETIME, .dt = dt_spring },
+                                  { 0, (const uint8_t *)"operator", 8 },
+                                  { .kind = SB_BAC_TS_TIME, .time = { 8, 5, 0, 0 } } };
+
+    body_len = (size_t)sb_bac_enc_gei_req(body, CAP, &gq);
+    emit("gei_req_last", SB_BVLC_ORIGINAL_UNICAST, &np_reply, &ap);
+    ap = (struct sb_bac_apdu){ .type = SB_BAC_PDU_COMPLEX_ACK, .invoke_id = 60, .service = 29 };
+    body_len = (size_t)sb_bac_enc_gei_ack(body, CAP, &ga);
+    emit("gei_ack_more", SB_BVLC_ORIGINAL_UNICAST, &np_plain, &ap);
+    ga = (struct sb_bac_gei_ack){ .nsums = 0 };
+    body_len = (size_t)sb_bac_enc_gei_ack(body, CAP, &ga);
+    emit("gei_ack_empty", SB_BVLC_ORIGINAL_UNICAST, &np_plain, &ap);
+    ap = (struct sb_bac_apdu){ .type = SB_BAC_PDU_CONFIRMED, .max_apdu = 5, .invoke_id = 61,
+                               .service = 0 };
+    body_len = (size_t)sb_bac_enc_ackalarm(body, CAP, &aa);
+    emit("ackalarm_datetime", SB_BVLC_ORIGINAL_UNICAST, &np_reply, &ap);
+}
+
+/* A ReadProperty-ACK carrying val (a constructed property value). */
+static void emit_rp_ack(const char *name, struct sb_bac_oid oid, uint32_t prop,
+                        const uint8_t *val, size_t n)
+{
+    struct sb_bac_apdu ap = { .type = SB_BAC_PDU_COMPLEX_ACK, .invoke_id = 70,
+                              .service = SB_BAC_SVC_READ_PROPERTY };
+    struct sb_bac_rp rp = { .oid = oid, .prop = prop, .value = val, .value_len = n };
+
+    body_len = (size_t)sb_bac_enc_rp_ack(body, CAP, &rp);
+    emit(name, SB_BVLC_ORIGINAL_UNICAST, &np_plain, &ap);
+}
+
+/* Weekly_Schedule: 7 BACnetDailySchedules, Monday first (12.24.6). */
+static void svc2_weekly(void)
+{
+    struct sb_bac_timevalue day[] = {
+        { { 7, 0, 0, 0 }, { .type = SB_BAC_REAL, .v.real = 21.0f } },
+        { { 18, 30, 0, 0 }, { .type = SB_BAC_NULL } },
+    };
+    struct sb_bac_timevalue sat[] = {
+        { { 9, 0, 0, 0 }, { .type = SB_BAC_ENUMERATED, .v.enumerated = 1 } },
+        { { 12, 0, 0, 0 }, { .type = SB_BAC_BOOLEAN, .v.boolean = true } },
+        { { 13, 0, 0, 0 }, { .type = SB_BAC_UNSIGNED, .v.u = 300 } },
+    };
+    uint8_t val[400];
+    size_t n = 0;
+
+    for (int d = 0; d < 5; d++)
+        n += (size_t)sb_bac_enc_daily(val + n, sizeof(val) - n, day, 2);
+    n += (size_t)sb_bac_enc_daily(val + n, sizeof(val) - n, sat, 3);
+    n += (size_t)sb_bac_enc_daily(val + n, sizeof(val) - n, NULL, 0);   /* Sunday: empty */
+    emit_rp_ack("rp_ack_weekly_schedule", (struct sb_bac_oid){ 17, 1 }, 123, val, n);
+}
+
+/* Exception_Schedule (12.24.8), Date_List (12.9.7), Effective_Period. */
+static void svc2_calendar(void)
+{
+    struct sb_bac_timevalue tv[] = { { { 0, 0, 0, 0 }, { .type = SB_BAC_REAL, .v.real = 16.0f } } };
+    struct sb_bac_calentry ce[] = {
+        { .kind = SB_BAC_CAL_DATE, .date = { 126, 12, 25, 255 } },
+        { .kind = SB_BAC_CAL_RANGE, .range = { { 126, 8, 1, 255 }, { 126, 8, 15, 255 } } },
+        { .kind = SB_BAC_CAL_WEEKNDAY, .wnd = { 11, 4, 4 } },
+    };
+    struct sb_bac_special se = { .tv = tv, .ntv = 1, .priority = 1 };
+    struct sb_bac_daterange dr = { { 126, 1, 1, 4 }, { 126, 12, 31, 4 } };
+    uint8_t val[400];
+    size_t n = 0;
+
+    for (size_t i = 0; i < 3; i++) {
+        se.entry = ce[i];
+        se.priority = (uint8_t)(1 + 5 * i);
+        n += (size_t)sb_bac_enc_special(val + n, sizeof(val) - n, &se);
+    }
+    se = (struct sb_bac_special){ .by_ref = true, .calendar = { 6, 3 }, .priority = 16 };
+    n += (size_t)sb_bac_enc_special(val + n, sizeof(val) - n, &se);
+    emit_rp_ack("rp_ack_exception_schedule", (struct sb_bac_oid){ 17, 1 }, 38, val, n);
+    n = 0;
+    for (size_t i = 0; i < 3; i++)
+        n += (size_t)sb_bac_enc_calentry(val + n, sizeof(val) - n, &ce[i]);
+    emit_rp_ack("rp_ack_date_list", (struct sb_bac_oid){ 6, 3 }, 23, val, n);
+    n = (size_t)sb_bac_enc_daterange(val, sizeof(val), &dr);
+    emit_rp_ack("rp_ack_effective_period", (struct sb_bac_oid){ 17, 1 }, 32, val, n);
+}
+
+/* Event_Time_Stamps: a BACnetARRAY[3] of BACnetTimeStamp. */
+static void svc2_event_ts(void)
+{
+    struct sb_bac_timestamp ts[] = {
+        { .kind = SB_BAC_TS_TIME, .time = { 10, 11, 12, 14 } },
+        { .kind = SB_BAC_TS_SEQ, .seq = 17185 },
+        { .kind = SB_BAC_TS_DATETIME, .dt = dt_spring },
+    };
+    uint8_t val[64];
+    size_t n = 0;
+
+    for (size_t i = 0; i < 3; i++)
+        n += (size_t)sb_bac_enc_timestamp(val + n, sizeof(val) - n, &ts[i]);
+    emit_rp_ack("rp_ack_event_time_stamps", (struct sb_bac_oid){ 0, 2 }, 130, val, n);
+}
+
+static int svc2_vectors(void)
+{
+    svc2_annex_f();
+    svc2_wpm();
+    svc2_device_mgmt();
+    svc2_rr_req();
+    svc2_rr_ack();
+    svc2_events();
+    svc2_weekly();
+    svc2_calendar();
+    svc2_event_ts();
+    return 0;
+}
+
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "svc2"))
+        return svc2_vectors();
     handmade();
     unconfirmed();
     read_property();

@@ -76,4 +76,35 @@ int sb_bac__r_prop(struct sb_bac__r *r, uint8_t tp, uint32_t *prop,
 /* A whole-body decoder's return: consumed, or SB_EPROTO if bytes remain. */
 ssize_t sb_bac__r_end(const struct sb_bac__r *r);
 
+/* BACnetPropertyValue (clause 21), shared by the COV notification and
+ * WritePropertyMultiple encoders (defined in svc_cov.c). */
+struct sb_bac_propval;
+void sb_bac__w_propval(struct sb_bac__w *w, const struct sb_bac_propval *p);
+
+/* ---- helpers of the svc2.h codecs (defined in svc_misc.c) ---- */
+struct sb_bac_datetime;
+struct sb_bac_timestamp;
+
+/* BACnetDateTime: an application Date then an application Time. */
+void sb_bac__w_datetime(struct sb_bac__w *w, const struct sb_bac_datetime *dt);
+int sb_bac__r_datetime(struct sb_bac__r *r, struct sb_bac_datetime *dt);
+/* BACnetTimeStamp, the bare CHOICE (callers add the enclosing tags). */
+void sb_bac__w_timestamp(struct sb_bac__w *w, const struct sb_bac_timestamp *ts);
+int sb_bac__r_timestamp(struct sb_bac__r *r, struct sb_bac_timestamp *ts);
+/* A context Bit String of nbits (<= 8) named bits held as a mask: bit n of
+ * the string (clause 20.2.10 numbering, MSB first) is mask bit (1 << n).
+ * The reader takes any length (older revisions sent fewer bits, later ones
+ * may send more) but a set bit at or past nbits is SB_ERANGE, so whatever
+ * it returns the writer can write back. */
+void sb_bac__w_ctx_bits8(struct sb_bac__w *w, uint8_t tag, uint8_t mask, size_t nbits);
+int sb_bac__r_ctx_bits8(struct sb_bac__r *r, uint8_t tag, uint8_t *mask, size_t nbits);
+/* Application Unsigned that must fit 32 bits (SB_ERANGE otherwise). */
+void sb_bac__w_app_uint(struct sb_bac__w *w, uint64_t u);
+int sb_bac__r_app_u32(struct sb_bac__r *r, uint32_t *u);
+/* Application Enumerated pair class, code (the Error production). */
+void sb_bac__w_error(struct sb_bac__w *w, uint32_t err_class, uint32_t err_code);
+/* Constructed element [tag] whose content must be exactly one Error. */
+int sb_bac__r_ctx_error(struct sb_bac__r *r, uint8_t tag, uint32_t *err_class,
+                        uint32_t *err_code);
+
 #endif /* SB_BAC_CODEC_INT_H */

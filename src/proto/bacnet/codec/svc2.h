@@ -22,8 +22,10 @@
  *    values (an RP-ACK value of Weekly_Schedule is 7 dailies in a row).
  * Out-of-range fields are SB_EINVAL on encode and SB_EPROTO on decode
  * (a priority of 17, a TimeStamp sequence number over 65535, a ReadRange
- * count outside INTEGER16, a notify type over 2); a named bit beyond the
- * 8 a mask holds is SB_ERANGE.  Decoded pointers (lists, strings, bit
+ * count outside INTEGER16, a notify type over 2).  Bit strings of named
+ * bits (status flags, result flags, event transitions, log status) are
+ * masks: any length decodes, but a set bit past the named ones is
+ * SB_ERANGE (a later revision's bit we cannot represent or write back).  Decoded pointers (lists, strings, bit
  * strings, encoded values) point into the caller's input buffer, which
  * must outlive the decoded struct; encoders only read the caller's data.
  */

@@ -47,7 +47,7 @@ ssize_t sb_bac_dec_subcov(const uint8_t *buf, size_t len, struct sb_bac_subcov *
 /* BACnetPropertyValue ::= SEQUENCE { propertyIdentifier [0],
  * propertyArrayIndex [1] OPTIONAL, propertyValue [2] ABSTRACT-SYNTAX.&Type,
  * priority [3] Unsigned (1..16) OPTIONAL } */
-static void w_propval(struct sb_bac__w *w, const struct sb_bac_propval *p)
+void sb_bac__w_propval(struct sb_bac__w *w, const struct sb_bac_propval *p)
 {
     if (p->priority > MAX_PRIORITY)
         sb_bac__w_fail(w, SB_EINVAL);
@@ -93,7 +93,7 @@ ssize_t sb_bac_enc_cov_notif(uint8_t *buf, size_t cap, const struct sb_bac_cov_n
     sb_bac__w_ctx_uint(&w, 3, in->time_remaining);
     sb_bac__w_open(&w, 4);
     for (size_t i = 0; i < in->nvals; i++)
-        w_propval(&w, &in->vals[i]);
+        sb_bac__w_propval(&w, &in->vals[i]);
     sb_bac__w_close(&w, 4);
     return sb_bac__w_done(&w);
 }
