@@ -595,11 +595,12 @@ static void cmd_audit(struct cmd *c)
 /* The command's outcome, as the answer and the "commands" WebSocket event. */
 static json_t *cmd_json(const struct cmd *c)
 {
-    return json_pack("{s:s, s:I, s:s, s:f, s:o, s:s?, s:s}", "point", c->slug,
+    return json_pack("{s:s, s:I, s:s, s:f, s:o, s:s?, s:s?, s:s}", "point", c->slug,
                      "point_id", (json_int_t)c->res.point, "result", sb_wres_name(c->res.res),
                      "value", c->res.value, "readback",
                      isnan(c->res.readback) ? json_null() : json_real(c->res.readback),
-                     "reason", c->res.reason[0] ? c->res.reason : NULL, "by", c->username);
+                     "reason", c->res.reason[0] ? c->res.reason : NULL,
+                     "holder", c->res.holder[0] ? c->res.holder : NULL, "by", c->username);
 }
 
 static void cmd_done(void *ud, const struct sb_write_result *r)

@@ -20,6 +20,11 @@
  * once for the same device, and must return within the timeout given.  A
  * driver without that flag is called on the loop thread and must not block
  * (it starts its own I/O: e.g. libmosquitto's thread, BACnet on the loop).
+ * A driver flagged SB_DRV_ASYNC (BACnet: its own UDP socket on the
+ * daemon's loop) implements read_async()/write_async() instead: they start
+ * the exchange on the loop thread and return at once; the driver finishes
+ * each with sb_drv_done() later, on the loop thread, never from inside the
+ * call that started it.
  * bind/unbind/init/start/stop/free run on the loop thread.  sb_drv_push()
  * may be called from any thread.
  *
@@ -45,7 +50,8 @@ enum {
     SB_DRV_BLOCKING = 1u << 0,  /* read/write block: run them on worker threads */
     SB_DRV_POLLED   = 1u << 1,  /* the framework polls read() on each point's interval */
     SB_DRV_PUSH     = 1u << 2,  /* values arrive by themselves (sb_drv_push) */
-    SB_DRV_WRITES   = 1u << 3   /* write() is implemented */
+    SB_DRV_WRITES   = 1u << 3,  /* write() (or write_async()) is implemented */
+    SB_DRV_ASYNC    = 1u << 4   /* read_async/write_async on the loop */
 };
 
 /* One bound point as a driver sees it. */
@@ -68,6 +74,8 @@ struct sb_drv_item {
     int64_t t;                  /* out: source time, ms UTC; 0 = now */
     uint16_t q;                 /* out: SB_Q_* quality flags */
     int rc;                     /* out: 0, or SB_E* for this point alone */
+    int fresh;                  /* out: no new value (v NaN) but the point is
+                                   known current (a live COV subscription) */
     char err[SB_DRV_ERR_MAX];   /* out: the device's reason when rc != 0 */
 };
 
@@ -79,7 +87,14 @@ struct sb_drv_write {
     int priority;               /* in: 1..16 where the protocol has one, else 0 */
     int relinquish;             /* in: release instead of write */
     char err[SB_DRV_ERR_MAX];   /* out: the device's refusal reason */
+    int has_readback;           /* out: the driver read the point back itself */
+    double readback;            /* out: that value (in pt->unit) */
+    char holder[SB_DRV_ERR_MAX];/* out: who holds the point after the write,
+                                   e.g. "priority 8" (BACnet), "" unknown */
 };
+
+/* An asynchronous operation in flight (SB_DRV_ASYNC); opaque. */
+struct sb_drv_op;
 
 struct sb_driver_ops {
     const char *name;           /* "modbus": the site document's driver name */
@@ -109,6 +124,13 @@ struct sb_driver_ops {
      * w->err has the device's reason, e.g. "exception 2: illegal data
      * address"), SB_ETIMEDOUT, SB_EIO.  Required with SB_DRV_WRITES. */
     int  (*write)(void *state, const char *key, struct sb_drv_write *w, int64_t timeout_ms);
+    /* SB_DRV_ASYNC: start a read / write; 0 = started (finish it with
+     * sb_drv_done), 1 = finished already (items / w filled; no
+     * sb_drv_done), < 0 = failed at once (err filled; no sb_drv_done). */
+    int  (*read_async)(void *state, const char *key, struct sb_drv_item *items, size_t n,
+                       int64_t timeout_ms, struct sb_drv_op *op, char *err, size_t errlen);
+    int  (*write_async)(void *state, const char *key, struct sb_drv_write *w,
+                        int64_t timeout_ms, struct sb_drv_op *op);
     /* Find devices/points on the network (BACnet Who-Is, ...).  Optional;
      * *out is a JSON array the caller owns. */
     int  (*discover)(void *state, const json_t *args, int64_t timeout_ms, json_t **out);
@@ -134,6 +156,13 @@ int  sb_drv_push(struct sb_drv *drv, const struct sb_drv_value *v, size_t n);
 /* A push driver reports a device's state (connected, error text) so health
  * and /metrics show it (any thread).  err NULL = healthy. */
 void sb_drv_device_state(struct sb_drv *drv, const char *key, int ok, const char *err);
+
+/* The daemon's loop, for SB_DRV_ASYNC drivers' own handles. */
+struct uv_loop_s *sb_drv_loop(struct sb_drv *drv);
+
+/* Finish an asynchronous read or write (loop thread): rc as read()/write()
+ * would return it, err the reason when rc != 0 (may be NULL). */
+void sb_drv_done(struct sb_drv_op *op, int rc, const char *err);
 
 /* Count a malformed input of the driver (a bad payload on a topic...). */
 void sb_drv_count_bad(struct sb_drv *drv, const char *key, const char *what);

@@ -92,6 +92,8 @@ struct job {
     double readback;
     char err[SB_DRV_ERR_MAX];
     uint64_t t0, t1;            /* uv_hrtime */
+    int phase;                  /* async write: 0 writing, 1 reading back */
+    struct sb_drv_item rb;      /* async write: the read-back item */
     struct job *next;
 };
 
@@ -154,8 +156,8 @@ static void run_job(struct job *j)
         j->rc = in->ops->read(in->state, j->d->key, j->items, j->n, to, j->err, sizeof(j->err));
     } else {
         j->rc = in->ops->write(in->state, j->d->key, &j->wr->w, to);
-        j->readback = NAN;
-        if (j->rc == 0 && in->ops->read && !j->wr->w.relinquish) {
+        j->readback = j->wr->w.has_readback ? j->wr->w.readback : NAN;
+        if (j->rc == 0 && in->ops->read && !j->wr->w.relinquish && !j->wr->w.has_readback) {
             struct sb_drv_item it = { .pt = &j->wr->pt->p };
             char e[SB_DRV_ERR_MAX];
             j->rb_rc = in->ops->read(in->state, j->d->key, &it, 1, to, e, sizeof(e));
@@ -195,10 +197,89 @@ static void *worker(void *arg)
 
 static void finish_job(struct sb_drvmgr *mg, struct job *j);
 
+/* ---- asynchronous drivers (SB_DRV_ASYNC, loop thread) ----------------------- */
+
+/* The op handle a driver gets is the job itself. */
+static void async_readback(struct sb_drvmgr *mg, struct job *j)
+{
+    struct inst *in = j->d->in;
+    char e[SB_DRV_ERR_MAX] = "";
+    j->phase = 1;
+    j->rb = (struct sb_drv_item){ .pt = &j->wr->pt->p };
+    int rc = in->ops->read_async(in->state, j->d->key, &j->rb, 1, mg->cfg.timeout_ms,
+                                 (struct sb_drv_op *)j, e, sizeof(e));
+    if (rc == 1) {
+        sb_drv_done((struct sb_drv_op *)j, 0, NULL);
+    } else if (rc < 0) {
+        j->rb_rc = rc;
+        j->t1 = uv_hrtime();
+        finish_job(mg, j);
+    }
+}
+
+struct uv_loop_s *sb_drv_loop(struct sb_drv *drv)
+{
+    return drv->mg->cfg.loop;
+}
+
+void sb_drv_done(struct sb_drv_op *op, int rc, const char *err)
+{
+    struct job *j = (struct job *)op;
+    struct sb_drvmgr *mg = j->d->in->h.mg;
+    struct inst *in = j->d->in;
+
+    if (!j->is_write) {
+        j->rc = rc;
+        if (rc && err)
+            snprintf(j->err, sizeof(j->err), "%s", err);
+    } else if (j->phase == 0) {
+        j->rc = rc;
+        if (rc && err && !j->wr->w.err[0])
+            snprintf(j->wr->w.err, sizeof(j->wr->w.err), "%s", err);
+        j->readback = j->wr->w.has_readback ? j->wr->w.readback : NAN;
+        if (rc == 0 && !j->wr->w.relinquish && !j->wr->w.has_readback && in->ops->read_async) {
+            async_readback(mg, j);
+            return;
+        }
+    } else {
+        j->rb_rc = rc ? rc : j->rb.rc;
+        if (rc == 0 && j->rb.rc == 0)
+            j->readback = j->rb.v;
+    }
+    j->t1 = uv_hrtime();
+    finish_job(mg, j);
+}
+
+static void async_start(struct sb_drvmgr *mg, struct job *j)
+{
+    struct inst *in = j->d->in;
+    int rc;
+
+    j->t0 = uv_hrtime();
+    j->readback = NAN;
+    if (!j->is_write)
+        rc = in->ops->read_async(in->state, j->d->key, j->items, j->n, mg->cfg.timeout_ms,
+                                 (struct sb_drv_op *)j, j->err, sizeof(j->err));
+    else
+        rc = in->ops->write_async(in->state, j->d->key, &j->wr->w, mg->cfg.timeout_ms,
+                                  (struct sb_drv_op *)j);
+    if (rc == 1) {
+        sb_drv_done((struct sb_drv_op *)j, 0, NULL);
+    } else if (rc < 0) {
+        j->rc = rc;
+        j->t1 = uv_hrtime();
+        finish_job(mg, j);
+    }
+}
+
 static void submit(struct sb_drvmgr *mg, struct job *j)
 {
     j->d->busy = 1;
     mg->jobs++;
+    if (j->d->in->ops->flags & SB_DRV_ASYNC) {
+        async_start(mg, j);
+        return;
+    }
     if (!(j->d->in->ops->flags & SB_DRV_BLOCKING)) {
         run_job(j);                 /* a non-blocking driver: here, on the loop */
         finish_job(mg, j);
@@ -282,6 +363,8 @@ static void read_done(struct sb_drvmgr *mg, struct job *j, int64_t now)
             pthread_mutex_unlock(&mg->hmu);
             continue;
         }
+        if (it->fresh)
+            p->last_ok = now;
         if (!isfinite(it->v))
             continue;
         p->last_ok = now;
@@ -309,6 +392,7 @@ static void write_done(struct sb_drvmgr *mg, struct job *j, int64_t now)
     struct wreq *w = j->wr;
     struct sb_write_result r = { .point = w->pt->p.id, .value = w->w.value,
                                  .readback = j->readback };
+    snprintf(r.holder, sizeof(r.holder), "%s", w->w.holder);
     double tol = fmax(1e-6, fabs(w->w.value) * 1e-3);
 
     mg->st.writes++;
@@ -726,7 +810,7 @@ int sb_drvmgr_write(struct sb_drvmgr *mg, uint32_t point, double value, int prio
         *why = "no running driver serves this point";
         return SB_ENOENT;
     }
-    if (!(p->dev->in->ops->flags & SB_DRV_WRITES) || !p->dev->in->ops->write) {
+    if (!(p->dev->in->ops->flags & SB_DRV_WRITES) || (!p->dev->in->ops->write && !p->dev->in->ops->write_async)) {
         *why = "this point's driver cannot write";
         return SB_ENOTSUP;
     }

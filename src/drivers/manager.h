@@ -71,6 +71,8 @@ struct sb_write_result {
     double value;                  /* what was asked (source unit) */
     double readback;               /* NaN when none */
     char reason[SB_DRV_ERR_MAX];   /* the device's or ours */
+    char holder[SB_DRV_ERR_MAX];   /* who holds the point now, "" unknown
+                                      (BACnet: "priority 8 (ours)") */
 };
 typedef void (*sb_write_cb)(void *ud, const struct sb_write_result *r);
 

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "drivers/bacnet/bacnet.h"
 #include "drivers/driver.h"
 #include "drivers/modbus/modbus.h"
 #include "drivers/mqtt/mqtt.h"
@@ -11,6 +12,7 @@
 #include "drivers/rest/weather.h"
 
 const struct sb_driver_ops *const sb_drivers[] = {
+    &sb_driver_bacnet,
     &sb_driver_modbus,
     &sb_driver_mqtt,
     &sb_driver_rest,

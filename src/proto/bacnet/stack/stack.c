@@ -396,8 +396,12 @@ int sb_bac_stack_new(uv_loop_t *loop, const struct sb_bac_stack_cfg *cfg,
     sa.sin_port = htons(st->cfg.port);
     st->bcast.sin_family = AF_INET;
     st->bcast.sin_port = htons(st->cfg.port);
-    if (inet_pton(AF_INET, cfg->bcast_ip ? cfg->bcast_ip : "255.255.255.255",
-                  &st->bcast.sin_addr) != 1) {
+    /* A stack bound to loopback (the simulator, tests) broadcasts on
+     * loopback: 255.255.255.255 would leave by the default route. */
+    const char *bc = cfg->bcast_ip ? cfg->bcast_ip
+                     : (ntohl(sa.sin_addr.s_addr) >> 24) == 127 ? "127.255.255.255"
+                     : "255.255.255.255";
+    if (inet_pton(AF_INET, bc, &st->bcast.sin_addr) != 1) {
         snprintf(err, errlen, "bad broadcast address '%s'", cfg->bcast_ip);
         goto fail;
     }

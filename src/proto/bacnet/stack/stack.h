@@ -36,7 +36,8 @@ struct sb_bac_stack;
 struct sb_bac_stack_cfg {
     const char *bind_ip;           /* "0.0.0.0" when NULL */
     uint16_t port;                 /* 47808 when 0 */
-    const char *bcast_ip;          /* local broadcast, "255.255.255.255" when NULL */
+    const char *bcast_ip;          /* local broadcast; NULL: 255.255.255.255, or
+                                      127.255.255.255 when bound to 127/8 */
     const char *bbmd;              /* "ip[:port]": register as a foreign device; NULL = no */
     uint16_t fd_ttl;               /* foreign registration TTL, s (60 when 0) */
     uint32_t apdu_timeout_ms;      /* clause 5.4.1 T_out (3000 when 0) */
