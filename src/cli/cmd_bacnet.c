@@ -528,10 +528,17 @@ static int cmd_trend(const struct opts *op)
         }
         size_t got = trend_records(&ack, op, (int)tz, recs);
         total += got;
-        if (!op->all || !(ack.flags & SB_BAC_RR_MORE) || !got || !ack.has_first_seq)
+        /* MORE_ITEMS says the answer was cut to fit; a full page may have
+         * more behind it too (clause 15.8.1.1.4's count is a limit). */
+        if (!op->all || !got || (!(ack.flags & SB_BAC_RR_MORE) && got < (size_t)cnt))
             break;
-        rr.kind = SB_BAC_RR_SEQUENCE;
-        rr.ref_index = ack.first_seq + (uint32_t)got;
+        if (ack.has_first_seq) {
+            rr.kind = SB_BAC_RR_SEQUENCE;
+            rr.ref_index = ack.first_seq + (uint32_t)got;
+        } else {
+            rr.kind = SB_BAC_RR_POSITION;     /* a device without sequence numbers */
+            rr.ref_index = (uint32_t)total + 1;
+        }
         rr.count = (int32_t)cnt;
     }
     if (rc == 0 && !op->jsonl)
@@ -994,6 +1001,7 @@ struct served {
     struct sb_bac_srv *srv;
     struct sb_bac_host *host;
     json_t *waves;               /* [[oid-type, inst, base, amplitude, period_s], ...] */
+    json_t *trends;              /* [[trend inst, source type, source inst, every_s], ...] */
 };
 
 static struct served *g_served;
@@ -1034,7 +1042,54 @@ static void on_wave(uv_timer_t *t)
             double per = json_number_value(json_array_get(w, 4));
             sb_bac_srv_set_pv(g_served[i].srv, oid, base + amp * sin(2 * M_PI * (double)now / 1000.0 / per + (double)j), now);
         }
+        /* Trend logs sample their source every interval (Logging_Type polled). */
+        json_array_foreach(g_served[i].trends, j, w) {
+            int64_t every = json_integer_value(json_array_get(w, 3));
+            if (every <= 0 || (now / 1000) % every)
+                continue;
+            struct sb_bac_oid src = { (uint16_t)json_integer_value(json_array_get(w, 1)),
+                                      (uint32_t)json_integer_value(json_array_get(w, 2)) };
+            double v;
+            if (sb_bac_srv_get_pv(g_served[i].srv, src, &v) == 0) {
+                struct sb_bac_srv_rec r = { .ts_ms = now / 1000 * 1000, .kind = SB_BAC_LOG_REAL, .v = v };
+                sb_bac_srv_trend_append(g_served[i].srv, (uint32_t)json_integer_value(json_array_get(w, 0)), &r);
+            }
+        }
     }
+}
+
+/* Trend Log, Schedule and Calendar entries of a served device. */
+static int add_special(struct served *sv, json_t *ob, struct sb_bac_oid oid, char *err, size_t errlen)
+{
+    const char *name = json_string_value(json_object_get(ob, "name"));
+    int rc = SB_EINVAL;
+    if (oid.type == SB_BAC_OBJ_TREND_LOG) {
+        struct sb_bac_oid src = { 0 };
+        const char *s = json_string_value(json_object_get(ob, "source"));
+        long every = (long)json_integer_value(json_object_get(ob, "interval_s"));
+        if (!s || sb_bacn_obj_parse(s, &src) < 0) {
+            snprintf(err, errlen, "trend-log:%u needs \"source\": \"type:instance\"", oid.instance);
+            return SB_EINVAL;
+        }
+        struct sb_bac_srv_trend_cfg c = { .instance = oid.instance, .name = name,
+            .buffer_size = json_integer_value(json_object_get(ob, "buffer_size"))
+                           ? (uint32_t)json_integer_value(json_object_get(ob, "buffer_size")) : 1000,
+            .log_interval_cs = (uint32_t)(every > 0 ? every : 1) * 100, .source = src,
+            .source_prop = SB_BAC_P_PRESENT_VALUE };
+        if ((rc = sb_bac_srv_add_trend(sv->srv, &c)) == 0)
+            json_array_append_new(sv->trends, json_pack("[i, i, i, i]", (int)oid.instance, src.type,
+                                                        (int)src.instance, (int)(every > 0 ? every : 1)));
+    } else if (oid.type == SB_BAC_OBJ_SCHEDULE) {
+        struct sb_bac_srv_sched_cfg c = { .instance = oid.instance, .name = name,
+                                          .dflt = { .type = SB_BAC_REAL } };
+        c.dflt.v.real = (float)json_number_value(json_object_get(ob, "default"));
+        rc = sb_bac_srv_add_schedule(sv->srv, &c);
+    } else if (oid.type == SB_BAC_OBJ_CALENDAR) {
+        rc = sb_bac_srv_add_calendar(sv->srv, oid.instance, name, NULL);
+    }
+    if (rc < 0)
+        snprintf(err, errlen, "%s: %s", name ? name : "object", sb_strerror(rc));
+    return rc;
 }
 
 static int add_object(struct served *sv, json_t *ob, char *err, size_t errlen)
@@ -1049,6 +1104,8 @@ static int add_object(struct served *sv, json_t *ob, char *err, size_t errlen)
         snprintf(err, errlen, "object needs \"object\": \"type:instance\"");
         return SB_EINVAL;
     }
+    if (oid.type == SB_BAC_OBJ_TREND_LOG || oid.type == SB_BAC_OBJ_SCHEDULE || oid.type == SB_BAC_OBJ_CALENDAR)
+        return add_special(sv, ob, oid, err, errlen);
     c.type = oid.type;
     c.instance = oid.instance;
     c.name = json_string_value(json_object_get(ob, "name"));
@@ -1073,6 +1130,16 @@ static int add_object(struct served *sv, json_t *ob, char *err, size_t errlen)
         c.flags |= SB_BAC_SRV_COMMANDABLE;
     if (json_is_true(json_object_get(ob, "writable")))
         c.flags |= SB_BAC_SRV_WRITABLE;
+    json_t *al = json_object_get(ob, "alarm");
+    if (al) {
+        /* intrinsic OUT_OF_RANGE reporting (clause 13.3.6) */
+        c.flags |= SB_BAC_SRV_ALARM;
+        c.high_limit = (float)json_number_value(json_object_get(al, "high"));
+        c.low_limit = (float)json_number_value(json_object_get(al, "low"));
+        c.deadband = (float)json_number_value(json_object_get(al, "deadband"));
+        c.limit_enable = SB_BAC_SRV_LOW_LIMIT | SB_BAC_SRV_HIGH_LIMIT;
+        c.event_enable = SB_BAC_SRV_TO_OFFNORMAL | SB_BAC_SRV_TO_FAULT | SB_BAC_SRV_TO_NORMAL;
+    }
     if ((rc = sb_bac_srv_add(sv->srv, &c, sb_now_ms())) < 0) {
         snprintf(err, errlen, "%s: %s", t, sb_strerror(rc));
         return rc;
@@ -1153,6 +1220,7 @@ static int cmd_serve(const struct opts *op)
             .max_objects = 20000, .max_cov_subs = 20000 };
         size_t j;
         sv->waves = json_array();
+        sv->trends = json_array();
         if (sb_bac_srv_new(&c, sb_now_ms(), &sv->srv) < 0) {
             fprintf(stderr, "sbems bacnet serve: device %zu: bad instance or name\n", i);
             goto out;
@@ -1197,6 +1265,7 @@ out:
     for (size_t i = 0; g_served && i < g_nserved; i++) {
         sb_bac_srv_free(g_served[i].srv);
         json_decref(g_served[i].waves);
+        json_decref(g_served[i].trends);
     }
     free(g_served);
     json_decref(devs);

@@ -12,6 +12,7 @@
 
 #include "core/err.h"
 #include "drivers/bacnet/bacnet.h"
+#include "drivers/bacnet/names.h"
 #include "proto/bacnet/codec/apdu.h"
 #include "proto/bacnet/codec/enums.h"
 #include "proto/bacnet/codec/svc.h"
@@ -55,59 +56,18 @@ int sb_bacd_number(const uint8_t *p, size_t n, double *out)
     return 0;
 }
 
-static const char *pdu_reason(const struct sb_bac_result *r, char *tmp, size_t cap)
-{
-    static const char *const rj[] = { "other", "buffer-overflow", "inconsistent-parameters",
-        "invalid-parameter-data-type", "invalid-tag", "missing-required-parameter",
-        "parameter-out-of-range", "too-many-arguments", "undefined-enumeration",
-        "unrecognized-service" };
-    static const char *const ab[] = { "other", "buffer-overflow", "invalid-apdu-in-this-state",
-        "preempted-by-higher-priority-task", "segmentation-not-supported", "security-error",
-        "insufficient-security", "window-size-out-of-range", "application-exceeded-reply-time",
-        "out-of-resources", "tsm-timeout", "apdu-too-long" };
-    if (r->pdu == SB_BAC_PDU_REJECT)
-        snprintf(tmp, cap, "reject: %s", r->reason < 10 ? rj[r->reason] : "vendor reason");
-    else
-        snprintf(tmp, cap, "abort: %s", r->reason < 12 ? ab[r->reason] : "vendor reason");
-    return tmp;
-}
-
-static const char *err_code_name(uint32_t c)
-{
-    switch (c) {
-    case SB_BAC_ERR_UNKNOWN_OBJECT:          return "unknown-object";
-    case SB_BAC_ERR_UNKNOWN_PROPERTY:        return "unknown-property";
-    case SB_BAC_ERR_WRITE_ACCESS_DENIED:     return "write-access-denied";
-    case SB_BAC_ERR_READ_ACCESS_DENIED:      return "read-access-denied";
-    case SB_BAC_ERR_VALUE_OUT_OF_RANGE:      return "value-out-of-range";
-    case SB_BAC_ERR_INVALID_DATA_TYPE:       return "invalid-data-type";
-    case SB_BAC_ERR_INVALID_ARRAY_INDEX:     return "invalid-array-index";
-    case SB_BAC_ERR_PROPERTY_IS_NOT_AN_ARRAY: return "property-is-not-an-array";
-    case SB_BAC_ERR_SERVICE_REQUEST_DENIED:  return "service-request-denied";
-    case SB_BAC_ERR_COV_SUBSCRIPTION_FAILED: return "cov-subscription-failed";
-    case SB_BAC_ERR_NOT_COV_PROPERTY:        return "not-cov-property";
-    case SB_BAC_ERR_DEVICE_BUSY:             return "device-busy";
-    case SB_BAC_ERR_OPTIONAL_FUNCTIONALITY_NOT_SUPPORTED: return "optional-functionality-not-supported";
-    case SB_BAC_ERR_NO_SPACE_FOR_OBJECT:     return "no-space-for-object";
-    case SB_BAC_ERR_TIMEOUT:                 return "timeout";
-    default:                                 return NULL;
-    }
-}
-
 static void err_text(uint32_t cls, uint32_t code, char *buf, size_t cap)
 {
-    static const char *const classes[] = { "device", "object", "property", "resources",
-                                           "security", "services", "vt", "communication" };
-    const char *cn = err_code_name(code);
-    if (cn)
-        snprintf(buf, cap, "%s: %s", cls < 8 ? classes[cls] : "error", cn);
+    const char *cn = sb_bacn_err_code_name(code);
+    if (strcmp(cn, "?"))
+        snprintf(buf, cap, "%s: %s", sb_bacn_err_class_name(cls), cn);
     else
-        snprintf(buf, cap, "%s: error code %u", cls < 8 ? classes[cls] : "error", code);
+        snprintf(buf, cap, "%s: error code %u", sb_bacn_err_class_name(cls), code);
 }
 
 void sb_bacd_why(const struct sb_bac_result *r, const struct sb_bac_peer *peer, char *buf, size_t cap)
 {
-    char a[96], t[64];
+    char a[96];
     switch (r->rc) {
     case SB_ETIMEDOUT:
         snprintf(buf, cap, "no answer from %s", sb_bac_peer_str(peer, a, sizeof(a)));
@@ -115,8 +75,10 @@ void sb_bacd_why(const struct sb_bac_result *r, const struct sb_bac_peer *peer, 
     case SB_EPROTO:
         if (r->pdu == SB_BAC_PDU_ERROR)
             err_text(r->err_class, r->err_code, buf, cap);
-        else if (r->pdu == SB_BAC_PDU_REJECT || r->pdu == SB_BAC_PDU_ABORT)
-            snprintf(buf, cap, "%s", pdu_reason(r, t, sizeof(t)));
+        else if (r->pdu == SB_BAC_PDU_REJECT)
+            snprintf(buf, cap, "reject: %s", sb_bacn_reject_name(r->reason));
+        else if (r->pdu == SB_BAC_PDU_ABORT)
+            snprintf(buf, cap, "abort: %s", sb_bacn_abort_name(r->reason));
         else
             snprintf(buf, cap, "answer does not match the request");
         return;
