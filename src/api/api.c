@@ -923,6 +923,7 @@ void sb_api__free(struct sb_api *api)
 {
     if (!api)
         return;
+    sb_api__bacdisc_free(api);
     sb_ws_free(api->ws);
     sb_live_free(api->live);
     sb_metrics_free(api->metrics);

@@ -241,6 +241,7 @@ struct sb_api {
     struct sb_ws *ws;                  /* WebSocket hub */
     struct sb_ovcache *ovc;            /* building overviews, a second old at most */
     int bus_sub;                       /* live bus subscription id, 0 = none */
+    struct sb_bacdisc_run *bacdisc;    /* the last BACnet discovery (h_bacnet.c) */
     int stopping;                      /* sb_api__stop() called */
 };
 
@@ -296,6 +297,16 @@ void sb_api__metrics_ingest(struct sb_api *api);
 
 /* Audit an action (pool thread).  before/after: JSON values or NULL (not
  * stolen). */
+/* Merge site-document entries ({"equipment":[...],"points":[...]}) into
+ * the model: equipment whose id exists in the same building is kept,
+ * anything else that exists is a 409; validated, saved, drivers rebound,
+ * audited as action on target.  Answers the request on failure; returns
+ * 0 when merged (the caller answers). (h_model.c) */
+int sb_api__merge_doc(struct sb_api *api, struct sb_req *rq, json_t *frag, const char *action,
+                      const char *target);
+/* BACnet discovery state (h_bacnet.c). */
+void sb_api__bacdisc_free(struct sb_api *api);
+
 void sb_api__audit(struct sb_api *api, const struct sb_req *rq, const char *action,
                    const char *target, json_t *before, json_t *after, const char *result,
                    const char *detail);
@@ -312,7 +323,8 @@ SB_HANDLER(user_patch); SB_HANDLER(user_delete); SB_HANDLER(user_reset);
 SB_HANDLER(list); SB_HANDLER(get); SB_HANDLER(create); SB_HANDLER(patch); SB_HANDLER(delete);
 SB_HANDLER(overview); SB_HANDLER(zone_status); SB_HANDLER(telemetry); SB_HANDLER(control);
 SB_HANDLER(latest); SB_HANDLER(history); SB_HANDLER(readings); SB_HANDLER(export);
-SB_HANDLER(drivers);
+SB_HANDLER(drivers); SB_HANDLER(bacnet_discover); SB_HANDLER(bacnet_discovery);
+SB_HANDLER(bacnet_accept);
 #undef SB_HANDLER
 
 /* Loop thread, before a sign-in goes to the pool: refuse while throttled. */

@@ -230,6 +230,8 @@ static ssize_t doc_find(json_t *list, const char *slug)
 {
     size_t i;
     json_t *o;
+    if (!slug)
+        return -1;
     json_array_foreach(list, i, o) {
         const char *id = json_string_value(json_object_get(o, "id"));
         if (id && strcmp(id, slug) == 0)
@@ -441,3 +443,68 @@ out:
 void sb_api__h_create(struct sb_api *api, struct sb_req *rq) { edit(api, rq, ED_CREATE); }
 void sb_api__h_patch(struct sb_api *api, struct sb_req *rq) { edit(api, rq, ED_PATCH); }
 void sb_api__h_delete(struct sb_api *api, struct sb_req *rq) { edit(api, rq, ED_DELETE); }
+
+int sb_api__merge_doc(struct sb_api *api, struct sb_req *rq, json_t *frag, const char *action,
+                      const char *target)
+{
+    json_t *doc = NULL;
+    struct sb_model *nm = NULL;
+    struct sb_model_errs errs;
+    struct sb_mref *cur;
+    size_t i;
+    json_t *o;
+    int rc = -1;
+
+    sb_model_errs_init(&errs);
+    if (!api->ctx.models || !api->ctx.store) {
+        sb_api__err(rq, 503, "unavailable", "no building model loaded");
+        return -1;
+    }
+    sb_mhub_edit_lock(api->ctx.models);
+    cur = sb_mhub_get(api->ctx.models);
+    if (sb_model_to_json(cur->m, &doc)) {
+        sb_api__err(rq, 500, "internal", "out of memory");
+        goto out;
+    }
+    json_t *eqs = json_object_get(doc, "equipment"), *pts = json_object_get(doc, "points");
+    json_array_foreach(json_object_get(frag, "equipment"), i, o) {
+        ssize_t at = doc_find(eqs, json_string_value(json_object_get(o, "id")));
+        if (at >= 0) {
+            json_t *have = json_array_get(eqs, (size_t)at);
+            if (json_equal(json_object_get(have, "building"), json_object_get(o, "building")))
+                continue;                 /* the device's equipment exists: reuse it */
+            sb_api__errd(rq, 409, "conflict", "equipment with this id exists in another building",
+                         json_pack("[{s:s, s:s}]", "field", "equipment",
+                                   "message", json_string_value(json_object_get(o, "id"))));
+            goto out;
+        }
+        json_array_append(eqs, o);
+    }
+    json_array_foreach(json_object_get(frag, "points"), i, o) {
+        if (doc_find(pts, json_string_value(json_object_get(o, "id"))) >= 0) {
+            sb_api__errd(rq, 409, "conflict", "a point with this id exists already",
+                         json_pack("[{s:s, s:s}]", "field", "points",
+                                   "message", json_string_value(json_object_get(o, "id"))));
+            goto out;
+        }
+        json_array_append(pts, o);
+    }
+    if (!(nm = sb_model_new()) || sb_model_from_json(doc, nm, &errs)) {
+        if (errs.n)
+            sb_api__errd(rq, 400, "invalid", "the accepted points are not valid", errs_json(&errs));
+        else
+            sb_api__err(rq, 500, "internal", "out of memory");
+        goto out;
+    }
+    if (commit(api, rq, nm))
+        goto out;
+    sb_api__audit(api, rq, action, target, NULL, frag, "ok", NULL);
+    rc = 0;
+out:
+    sb_mref_put(cur);
+    sb_mhub_edit_unlock(api->ctx.models);
+    sb_model_free(nm);
+    sb_model_errs_release(&errs);
+    json_decref(doc);
+    return rc;
+}

@@ -78,6 +78,9 @@ const struct sb_route sb_api__routes[] = {
     R(POST, "/api/v1/points/{point}/write", OPERATOR, BODY | LOOP, control, "writePoint", "Command a point"),
 
     R(GET, "/api/v1/drivers", ADMIN, LOOP, drivers, "getDrivers", "Devices, their health and misconfigured points"),
+    R(POST, "/api/v1/bacnet/discover", ADMIN, BODY | LOOP, bacnet_discover, "startBacnetDiscovery", "Start a BACnet discovery (Who-Is, object lists, point proposals)"),
+    R(GET, "/api/v1/bacnet/discover", ADMIN, LOOP, bacnet_discovery, "getBacnetDiscovery", "The last BACnet discovery: progress and proposals"),
+    R(POST, "/api/v1/bacnet/discover/accept", ADMIN, BODY, bacnet_accept, "acceptBacnetPoints", "Add chosen discovered points (and their equipment) to the model"),
     R(POST, "/api/v1/readings", OPERATOR, BODY, readings, "postReadings", "Ingest a batch of readings"),
     R(GET, "/api/v1/export", VIEWER, 0, export, "exportData", "Export series as CSV, XLSX or JSON"),
     R(GET, "/api/v1/audit", MANAGER, 0, audit, "listAudit", "The audit log, newest first"),

@@ -146,6 +146,11 @@ def cases(api):
       out="/api/v1/export?points=annex-tstat.t", out_status=400)
     c("GET", "/api/v1/audit", 200)
     c("GET", "/api/v1/drivers", 200)
+    # drivers are off in this daemon: discovery cannot start, none has run
+    c("POST", "/api/v1/bacnet/discover", 503, body=lambda s: {"targets": ["127.0.0.1"]})
+    c("GET", "/api/v1/bacnet/discover", 404)
+    c("POST", "/api/v1/bacnet/discover/accept", 409,
+      body=lambda s: {"building": "hpo", "points": [{"device": 1, "object": "analog-input:1"}]})
     for p in ("/api/v1/alerts", "/api/v1/schedules", "/api/v1/analytics/consumption",
               "/api/v1/analytics/savings", "/api/v1/predictions/load",
               "/api/v1/predictions/temperature"):

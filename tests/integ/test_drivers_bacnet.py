@@ -179,3 +179,76 @@ def test_bacnet_poll_cov_command_offline(sbems, tmp_path):
             cap.__exit__(None, None, None)
     if cap:
         cap.assert_clean(min_bacnet=50)
+
+
+def test_bacnet_discovery_api(sbems, tmp_path):
+    """Discovery through the API: proposals first, nothing in the model
+    until an admin accepts points; then they are read like any other."""
+    ahu = serve(tmp_path, "ahu", [AHU])
+    try:
+        doc = tmp_path / "site.json"
+        doc.write_text(json.dumps({"format": "sbems-site", "version": 1,
+                                   "sites": [{"id": "s", "name": "S"}],
+                                   "buildings": [{"id": "b", "site": "s", "name": "B",
+                                                  "timezone": "UTC"}],
+                                   "zones": [], "equipment": [], "points": []}))
+        sbems.run("import", str(doc))
+        for name, role in (("op", "admin"), ("opal", "operator")):
+            sbems.run("user", "add", name, "--role", role, "--password-stdin",
+                      "--set", "auth.password_cost=min", stdin=PASSWORD + "\n")
+        dj = tmp_path / "data" / "drivers.json"
+        dj.write_text(json.dumps({"bacnet": {"bind": "127.0.0.1", "port": OUR_PORT + 1,
+                                             "apdu_timeout_ms": 500}}))
+        dj.chmod(0o600)
+        proc, hp = start_daemon(sbems, *FAST, drivers=True)
+        base = f"http://127.0.0.1:{hp}"
+        hdr = lambda u: {"Authorization": "Bearer " + requests.post(
+            base + "/api/v1/auth/login", json={"username": u, "password": PASSWORD}).json()["access_token"]}
+        h, ho = hdr("op"), hdr("opal")
+        url = base + "/api/v1/bacnet/discover"
+
+        assert requests.get(url, headers=h).status_code == 404
+        assert requests.post(url, headers=ho, json={"targets": ["127.0.0.61"]}).status_code == 403
+        assert requests.post(url, headers=h, json={"targets": ["127.0.0.61"], "bogus": 1}).status_code == 400
+        r = requests.post(url, headers=h, json={"targets": ["127.0.0.61"], "wait_ms": 500})
+        assert r.status_code == 202 and r.json()["status"] == "running", r.text
+        assert requests.post(url, headers=h, json={"targets": ["127.0.0.61"]}).status_code == 409
+        done = wait_for(lambda: (lambda j: j if j["status"] != "running" else None)(
+            requests.get(url, headers=h).json()), timeout=30)
+        assert done["status"] == "done", done
+        dev = done["result"]["devices"][0]
+        assert dev["device"] == 1001 and dev["vendor_id"] == 2
+        props = {p["source"]["address"]["object"]: p for p in dev["points"]}
+        assert props["analog-input:1"]["unit"] == "°F" and props["analog-input:1"]["brick"]
+        assert props["analog-value:1"]["writable"] is True
+        # nothing is in the model yet
+        assert requests.get(base + "/api/v1/points", headers=h).json()["items"] == []
+
+        acc = base + "/api/v1/bacnet/discover/accept"
+        r = requests.post(acc, headers=h, json={"building": "b", "points": [
+            {"device": 1001, "object": "analog-input:42"}]})
+        assert r.status_code == 400 and "analog-input:42" in r.text
+        sel = {"building": "b",
+               "equipment": [{"device": 1001, "id": "ahu-1", "name": "AHU 1", "type": "ahu"}],
+               "points": [{"device": 1001, "object": "analog-input:1", "id": "ahu-1.dat", "poll_s": 1},
+                          {"device": 1001, "object": "analog-value:1", "id": "ahu-1.dat-sp",
+                           "min": 50, "max": 65}]}
+        r = requests.post(acc, headers=h, json=sel)
+        assert r.status_code == 201, r.text
+        assert [p["id"] for p in r.json()["points"]] == ["ahu-1.dat", "ahu-1.dat-sp"]
+        assert requests.post(acc, headers=h, json=sel).status_code == 409
+        ids = sorted(p["id"] for p in requests.get(base + "/api/v1/points", headers=h).json()["items"])
+        assert ids == ["ahu-1.dat", "ahu-1.dat-sp"]
+        eq = requests.get(base + "/api/v1/equipment/ahu-1", headers=h).json()
+        assert eq["type"] == "ahu" and eq["building"] == "b"
+        # accepted points are read like any other (the device was found by I-Am)
+        assert wait_for(lambda: requests.get(base + "/api/v1/points/ahu-1.dat/latest",
+                                             headers=h).json().get("value") is not None, timeout=20)
+        audit = requests.get(base + "/api/v1/audit?action=bacnet.accept", headers=h).json()["items"]
+        assert audit and audit[0]["actor"] == "op"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if ahu.poll() is None:
+            ahu.send_signal(signal.SIGTERM)
+            ahu.wait(timeout=10)

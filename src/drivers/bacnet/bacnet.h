@@ -35,6 +35,7 @@ extern const struct sb_driver_ops sb_driver_bacnet;
 enum cov_state { COV_OFF = 0, COV_IDLE, COV_PENDING, COV_ACTIVE, COV_REFUSED };
 
 struct bdev;
+struct disc_run;
 
 /* A bound point's parsed address (pt->addr). */
 struct bpt {
@@ -70,6 +71,16 @@ struct bdev {
     int npts;
 };
 
+/* A device heard from (I-Am), bound or not: a device whose points are
+ * added later (after a discovery) starts with its address known. */
+struct seen {
+    uint32_t inst;
+    struct sb_bac_peer peer;
+    uint16_t max_apdu, vendor;
+    uint8_t seg;
+};
+#define BAC_SEEN_MAX 65536
+
 struct bacdrv {
     struct sb_drv *drv;
     uv_loop_t *loop;
@@ -86,9 +97,23 @@ struct bacdrv {
     uint32_t cov_heartbeat_ms;       /* a COV device silent this long is read anyway */
     uint32_t pid;                    /* our subscriber process identifier */
     uint8_t priority;                /* default write priority */
+    struct seen *seen;               /* devices heard from, sorted by inst */
+    size_t nseen, capseen;
     struct sb_bacdisc *disc;         /* running discovery, if any */
+    struct disc_run *disc_run;       /* its context (driver.c) */
     uint64_t cov_pushed, cov_bad;
 };
+
+/* Start a discovery on the running driver's socket (loop thread).  args
+ * as the API takes them: {"targets":["ip[:port]"], "range":"a-b",
+ * "networks":[N], "broadcast":bool, "low":N, "high":N, "wait_ms":N,
+ * "max_devices":N}.  done gets the result (sb_bacdisc_done_cb).  0,
+ * SB_EAGAIN (one is running), SB_ECLOSED (driver not running), SB_EINVAL
+ * (err says why). */
+struct sb_drvmgr;
+int sb_bacnet_discover(struct sb_drvmgr *mg, const json_t *args,
+                       void (*done)(void *ud, int rc, json_t *result), void *ud,
+                       char *err, size_t errlen);
 
 /* driver.c */
 struct bdev *sb_bacd_dev_by_key(struct bacdrv *b, const char *key);

@@ -140,4 +140,15 @@ int sb_bacdisc_cli(int argc, char **argv);
  * caller's) or NULL when out of memory. */
 json_t *sb_bacdisc__fuzz_reply(const uint8_t *p, size_t n);
 
+/* The site-document entries for the points a user accepted from a
+ * discovery result (accept.c).  sel: {"building": slug, "equipment":
+ * [{"device": N, "id", "name"?, "type"?, "create"?: bool}], "points":
+ * [{"device": N, "object": "type:inst", "equipment"?, "id"?, "name"?,
+ * "kind"?, "unit"?, "writable"?, "brick"?, "tags"?, "min"?, "max"?,
+ * "poll_s"?}]}.  Returns {"equipment": [...], "points": [...]} (the
+ * caller's) to merge into the site document, or NULL with err naming the
+ * first bad entry.  Devices without named equipment get one after their
+ * name. */
+json_t *sb_bacdisc_accept(const json_t *result, const json_t *sel, char *err, size_t errlen);
+
 #endif /* SB_DRIVERS_BACNET_DISCOVER_H */

@@ -12,7 +12,9 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "drivers/bacnet/bacnet.h"
+#include "drivers/bacnet/discover.h"
 #include "drivers/bacnet/names.h"
+#include "drivers/manager.h"
 #include "proto/bacnet/codec/apdu.h"
 #include "proto/bacnet/codec/enums.h"
 #include "proto/bacnet/codec/svc.h"
@@ -71,6 +73,44 @@ static int parse_station(const char *s, struct sb_bac_peer *out)
     return 0;
 }
 
+/* The seen-table slot for inst (binary search); *found tells. */
+static size_t seen_at(const struct bacdrv *b, uint32_t inst, bool *found)
+{
+    size_t lo = 0, hi = b->nseen;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (b->seen[mid].inst < inst)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < b->nseen && b->seen[lo].inst == inst;
+    return lo;
+}
+
+static void seen_put(struct bacdrv *b, const struct seen *sn)
+{
+    bool found;
+    size_t at = seen_at(b, sn->inst, &found);
+    if (found) {
+        b->seen[at] = *sn;
+        return;
+    }
+    if (b->nseen == BAC_SEEN_MAX)
+        return;                      /* a bounded memory of the network */
+    if (b->nseen == b->capseen) {
+        size_t c = b->capseen ? b->capseen * 2 : 64;
+        struct seen *n = realloc(b->seen, c * sizeof(*n));
+        if (!n)
+            return;
+        b->seen = n;
+        b->capseen = c;
+    }
+    memmove(&b->seen[at + 1], &b->seen[at], (b->nseen - at) * sizeof(*b->seen));
+    b->seen[at] = *sn;
+    b->nseen++;
+}
+
 static struct bdev *dev_get(struct bacdrv *b, uint32_t inst)
 {
     struct bdev *d = sb_bacd_dev_by_inst(b, inst);
@@ -85,8 +125,17 @@ static struct bdev *dev_get(struct bacdrv *b, uint32_t inst)
     char k[16];
     snprintf(k, sizeof(k), "%u", inst);
     const char *a = json_string_value(json_object_get(b->conf_devices, k));
-    if (a && parse_station(a, &d->peer) == 0)
+    bool found;
+    size_t at = seen_at(b, inst, &found);
+    if (a && parse_station(a, &d->peer) == 0) {
         d->known = d->fixed = true;
+    } else if (found) {
+        d->peer = b->seen[at].peer;
+        d->max_apdu = b->seen[at].max_apdu;
+        d->seg = b->seen[at].seg;
+        d->vendor = b->seen[at].vendor;
+        d->known = true;
+    }
     d->next = b->devs;
     b->devs = d;
     return d;
@@ -127,6 +176,9 @@ static void on_iam(struct bacdrv *b, const struct sb_bac_peer *from, const uint8
     }
     sb_bac_stack_learn(b->st, from, (uint16_t)(iam.max_apdu > 1476 ? 1476 : iam.max_apdu),
                        iam.segmentation);
+    seen_put(b, &(struct seen){ .inst = iam.device.instance, .peer = *from,
+                                .max_apdu = (uint16_t)(iam.max_apdu > 1476 ? 1476 : iam.max_apdu),
+                                .seg = iam.segmentation, .vendor = iam.vendor_id });
     if ((d = sb_bacd_dev_by_inst(b, iam.device.instance)) && !d->fixed) {
         char a[96];
         if (!d->known || !sb_bac_peer_eq(&d->peer, from))
@@ -148,8 +200,11 @@ static void on_unconfirmed(void *ud, const struct sb_bac_peer *from, uint8_t ser
                            const uint8_t *body, size_t len)
 {
     struct bacdrv *b = ud;
-    if (service == SB_BAC_SVC_I_AM)
+    if (service == SB_BAC_SVC_I_AM) {
         on_iam(b, from, body, len);
+        if (b->disc)
+            sb_bacdisc_on_unconfirmed(b->disc, from, service, body, len);
+    }
     else if (service == SB_BAC_SVC_UNCONFIRMED_COV_NOTIFICATION)
         sb_bacd_cov_notification(b, from, body, len);
 }
@@ -179,6 +234,83 @@ static void on_timer(uv_timer_t *t)
 {
     struct bacdrv *b = t->data;
     sb_bacd_cov_tick(b, uv_now(b->loop));
+}
+
+/* ---- discovery on the driver's socket ------------------------------------------------ */
+
+struct disc_run {
+    struct bacdrv *b;
+    void (*done)(void *ud, int rc, json_t *result);
+    void *ud;
+    const char *targets[SB_BACDISC_TARGETS_MAX];
+    uint16_t nets[16];
+    json_t *args;                    /* holds the strings targets point to */
+};
+
+static void disc_done(void *ud, int rc, json_t *result)
+{
+    struct disc_run *r = ud;
+    if (r->b) {                      /* NULL: the driver stopped meanwhile */
+        r->b->disc = NULL;
+        r->b->disc_run = NULL;
+    }
+    r->done(r->ud, rc, result);
+    json_decref(r->args);
+    free(r);
+}
+
+int sb_bacnet_discover(struct sb_drvmgr *mg, const json_t *args,
+                       void (*done)(void *ud, int rc, json_t *result), void *ud,
+                       char *err, size_t errlen)
+{
+    struct bacdrv *b = sb_drvmgr_state(mg, "bacnet");
+    struct sb_bacdisc_args a = { 0 };
+    struct disc_run *r;
+    json_t *v;
+    size_t i;
+    int rc;
+
+    if (!b || !b->st) {
+        snprintf(err, errlen, "the BACnet driver is not running (drivers.json \"bacnet\", drivers.enabled)");
+        return SB_ECLOSED;
+    }
+    if (b->disc) {
+        snprintf(err, errlen, "a discovery is already running");
+        return SB_EAGAIN;
+    }
+    if (!(r = calloc(1, sizeof(*r))))
+        return SB_ENOMEM;
+    r->b = b;
+    r->done = done;
+    r->ud = ud;
+    r->args = json_deep_copy(args);
+    a.loop = b->loop;
+    json_array_foreach(json_object_get(r->args, "targets"), i, v)
+        if (json_is_string(v) && a.ntargets < SB_BACDISC_TARGETS_MAX)
+            r->targets[a.ntargets++] = json_string_value(v);
+    a.targets = r->targets;
+    a.range = json_string_value(json_object_get(r->args, "range"));
+    json_array_foreach(json_object_get(r->args, "networks"), i, v)
+        if (json_is_integer(v) && i < 16)
+            r->nets[a.nnetworks++] = (uint16_t)json_integer_value(v);
+    a.networks = r->nets;
+    v = json_object_get(r->args, "broadcast");
+    a.broadcast = v ? json_is_true(v) : !a.ntargets && !a.range;
+    if (json_object_get(r->args, "low") || json_object_get(r->args, "high")) {
+        a.has_limits = true;
+        a.low = (uint32_t)json_integer_value(json_object_get(r->args, "low"));
+        a.high = (uint32_t)json_integer_value(json_object_get(r->args, "high"));
+    }
+    a.wait_ms = (uint32_t)json_integer_value(json_object_get(r->args, "wait_ms"));
+    a.max_devices = (uint32_t)json_integer_value(json_object_get(r->args, "max_devices"));
+    if ((rc = sb_bacdisc_start(b->st, &a, disc_done, r, &b->disc, err, errlen)) < 0) {
+        json_decref(r->args);
+        free(r);
+        b->disc = NULL;
+        return rc;
+    }
+    b->disc_run = r;
+    return 0;
 }
 
 /* ---- configuration ---------------------------------------------------------------------- */
@@ -504,6 +636,12 @@ static void on_timer_closed(uv_handle_t *h)
 static void b_stop(void *state)
 {
     struct bacdrv *b = state;
+    if (b->disc) {
+        b->disc_run->b = NULL;
+        sb_bacdisc_cancel(b->disc);      /* done runs from the loop, with SB_ECLOSED */
+        b->disc = NULL;
+        b->disc_run = NULL;
+    }
     if (b->timer) {
         uv_close((uv_handle_t *)b->timer, on_timer_closed);
         b->timer = NULL;
@@ -571,6 +709,7 @@ static void b_free(void *state)
     }
     json_decref(b->conf_devices);
     json_decref(b->whois);
+    free(b->seen);
     free(b);
 }
 
