@@ -893,7 +893,7 @@ int sb_api__new(uv_loop_t *loop, const struct sb_http_ctx *ctx, struct sb_http_s
         sb_api__live_fill(api);
     /* Last: from here on the API owns loop handles and must be stopped
      * through the loop (sb_api__stop, then wait for sb_api__idle). */
-    if ((rc = sb_ws_new(api, &api->ws)))
+    if ((rc = sb_ws_new(api, &api->ws)) || (rc = sb_api__cmds_start(api)))
         goto fail;
     *out = api;
     return 0;
@@ -911,6 +911,7 @@ void sb_api__stop(struct sb_api *api)
     if (api->bus_sub > 0)
         sb_bus_unsubscribe(api->ctx.bus, api->bus_sub);
     api->bus_sub = 0;
+    sb_api__cmds_stop(api);
     sb_ws_stop(api->ws);
 }
 
@@ -924,6 +925,7 @@ void sb_api__free(struct sb_api *api)
     if (!api)
         return;
     sb_api__bacdisc_free(api);
+    sb_api__cmds_free(api);
     sb_ws_free(api->ws);
     sb_live_free(api->live);
     sb_metrics_free(api->metrics);

@@ -242,6 +242,7 @@ struct sb_api {
     struct sb_ovcache *ovc;            /* building overviews, a second old at most */
     int bus_sub;                       /* live bus subscription id, 0 = none */
     struct sb_bacdisc_run *bacdisc;    /* the last BACnet discovery (h_bacnet.c) */
+    struct sb_api_cmds *cmds;          /* commands held at a priority (cmds.c) */
     int stopping;                      /* sb_api__stop() called */
 };
 
@@ -304,6 +305,14 @@ void sb_api__metrics_ingest(struct sb_api *api);
  * 0 when merged (the caller answers). (h_model.c) */
 int sb_api__merge_doc(struct sb_api *api, struct sb_req *rq, json_t *frag, const char *action,
                       const char *target);
+/* Commands held at a priority (cmds.c): start/stop/free with the API;
+ * record a command's outcome (a release when res->value is NaN). */
+int  sb_api__cmds_start(struct sb_api *api);
+void sb_api__cmds_stop(struct sb_api *api);
+void sb_api__cmds_free(struct sb_api *api);
+struct sb_write_result;
+void sb_api__cmd_record(struct sb_api *api, const struct sb_write_result *res, const char *actor,
+                        const char *reason, int64_t expires_ms);
 /* BACnet discovery state (h_bacnet.c). */
 void sb_api__bacdisc_free(struct sb_api *api);
 
@@ -324,7 +333,7 @@ SB_HANDLER(list); SB_HANDLER(get); SB_HANDLER(create); SB_HANDLER(patch); SB_HAN
 SB_HANDLER(overview); SB_HANDLER(zone_status); SB_HANDLER(telemetry); SB_HANDLER(control);
 SB_HANDLER(latest); SB_HANDLER(history); SB_HANDLER(readings); SB_HANDLER(export);
 SB_HANDLER(drivers); SB_HANDLER(bacnet_discover); SB_HANDLER(bacnet_discovery);
-SB_HANDLER(bacnet_accept);
+SB_HANDLER(bacnet_accept); SB_HANDLER(priority);
 #undef SB_HANDLER
 
 /* Loop thread, before a sign-in goes to the pool: refuse while throttled. */

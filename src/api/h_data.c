@@ -568,6 +568,7 @@ struct cmd {
     char ip[64];
     char slug[SB_SLUG_MAX + 1];
     json_t *asked;                  /* the command body */
+    int64_t expires;                /* override end, ms (0 = until released) */
     struct sb_write_result res;
 };
 
@@ -595,12 +596,18 @@ static void cmd_audit(struct cmd *c)
 /* The command's outcome, as the answer and the "commands" WebSocket event. */
 static json_t *cmd_json(const struct cmd *c)
 {
-    return json_pack("{s:s, s:I, s:s, s:f, s:o, s:s?, s:s?, s:s}", "point", c->slug,
-                     "point_id", (json_int_t)c->res.point, "result", sb_wres_name(c->res.res),
-                     "value", c->res.value, "readback",
-                     isnan(c->res.readback) ? json_null() : json_real(c->res.readback),
-                     "reason", c->res.reason[0] ? c->res.reason : NULL,
-                     "holder", c->res.holder[0] ? c->res.holder : NULL, "by", c->username);
+    char exp[40];
+    json_t *j = json_pack("{s:s, s:I, s:s, s:f, s:o, s:s?, s:s?, s:s}", "point", c->slug,
+                          "point_id", (json_int_t)c->res.point, "result", sb_wres_name(c->res.res),
+                          "value", c->res.value, "readback",
+                          isnan(c->res.readback) ? json_null() : json_real(c->res.readback),
+                          "reason", c->res.reason[0] ? c->res.reason : NULL,
+                          "holder", c->res.holder[0] ? c->res.holder : NULL, "by", c->username);
+    if (j && c->res.priority)
+        json_object_set_new(j, "priority", json_integer(c->res.priority));
+    if (j && c->expires)
+        json_object_set_new(j, "expires", json_string(sb_time_format(c->expires, exp, sizeof(exp))));
+    return j;
 }
 
 static void cmd_done(void *ud, const struct sb_write_result *r)
@@ -615,6 +622,14 @@ static void cmd_done(void *ud, const struct sb_write_result *r)
     if (evs)
         sb_ws_event(c->api->ws, "commands", evs);
     free(evs);
+    if (r->res == SB_WRES_OK || r->res == SB_WRES_NOT_CONFIRMED) {
+        /* who holds which slot, and until when (cmds.c) */
+        struct sb_write_result rec = *r;
+        if (json_is_null(json_object_get(c->asked, "value")))
+            rec.value = NAN;
+        sb_api__cmd_record(c->api, &rec, c->username,
+                           json_string_value(json_object_get(c->asked, "reason")), c->expires);
+    }
     if (r->res == SB_WRES_OK || r->res == SB_WRES_NOT_CONFIRMED || r->res == SB_WRES_DRY_RUN) {
         sb_api__json(c->rq, status[r->res], ev);
     } else {
@@ -634,7 +649,7 @@ static void cmd_done(void *ud, const struct sb_write_result *r)
  * 504 no answer; 503 when no running driver serves the point. */
 void sb_api__h_control(struct sb_api *api, struct sb_req *rq)
 {
-    static const char *const keys[] = { "point", "value", "priority", "reason", NULL };
+    static const char *const keys[] = { "point", "value", "priority", "reason", "duration_s", NULL };
     const struct sb_model *m = rq->model->m;
     json_t *body = sb_api__body(rq);
     const struct sb_point *p;
@@ -666,6 +681,17 @@ void sb_api__h_control(struct sb_api *api, struct sb_req *rq)
         sb_api__bad_field(rq, "priority", "priority must be 1 to 16 (BACnet priority array)");
         goto out;
     }
+    json_t *du = json_object_get(body, "duration_s"), *rs = json_object_get(body, "reason");
+    if (du && (!json_is_integer(du) || json_integer_value(du) < 10 ||
+               json_integer_value(du) > 7 * 86400 || json_is_null(v))) {
+        sb_api__bad_field(rq, "duration_s", "duration_s is an override's length, 10 s to 7 days, "
+                                            "for a value (not a release)");
+        goto out;
+    }
+    if (rs && (!json_is_string(rs) || json_string_length(rs) > 160)) {
+        sb_api__bad_field(rq, "reason", "reason is text of at most 160 bytes");
+        goto out;
+    }
     if (!p->writable) {
         sb_api__errd(rq, 409, "not_writable", "this point cannot be commanded",
                      json_pack("[{s:s, s:s}]", "field", "point", "message", "not writable"));
@@ -687,6 +713,7 @@ void sb_api__h_control(struct sb_api *api, struct sb_req *rq)
     c->api = api;
     c->rq = rq;
     c->asked = json_incref(body);
+    c->expires = du ? sb_now_ms() + json_integer_value(du) * 1000 : 0;
     snprintf(c->slug, sizeof(c->slug), "%s", p->slug);
     c->uid = rq->who.uid;
     snprintf(c->username, sizeof(c->username), "%s", rq->who.username);

@@ -76,6 +76,7 @@ const struct sb_route sb_api__routes[] = {
     R(GET, "/api/v1/points/{point}/history", VIEWER, 0, history, "getHistory", "Readings or rollups over a range"),
     R(GET, "/api/v1/points/{point}/series", VIEWER, 0, history, "getSeries", "Deprecated alias of history (agg defaults to mean)"),
     R(POST, "/api/v1/points/{point}/write", OPERATOR, BODY | LOOP, control, "writePoint", "Command a point"),
+    R(GET, "/api/v1/points/{point}/priority", VIEWER, LOOP, priority, "getPointPriority", "Who holds a commandable point: the device's priority slots and sbems's commands"),
 
     R(GET, "/api/v1/drivers", ADMIN, LOOP, drivers, "getDrivers", "Devices, their health and misconfigured points"),
     R(POST, "/api/v1/bacnet/discover", ADMIN, BODY | LOOP, bacnet_discover, "startBacnetDiscovery", "Start a BACnet discovery (Who-Is, object lists, point proposals)"),

@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -39,7 +40,7 @@
 #include "db/appdb.h"
 
 #define MOD "appdb"
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 10000
 
 /* ---- roles ------------------------------------------------------------- */
@@ -206,6 +207,7 @@ enum qid {
     Q_GRANT_DEL, Q_GRANT_INS, Q_GRANT_GET,
     Q_RT_INS, Q_RT_FIND, Q_RT_USE, Q_RT_REV_FAM, Q_RT_REV_USER, Q_RT_PURGE, Q_RT_FAM,
     Q_AUD_INS,
+    Q_CMD_REL, Q_CMD_INS, Q_CMD_ACTIVE,
     Q_COUNT
 };
 
@@ -255,6 +257,15 @@ static const char *const q_sql[Q_COUNT] = {
     [Q_AUD_INS] = "INSERT INTO app_audit(ts_ms, actor_id, actor, ip, action, target, "
                   "\"before\", \"after\", result, detail) "
                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [Q_CMD_REL] = "UPDATE app_commands SET released_ms = ?3 "
+                  "WHERE point = ?1 AND priority = ?2 AND released_ms IS NULL",
+    [Q_CMD_INS] = "INSERT INTO app_commands(point, priority, value, actor, reason, since_ms, "
+                  "expires_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    /* ?1 = 0: every point; ?2 = 0: expired or not */
+    [Q_CMD_ACTIVE] = "SELECT id, point, priority, value, actor, reason, since_ms, "
+                     "coalesce(expires_ms, 0) FROM app_commands WHERE released_ms IS NULL "
+                     "AND (?1 = 0 OR point = ?1) AND (?2 = 0 OR (expires_ms IS NOT NULL "
+                     "AND expires_ms <= ?2)) ORDER BY point, priority LIMIT ?3",
 };
 
 /* Audit filters present, as the index of the statement that serves them. */
@@ -329,7 +340,24 @@ static const char schema_v1[] =
     " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;";
 
 /* migrations[v] upgrades version v-1 to v; each is idempotent on its own. */
-static const char *const migrations[SCHEMA_VERSION + 1] = { [1] = schema_v1 };
+/* Schema v2: the commands sbems holds at a priority (docs/internals/
+ * bacnet-driver.md): who, why, until when; an expired override is released
+ * by the daemon even after a restart. */
+static const char schema_v2[] =
+    "CREATE TABLE IF NOT EXISTS app_commands("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " point INTEGER NOT NULL,"
+    " priority INTEGER NOT NULL,"
+    " value REAL,"
+    " actor TEXT NOT NULL,"
+    " reason TEXT,"
+    " since_ms INTEGER NOT NULL,"
+    " expires_ms INTEGER,"
+    " released_ms INTEGER);"
+    "CREATE INDEX IF NOT EXISTS app_commands_active ON app_commands(point, priority)"
+    " WHERE released_ms IS NULL;";
+
+static const char *const migrations[SCHEMA_VERSION + 1] = { [1] = schema_v1, [2] = schema_v2 };
 
 /* Maps a failed step to an SB_E code.  Constraint failures are the caller's
  * input, not logged; engine failures are logged here, once.  SQLite's
@@ -1312,6 +1340,79 @@ static int s_audit_query(void *impl, const struct sb_audit_filter *f, struct sb_
     return rc;
 }
 
+/* ---- commands held at a priority ---------------------------------------- */
+
+static int s_cmd_hold(void *impl, const struct sb_cmd_rec *r)
+{
+    struct adb *a = impl;
+    sqlite3_stmt *rel = a->st[Q_CMD_REL], *ins = a->st[Q_CMD_INS];
+    int rc;
+
+    if (!r || !r->point || r->priority < 1 || r->priority > 16 || !r->actor[0])
+        return SB_EINVAL;
+    pthread_mutex_lock(&a->mu);
+    if ((rc = tx_begin(a)) == 0) {
+        /* one active record per point and priority: the newest command */
+        sqlite3_bind_int64(rel, 1, r->point);
+        sqlite3_bind_int(rel, 2, r->priority);
+        sqlite3_bind_int64(rel, 3, r->since_ms);
+        rc = step_done(a, rel, "command release");
+        if (rc == 0 && !isnan(r->value)) {
+            sqlite3_bind_int64(ins, 1, r->point);
+            sqlite3_bind_int(ins, 2, r->priority);
+            sqlite3_bind_double(ins, 3, r->value);
+            sqlite3_bind_text(ins, 4, r->actor, -1, SQLITE_STATIC);
+            if (r->reason[0])
+                sqlite3_bind_text(ins, 5, r->reason, -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(ins, 5);
+            sqlite3_bind_int64(ins, 6, r->since_ms);
+            if (r->expires_ms)
+                sqlite3_bind_int64(ins, 7, r->expires_ms);
+            else
+                sqlite3_bind_null(ins, 7);
+            rc = step_done(a, ins, "command insert");
+        }
+        int e = tx_end(a, rc == 0);
+        if (rc == 0)
+            rc = e;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return rc;
+}
+
+static int s_cmd_active(void *impl, uint32_t point, int64_t expired_by, struct sb_cmd_rec *out,
+                        size_t cap, size_t *n)
+{
+    struct adb *a = impl;
+    sqlite3_stmt *st = a->st[Q_CMD_ACTIVE];
+    int rc = 0, sr;
+
+    *n = 0;
+    pthread_mutex_lock(&a->mu);
+    sqlite3_bind_int64(st, 1, point);
+    sqlite3_bind_int64(st, 2, expired_by);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)cap);
+    while ((sr = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
+        struct sb_cmd_rec *r = &out[(*n)++];
+        memset(r, 0, sizeof(*r));
+        r->id = sqlite3_column_int64(st, 0);
+        r->point = (uint32_t)sqlite3_column_int64(st, 1);
+        r->priority = sqlite3_column_int(st, 2);
+        r->value = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
+        snprintf(r->actor, sizeof(r->actor), "%s", (const char *)sqlite3_column_text(st, 4));
+        if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+            snprintf(r->reason, sizeof(r->reason), "%s", (const char *)sqlite3_column_text(st, 5));
+        r->since_ms = sqlite3_column_int64(st, 6);
+        r->expires_ms = sqlite3_column_int64(st, 7);
+    }
+    if (sr != SQLITE_ROW && sr != SQLITE_DONE)
+        rc = sqlfail(a, sr, "command list");
+    qreset(st);
+    pthread_mutex_unlock(&a->mu);
+    return rc;
+}
+
 static const struct sb_appdb_ops sqlite_ops = {
     .abi = SB_APPDB_ABI,
     .name = "sqlite",
@@ -1335,4 +1436,6 @@ static const struct sb_appdb_ops sqlite_ops = {
     .rt_family_active = s_rt_family_active,
     .audit_append = s_audit_append,
     .audit_query = s_audit_query,
+    .cmd_hold = s_cmd_hold,
+    .cmd_active = s_cmd_active,
 };

@@ -143,6 +143,22 @@ struct sb_audit_page {
 /* Frees what the page owns and zeroes it (safe on a zeroed page). */
 void sb_audit_page_release(struct sb_audit_page *p);
 
+/* ---- commands held at a priority ----------------------------------------- */
+
+/* A command sbems holds on a point at a priority (BACnet priority array):
+ * who gave it, why, and until when.  value NaN = a release (no record is
+ * kept, the previous one is closed). */
+struct sb_cmd_rec {
+    int64_t id;
+    uint32_t point;              /* point id */
+    int priority;                /* 1..16 */
+    double value;                /* in the point's unit as the API took it */
+    char actor[65];              /* user name, or "sbems" for the daemon itself */
+    char reason[161];            /* "" none */
+    int64_t since_ms;            /* when written */
+    int64_t expires_ms;          /* 0 = until released */
+};
+
 /* ---- the backend table ------------------------------------------------- */
 
 /* Every method takes the backend state (struct sb_appdb.impl) first.  Only
@@ -181,6 +197,14 @@ struct sb_appdb_ops {
 
     int (*audit_append)(void *impl, const struct sb_audit_rec *r, int64_t *id);
     int (*audit_query)(void *impl, const struct sb_audit_filter *f, struct sb_audit_page *out);
+
+    /* Close the active command of (point, priority) and, unless r->value
+     * is NaN (a release), record r as the active one. */
+    int (*cmd_hold)(void *impl, const struct sb_cmd_rec *r);
+    /* Active commands of point (0: all points), only those expired at
+     * expired_by when it is not 0; at most cap, by point and priority. */
+    int (*cmd_active)(void *impl, uint32_t point, int64_t expired_by, struct sb_cmd_rec *out,
+                      size_t cap, size_t *n);
 };
 
 /* The handle the rest of sbems holds: backend + its state. */
@@ -204,6 +228,12 @@ void sb_appdb_close(struct sb_appdb *db);
 
 #define SB__APPDB_CALL(db, m, ...) \
     ((db)->ops->m ? (db)->ops->m((db)->impl, __VA_ARGS__) : SB_ENOTSUP)
+
+static inline int sb_appdb_cmd_hold(struct sb_appdb *db, const struct sb_cmd_rec *r)
+{ return SB__APPDB_CALL(db, cmd_hold, r); }
+static inline int sb_appdb_cmd_active(struct sb_appdb *db, uint32_t point, int64_t expired_by,
+                                      struct sb_cmd_rec *out, size_t cap, size_t *n)
+{ return SB__APPDB_CALL(db, cmd_active, point, expired_by, out, cap, n); }
 
 /* Schema version before and after (either may be NULL). */
 static inline int sb_appdb_migrate(struct sb_appdb *db, int *from, int *to)

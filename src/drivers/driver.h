@@ -96,6 +96,15 @@ struct sb_drv_write {
 /* An asynchronous operation in flight (SB_DRV_ASYNC); opaque. */
 struct sb_drv_op;
 
+/* The command slots of a point, read live (BACnet Priority_Array). */
+#define SB_DRV_SLOTS 16
+struct sb_drv_slots {
+    int n;                      /* slots the point has (16), 0 = none */
+    double value[SB_DRV_SLOTS]; /* slot p at [p-1], in pt->unit; NaN = empty */
+    double relinquish_default;  /* NaN when unknown */
+    double present;             /* Present_Value, NaN when unknown */
+};
+
 struct sb_driver_ops {
     const char *name;           /* "modbus": the site document's driver name */
     unsigned flags;             /* SB_DRV_* */
@@ -131,6 +140,11 @@ struct sb_driver_ops {
                        int64_t timeout_ms, struct sb_drv_op *op, char *err, size_t errlen);
     int  (*write_async)(void *state, const char *key, struct sb_drv_write *w,
                         int64_t timeout_ms, struct sb_drv_op *op);
+    /* SB_DRV_ASYNC, optional: read a point's command slots into out; same
+     * return convention as read_async (err in errlen-sized err). */
+    int  (*slots_async)(void *state, const char *key, struct sb_drv_point *pt,
+                        struct sb_drv_slots *out, int64_t timeout_ms, struct sb_drv_op *op,
+                        char *err, size_t errlen);
     /* Find devices/points on the network (BACnet Who-Is, ...).  Optional;
      * *out is a JSON array the caller owns. */
     int  (*discover)(void *state, const json_t *args, int64_t timeout_ms, json_t **out);

@@ -94,6 +94,10 @@ struct job {
     uint64_t t0, t1;            /* uv_hrtime */
     int phase;                  /* async write: 0 writing, 1 reading back */
     struct sb_drv_item rb;      /* async write: the read-back item */
+    int is_slots;               /* a command-slot read (no device job) */
+    struct sb_drv_slots slots;
+    sb_slots_cb scb;
+    void *sud;
     struct job *next;
 };
 
@@ -196,6 +200,8 @@ static void *worker(void *arg)
 }
 
 static void finish_job(struct sb_drvmgr *mg, struct job *j);
+static struct dpt *find_point(struct sb_drvmgr *mg, uint32_t id);
+static int apply_now(struct sb_drvmgr *mg, struct sb_model *m);
 
 /* ---- asynchronous drivers (SB_DRV_ASYNC, loop thread) ----------------------- */
 
@@ -222,11 +228,58 @@ struct uv_loop_s *sb_drv_loop(struct sb_drv *drv)
     return drv->mg->cfg.loop;
 }
 
+static void slots_done(struct sb_drvmgr *mg, struct job *j, int rc, const char *err)
+{
+    j->scb(j->sud, rc, &j->slots, rc ? (err && *err ? err : sb_strerror(rc)) : NULL);
+    mg->jobs--;
+    free(j);
+    if (mg->jobs == 0 && mg->pending) {
+        struct sb_model *m = mg->pending;
+        mg->pending = NULL;
+        apply_now(mg, m);
+        sb_model_free(m);
+    }
+}
+
+int sb_drvmgr_slots(struct sb_drvmgr *mg, uint32_t point, sb_slots_cb cb, void *ud,
+                    const char **why)
+{
+    struct dpt *p = find_point(mg, point);
+    struct job *j;
+    char e[SB_DRV_ERR_MAX] = "";
+
+    if (!p || mg->stopping || mg->pending || !p->dev->in->started) {
+        *why = "no running driver serves this point";
+        return SB_ENOENT;
+    }
+    if (!(p->dev->in->ops->flags & SB_DRV_ASYNC) || !p->dev->in->ops->slots_async) {
+        *why = "this point's protocol has no command priorities";
+        return SB_ENOTSUP;
+    }
+    if (!(j = calloc(1, sizeof(*j))))
+        return SB_ENOMEM;
+    j->d = p->dev;
+    j->is_slots = 1;
+    j->scb = cb;
+    j->sud = ud;
+    mg->jobs++;                      /* a model change waits for it */
+    int rc = p->dev->in->ops->slots_async(p->dev->in->state, p->dev->key, &p->p, &j->slots,
+                                          mg->cfg.timeout_ms, (struct sb_drv_op *)j, e, sizeof(e));
+    if (rc != 0)
+        slots_done(mg, j, rc == 1 ? 0 : rc, e);   /* cb on this turn: the caller holds */
+    return 0;
+}
+
 void sb_drv_done(struct sb_drv_op *op, int rc, const char *err)
 {
     struct job *j = (struct job *)op;
     struct sb_drvmgr *mg = j->d->in->h.mg;
     struct inst *in = j->d->in;
+
+    if (j->is_slots) {
+        slots_done(mg, j, rc, err);
+        return;
+    }
 
     if (!j->is_write) {
         j->rc = rc;
@@ -393,6 +446,7 @@ static void write_done(struct sb_drvmgr *mg, struct job *j, int64_t now)
     struct sb_write_result r = { .point = w->pt->p.id, .value = w->w.value,
                                  .readback = j->readback };
     snprintf(r.holder, sizeof(r.holder), "%s", w->w.holder);
+    r.priority = w->w.priority;
     double tol = fmax(1e-6, fabs(w->w.value) * 1e-3);
 
     mg->st.writes++;

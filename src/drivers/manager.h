@@ -73,6 +73,7 @@ struct sb_write_result {
     char reason[SB_DRV_ERR_MAX];   /* the device's or ours */
     char holder[SB_DRV_ERR_MAX];   /* who holds the point now, "" unknown
                                       (BACnet: "priority 8 (ours)") */
+    int priority;                  /* the priority written at (0: none) */
 };
 typedef void (*sb_write_cb)(void *ud, const struct sb_write_result *r);
 
@@ -91,6 +92,14 @@ int  sb_drvmgr_apply(struct sb_drvmgr *mg, const struct sb_model *m);
  * SB_ERANGE (outside its range: *why), SB_EAGAIN (written too recently). */
 int  sb_drvmgr_write(struct sb_drvmgr *mg, uint32_t point, double value, int priority,
                      int relinquish, sb_write_cb cb, void *ud, const char **why);
+
+/* Read a point's command slots live (loop thread).  cb runs on the loop,
+ * later or (an answer known at once) before this returns, with 0 and the
+ * slots, or SB_ETIMEDOUT / SB_EPROTO / SB_EIO and the device's reason.  Returns 0 when started, SB_ENOENT (no driver binds the
+ * point), SB_ENOTSUP (its driver has no slots). */
+typedef void (*sb_slots_cb)(void *ud, int rc, const struct sb_drv_slots *s, const char *why);
+int  sb_drvmgr_slots(struct sb_drvmgr *mg, uint32_t point, sb_slots_cb cb, void *ud,
+                     const char **why);
 
 /* Devices and their health as JSON (a new reference): an array of
  * {"device","driver","state","points","stale_points","reads","errors",

@@ -136,6 +136,9 @@ def cases(api):
     c("POST", "/api/v1/points/{point}/write", 503, inp="/api/v1/points/ahu-1.sat-sp/write",
       out="/api/v1/points/annex-tstat.sp/write",
       body=lambda s: {"value": 55 if s == "in" else 20})
+    # drivers are off: nothing can read the device's priority array
+    c("GET", "/api/v1/points/{point}/priority", 503, inp="/api/v1/points/ahu-1.sat-sp/priority",
+      out="/api/v1/points/annex-tstat.sp/priority")
 
     # readings of points outside the grants are refused one by one (200,
     # listed in "errors"); export names them in a query: 400 like unknown ones

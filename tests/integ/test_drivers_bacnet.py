@@ -159,6 +159,34 @@ def test_bacnet_poll_cov_command_offline(sbems, tmp_path):
         r = requests.post(base + "/api/v1/points/ahu-1.sf/write", headers=h, json={"value": 0})
         assert r.status_code == 200 and r.json()["readback"] == 0, r.text
 
+        # an override with an end: recorded with who and why, shown beside the
+        # device's own slots, released by sbems when it ends
+        time.sleep(0.2)
+        r = requests.post(base + "/api/v1/points/ahu-1.dat-sp/write", headers=h,
+                          json={"value": 57, "priority": 8, "duration_s": 10,
+                                "reason": "tenant after-hours"})
+        assert r.status_code == 200 and r.json()["priority"] == 8 and r.json()["expires"], r.text
+        pr = lambda: get("/api/v1/points/ahu-1.dat-sp/priority")
+        s8 = wait_for(lambda: [s for s in pr()["slots"] if s["priority"] == 8 and s["ours"]], timeout=5)
+        assert s8 and s8[0]["by"] == "op" and s8[0]["reason"] == "tenant after-hours"
+        assert abs(s8[0]["value"] - 57) < 1e-3 and s8[0]["expires"] and "mismatch" not in s8[0]
+        subprocess.run([BIN, "bacnet", "write", "--bind", f"127.0.0.1:{udp_port()}",
+                        "--target", "127.0.0.61", "analog-value:1", "53", "--priority", "5"],
+                       check=True, capture_output=True, timeout=20)
+        v = pr()
+        assert v["in_control"] == 5 and abs(v["present_value"] - 53) < 1e-3
+        assert [(s["priority"], s["ours"]) for s in v["slots"]] == [(5, False), (8, True)]
+        subprocess.run([BIN, "bacnet", "write", "--bind", f"127.0.0.1:{udp_port()}",
+                        "--target", "127.0.0.61", "analog-value:1", "null", "--priority", "5"],
+                       check=True, capture_output=True, timeout=20)
+        assert wait_for(lambda: pr()["in_control"] is None, timeout=30)   # expired, released
+        assert pr()["slots"] == [] and pr()["relinquish_default"] == 55.0
+        rel = get("/api/v1/audit?action=point.release")["items"]
+        assert rel and rel[0]["actor"] == "sbems" and "expired" in rel[0]["detail"]
+        # inputs have no priority array
+        j = get("/api/v1/points/ahu-1.dat/priority")
+        assert j["commandable"] is False and j["slots"] == []
+
         # the VAV dies: marked, backed off; the AHU keeps being read
         vav.send_signal(signal.SIGTERM)
         vav.wait(timeout=10)

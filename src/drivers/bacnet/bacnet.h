@@ -131,6 +131,8 @@ void sb_bacd_why(const struct sb_bac_result *r, const struct sb_bac_peer *peer, 
 
 /* write.c */
 int  sb_bacd_write(struct bacdrv *b, struct bdev *d, struct sb_drv_write *w, struct sb_drv_op *op);
+int  sb_bacd_slots(struct bacdrv *b, struct bdev *d, struct sb_drv_point *pt,
+                   struct sb_drv_slots *out, struct sb_drv_op *op, char *err, size_t errlen);
 
 /* cov.c */
 void sb_bacd_cov_tick(struct bacdrv *b, uint64_t now);

@@ -690,6 +690,21 @@ static int b_write_async(void *state, const char *key, struct sb_drv_write *w,
     return sb_bacd_write(b, d, w, op);
 }
 
+static int b_slots_async(void *state, const char *key, struct sb_drv_point *pt,
+                         struct sb_drv_slots *out, int64_t timeout_ms, struct sb_drv_op *op,
+                         char *err, size_t errlen)
+{
+    struct bacdrv *b = state;
+    struct bdev *d = sb_bacd_dev_by_key(b, key);
+
+    if (!d || !b->st || !d->known) {
+        snprintf(err, errlen, "%s", !d || !b->st ? "BACnet driver not running"
+                                                 : "device has not answered Who-Is");
+        return SB_ETIMEDOUT;
+    }
+    return sb_bacd_slots(b, d, pt, out, op, err, errlen);
+}
+
 static void b_free(void *state)
 {
     struct bacdrv *b = state;
@@ -723,5 +738,6 @@ const struct sb_driver_ops sb_driver_bacnet = {
     .stop = b_stop,
     .read_async = b_read_async,
     .write_async = b_write_async,
+    .slots_async = b_slots_async,
     .free = b_free,
 };

@@ -170,6 +170,7 @@ int sb_bacd_write(struct bacdrv *b, struct bdev *d, struct sb_drv_write *w, stru
         return SB_ENOMEM;
     *j = (struct wjob){ .b = b, .d = d, .p = p, .w = w, .op = op };
     j->prio = (uint8_t)(w->priority ? w->priority : p->priority ? p->priority : b->priority);
+    w->priority = j->prio;           /* the result says which slot was written */
     if (!commandable_type(p->oid.type) || p->prop != SB_BAC_P_PRESENT_VALUE) {
         if (w->relinquish) {
             snprintf(w->err, sizeof(w->err), "%s has no priority array to release",
@@ -180,6 +181,7 @@ int sb_bacd_write(struct bacdrv *b, struct bdev *d, struct sb_drv_write *w, stru
         SB_WARN("bacnet", "%s: no priority array, writing without priority (last writer wins)",
                 w->pt->slug);
         j->prio = 0;
+        w->priority = 0;
     }
     if ((k = enc_value(val, sizeof(val), p, w)) < 0) {
         snprintf(w->err, sizeof(w->err), "%s", k == SB_ERANGE
@@ -199,4 +201,87 @@ int sb_bacd_write(struct bacdrv *b, struct bdev *d, struct sb_drv_write *w, stru
         return SB_EIO;
     }
     return 0;
+}
+
+/* ---- command slots (GET /api/v1/points/{p}/priority) ---------------------------- */
+
+struct sjob {
+    struct bacdrv *b;
+    struct bdev *d;
+    struct sb_drv_slots *out;
+    struct sb_drv_op *op;
+};
+
+static void slots_rd(void *ud, const struct sb_bac_result *r)
+{
+    struct sjob *j = ud;
+    char why[SB_DRV_ERR_MAX] = "";
+    struct sb_bac_rpm_result res;
+    int rc = r->rc;
+
+    if (rc == 0 && sb_bac_dec_rpm_result(r->body, r->len, &res) > 0) {
+        for (size_t o = 0; o < res.list_len;) {
+            struct sb_bac_rpm_elem e;
+            ssize_t m = sb_bac_dec_rpm_elem(res.list + o, res.list_len - o, &e);
+            if (m <= 0)
+                break;
+            o += (size_t)m;
+            if (e.is_error)
+                continue;
+            if (e.prop == SB_BAC_P_PRESENT_VALUE) {
+                sb_bacd_number(e.value, e.value_len, &j->out->present);
+            } else if (e.prop == SB_BAC_P_RELINQUISH_DEFAULT) {
+                sb_bacd_number(e.value, e.value_len, &j->out->relinquish_default);
+            } else if (e.prop == SB_BAC_P_PRIORITY_ARRAY) {
+                size_t off = 0;
+                j->out->n = SB_DRV_SLOTS;
+                for (int s = 0; s < SB_DRV_SLOTS && off < e.value_len; s++) {
+                    double x;
+                    ssize_t k = sb_bac_skip(e.value + off, e.value_len - off);
+                    if (k <= 0)
+                        break;
+                    if (sb_bacd_number(e.value + off, (size_t)k, &x) == 0)
+                        j->out->value[s] = x;
+                    off += (size_t)k;
+                }
+            }
+        }
+    } else if (rc == 0) {
+        rc = SB_EPROTO;
+        snprintf(why, sizeof(why), "malformed ReadPropertyMultiple-ACK");
+    } else {
+        sb_bacd_why(r, &j->d->peer, why, sizeof(why));
+    }
+    sb_drv_done(j->op, rc, why[0] ? why : NULL);
+    free(j);
+}
+
+int sb_bacd_slots(struct bacdrv *b, struct bdev *d, struct sb_drv_point *pt,
+                  struct sb_drv_slots *out, struct sb_drv_op *op, char *err, size_t errlen)
+{
+    struct bpt *p = pt->addr;
+    struct sb_bac_propref refs[3] = { { .prop = SB_BAC_P_PRESENT_VALUE },
+                                      { .prop = SB_BAC_P_PRIORITY_ARRAY },
+                                      { .prop = SB_BAC_P_RELINQUISH_DEFAULT } };
+    struct sb_bac_rpm_spec s = { .oid = p->oid, .refs = refs, .nrefs = 3 };
+    uint8_t body[48];
+    struct sjob *j;
+
+    out->n = 0;
+    out->present = out->relinquish_default = NAN;
+    for (int i = 0; i < SB_DRV_SLOTS; i++)
+        out->value[i] = NAN;
+    if (!commandable_type(p->oid.type) || p->prop != SB_BAC_P_PRESENT_VALUE)
+        return 1;                    /* no priority array: nothing to read */
+    ssize_t k = sb_bac_enc_rpm_spec(body, sizeof(body), &s);
+    if (k < 0 || !(j = calloc(1, sizeof(*j))))
+        return SB_ENOMEM;
+    *j = (struct sjob){ .b = b, .d = d, .out = out, .op = op };
+    int rc = sb_bac_request(b->st, &d->peer, SB_BAC_SVC_READ_PROPERTY_MULTIPLE, body, (size_t)k,
+                            slots_rd, j);
+    if (rc < 0) {
+        free(j);
+        snprintf(err, errlen, "%s", sb_strerror(rc));
+    }
+    return rc;
 }

@@ -1,0 +1,335 @@
+/*
+ * cmds.c - the commands sbems holds at a priority: recorded with who, why
+ * and until when (app_commands, db/appdb.h), released when an override
+ * expires, and shown beside the device's live priority array by
+ * GET /api/v1/points/{point}/priority.
+ *
+ * Threads: the records live in the app database (pool thread) and in a
+ * mirror on the loop thread, which the priority view and the expiry scan
+ * read without touching the database.  The mirror is loaded at start and
+ * changed only after the database has the change.  Expiry: every 5 s the
+ * mirror is scanned; an expired override is released by a NULL write at
+ * its priority through the driver framework (audited as the daemon), then
+ * closed in the database — a restart re-reads the database, so an
+ * override never outlives its expiry by more than a scan and a restart.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/timefmt.h"
+#include "db/audit_later.h"
+#include "drivers/manager.h"
+#include "model/hub.h"
+
+#define SCAN_MS 5000
+#define MIRROR_MAX 4096
+
+struct sb_api_cmds {
+    struct sb_api *api;
+    uv_timer_t *timer;               /* own allocation, freed by its close callback */
+    struct sb_cmd_rec *v;            /* active records (loop thread) */
+    size_t n, cap;
+    int loaded;
+    int releasing;                   /* releases in flight */
+};
+
+struct hold_job {
+    uv_work_t w;
+    struct sb_api_cmds *c;
+    struct sb_cmd_rec r;
+    struct sb_cmd_rec *list;         /* load: what the database has */
+    size_t nlist;
+    int rc, load;
+};
+
+/* ---- the mirror ------------------------------------------------------------------------ */
+
+static void mirror_apply(struct sb_api_cmds *c, const struct sb_cmd_rec *r)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i].point == r->point && c->v[i].priority == r->priority) {
+            c->v[i] = c->v[--c->n];       /* the older command of that slot ends */
+            break;
+        }
+    if (isnan(r->value) || c->n == MIRROR_MAX)
+        return;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        struct sb_cmd_rec *nv = realloc(c->v, cap * sizeof(*nv));
+        if (!nv)
+            return;
+        c->v = nv;
+        c->cap = cap;
+    }
+    c->v[c->n++] = *r;
+}
+
+static void hold_work(uv_work_t *w)
+{
+    struct hold_job *j = w->data;
+    struct sb_appdb *db = j->c->api->ctx.db;
+    if (j->load) {
+        if ((j->list = calloc(MIRROR_MAX, sizeof(*j->list))))
+            j->rc = sb_appdb_cmd_active(db, 0, 0, j->list, MIRROR_MAX, &j->nlist);
+        else
+            j->rc = SB_ENOMEM;
+    } else {
+        j->rc = sb_appdb_cmd_hold(db, &j->r);
+    }
+}
+
+static void hold_after(uv_work_t *w, int status)
+{
+    struct hold_job *j = w->data;
+    struct sb_api_cmds *c = j->c;
+    if (j->rc)
+        SB_ERR("api", "commands: %s: %s", j->load ? "loading" : "recording", sb_strerror(j->rc));
+    else if (j->load) {
+        for (size_t i = 0; i < j->nlist; i++)
+            mirror_apply(c, &j->list[i]);
+        c->loaded = 1;
+    } else {
+        mirror_apply(c, &j->r);
+    }
+    free(j->list);
+    free(j);
+}
+
+static void queue(struct sb_api_cmds *c, const struct sb_cmd_rec *r, int load)
+{
+    struct hold_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return;
+    j->c = c;
+    j->load = load;
+    if (r)
+        j->r = *r;
+    j->w.data = j;
+    if (uv_queue_work(c->api->loop, &j->w, hold_work, hold_after) < 0)
+        free(j);
+}
+
+void sb_api__cmd_record(struct sb_api *api, const struct sb_write_result *res, const char *actor,
+                        const char *reason, int64_t expires_ms)
+{
+    struct sb_cmd_rec r = { .point = res->point, .priority = res->priority,
+                            .value = isnan(res->value) ? NAN : res->value,
+                            .since_ms = sb_now_ms(), .expires_ms = expires_ms };
+    if (!api->cmds || !api->ctx.db || res->priority < 1 || res->priority > 16)
+        return;
+    snprintf(r.actor, sizeof(r.actor), "%s", actor && *actor ? actor : "sbems");
+    snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
+    queue(api->cmds, &r, 0);
+}
+
+/* ---- expiry ------------------------------------------------------------------------------- */
+
+struct rel {
+    struct sb_api_cmds *c;
+    struct sb_cmd_rec r;
+};
+
+static void released(void *ud, const struct sb_write_result *res)
+{
+    struct rel *x = ud;
+    struct sb_api_cmds *c = x->c;
+    char target[64], detail[320];
+
+    c->releasing--;
+    snprintf(target, sizeof(target), "point:%u", x->r.point);
+    snprintf(detail, sizeof(detail), "override at priority %d by %s expired%s%s", x->r.priority,
+             x->r.actor, res->reason[0] ? ": " : "", res->reason);
+    struct sb_audit_rec a = { .ts_ms = sb_now_ms(), .actor = "sbems", .action = "point.release",
+                              .target = target, .result = sb_wres_name(res->res), .detail = detail };
+    if (c->api->ctx.db)
+        sb_appdb_audit_later(c->api->loop, c->api->ctx.db, &a, NULL);
+    if (res->res == SB_WRES_OK || res->res == SB_WRES_DRY_RUN || res->res == SB_WRES_NOT_CONFIRMED) {
+        struct sb_cmd_rec r = x->r;
+        r.value = NAN;                   /* closes the record */
+        r.since_ms = sb_now_ms();
+        queue(c, &r, 0);
+        SB_INFO("api", "released point %u at priority %d (override by %s expired)", x->r.point,
+                x->r.priority, x->r.actor);
+    } else {
+        SB_WARN("api", "releasing point %u at priority %d failed (%s); retrying", x->r.point,
+                x->r.priority, res->reason);
+    }
+    free(x);
+}
+
+static void scan(uv_timer_t *t)
+{
+    struct sb_api_cmds *c = t->data;
+    int64_t now = sb_now_ms();
+    const char *why = NULL;
+
+    if (!c->loaded || !c->api->ctx.drivers || c->releasing)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        if (!c->v[i].expires_ms || c->v[i].expires_ms > now)
+            continue;
+        struct rel *x = malloc(sizeof(*x));
+        if (!x)
+            return;
+        x->c = c;
+        x->r = c->v[i];
+        if (sb_drvmgr_write(c->api->ctx.drivers, x->r.point, NAN, x->r.priority, 1, released, x,
+                            &why) == 0) {
+            c->releasing++;
+        } else {
+            free(x);                     /* no driver now (model change...): next scan */
+        }
+    }
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+int sb_api__cmds_start(struct sb_api *api)
+{
+    struct sb_api_cmds *c = calloc(1, sizeof(*c));
+    if (!c || !(c->timer = malloc(sizeof(*c->timer)))) {
+        free(c);
+        return SB_ENOMEM;
+    }
+    c->api = api;
+    api->cmds = c;
+    uv_timer_init(api->loop, c->timer);
+    c->timer->data = c;
+    uv_timer_start(c->timer, scan, SCAN_MS, SCAN_MS);
+    if (api->ctx.db)
+        queue(c, NULL, 1);
+    else
+        c->loaded = 1;
+    return 0;
+}
+
+void sb_api__cmds_stop(struct sb_api *api)
+{
+    if (api->cmds && api->cmds->timer) {
+        uv_close((uv_handle_t *)api->cmds->timer, timer_closed);
+        api->cmds->timer = NULL;
+    }
+}
+
+void sb_api__cmds_free(struct sb_api *api)
+{
+    if (!api->cmds)
+        return;
+    free(api->cmds->v);
+    free(api->cmds);
+    api->cmds = NULL;
+}
+
+/* ---- GET /api/v1/points/{point}/priority ---------------------------------------------------- */
+
+struct view {
+    struct sb_api *api;
+    struct sb_req *rq;
+    uint32_t point;
+    char slug[SB_SLUG_MAX + 1];
+    int done, held;
+    json_t *answer;
+    int status;
+};
+
+static json_t *num_or_null(double v)
+{
+    return isnan(v) ? json_null() : json_real(v);
+}
+
+static void view_done(void *ud, int rc, const struct sb_drv_slots *s, const char *why)
+{
+    struct view *v = ud;
+    struct sb_api_cmds *c = v->api->cmds;
+    char t1[40], t2[40];
+
+    if (rc) {
+        v->status = rc == SB_ETIMEDOUT ? 504 : 502;
+        v->answer = json_pack("{s:{s:s, s:s}}", "error", "code", rc == SB_ETIMEDOUT ? "device_timeout"
+                              : "device_error", "message", why ? why : sb_strerror(rc));
+    } else {
+        json_t *slots = json_array();
+        int top = 0;
+        for (int p = 1; p <= s->n; p++) {
+            const struct sb_cmd_rec *ours = NULL;
+            for (size_t i = 0; c && i < c->n; i++)
+                if (c->v[i].point == v->point && c->v[i].priority == p)
+                    ours = &c->v[i];
+            if (isnan(s->value[p - 1]) && !ours)
+                continue;
+            if (!top && !isnan(s->value[p - 1]))
+                top = p;
+            json_t *e = json_pack("{s:i, s:o, s:b}", "priority", p, "value",
+                                  num_or_null(s->value[p - 1]), "ours", ours != NULL);
+            if (ours) {
+                json_object_set_new(e, "by", json_string(ours->actor));
+                if (ours->reason[0])
+                    json_object_set_new(e, "reason", json_string(ours->reason));
+                json_object_set_new(e, "since", json_string(sb_time_format(ours->since_ms, t1, sizeof(t1))));
+                if (ours->expires_ms)
+                    json_object_set_new(e, "expires", json_string(sb_time_format(ours->expires_ms, t2, sizeof(t2))));
+                /* ours in the database, but the device's slot is empty or
+                 * holds another value: someone released or overwrote it */
+                if (isnan(s->value[p - 1]) || fabs(s->value[p - 1] - ours->value) > 1e-3 * fmax(1, fabs(ours->value)))
+                    json_object_set_new(e, "mismatch", json_true());
+            }
+            json_array_append_new(slots, e);
+        }
+        v->status = 200;
+        v->answer = json_pack("{s:s, s:b, s:o, s:o, s:o, s:o}", "point", v->slug,
+                              "commandable", s->n > 0, "present_value", num_or_null(s->present),
+                              "relinquish_default", num_or_null(s->relinquish_default),
+                              "in_control", top ? json_integer(top) : json_null(), "slots", slots);
+    }
+    v->done = 1;
+    if (v->held) {
+        sb_api__json(v->rq, v->status, v->answer);
+        sb_http_resume(v->rq);
+        free(v);
+    }
+}
+
+void sb_api__h_priority(struct sb_api *api, struct sb_req *rq)
+{
+    const struct sb_point *p = sb_api__point(rq->model->m, rq->params[0]);
+    const char *why = NULL;
+    struct view *v;
+
+    if (!p) {
+        sb_api__err(rq, 404, "not_found", "no such point");
+        return;
+    }
+    if (!api->ctx.drivers) {
+        sb_api__err(rq, 503, "unavailable", "no running driver serves this point");
+        return;
+    }
+    if (!(v = calloc(1, sizeof(*v)))) {
+        sb_api__err(rq, 503, "busy", "out of memory");
+        return;
+    }
+    v->api = api;
+    v->rq = rq;
+    v->point = p->id;
+    snprintf(v->slug, sizeof(v->slug), "%s", p->slug);
+    int rc = sb_drvmgr_slots(api->ctx.drivers, p->id, view_done, v, &why);
+    if (rc) {
+        sb_api__err(rq, rc == SB_ENOTSUP ? 409 : 503, rc == SB_ENOTSUP ? "not_commandable" : "unavailable",
+                    why ? why : sb_strerror(rc));
+        free(v);
+        return;
+    }
+    if (v->done) {                       /* answered at once */
+        sb_api__json(rq, v->status, v->answer);
+        free(v);
+        return;
+    }
+    v->held = 1;
+    rq->hold = 1;
+}
