@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -122,19 +123,29 @@ TEST(open_migrate)
     CHECK_STR(db->ops->name, "sqlite");
     CHECK_EQ(db->ops->abi, SB_APPDB_ABI);
     CHECK_EQ(sb_appdb_migrate(db, &from, &to), 0);
-    CHECK_EQ(from, 1);
-    CHECK_EQ(to, 1);
+    CHECK_EQ(from, 2);
+    CHECK_EQ(to, 2);
     CHECK_EQ(sb_appdb_migrate(db, &from, &to), 0);
-    CHECK_EQ(from, 1);
-    CHECK_EQ(to, 1);
+    CHECK_EQ(from, 2);
+    CHECK_EQ(to, 2);
     sb_appdb_close(db);
+
+    /* A version 1 database (before app_commands) is upgraded in place. */
+    CHECK_EQ(raw_exec(path, "DROP TABLE app_commands; UPDATE app_schema SET version = 1", NULL, 0),
+             SQLITE_OK);
+    db = open_db(path);
+    REQUIRE(db);
+    CHECK_EQ(sb_appdb_migrate(db, &from, &to), 0);
+    CHECK_EQ(from, 2);
+    sb_appdb_close(db);
+    CHECK_EQ(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name='app_commands'"), 1);
 
     /* Reopening migrates again: nothing to do, one schema row. */
     db = open_db(path);
     REQUIRE(db);
     sb_appdb_close(db);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM app_schema"), 1);
-    CHECK_EQ(raw_int(path, "SELECT version FROM app_schema"), 1);
+    CHECK_EQ(raw_int(path, "SELECT version FROM app_schema"), 2);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type='trigger' AND "
                            "tbl_name='app_audit'"), 2);
     CHECK_EQ(raw_int(path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
@@ -172,8 +183,9 @@ TEST(shared_file)
     REQUIRE(db);
     sb_appdb_close(db);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM chunk"), 1);
+    /* schema, users, grants, refresh tokens, audit, commands */
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
-                           "name LIKE 'app%'"), 5);
+                           "name LIKE 'app%'"), 6);
 }
 
 TEST(roles)
@@ -773,6 +785,60 @@ static void *work(void *arg)
     return NULL;
 }
 
+TEST(commands)
+{
+    char path[512];
+    struct sb_appdb *db = fresh(path, sizeof(path));
+    struct sb_cmd_rec r = { .point = 7, .priority = 8, .value = 21.5, .since_ms = 1000,
+                            .expires_ms = 5000 }, out[8];
+    size_t n = 99;
+
+    REQUIRE(db);
+    snprintf(r.actor, sizeof(r.actor), "ann");
+    snprintf(r.reason, sizeof(r.reason), "after hours");
+    CHECK_EQ(sb_appdb_cmd_hold(db, &r), 0);
+    r.priority = 12;
+    r.value = 19.0;
+    r.expires_ms = 0;
+    r.reason[0] = 0;
+    CHECK_EQ(sb_appdb_cmd_hold(db, &r), 0);
+    CHECK_EQ(sb_appdb_cmd_active(db, 7, 0, out, 8, &n), 0);
+    CHECK_EQ(n, 2);
+    CHECK_EQ(out[0].priority, 8);
+    CHECK_DBL(out[0].value, 21.5, 1e-12);
+    CHECK_STR(out[0].actor, "ann");
+    CHECK_STR(out[0].reason, "after hours");
+    CHECK_EQ(out[0].expires_ms, 5000);
+    CHECK_EQ(out[1].expires_ms, 0);
+    CHECK_STR(out[1].reason, "");
+    /* expired by 6000: only the override */
+    CHECK_EQ(sb_appdb_cmd_active(db, 0, 6000, out, 8, &n), 0);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(out[0].priority, 8);
+    /* a newer command of the same slot replaces it; a release closes it */
+    r.priority = 8;
+    r.value = 23.0;
+    r.since_ms = 2000;
+    CHECK_EQ(sb_appdb_cmd_hold(db, &r), 0);
+    CHECK_EQ(sb_appdb_cmd_active(db, 7, 0, out, 8, &n), 0);
+    CHECK_EQ(n, 2);
+    CHECK_DBL(out[0].value, 23.0, 1e-12);
+    r.value = NAN;
+    CHECK_EQ(sb_appdb_cmd_hold(db, &r), 0);
+    CHECK_EQ(sb_appdb_cmd_active(db, 7, 0, out, 8, &n), 0);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(out[0].priority, 12);
+    CHECK_EQ(sb_appdb_cmd_active(db, 8, 0, out, 8, &n), 0);
+    CHECK_EQ(n, 0);
+    /* bad records */
+    r.priority = 17;
+    CHECK_EQ(sb_appdb_cmd_hold(db, &r), SB_EINVAL);
+    r.priority = 8;
+    r.actor[0] = 0;
+    CHECK_EQ(sb_appdb_cmd_hold(db, &r), SB_EINVAL);
+    sb_appdb_close(db);
+}
+
 TEST(threads)
 {
     char path[512];
@@ -898,6 +964,7 @@ int main(void)
     RUN(engine_error);
     RUN(audit_basic);
     RUN(audit_filters);
+    RUN(commands);
     RUN(threads);
     RUN(busy_other_process);
     rmtree();
