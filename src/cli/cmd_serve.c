@@ -23,6 +23,7 @@
 #include "core/timefmt.h"
 #include "db/appdb.h"
 #include "drivers/manager.h"
+#include "drivers/bacnet/expose.h"
 #include "drivers/mqtt_bridge.h"
 #include "ingest/bus.h"
 #include "model/hub.h"
@@ -47,6 +48,7 @@ struct daemon {
     struct sb_mhub *models;      /* the model the API reads and edits */
     struct sb_drvmgr *drivers;   /* device I/O */
     struct sb_mqttbridge *bridge; /* readings to / commands from the MQTT broker */
+    struct sb_bacexpose *bacx;    /* sbems's own BACnet device (drivers.json bacnet.expose) */
     json_t *drvconf;             /* the drivers' own settings */
     int ready;                   /* store open, points loaded, HTTP up */
     int stopping;                /* shutdown begun */
@@ -117,6 +119,7 @@ static void begin_stop(struct daemon *d)
     /* Drivers first: writes in flight end (their requests are answered)
      * before the HTTP server goes. */
     sb_mqttbridge_stop(d->bridge);
+    sb_bacexpose_stop(d->bacx);
     if (d->drivers)
         sb_drvmgr_stop(d->drivers);
     if (d->http) {
@@ -238,6 +241,8 @@ static int start_drivers(struct daemon *d)
     }
     if (rc == 0)
         rc = sb_mqttbridge_new(&d->loop, d->drivers, d->bus, d->models, d->db, &d->bridge);
+    if (rc == 0)
+        rc = sb_bacexpose_new(&d->loop, d->drivers, d->bus, d->models, &d->bacx);
     return rc;
 }
 
@@ -323,6 +328,7 @@ int sb_cmd_serve(int argc, char **argv)
         sb_ingest_free(d.ing);
     }
     sb_mqttbridge_free(d.bridge);
+    sb_bacexpose_free(d.bacx);
     sb_drvmgr_free(d.drivers);
     json_decref(d.drvconf);
     sb_bus_free(d.bus);

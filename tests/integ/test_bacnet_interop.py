@@ -209,3 +209,72 @@ def test_npm_clients_against_our_server(tmp_path, lib):
             cap.__exit__(None, None, None)
     if cap:
         cap.assert_clean(min_bacnet=10)
+
+
+def test_sbems_as_a_bacnet_device(sbems, tmp_path):
+    """drivers.json bacnet.expose: a BMS (here the npm client) finds sbems
+    by Who-Is, reads its points as Analog Values with their units, cannot
+    write them, and gets COV notifications as readings arrive."""
+    cap = capture(tmp_path)
+    port = 47812
+    try:
+        doc = tmp_path / "site.json"
+        doc.write_text(json.dumps({
+            "format": "sbems-site", "version": 1, "sites": [{"id": "s", "name": "S"}],
+            "buildings": [{"id": "b", "site": "s", "name": "B", "timezone": "UTC"}], "zones": [],
+            "equipment": [{"id": "meter", "building": "b", "name": "Main meter", "type": "meter"}],
+            "points": [{"id": "meter.kw", "equipment": "meter", "name": "Main power",
+                        "kind": "power", "unit": "kW"},
+                       {"id": "meter.kwh", "equipment": "meter", "name": "Main energy",
+                        "kind": "energy", "unit": "kWh"}]}))
+        sbems.run("import", str(doc))
+        sbems.run("user", "add", "op", "--role", "admin", "--password-stdin",
+                  "--set", "auth.password_cost=min", stdin=PASSWORD + "\n")
+        dj = tmp_path / "data" / "drivers.json"
+        dj.write_text(json.dumps({"bacnet": {"bind": "127.0.0.1", "port": port, "expose": {
+            "device": 599, "name": "sbems-test", "points": ["meter.kw"]}}}))
+        dj.chmod(0o600)
+        proc, hp = start_daemon(sbems, *FAST, drivers=True)
+        base = f"http://127.0.0.1:{hp}"
+        h = {"Authorization": "Bearer " + requests.post(
+            base + "/api/v1/auth/login", json={"username": "op", "password": PASSWORD}).json()["access_token"]}
+        pid = requests.get(base + "/api/v1/points/meter.kw", headers=h).json()["point_id"]
+        addr = f"127.0.0.1:{port}"
+        obj = f"analog-value:{pid}"
+        call = lambda op, **kw: run_client(op, bind_port=CLIENT_PORT, **kw)
+        val = lambda r: r["values"][0]["value"]
+
+        r = call("whois", address=addr)
+        assert r["ok"] and [d["device"] for d in r["devices"]] == [599], r
+        r = call("read", address=addr, object=obj, property="object-name")
+        assert val(r) == "meter.kw", r
+        assert val(call("read", address=addr, object=obj, property="units")) == 48       # kilowatts
+        assert val(call("read", address=addr, object=obj, property="reliability")) == 1  # no-sensor yet
+        r = call("read", address=addr, object="device:599", property="object-list", index=0)
+        assert val(r) == 2                                  # the device and meter.kw only
+        post = lambda v: requests.post(base + "/api/v1/readings", headers=h, json={"readings": [
+            {"point": "meter.kw", "t": int(time.time() * 1000), "v": v}]})
+        assert post(42.5).status_code == 200
+        assert wait_for(lambda: abs(val(call("read", address=addr, object=obj,
+                                             property="present-value")) - 42.5) < 1e-4, timeout=10)
+        assert val(call("read", address=addr, object=obj, property="reliability")) == 0
+        r = call("write", address=addr, object=obj, property="present-value", value=1, type="real")
+        assert not r["ok"] and r["error"].get("code_name") == "write-access-denied", r
+
+        cl = Client("bacnet-js", "127.0.0.1", CLIENT_PORT, 3000)
+        try:
+            r = cl.request("subscribe", address=addr, object=obj, process_id=9, confirmed=False,
+                           lifetime=60)
+            assert r["ok"], r
+            assert post(43.5).status_code == 200
+            n = cl.wait_notification(timeout=10, object=obj)
+            assert n is not None
+        finally:
+            cl.stop()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if cap:
+            cap.__exit__(None, None, None)
+    if cap:
+        cap.assert_clean(min_bacnet=10)

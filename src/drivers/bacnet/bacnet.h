@@ -101,6 +101,8 @@ struct bacdrv {
     size_t nseen, capseen;
     struct sb_bacdisc *disc;         /* running discovery, if any */
     struct disc_run *disc_run;       /* its context (driver.c) */
+    json_t *expose;                  /* settings of sbems's own device (own ref) */
+    struct sb_bac_srv *srv;          /* sbems's own device, when exposed (expose.c) */
     uint64_t cov_pushed, cov_bad;
 };
 
@@ -116,6 +118,9 @@ int sb_bacnet_discover(struct sb_drvmgr *mg, const json_t *args,
                        char *err, size_t errlen);
 
 /* driver.c */
+struct sb_bac_srv;
+/* Answer requests to sbems's own device with srv (NULL: stop). */
+void sb_bacd_serve(struct bacdrv *b, struct sb_bac_srv *srv);
 struct bdev *sb_bacd_dev_by_key(struct bacdrv *b, const char *key);
 struct bdev *sb_bacd_dev_by_inst(struct bacdrv *b, uint32_t inst);
 void sb_bacd_whois(struct bacdrv *b, struct bdev *d);

@@ -18,6 +18,8 @@
 #include "proto/bacnet/codec/apdu.h"
 #include "proto/bacnet/codec/enums.h"
 #include "proto/bacnet/codec/svc.h"
+#include "proto/bacnet/server/server.h"
+#include "core/timefmt.h"
 
 #define WHOIS_EVERY_MS 5000  /* directed Who-Is for a silent device, at most */
 
@@ -196,10 +198,42 @@ static void on_iam(struct bacdrv *b, const struct sb_bac_peer *from, const uint8
     }
 }
 
+/* sbems's own device's COV notifications (expose.c) */
+static void srv_send(void *ud, const struct sb_bac_peer *to, int confirmed, uint8_t service,
+                     const uint8_t *body, size_t len)
+{
+    struct bacdrv *b = ud;
+    if (!b->st)
+        return;
+    if (confirmed)
+        sb_bac_request(b->st, to, service, body, len, NULL, NULL);
+    else
+        sb_bac_unconfirmed(b->st, to, 0, service, body, len);
+}
+
+void sb_bacd_serve(struct bacdrv *b, struct sb_bac_srv *srv)
+{
+    if (b->srv)
+        sb_bac_srv_set_sender(b->srv, NULL, NULL);
+    b->srv = srv;
+    if (srv)
+        sb_bac_srv_set_sender(srv, srv_send, b);
+}
+
 static void on_unconfirmed(void *ud, const struct sb_bac_peer *from, uint8_t service,
                            const uint8_t *body, size_t len)
 {
     struct bacdrv *b = ud;
+    if (b->srv && service != SB_BAC_SVC_I_AM && service != SB_BAC_SVC_UNCONFIRMED_COV_NOTIFICATION) {
+        uint8_t out[512], reply = 0;
+        ssize_t k = sb_bac_srv_unconfirmed(b->srv, from, service, body, len, sb_now_ms(), out,
+                                           sizeof(out), &reply);
+        if (k > 0) {
+            sb_bac_unconfirmed(b->st, from, 0, reply, out, (size_t)k);
+            sb_bac_unconfirmed(b->st, NULL, 0, reply, out, (size_t)k);
+        }
+        return;
+    }
     if (service == SB_BAC_SVC_I_AM) {
         on_iam(b, from, body, len);
         if (b->disc)
@@ -224,6 +258,12 @@ static ssize_t on_confirmed(void *ud, const struct sb_bac_peer *from, uint8_t se
         sb_bacd_cov_notification(b, from, body, len);
         *pdu = SB_BAC_PDU_SIMPLE_ACK;
         return 0;
+    }
+    if (b->srv) {
+        int64_t now = sb_now_ms();
+        ssize_t k = sb_bac_srv_confirmed(b->srv, from, service, body, len, now, out, cap, pdu, reason);
+        sb_bac_srv_flush(b->srv, now);   /* sent after the answer: the stack defers it */
+        return k;
     }
     *pdu = SB_BAC_PDU_REJECT;
     *reason = SB_BAC_RJ_UNRECOGNIZED_SERVICE;
@@ -351,7 +391,7 @@ static int parse_conf(struct bacdrv *b, const json_t *c, char *err, size_t errle
 {
     static const char *const keys[] = { "bind", "port", "broadcast", "bbmd", "fd_ttl",
         "apdu_timeout_ms", "retries", "max_apdu", "per_device", "cov", "cov_confirmed",
-        "cov_lifetime_s", "cov_heartbeat_s", "priority", "devices", "whois", NULL };
+        "cov_lifetime_s", "cov_heartbeat_s", "priority", "devices", "whois", "expose", NULL };
     long port = 47808, ttl = 60, to = 3000, retries = 3, maxapdu = 1476, per = 4, life = 300,
          beat = 60, prio = BAC_DEFAULT_PRIORITY;
     const char *k;
@@ -408,6 +448,16 @@ static int parse_conf(struct bacdrv *b, const json_t *c, char *err, size_t errle
         }
         b->conf_devices = json_incref(v);
     }
+    if ((v = json_object_get(c, "expose"))) {
+        json_t *dev = json_object_get(v, "device"), *pts = json_object_get(v, "points");
+        if (!json_is_object(v) || !json_is_integer(dev) || json_integer_value(dev) < 0 ||
+            json_integer_value(dev) >= SB_BAC_MAX_INSTANCE ||
+            (json_object_get(v, "name") && !json_is_string(json_object_get(v, "name"))) ||
+            !(json_is_array(pts) || (json_is_string(pts) && strcmp(json_string_value(pts), "all") == 0)))
+            return conf_err(err, errlen, "expose",
+                            "must be {\"device\": instance, \"name\": text, \"points\": [slug...] or \"all\"}");
+        b->expose = json_incref(v);
+    }
     if ((v = json_object_get(c, "whois"))) {
         size_t i;
         json_t *t;
@@ -446,6 +496,7 @@ static int b_init(struct sb_drv *drv, const json_t *conf, void **state, char *er
     if ((rc = parse_conf(b, conf, err, errlen)) < 0) {
         json_decref(b->conf_devices);
         json_decref(b->whois);
+        json_decref(b->expose);
         free(b);
         return rc;
     }
@@ -724,6 +775,7 @@ static void b_free(void *state)
     }
     json_decref(b->conf_devices);
     json_decref(b->whois);
+    json_decref(b->expose);
     free(b->seen);
     free(b);
 }
