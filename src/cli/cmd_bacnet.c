@@ -995,6 +995,104 @@ static int cmd_schedule(const struct opts *op)
     return rc < 0 ? 2 : rc;
 }
 
+/* ---- calendars ---------------------------------------------------------------------------------- */
+
+static json_t *date_json(const struct sb_bac_date *d)
+{
+    char b[16];
+    if (d->year == 255 || d->month > 12 || d->day > 31)
+        return json_pack("{s:i, s:i, s:i}", "year", d->year == 255 ? -1 : d->year + 1900,
+                         "month", d->month, "day", d->day);
+    snprintf(b, sizeof(b), "%04d-%02d-%02d", d->year + 1900, d->month, d->day);
+    return json_string(b);
+}
+
+static int date_parse(const char *s, struct sb_bac_date *d)
+{
+    unsigned y, m, dd;
+    if (!s || sscanf(s, "%4u-%2u-%2u", &y, &m, &dd) != 3 || y < 1900 || y > 2154 || m < 1 ||
+        m > 12 || dd < 1 || dd > 31)
+        return -1;
+    *d = (struct sb_bac_date){ (uint8_t)(y - 1900), (uint8_t)m, (uint8_t)dd, 255 };
+    return 0;
+}
+
+/* A Calendar's Date_List (clause 12.9): read, or written whole from
+ * {"dates": ["2026-12-25", {"from": "2026-12-24", "to": "2026-12-31"}]}. */
+static int cmd_calendar(const struct opts *op)
+{
+    struct sb_bac_oid oid;
+    struct oneshot o;
+    uint8_t body[1480];
+    int rc;
+
+    if (op->npos < 2 || sb_bacn_obj_parse(op->pos[1], &oid) < 0 || oid.type != SB_BAC_OBJ_CALENDAR) {
+        fprintf(stderr, "usage: sbems bacnet calendar --target IP calendar:N [--set DATES.json]\n");
+        return 2;
+    }
+    if (op->set) {
+        json_error_t je;
+        json_t *f = json_load_file(op->set, 0, &je), *e;
+        uint8_t val[1400];
+        size_t len = 0, i;
+        if (!f) {
+            fprintf(stderr, "sbems bacnet calendar: %s\n", je.text);
+            return 2;
+        }
+        json_array_foreach(json_object_get(f, "dates"), i, e) {
+            struct sb_bac_calentry ce = { .kind = SB_BAC_CAL_DATE };
+            int bad = json_is_string(e) ? date_parse(json_string_value(e), &ce.date)
+                      : (ce.kind = SB_BAC_CAL_RANGE,
+                         date_parse(json_string_value(json_object_get(e, "from")), &ce.range.start) |
+                         date_parse(json_string_value(json_object_get(e, "to")), &ce.range.end));
+            ssize_t k = bad ? -1 : sb_bac_enc_calentry(val + len, sizeof(val) - len, &ce);
+            if (k < 0) {
+                fprintf(stderr, "sbems bacnet calendar: dates[%zu]: want \"YYYY-MM-DD\" or "
+                                "{\"from\": date, \"to\": date}\n", i);
+                json_decref(f);
+                return 2;
+            }
+            len += (size_t)k;
+        }
+        json_decref(f);
+        struct sb_bac_wp wp = { .oid = oid, .prop = SB_BAC_P_DATE_LIST, .value = val, .value_len = len };
+        ssize_t k = sb_bac_enc_wp(body, sizeof(body), &wp);
+        if (k < 0 || os_open(&o, op) < 0)
+            return 2;
+        if ((rc = os_run(&o, SB_BAC_SVC_WRITE_PROPERTY, body, (size_t)k)) == 0)
+            print_json(json_pack("{s:s}", "result", "ok"));
+        os_close(&o);
+        return rc < 0 ? 2 : rc;
+    }
+    struct sb_bac_rp rq = { .oid = oid, .prop = SB_BAC_P_DATE_LIST };
+    ssize_t k = sb_bac_enc_rp_req(body, sizeof(body), &rq);
+    if (os_open(&o, op) < 0)
+        return 2;
+    if ((rc = os_run(&o, SB_BAC_SVC_READ_PROPERTY, body, (size_t)k)) == 0) {
+        struct sb_bac_rp ack;
+        json_t *dates = json_array();
+        if (sb_bac_dec_rp_ack(o.r.body, o.r.len, &ack) >= 0)
+            for (size_t off = 0; off < ack.value_len;) {
+                struct sb_bac_calentry ce;
+                ssize_t m = sb_bac_dec_calentry(ack.value + off, ack.value_len - off, &ce);
+                if (m <= 0)
+                    break;
+                off += (size_t)m;
+                if (ce.kind == SB_BAC_CAL_DATE)
+                    json_array_append_new(dates, date_json(&ce.date));
+                else if (ce.kind == SB_BAC_CAL_RANGE)
+                    json_array_append_new(dates, json_pack("{s:o, s:o}", "from", date_json(&ce.range.start),
+                                                           "to", date_json(&ce.range.end)));
+                else
+                    json_array_append_new(dates, json_pack("{s:[i, i, i]}", "week_n_day", ce.wnd[0],
+                                                           ce.wnd[1], ce.wnd[2]));
+            }
+        print_json(json_pack("{s:o}", "dates", dates));
+    }
+    os_close(&o);
+    return rc < 0 ? 2 : rc;
+}
+
 /* ---- serve ------------------------------------------------------------------------------------ */
 
 struct served {
@@ -1287,6 +1385,7 @@ static void usage(FILE *f)
             "  whohas NAME|OBJECT [--wait-ms N]           Who-Has (to --target, or broadcast)\n"
             "  wpm OBJECT PROP=VALUE[@P] ... [OBJECT ...]   WritePropertyMultiple\n"
             "  schedule schedule:N [--set WEEKLY.json]    read or write a Schedule's weekly program\n"
+            "  calendar calendar:N [--set DATES.json]     read or write a Calendar's Date_List\n"
             "  timesync [--utc]                           (UTC)TimeSynchronization\n"
             "  discover [see sbems bacnet discover --help] Who-Is and point proposals\n\n"
             "Network commands: --target IP[:PORT] (the device), --bind IP:PORT (ours,\n"
@@ -1317,6 +1416,7 @@ int sb_cmd_bacnet(int argc, char **argv)
     if (strcmp(sub, "wpm") == 0) return cmd_wpm(&o);
     if (strcmp(sub, "ack") == 0) return cmd_ack(&o);
     if (strcmp(sub, "schedule") == 0) return cmd_schedule(&o);
+    if (strcmp(sub, "calendar") == 0) return cmd_calendar(&o);
     fprintf(stderr, "sbems bacnet: unknown command \"%s\"\n", sub);
     usage(stderr);
     return 2;

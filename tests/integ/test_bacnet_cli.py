@@ -119,6 +119,15 @@ def test_bacnet_cli(sbems, tmp_path):
         p = bac("schedule", "schedule:1", "--set", str(wk), check=False)
         assert p.returncode == 2 and "monday[0]" in p.stderr
 
+        # a calendar's dates written and read back
+        cal = tmp_path / "cal.json"
+        cal.write_text(json.dumps({"dates": ["2026-12-25", {"from": "2026-12-24", "to": "2026-12-31"}]}))
+        assert js("calendar", "calendar:1", "--set", str(cal))["result"] == "ok"
+        assert js("calendar", "calendar:1")["dates"] == [
+            "2026-12-25", {"from": "2026-12-24", "to": "2026-12-31"}]
+        cal.write_text(json.dumps({"dates": ["2026-13-01"]}))
+        assert bac("calendar", "calendar:1", "--set", str(cal), check=False).returncode == 2
+
         assert js("timesync", "--utc")["result"] == "sent"
 
         # refusals are data, with the device's words
