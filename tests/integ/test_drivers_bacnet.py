@@ -245,7 +245,7 @@ def test_bacnet_discovery_api(sbems, tmp_path):
             requests.get(url, headers=h).json()), timeout=30)
         assert done["status"] == "done", done
         dev = done["result"]["devices"][0]
-        assert dev["device"] == 1001 and dev["vendor_id"] == 2
+        assert dev["device"] == 1001 and dev["vendor_id"] == 2 and dev["cov"] is True
         props = {p["source"]["address"]["object"]: p for p in dev["points"]}
         assert props["analog-input:1"]["unit"] == "°F" and props["analog-input:1"]["brick"]
         assert props["analog-value:1"]["writable"] is True

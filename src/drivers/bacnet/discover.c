@@ -48,7 +48,7 @@
 /* Properties the engine reads, as bit numbers in obj.want / obj.got. */
 enum {
     P_NAME, P_DESC, P_UNITS, P_PV, P_TYPE, P_PRIO, P_LOGREF, P_LOGINT, P_RECS,
-    P_VNAME, P_VID, P_MODEL, P_MAXAPDU, P_SEG, P__N
+    P_VNAME, P_VID, P_MODEL, P_MAXAPDU, P_SEG, P_SVCS, P__N
 };
 
 static const struct {
@@ -70,6 +70,7 @@ static const struct {
     [P_MODEL] = { SB_BAC_P_MODEL_NAME, false, true },
     [P_MAXAPDU] = { SB_BAC_P_MAX_APDU_LENGTH_ACCEPTED, false, true },
     [P_SEG] = { SB_BAC_P_SEGMENTATION_SUPPORTED, false, true },
+    [P_SVCS] = { SB_BAC_P_PROTOCOL_SERVICES_SUPPORTED, false, true },
 };
 
 #define PB(p) (1u << (p))
@@ -84,6 +85,7 @@ struct obj {
     bool valid;                      /* by-index list: this slot was read */
     bool commandable;                /* Priority_Array present (outputs: always) */
     bool has_units, has_type, has_vid, has_maxapdu, has_seg;
+    bool has_svcs, cov;              /* Device: Protocol_Services_Supported; SubscribeCOV in it */
     bool has_logref, has_logdev, has_logint, has_recs;
     uint32_t units, type, vid, maxapdu, seg;
     uint32_t log_prop, log_dev, log_interval, records;
@@ -485,6 +487,14 @@ static void store(struct obj *o, int p, const uint8_t *val, size_t n)
     case P_VID:     o->has_vid = app_u32(val, n, SB_BAC_UNSIGNED, &o->vid); break;
     case P_MAXAPDU: o->has_maxapdu = app_u32(val, n, SB_BAC_UNSIGNED, &o->maxapdu); break;
     case P_SEG:     o->has_seg = app_u32(val, n, SB_BAC_ENUMERATED, &o->seg); break;
+    case P_SVCS:
+        /* BACnetServicesSupported: bit n = confirmed service n (clause 21);
+         * SubscribeCOV is 5 */
+        if (sb_bac_dec_app(val, n, &v) > 0 && v.type == SB_BAC_BIT_STRING) {
+            o->has_svcs = true;
+            o->cov = sb_bac_bit(&v.v.bits, SB_BAC_SVC_SUBSCRIBE_COV);
+        }
+        break;
     case P_LOGINT:  o->has_logint = app_u32(val, n, SB_BAC_UNSIGNED, &o->log_interval); break;
     case P_RECS:    o->has_recs = app_u32(val, n, SB_BAC_UNSIGNED, &o->records); break;
     case P_LOGREF:  store_logref(o, val, n); break;
@@ -964,7 +974,7 @@ static void dev_begin(struct dev *v)
     v->d->active++;
     v->info.oid = dev_oid(v);
     v->info.want = PB(P_NAME) | PB(P_DESC) | PB(P_VNAME) | PB(P_VID) | PB(P_MODEL) |
-                   PB(P_MAXAPDU) | PB(P_SEG);
+                   PB(P_MAXAPDU) | PB(P_SEG) | PB(P_SVCS);
     reader_start(v, &v->info, 1);
     dev_step(v);
 }
@@ -1282,6 +1292,9 @@ static json_t *point_json(const struct dev *v, const struct obj *o, const char *
     json_object_set_new(addr, "device", json_integer(v->inst));
     json_object_set_new(addr, "object", json_string(ob));
     json_object_set_new(addr, "property", json_string("present-value"));
+    /* A device whose services lack SubscribeCOV is polled from the start. */
+    if (v->info.has_svcs && !v->info.cov)
+        json_object_set_new(addr, "cov", json_false());
     json_object_set_new(src, "driver", json_string("bacnet"));
     json_object_set_new(src, "address", addr);
     json_object_set_new(src, "poll_s", json_integer(has_units(o->oid.type) ? 60 : 30));
@@ -1353,6 +1366,8 @@ static json_t *dev_json(const struct dev *v, json_t *used)
     json_object_set_new(j, "segmentation", json_string(sb_bacn_seg_name(v->seg)));
     json_object_set_new(j, "found_by", json_string(v->from_iam ? "i-am" : "probe"));
     json_object_set_new(j, "rpm", json_boolean(!v->no_rpm));
+    if (v->info.has_svcs)
+        json_object_set_new(j, "cov", json_boolean(v->info.cov));
     json_object_set_new(j, "objects", json_integer(v->list_len));
     if (v->list_method)
         json_object_set_new(j, "object_list", json_string(v->list_method));
