@@ -35,11 +35,14 @@ struct sb_api_cmds {
     size_t n, cap;
     int loaded;
     int releasing;                   /* releases in flight */
+    int inflight;                    /* database jobs and releases not yet back */
+    int orphan;                      /* the API is gone: the last callback frees this */
 };
 
 struct hold_job {
     uv_work_t w;
     struct sb_api_cmds *c;
+    struct sb_appdb *db;             /* copied: the API may go while this runs */
     struct sb_cmd_rec r;
     struct sb_cmd_rec *list;         /* load: what the database has */
     size_t nlist;
@@ -71,7 +74,7 @@ static void mirror_apply(struct sb_api_cmds *c, const struct sb_cmd_rec *r)
 static void hold_work(uv_work_t *w)
 {
     struct hold_job *j = w->data;
-    struct sb_appdb *db = j->c->api->ctx.db;
+    struct sb_appdb *db = j->db;
     if (j->load) {
         if ((j->list = calloc(MIRROR_MAX, sizeof(*j->list))))
             j->rc = sb_appdb_cmd_active(db, 0, 0, j->list, MIRROR_MAX, &j->nlist);
@@ -82,11 +85,24 @@ static void hold_work(uv_work_t *w)
     }
 }
 
+/* One callback back; frees c when the API is gone and it was the last. */
+static int back(struct sb_api_cmds *c)
+{
+    if (--c->inflight == 0 && c->orphan) {
+        free(c->v);
+        free(c);
+        return 1;
+    }
+    return c->orphan;
+}
+
 static void hold_after(uv_work_t *w, int status)
 {
     struct hold_job *j = w->data;
     struct sb_api_cmds *c = j->c;
-    if (j->rc)
+    if (back(c))
+        ;                            /* nobody to tell */
+    else if (j->rc)
         SB_ERR("api", "commands: %s: %s", j->load ? "loading" : "recording", sb_strerror(j->rc));
     else if (j->load) {
         for (size_t i = 0; i < j->nlist; i++)
@@ -105,12 +121,15 @@ static void queue(struct sb_api_cmds *c, const struct sb_cmd_rec *r, int load)
     if (!j)
         return;
     j->c = c;
+    j->db = c->api->ctx.db;
     j->load = load;
     if (r)
         j->r = *r;
     j->w.data = j;
     if (uv_queue_work(c->api->loop, &j->w, hold_work, hold_after) < 0)
         free(j);
+    else
+        c->inflight++;
 }
 
 void sb_api__cmd_record(struct sb_api *api, const struct sb_write_result *res, const char *actor,
@@ -140,6 +159,10 @@ static void released(void *ud, const struct sb_write_result *res)
     char target[64], detail[320];
 
     c->releasing--;
+    if (back(c)) {
+        free(x);
+        return;
+    }
     snprintf(target, sizeof(target), "point:%u", x->r.point);
     snprintf(detail, sizeof(detail), "override at priority %d by %s expired%s%s", x->r.priority,
              x->r.actor, res->reason[0] ? ": " : "", res->reason);
@@ -180,6 +203,7 @@ static void scan(uv_timer_t *t)
         if (sb_drvmgr_write(c->api->ctx.drivers, x->r.point, NAN, x->r.priority, 1, released, x,
                             &why) == 0) {
             c->releasing++;
+            c->inflight++;
         } else {
             free(x);                     /* no driver now (model change...): next scan */
         }
@@ -220,11 +244,16 @@ void sb_api__cmds_stop(struct sb_api *api)
 
 void sb_api__cmds_free(struct sb_api *api)
 {
-    if (!api->cmds)
+    struct sb_api_cmds *c = api->cmds;
+    if (!c)
         return;
-    free(api->cmds->v);
-    free(api->cmds);
     api->cmds = NULL;
+    if (c->inflight) {
+        c->orphan = 1;               /* the last callback frees it */
+        return;
+    }
+    free(c->v);
+    free(c);
 }
 
 /* ---- GET /api/v1/points/{point}/priority ---------------------------------------------------- */
