@@ -1315,7 +1315,9 @@ static int cmd_serve(const struct opts *op)
             .vendor_name = json_string_value(json_object_get(d, "vendor_name")),
             .model_name = json_string_value(json_object_get(d, "model")),
             .max_apdu = (uint16_t)json_integer_value(json_object_get(d, "max_apdu")),
-            .max_objects = 20000, .max_cov_subs = 20000 };
+            .max_objects = 20000,
+            /* two subscribers per object at most: the table is scanned */
+            .max_cov_subs = (uint32_t)(2 * json_array_size(json_object_get(d, "objects")) + 16) };
         size_t j;
         sv->waves = json_array();
         sv->trends = json_array();

@@ -69,6 +69,10 @@ struct dev {
     struct dpt **pts;
     size_t n, cap;
     int busy;                   /* a job is out */
+    int64_t min_due;            /* earliest next_due of its points: the tick skips
+                                   the device until then (a scan of every point of
+                                   every device each 50 ms was a quarter of the
+                                   daemon's CPU with 10,000 BACnet points) */
     enum brk brk;
     int fails;                  /* failures in a row */
     int64_t retry_at, open_until;
@@ -550,10 +554,19 @@ static void poll_dev(struct sb_drvmgr *mg, struct dev *d, int64_t now)
     } else if (now < d->retry_at) {
         return;
     }
-    for (size_t i = 0; i < d->n; i++)
-        due += d->pts[i]->next_due <= now;
-    if (!due)
+    if (now < d->min_due)
         return;
+    int64_t mn = INT64_MAX;
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->pts[i]->next_due <= now)
+            due++;
+        else if (d->pts[i]->next_due < mn)
+            mn = d->pts[i]->next_due;
+    }
+    if (!due) {
+        d->min_due = mn;
+        return;
+    }
     struct job *j = calloc(1, sizeof(*j));
     struct sb_drv_item *it = calloc(due, sizeof(*it));
     if (!j || !it) {
@@ -573,7 +586,10 @@ static void poll_dev(struct sb_drvmgr *mg, struct dev *d, int64_t now)
         p->next_due += iv;
         if (p->next_due <= now)
             p->next_due = now + iv;
+        if (p->next_due < mn)
+            mn = p->next_due;
     }
+    d->min_due = mn;
     j->d = d;
     j->items = it;
     j->n = due;
@@ -800,6 +816,7 @@ static int apply_now(struct sb_drvmgr *mg, struct sb_model *m)
         int64_t phase = shortest != UINT32_MAX ? (int64_t)randombytes_uniform(shortest) : 0;
         for (size_t i = 0; i < d->n; i++)
             d->pts[i]->next_due = now + phase;
+        d->min_due = now + phase;
     }
     publish_conv(mg);
     /* A driver with settings runs even without points (MQTT's mirror of

@@ -67,6 +67,7 @@ struct bdev {
     bool no_cov;                     /* refused SubscribeCOV once */
     uint64_t whois_at;               /* last directed Who-Is */
     uint64_t heard;                  /* uv_now of its last answer or notification */
+    uint64_t cov_next;               /* earliest cov_at of its points (tick skips it till then) */
     struct bpt *pts;
     int npts;
 };

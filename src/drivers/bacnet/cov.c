@@ -42,6 +42,8 @@ static bool cov_point(const struct bpt *p)
 
 static void set_state(struct bdev *d, struct sb_bac_oid oid, uint8_t st, uint64_t at, uint64_t seen)
 {
+    if (at < d->cov_next)
+        d->cov_next = at;
     for (struct bpt *p = d->pts; p; p = p->next)
         if (cov_point(p) && same_oid(p->oid, oid)) {
             p->cov = st;
@@ -122,14 +124,20 @@ void sb_bacd_cov_tick(struct bacdrv *b, uint64_t now)
     if (!b->cov_enabled)
         return;
     for (struct bdev *d = b->devs; d && budget > 0; d = d->next) {
-        if (!d->known || d->no_cov)
+        /* Each point is looked at when its time comes, not every second. */
+        if (!d->known || d->no_cov || now < d->cov_next)
             continue;
-        for (struct bpt *p = d->pts; p && budget > 0; p = p->next) {
-            if (!cov_point(p) || now < p->cov_at)
+        uint64_t mn = UINT64_MAX;
+        struct bpt *p;
+        for (p = d->pts; p && budget > 0; p = p->next) {
+            if (!cov_point(p) || p->cov == COV_REFUSED)
                 continue;
-            if (p->cov != COV_IDLE && p->cov != COV_ACTIVE && p->cov != COV_OFF)
+            if (now < p->cov_at) {
+                if (p->cov_at < mn)
+                    mn = p->cov_at;
                 continue;
-            if (!first_of_object(d, p))
+            }
+            if (p->cov == COV_PENDING || !first_of_object(d, p))
                 continue;
             uint8_t was = p->cov;
             if (subscribe(b, d, p, false) == 0) {
@@ -138,7 +146,11 @@ void sb_bacd_cov_tick(struct bacdrv *b, uint64_t now)
                 set_state(d, p->oid, was == COV_ACTIVE ? COV_ACTIVE : COV_PENDING,
                           now + (uint64_t)b->cfg.apdu_timeout_ms * 8u, 0);
             }
+            if (p->cov_at < mn)
+                mn = p->cov_at;
         }
+        /* A device left half-done (budget) is looked at again next second. */
+        d->cov_next = p ? 0 : mn;
     }
 }
 

@@ -625,6 +625,7 @@ static int b_bind(void *state, struct sb_drv_point *pt, char *key, size_t keycap
     p->pt = pt;
     p->dev = d;
     p->cov = COV_OFF;
+    d->cov_next = 0;                 /* the COV tick looks at the new point */
     p->next = d->pts;
     d->pts = p;
     d->npts++;

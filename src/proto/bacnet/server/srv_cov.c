@@ -147,11 +147,13 @@ static bool moved(const srv_obj *o, union srv_pv last)
 void sb_bac_srv__cov_check(struct sb_bac_srv *s, srv_obj *o, int64_t now_ms)
 {
     uint8_t flags = sb_bac_srv__flags(o);
+    size_t left = o->nsubs;          /* stop once every subscription of o was seen */
 
-    for (size_t i = 0; i < s->nsubs_max && o->nsubs; i++) {
+    for (size_t i = 0; i < s->nsubs_max && left; i++) {
         struct srv_sub *sub = &s->subs[i];
         if (sub->obj != o)
             continue;
+        left--;
         if (expired(sub, now_ms))
             drop(s, sub);
         else if (!sub->pending && (flags != sub->last_flags || moved(o, sub->last_pv)))
@@ -161,16 +163,27 @@ void sb_bac_srv__cov_check(struct sb_bac_srv *s, srv_obj *o, int64_t now_ms)
 
 void sb_bac_srv_flush(struct sb_bac_srv *s, int64_t now_ms)
 {
-    for (size_t i = 0; s && i < s->nsubs_max; i++)
-        if (s->subs[i].obj && s->subs[i].pending && !expired(&s->subs[i], now_ms))
+    /* the table is scanned only as far as its last live subscription */
+    size_t left = s ? s->nsubs : 0;
+    for (size_t i = 0; left && i < s->nsubs_max; i++) {
+        if (!s->subs[i].obj)
+            continue;
+        left--;
+        if (s->subs[i].pending && !expired(&s->subs[i], now_ms))
             notify(s, &s->subs[i], now_ms);
+    }
 }
 
 void sb_bac_srv_tick(struct sb_bac_srv *s, int64_t now_ms)
 {
-    for (size_t i = 0; s && i < s->nsubs_max; i++)
-        if (s->subs[i].obj && expired(&s->subs[i], now_ms))
+    size_t left = s ? s->nsubs : 0;
+    for (size_t i = 0; left && i < s->nsubs_max; i++) {
+        if (!s->subs[i].obj)
+            continue;
+        left--;
+        if (expired(&s->subs[i], now_ms))
             drop(s, &s->subs[i]);   /* clause 13.14.1.1.4: lifetime ran out */
+    }
     sb_bac_srv_flush(s, now_ms);
 }
 
