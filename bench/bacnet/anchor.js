@@ -22,6 +22,8 @@
  * a cycle that is still running when the next is due delays it (counted in
  * "overruns").  After --duration seconds it prints one JSON line:
  *   {"points_read", "seconds", "points_per_s", "errors", ...details}
+ * cpu_user_s / cpu_system_s: process.cpuUsage() (all threads) over those
+ * timed seconds, start-up and discovery excluded.
  * points_read counts values received; errors counts points not read (failed
  * requests times their points, plus per-property errors).
  * The peers' npm packages must be installed: (cd tests/integ/peers/bacnet && npm ci).
@@ -130,6 +132,7 @@ async function main() {
     };
 
     const t0 = Date.now();
+    const cpu0 = process.cpuUsage();    // the timed run's CPU only (not start-up, not discovery)
     const end = t0 + opt.duration * 1000;
     let due = t0;
     while (due < end) {
@@ -141,12 +144,14 @@ async function main() {
     // The last cycle's interval belongs to the run: wait it out before timing.
     if (opt.interval > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, end - Date.now()));
     const seconds = (Date.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     client.close();
     st.latency.sort((a, b) => a - b);
     C.emitLine({
         points_read: st.points, seconds: Math.round(seconds * 1000) / 1000,
         points_per_s: Math.round((st.points / seconds) * 10) / 10, errors: st.errors,
         request_errors: st.requestErrors, point_errors: st.pointErrors, error_kinds: st.kinds,
+        cpu_user_s: cpu.user / 1e6, cpu_system_s: cpu.system / 1e6,
         requests: st.requests, cycles: st.cycles, overruns: st.overruns, points_per_cycle: totalPoints,
         rpm_per_cycle: requests.length, concurrency: opt.concurrency, interval_s: opt.interval,
         latency_ms: { p50: percentile(st.latency, 0.5), p99: percentile(st.latency, 0.99) },
