@@ -144,3 +144,40 @@ def test_bacnet_cli(sbems, tmp_path):
             cap.__exit__(None, None, None)
     if cap:
         cap.assert_clean(min_bacnet=20)
+
+
+def test_discover_then_import(sbems, tmp_path):
+    """The command-line way to accept a discovery: a site document of the
+    proposals, reviewed (here: one point dropped), then imported."""
+    f = tmp_path / "dev.json"
+    f.write_text(json.dumps(DEVICE))
+    srv = subprocess.Popen([BIN, "bacnet", "serve", str(f)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        assert '"ready"' in srv.stdout.readline()
+        out = tmp_path / "proposed.json"
+        p = subprocess.run([BIN, "bacnet", "discover", "--bind", "127.0.0.1:47821", "--target", DEV_IP,
+                            "--wait-ms", "500", "--site", "b", "--output", str(out)],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        doc = json.loads(out.read_text())
+        assert doc["format"] == "sbems-site" and len(doc["equipment"]) == 1
+        assert doc["equipment"][0]["building"] == "b"
+        objs = {pt["source"]["address"]["object"]: pt for pt in doc["points"]}
+        assert {"analog-input:1", "analog-input:2", "analog-value:1"} <= set(objs)
+        assert objs["analog-value:1"]["writable"] is True and objs["analog-input:1"]["unit"] == "°C"
+        # the reviewer keeps two of them
+        doc["points"] = [objs["analog-input:1"], objs["analog-value:1"]]
+        out.write_text(json.dumps(doc))
+        site = {k: v for k, v in SITE.items() if k != "points"} | {"points": []}
+        base = tmp_path / "base.json"
+        base.write_text(json.dumps(site))
+        sbems.run("import", str(base))
+        sbems.run("import", str(out))
+        listed = sbems.run("export").stdout
+        exported = json.loads(listed)
+        ids = sorted(pt["id"] for pt in exported["points"])
+        assert ids == sorted([objs["analog-input:1"]["id"], objs["analog-value:1"]["id"]])
+    finally:
+        srv.send_signal(signal.SIGTERM)
+        srv.wait(timeout=10)

@@ -1758,6 +1758,7 @@ struct cli_opts {
     int broadcast;                   /* -1 default, 0 off, 1 on */
     bool has_low, has_high;
     bool table;
+    const char *site;                /* --format site: the building the points go to */
     const char *output;
     uint32_t scratch;                /* flags converted after parsing (--retries, --ttl) */
 };
@@ -1782,6 +1783,9 @@ static const char cli_usage[] =
     "  --no-probe              do not probe silent targets with ReadProperty\n"
     "  --devices-only          skip the object lists\n"
     "  --format json|table     output format (json)\n"
+    "  --site BUILDING         instead: a site document of every proposed point (and one\n"
+    "                          equipment per device) in BUILDING, to review, edit and\n"
+    "                          `sbems import`: nothing is added until you do\n"
     "  --output FILE           write the result to FILE instead of standard output\n";
 
 static int cli_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1878,7 +1882,7 @@ static int cli_bind(struct cli_opts *o, const char *v)
 static bool cli_known(const char *f)
 {
     static const char *const valued[] = {
-        "--bind", "--broadcast-ip", "--bbmd", "--target", "--range", "--network", "--format",
+        "--bind", "--broadcast-ip", "--bbmd", "--target", "--range", "--network", "--format", "--site",
         "--output",
     };
     struct cli_opts scratch;
@@ -1933,6 +1937,8 @@ static int cli_valued(struct cli_opts *o, const char *f, const char *v)
         o->table = strcmp(v, "table") == 0;
     } else if (strcmp(f, "--output") == 0) {
         o->output = v;
+    } else if (strcmp(f, "--site") == 0) {
+        o->site = v;
     } else {
         int rc = cli_numeric(o, f, v);
         return rc == 1 ? cli_bad("unknown option \"%s\"", f) : rc;
@@ -2116,16 +2122,46 @@ static void print_table(FILE *f, json_t *r)
             json_is_true(json_object_get(r, "complete")) ? "" : " (incomplete)");
 }
 
+/* Every proposal of every device, as a site document for `sbems import`. */
+static json_t *site_doc(const char *building, json_t *r)
+{
+    json_t *sel = json_pack("{s:s, s:[]}", "building", building, "points"), *d, *p;
+    size_t i, k;
+    char err[200];
+    json_array_foreach(json_object_get(r, "devices"), i, d)
+        json_array_foreach(json_object_get(d, "points"), k, p)
+            json_array_append_new(json_object_get(sel, "points"), json_pack("{s:O, s:O}",
+                "device", json_object_get(d, "device"),
+                "object", json_object_get(json_object_get(json_object_get(p, "source"), "address"), "object")));
+    json_t *frag = sb_bacdisc_accept(r, sel, err, sizeof(err));
+    json_decref(sel);
+    if (!frag) {
+        fprintf(stderr, CLI_NAME ": %s\n", err);
+        return NULL;
+    }
+    json_t *doc = json_pack("{s:s, s:i, s:O, s:O}", "format", "sbems-site", "version", 1,
+                            "equipment", json_object_get(frag, "equipment"),
+                            "points", json_object_get(frag, "points"));
+    json_decref(frag);
+    return doc;
+}
+
 static int cli_print(const struct cli_opts *o, json_t *r)
 {
     FILE *f = stdout;
     int rc = 0;
+    json_t *doc = NULL;
+
+    if (o->site && !(doc = site_doc(o->site, r)))
+        return 1;
+    if (doc)
+        r = doc;
 
     if (o->output && !(f = fopen(o->output, "w"))) {
         fprintf(stderr, CLI_NAME ": %s: %s\n", o->output, strerror(errno));
         return 1;
     }
-    if (o->table)
+    if (o->table && !doc)
         print_table(f, r);
     else if (json_dumpf(r, f, JSON_INDENT(2)) == 0)
         fputc('\n', f);
@@ -2133,6 +2169,7 @@ static int cli_print(const struct cli_opts *o, json_t *r)
         rc = 1;
     if (f != stdout && fclose(f) != 0)
         rc = 1;
+    json_decref(doc);
     return rc;
 }
 
