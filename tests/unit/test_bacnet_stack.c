@@ -513,6 +513,18 @@ TEST(foreign_device_registration_and_broadcast)
     REQUIRE(sb_bac_dec_bvlc(raw_last, raw_len, &b) > 0);
     CHECK_EQ(b.function, SB_BVLC_DISTRIBUTE_BCAST);
     sb_bac_stack_close(F);
+
+    /* Re-registration before the TTL runs out: every TTL/2 (J.5.2.1). */
+    c.port = PA + 13;
+    c.fd_ttl = 1;
+    n0 = raw_n;
+    REQUIRE(sb_bac_stack_new(&loop, &c, NULL, &F, err, sizeof(err)) == 0);
+    run_until(&raw_n, n0 + 3, 3000);
+    CHECK(raw_n >= n0 + 3);                      /* at start, ~0.5 s, ~1 s */
+    REQUIRE(sb_bac_dec_bvlc(raw_last, raw_len, &b) > 0);
+    CHECK_EQ(b.function, SB_BVLC_REGISTER_FD);
+    CHECK_EQ(b.ttl, 1);
+    sb_bac_stack_close(F);
 }
 
 TEST(close_cancels_outstanding)
