@@ -436,8 +436,13 @@ class TsharkCapture:
     it is not permitted, entering the block calls pytest.skip (or raises
     PeerError with skip=False)."""
 
-    def __init__(self, ports=(47808, 47808), path=None, iface="lo", max_seconds=300, skip=True):
+    def __init__(self, ports=(47808, 47808), path=None, iface="lo", max_seconds=300, skip=True,
+                 hosts=()):
+        """hosts: capture only datagrams to or from these addresses, so two
+        test runs on one machine (they share the loopback) do not see each
+        other's traffic, such as the self-test's malformed datagrams."""
         self.lo, self.hi = (ports, ports) if isinstance(ports, int) else ports
+        self.hosts = tuple(hosts)
         self.path = str(path) if path else os.path.join(tempfile.mkdtemp(prefix="bacnet-cap-"), "bacnet.pcapng")
         self.iface, self.max_seconds, self.skip = iface, int(max_seconds), skip
         self.proc = None
@@ -457,7 +462,8 @@ class TsharkCapture:
             os.unlink(self.path)
         self._err = tempfile.TemporaryFile(mode="w+")
         self.proc = _track(subprocess.Popen(
-            ["dumpcap", "-q", "-i", self.iface, "-f", f"udp portrange {self.lo}-{self.hi}",
+            ["dumpcap", "-q", "-i", self.iface, "-f", f"udp portrange {self.lo}-{self.hi}" + (
+                " and (" + " or ".join(f"host {h}" for h in self.hosts) + ")" if self.hosts else ""),
              "-a", f"duration:{self.max_seconds}", "-w", self.path],
             stdout=subprocess.DEVNULL, stderr=self._err))
         # dumpcap says "Capturing on" even when it then fails for lack of

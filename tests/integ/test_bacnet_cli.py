@@ -52,7 +52,8 @@ def test_bacnet_cli(sbems, tmp_path):
     f = tmp_path / "dev.json"
     f.write_text(json.dumps(DEVICE))
     cap = None if capture_unavailable() else TsharkCapture(ports=(47808, 47820),
-                                                           path=tmp_path / "cli.pcapng")
+                                                           path=tmp_path / "cli.pcapng",
+                                                           hosts=(DEV_IP,))
     if cap:
         cap.__enter__()
     srv = subprocess.Popen([BIN, "bacnet", "serve", str(f)], stdout=subprocess.PIPE,
@@ -156,7 +157,7 @@ def test_discover_then_import(sbems, tmp_path):
     try:
         assert '"ready"' in srv.stdout.readline()
         out = tmp_path / "proposed.json"
-        p = subprocess.run([BIN, "bacnet", "discover", "--bind", "127.0.0.1:47821", "--target", DEV_IP,
+        p = subprocess.run([BIN, "bacnet", "discover", "--bind", "127.0.0.1:47825", "--target", DEV_IP,
                             "--wait-ms", "500", "--site", "b", "--output", str(out)],
                            capture_output=True, text=True, timeout=60)
         assert p.returncode == 0, p.stderr

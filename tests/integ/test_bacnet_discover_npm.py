@@ -15,16 +15,12 @@ subcommand wired yet.  What it checks:
 Traffic stays on 127.0.0.0/8; every process is stopped by its own handle."""
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
 
-from bacnet_peers import ROOT, TsharkCapture, capture_unavailable, npm_ready, start_device
-
-MAIN_C = """#include "drivers/bacnet/discover.h"
-int main(int argc, char **argv) { return sb_bacdisc_cli(argc - 1, argv + 1); }
-"""
+from bacnet_peers import TsharkCapture, capture_unavailable, npm_ready, start_device
+from conftest import BIN
 
 DEV_IP = "127.0.0.71"
 DEV_IP2 = "127.0.0.72"
@@ -33,29 +29,16 @@ PORTS = (47821, 47823)
 
 
 @pytest.fixture(scope="module")
-def discover_bin(tmp_path_factory):
-    if not shutil.which("gcc") or not shutil.which("pkg-config"):
-        pytest.skip("gcc or pkg-config missing")
-    work = tmp_path_factory.mktemp("bacdisc")
-    main = work / "main.c"
-    main.write_text(MAIN_C)
-    srcs = ["src/drivers/bacnet/discover.c", "src/drivers/bacnet/brick.c",
-            "src/drivers/bacnet/units.c", "src/model/units.c", "src/core/err.c", "src/core/log.c"]
-    for d in ("src/proto/bacnet/codec", "src/proto/bacnet/stack"):
-        srcs += sorted(os.path.join(d, f) for f in os.listdir(os.path.join(ROOT, d)) if f.endswith(".c"))
-    pkg = subprocess.run(["pkg-config", "--cflags", "--libs", "jansson", "libuv"], capture_output=True,
-                         text=True, check=True).stdout.split()
-    out = work / "bacdisc"
-    cmd = ["gcc", "-std=c17", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-           "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Isrc", "-D_GNU_SOURCE",
-           str(main), *srcs, "-o", str(out), *pkg, "-lm", "-lpthread"]
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return str(out)
+def discover_bin():
+    """The daemon's own `sbems bacnet discover` (built by make check under
+    the sanitizers, like every binary the integration tests run)."""
+    if not os.path.exists(BIN):
+        pytest.skip(f"{BIN} is not built")
+    return [BIN, "bacnet"]
 
 
 def run_discover(binary, *args, timeout=120):
-    r = subprocess.run([binary, "discover", "--bind", f"127.0.0.1:{CLI_PORT}", *args],
+    r = subprocess.run([*binary, "discover", "--bind", f"127.0.0.1:{CLI_PORT}", *args],
                        capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, f"exit {r.returncode}\n{r.stderr[-3000:]}"
     assert "runtime error" not in r.stderr and "AddressSanitizer" not in r.stderr, r.stderr

@@ -27,10 +27,10 @@ CLIENT_PORT = 47810            # the npm client's socket (not 47808: see interop
 PORTS = (47808, 47812)
 
 
-def capture(tmp_path):
+def capture(tmp_path, hosts=(NPM_DEV, OUR_DEV)):
     if capture_unavailable():
         return None
-    c = TsharkCapture(ports=PORTS, path=tmp_path / "interop.pcapng")
+    c = TsharkCapture(ports=PORTS, path=tmp_path / "interop.pcapng", hosts=hosts)
     c.__enter__()
     return c
 
@@ -215,7 +215,7 @@ def test_sbems_as_a_bacnet_device(sbems, tmp_path):
     """drivers.json bacnet.expose: a BMS (here the npm client) finds sbems
     by Who-Is, reads its points as Analog Values with their units, cannot
     write them, and gets COV notifications as readings arrive."""
-    cap = capture(tmp_path)
+    cap = capture(tmp_path, hosts=("127.0.0.1",))
     port = 47812
     try:
         doc = tmp_path / "site.json"

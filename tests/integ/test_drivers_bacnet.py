@@ -75,7 +75,8 @@ def test_bacnet_poll_cov_command_offline(sbems, tmp_path):
     # tshark decodes every datagram of the test (ours and our server's);
     # where capturing is not permitted the test runs without it.
     cap = None if capture_unavailable() else TsharkCapture(ports=(47808, OUR_PORT),
-                                                           path=tmp_path / "bacnet.pcapng")
+                                                           path=tmp_path / "bacnet.pcapng",
+                                                           hosts=("127.0.0.61", "127.0.0.62"))
     if cap:
         cap.__enter__()
     ahu = serve(tmp_path, "ahu", [AHU])
