@@ -36,7 +36,9 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 LDLIBS  += -lm -lpthread
 
 MAINS   := src/core/main.c
-LIBSRC  := $(filter-out $(MAINS) src/sim/%,$(shell find src -name '*.c' | sort))
+# src/sim/ (the simulator's building physics and weather) is in the library
+# too: the daemon links none of it; its main, when it comes, is not.
+LIBSRC  := $(filter-out $(MAINS) src/sim/main.c,$(shell find src -name '*.c' | sort))
 ASMSRC  := $(shell find src -name '*.S' | sort)
 LIBOBJ  := $(LIBSRC:%.c=$(OUT)/obj/%.o) $(ASMSRC:%.S=$(OUT)/obj/%.o)
 TESTSRC := $(sort $(wildcard tests/unit/test_*.c))

@@ -1,0 +1,498 @@
+/* plant.c - sbems-sim plant: sizing, local controllers and the sub-step
+ * (see plant.h and docs/internals/sim-physics.md). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "sim/plant/plant_int.h"
+
+#define T_MA_DESIGN 25.8    /* mixed air at design: 80 % return 24 degC + 20 % OA 33 degC */
+#define CHW_DT_DESIGN 5.6   /* chilled-water design range, K */
+#define CP_WATER 4186.0     /* J/(kg K) */
+#define REHEAT_EFF 0.5      /* reheat coil effectiveness at full valve */
+#define FAN_SPEED_MIN 0.1
+
+static void cmd_init(struct sb_cmd *c, double v)
+{
+    c->autov = v;
+    c->ovr = NAN;
+}
+
+static double clamp(double x, double lo, double hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+static void vav_init(struct sb_plant *p, struct sb_zone_ent *ze, int core)
+{
+    const struct sb_plant_config *c = &p->cfg;
+    struct sb_vav *v = &ze->vav;
+    double lps = core ? c->vav_lps_m2_core : c->vav_lps_m2_perim;
+
+    v->q_max = lps * 1e-3 * ze->z.p.floor_area;
+    v->q_min = c->vav_min_frac * v->q_max;
+    v->q_open = 1.25 * v->q_max;    /* box sized so max flow is reached at 80 % open */
+    cmd_init(&v->flow_sp, 0);
+    cmd_init(&v->damper, 0);
+    cmd_init(&v->reheat, 0);
+    /* zone loops: about 0.15/K proportional, 10 min integral time; tuned for
+     * a few-K/unit plant gain and one-sub-step measurement delay */
+    v->clg = (struct sb_pi){ .kp = 0.15, .ki = 0.15 / 600.0, .lo = 0, .hi = 1 };
+    v->htg = (struct sb_pi){ .kp = 0.15, .ki = 0.15 / 600.0, .lo = 0, .hi = 1 };
+}
+
+static int zones_init(struct sb_plant *p)
+{
+    const struct sb_plant_config *c = &p->cfg;
+    int k = 0;
+
+    for (int f = 1; f <= c->floors; f++) {
+        for (int i = 1; i <= c->zones_per_floor; i++, k++) {
+            struct sb_zone_ent *ze = &p->zones[k];
+            struct sb_zone_params zp;
+            double t0 = 0.5 * (c->occ_heat_sp + c->occ_cool_sp);
+
+            sb_plant__zone_geometry(c, f, i, &zp, ze->win_area, &ze->people_peak);
+            if (sb_zone_init(&ze->z, &zp, t0, c->co2_out_ppm) != 0)
+                return SB_ECONFIG;
+            ze->floor = f;
+            ze->index = i;
+            ze->has_tstat = i <= c->tstat_zones && c->zones_per_floor == 5;
+            cmd_init(&ze->htg_sp, c->occ_heat_sp);
+            cmd_init(&ze->clg_sp, c->occ_cool_sp);
+            cmd_init(&ze->tstat_sp, t0);
+            cmd_init(&ze->tstat_mode, 0);
+            vav_init(p, ze, c->zones_per_floor == 5 && i == 5);
+        }
+    }
+    return 0;
+}
+
+/* Fan curve dP = s^2 p0 - c Q^2 and AHU internal loss k Q^2: at full speed
+ * and design flow the fan gives 1.3 x the design total pressure; the coil
+ * UA gives T_MA_DESIGN -> sat_sp at design air and water flow. */
+static void ahu_size(struct sb_plant *p, struct sb_ahu *a)
+{
+    const struct sb_plant_config *c = &p->cfg;
+    double dp_des = c->static_sp + c->fan_dp_internal, ca, cw, q_coil, eps;
+
+    a->q_des = 0;
+    for (int i = 0; i < a->n; i++)
+        a->q_des += p->zones[a->first + i].vav.q_max;
+    a->k_int = c->fan_dp_internal / (a->q_des * a->q_des);
+    a->p0 = 1.3 * dp_des / 0.7;
+    a->c_fan = 0.3 * a->p0 / (a->q_des * a->q_des);
+    a->fan_kw_des = a->q_des * dp_des / c->fan_eff / 1000.0;
+    ca = SB_RHO_AIR * a->q_des * SB_CP_AIR;
+    q_coil = ca * (T_MA_DESIGN - c->sat_sp);
+    cw = q_coil / CHW_DT_DESIGN;
+    a->mw_des = cw / CP_WATER;
+    eps = (T_MA_DESIGN - c->sat_sp) / (T_MA_DESIGN - c->chw_sp);
+    a->ua = sb_hx_ntu_for(eps, fmin(ca, cw) / fmax(ca, cw)) * fmin(ca, cw);
+    cmd_init(&a->fan_en, 0);
+    cmd_init(&a->fan_speed, 0);
+    cmd_init(&a->oa_damper, 0);
+    cmd_init(&a->ccv, 0);
+    cmd_init(&a->sat_sp, c->sat_sp);
+    cmd_init(&a->static_sp, c->static_sp);
+    a->sat_pi = (struct sb_pi){ .kp = 0.02, .ki = 1.5e-4, .lo = 0, .hi = 2 };
+    a->sp_pi = (struct sb_pi){ .kp = 5e-4, .ki = 1.5e-5, .lo = FAN_SPEED_MIN, .hi = 1 };
+    a->t_sa = c->sat_sp;
+    a->t_ret = a->t_mix = 0.5 * (c->occ_heat_sp + c->occ_cool_sp);
+    a->co2_ret = a->co2_sup = c->co2_out_ppm;
+}
+
+static void plant_size(struct sb_plant *p)
+{
+    const struct sb_plant_config *c = &p->cfg;
+    double total = 0;
+
+    for (int f = 0; f < p->nahus; f++) {
+        struct sb_ahu *a = &p->ahus[f];
+
+        a->first = f * c->zones_per_floor;
+        a->n = c->zones_per_floor;
+        ahu_size(p, a);
+        total += SB_RHO_AIR * a->q_des * SB_CP_AIR * (T_MA_DESIGN - c->sat_sp) / 1000.0;
+    }
+    /* 10 % over the summed coil design loads, split over the chillers */
+    p->ch_cap_kw = c->chiller_kw > 0 ? c->chiller_kw : 1.1 * total / c->chillers;
+    p->t_chw = c->chw_sp;
+    p->c_loop = 4.0 * 1000.0 * CP_WATER * (total / 300.0);  /* ~4 m3 of water per 300 kW */
+    cmd_init(&p->ch_en, 1);
+    cmd_init(&p->chw_sp, c->chw_sp);
+    cmd_init(&p->blr_en, 1);
+}
+
+int sb_plant_new(const struct sb_plant_config *cfg, const struct sb_epw *epw, int64_t start_ms,
+                 struct sb_plant **out, char *err, size_t errlen)
+{
+    struct sb_plant *p = NULL;
+    int rc;
+
+    *out = NULL;
+    if ((rc = sb_plant_config_check(cfg, err, errlen)) != 0)
+        return rc;
+    if (!epw)
+        return SB_EINVAL;
+    rc = SB_ENOMEM;
+    if (!(p = calloc(1, sizeof *p)))
+        goto out;
+    p->cfg = *cfg;
+    p->epw = epw;
+    p->now_ms = start_ms;
+    p->nzones = cfg->floors * cfg->zones_per_floor;
+    p->nahus = cfg->floors;
+    p->zones = calloc((size_t)p->nzones, sizeof *p->zones);
+    p->ahus = calloc((size_t)p->nahus, sizeof *p->ahus);
+    if (!p->zones || !p->ahus)
+        goto out;
+    if ((rc = zones_init(p)) != 0) {
+        sb_errf(err, errlen, "geometry: a zone's envelope is out of the model's range");
+        goto out;
+    }
+    plant_size(p);
+    if ((rc = sb_plant__build_points(p)) != 0)
+        goto out;
+    *out = p;
+    p = NULL;
+out:
+    sb_plant_free(p);
+    return rc;
+}
+
+void sb_plant_free(struct sb_plant *p)
+{
+    if (!p)
+        return;
+    sb_plant__free_points(p);
+    free(p->zones);
+    free(p->ahus);
+    free(p);
+}
+
+int64_t sb_plant_time_ms(const struct sb_plant *p)
+{
+    return p->now_ms;
+}
+
+/* ---- sub-step pieces, in the order a DDC scan would run them ---- */
+
+static void update_weather(struct sb_plant *p, int64_t t_ms)
+{
+    const struct sb_epw *w = p->epw;
+    double local_s = (double)t_ms / 1000.0 + w->tz_h * 3600.0;
+    int64_t days = (int64_t)floor(local_s / 86400.0);
+
+    p->hour_of_year = sb_epw_hour_of_year(t_ms, w->tz_h);
+    sb_epw_at(w, p->hour_of_year, &p->wx);
+    sb_solar_position(w->lat, w->lon, w->tz_h, p->hour_of_year, &p->sun);
+    for (int f = 0; f < SB_FACADE_COUNT; f++)
+        p->irr[f] = sb_solar_vertical(&p->sun, (enum sb_facade)f, p->wx.dni, p->wx.dhi, p->wx.ghi, 0.2);
+    p->local_hour = (local_s - (double)days * 86400.0) / 3600.0;
+    p->weekday = (int)(((days + 4) % 7 + 7) % 7);    /* 1970-01-01 was a Thursday */
+    p->occ_sched = p->weekday >= 1 && p->weekday <= 5 && p->local_hour >= p->cfg.occ_start_h &&
+                   p->local_hour < p->cfg.occ_end_h;
+}
+
+/* Gains and setpoints of one zone (schedules, thermostat). */
+static void zone_loads(struct sb_plant *p, struct sb_zone_ent *ze)
+{
+    const struct sb_plant_config *c = &p->cfg;
+    double fo, fl, fp, a = ze->z.p.floor_area, sol = 0, mode, sp;
+
+    sb_plant__schedules(p->local_hour, p->weekday, &fo, &fl, &fp);
+    ze->occ = floor(ze->people_peak * fo + 0.5);
+    ze->lights_kw = c->lights_w_m2 * a * fl / 1000.0;
+    ze->plugs_kw = c->plugs_w_m2 * a * fp / 1000.0;
+    for (int f = 0; f < SB_FACADE_COUNT; f++)
+        sol += ze->win_area[f] * c->g_window * p->irr[f];
+    ze->phi_sol_w = sol;
+    ze->phi_int_w = ze->occ * c->w_per_person + 1000.0 * (ze->lights_kw + ze->plugs_kw);
+    mode = ze->has_tstat ? sb_cmd_eff(&ze->tstat_mode) : 0;
+    ze->occupied = mode == 1 ? 1 : mode == 2 ? 0 : p->occ_sched;
+    if (ze->occupied) {
+        ze->tstat_sp.autov = 0.5 * (c->occ_heat_sp + c->occ_cool_sp);
+        sp = sb_cmd_eff(&ze->tstat_sp);
+        /* a thermostat shifts the occupied band around its setpoint */
+        ze->htg_sp.autov = ze->has_tstat ? sp - 0.5 * (c->occ_cool_sp - c->occ_heat_sp) : c->occ_heat_sp;
+        ze->clg_sp.autov = ze->has_tstat ? sp + 0.5 * (c->occ_cool_sp - c->occ_heat_sp) : c->occ_cool_sp;
+    } else {
+        ze->htg_sp.autov = c->unocc_heat_sp;
+        ze->clg_sp.autov = c->unocc_cool_sp;
+    }
+}
+
+/* Night-setback call with 1 K hysteresis: any zone outside the unoccupied
+ * band starts the AHU; all zones 1 K inside stop it. */
+static int night_call(struct sb_plant *p, struct sb_ahu *a)
+{
+    int out = 0, inside = 1;
+
+    for (int i = 0; i < a->n; i++) {
+        const struct sb_zone_ent *ze = &p->zones[a->first + i];
+        double t = ze->z.t_air, h = sb_cmd_eff(&ze->htg_sp), cl = sb_cmd_eff(&ze->clg_sp);
+
+        out |= t < h || t > cl;
+        inside &= t > h + 1.0 && t < cl - 1.0;
+    }
+    if (out)
+        a->night_call = 1;
+    else if (inside)
+        a->night_call = 0;
+    return a->night_call;
+}
+
+/* VAV box loops: single-maximum sequence (cooling loop modulates flow
+ * between min and max, heating loop the reheat valve at min flow);
+ * pressure-independent flow control modelled as an ideal damper that
+ * reaches the setpoint at the last measured static pressure. */
+static void vav_control(struct sb_plant *p, struct sb_ahu *a, struct sb_zone_ent *ze, int on, double h)
+{
+    struct sb_vav *v = &ze->vav;
+    double t = ze->z.t_air, yc, yh, ps;
+
+    if (!on) {
+        sb_pi_reset(&v->clg, 0);
+        sb_pi_reset(&v->htg, 0);
+        v->flow_sp.autov = v->reheat.autov = v->damper.autov = 0;
+        return;
+    }
+    yc = sb_pi_step(&v->clg, t - sb_cmd_eff(&ze->clg_sp), h);
+    yh = sb_pi_step(&v->htg, sb_cmd_eff(&ze->htg_sp) - t, h);
+    v->flow_sp.autov = v->q_min + yc * (v->q_max - v->q_min);
+    v->reheat.autov = yh;
+    ps = a->static_pa > 1.0 ? a->static_pa : sb_cmd_eff(&a->static_sp);
+    v->damper.autov = clamp(sb_cmd_eff(&v->flow_sp) / (v->q_open * sqrt(ps / p->cfg.static_sp)), 0, 1);
+}
+
+/* Supply-air loop: one PI output 0..2 split in sequence (economizer damper
+ * from minimum OA to 100 %, then the cooling valve).  With the economizer
+ * locked out (outdoor warmer than return or above the high limit) the
+ * output is held to the valve range. */
+static void sat_control(struct sb_plant *p, struct sb_ahu *a, int on, double h)
+{
+    double u, q = a->flow > 1e-3 ? a->flow : a->q_des, occ_people = 0, area = 0;
+
+    for (int i = 0; i < a->n; i++) {
+        occ_people += p->zones[a->first + i].people_peak;
+        area += p->zones[a->first + i].z.p.floor_area;
+    }
+    a->min_oa_frac = p->occ_sched ? clamp((p->cfg.oa_lps_person * occ_people + p->cfg.oa_lps_m2 * area)
+                                          * 1e-3 / q, 0, 1) : 0;
+    a->econ = p->wx.tdb < a->t_ret && p->wx.tdb < p->cfg.econ_high_limit;
+    if (!on) {
+        sb_pi_reset(&a->sat_pi, a->econ ? 0 : 1);
+        a->oa_damper.autov = a->ccv.autov = 0;
+        return;
+    }
+    a->sat_pi.lo = a->econ ? 0 : 1;
+    u = sb_pi_step(&a->sat_pi, a->t_sa - sb_cmd_eff(&a->sat_sp), h);
+    a->oa_damper.autov = a->econ ? fmax(a->min_oa_frac, clamp(u, 0, 1)) : a->min_oa_frac;
+    a->ccv.autov = clamp(u - 1.0, 0, 1);
+}
+
+static void static_control(struct sb_ahu *a, int on, double h)
+{
+    if (!on) {
+        sb_pi_reset(&a->sp_pi, 0.5);
+        a->fan_speed.autov = 0;
+        return;
+    }
+    a->fan_speed.autov = sb_pi_step(&a->sp_pi, sb_cmd_eff(&a->static_sp) - a->static_pa, h);
+}
+
+/* Duct network: box i passes Q_i = d_i q_open_i sqrt(P/P_des); the fan
+ * gives s^2 p0 - c Q^2 of which k Q^2 is lost inside the AHU, so
+ * P = s^2 p0 / (1 + (c + k) K^2) with K = sum d_i q_open_i / sqrt(P_des). */
+static void airflow(struct sb_plant *p, struct sb_ahu *a, int on)
+{
+    double k = 0, s = on ? clamp(sb_cmd_eff(&a->fan_speed), 0, 1) : 0, pst, dp;
+
+    for (int i = 0; i < a->n; i++) {
+        struct sb_vav *v = &p->zones[a->first + i].vav;
+
+        k += clamp(sb_cmd_eff(&v->damper), 0, 1) * v->q_open / sqrt(p->cfg.static_sp);
+    }
+    pst = s * s * a->p0 / (1.0 + (a->c_fan + a->k_int) * k * k);
+    a->static_pa = pst;
+    a->flow = k * sqrt(pst);
+    for (int i = 0; i < a->n; i++) {
+        struct sb_vav *v = &p->zones[a->first + i].vav;
+
+        v->flow = clamp(sb_cmd_eff(&v->damper), 0, 1) * v->q_open * sqrt(pst / p->cfg.static_sp);
+    }
+    /* hydraulic power Q (P_static + k Q^2) / eta: on a fixed system curve
+     * P_static ~ Q^2 as well, which is the affinity law P ~ Q^3 */
+    dp = pst + a->k_int * a->flow * a->flow;
+    a->fan_kw = s > 0 ? fmax(p->cfg.fan_floor_frac * a->fan_kw_des, a->flow * dp / p->cfg.fan_eff / 1000.0) : 0;
+}
+
+/* Equal-percentage valve (rangeability 50) shifted to close tight at 0:
+ * it offsets the coil's high gain at small water flows, which is why coil
+ * valves are specified this way (ASHRAE Handbook - HVAC Systems and
+ * Equipment, valve characteristics). */
+static double eq_pct(double v)
+{
+    return (pow(50.0, v) - 1.0) / 49.0;
+}
+
+/* Return, mixed and supply air; cooling coil by effectiveness-NTU with a
+ * constant UA (counter-flow, dry coil). */
+static void air_side(struct sb_plant *p, struct sb_ahu *a)
+{
+    double qt = 0, tr = 0, cr = 0, ca, cw, cmin, cmax, q = 0, f;
+
+    for (int i = 0; i < a->n; i++) {
+        const struct sb_zone_ent *ze = &p->zones[a->first + i];
+        double w = a->flow > 1e-6 ? ze->vav.flow : 1.0;
+
+        qt += w;
+        tr += w * ze->z.t_air;
+        cr += w * ze->z.co2;
+    }
+    a->t_ret = tr / qt;
+    a->co2_ret = cr / qt;
+    f = a->flow > 1e-6 ? clamp(sb_cmd_eff(&a->oa_damper), 0, 1) : 0;
+    a->oa_frac = f;
+    a->t_mix = f * p->wx.tdb + (1 - f) * a->t_ret;
+    a->co2_sup = f * p->cfg.co2_out_ppm + (1 - f) * a->co2_ret;
+    ca = SB_RHO_AIR * a->flow * SB_CP_AIR;
+    cw = eq_pct(clamp(sb_cmd_eff(&a->ccv), 0, 1)) * a->mw_des * CP_WATER;
+    if (ca > 0 && cw > 0 && a->t_mix > p->t_chw) {
+        cmin = fmin(ca, cw);
+        cmax = fmax(ca, cw);
+        q = sb_hx_eff_counterflow(a->ua / cmin, cmin / cmax) * cmin * (a->t_mix - p->t_chw);
+    }
+    a->coil_kw = q / 1000.0;
+    /* draw-through fan: its power ends up as heat in the supply air */
+    a->t_sa = ca > 0 ? a->t_mix - q / ca + a->fan_kw * 1000.0 / ca : a->t_mix;
+}
+
+static void zone_physics(struct sb_plant *p, struct sb_ahu *a, struct sb_zone_ent *ze, double h)
+{
+    struct sb_vav *v = &ze->vav;
+    struct sb_zone_in in;
+    struct sb_zone_out zo;
+    double m = SB_RHO_AIR * v->flow, valve = sb_cmd_eff(&p->blr_en) > 0.5 ? sb_cmd_eff(&v->reheat) : 0;
+
+    v->dat = a->t_sa + clamp(valve, 0, 1) * REHEAT_EFF * fmax(0, p->cfg.hw_temp - a->t_sa);
+    v->reheat_kw = m * SB_CP_AIR * (v->dat - a->t_sa) / 1000.0;
+    in = (struct sb_zone_in){
+        .t_out = p->wx.tdb, .phi_int = ze->phi_int_w, .phi_sol = ze->phi_sol_w,
+        .m_sup = m, .t_sup = v->dat, .phi_hc = 0, .co2_sup = a->co2_sup,
+        .co2_out = p->cfg.co2_out_ppm, .co2_gen = ze->occ * p->cfg.co2_lps_person * 1e-3,
+    };
+    sb_zone_step(&ze->z, &in, h, &zo);
+    ze->phi_hvac_w = zo.phi_hvac;
+}
+
+/* Chilled-water loop with thermal capacity: chillers remove what the coils
+ * add plus what brings the loop back to its setpoint, up to the running
+ * capacity; staging adds a machine above 95 % and drops one below 80 % of
+ * the remaining machines' capacity. */
+static void chw_plant(struct sb_plant *p, double load_kw, double h)
+{
+    double sp = sb_cmd_eff(&p->chw_sp), t_oa = p->wx.tdb;
+    double cap1 = p->ch_cap_kw * sb_chiller_capft(p->t_chw, t_oa), need, given = 0, kw = 0;
+    int n_max = p->cfg.chillers, want;
+
+    need = fmax(0, load_kw + p->c_loop * (p->t_chw - sp) / h / 1000.0);
+    if (sb_cmd_eff(&p->ch_en) < 0.5 || need <= 0 || cap1 <= 0) {
+        p->ch_on = 0;
+    } else {
+        want = (int)ceil(need / (0.95 * cap1));
+        want = want < 1 ? 1 : want > n_max ? n_max : want;
+        if (want > p->ch_on || p->ch_on == 0)
+            p->ch_on = want;
+        else if (p->ch_on > 1 && need < 0.8 * (p->ch_on - 1) * cap1)
+            p->ch_on--;
+    }
+    if (p->ch_on > 0) {
+        double each = need / p->ch_on, d;
+
+        kw = p->ch_on * sb_chiller_power(p->ch_cap_kw, p->cfg.chiller_cop, p->t_chw, t_oa, each, &d);
+        given = p->ch_on * d;
+    }
+    p->t_chw += (load_kw - given) * 1000.0 * h / p->c_loop;
+    p->t_chw = clamp(p->t_chw, 1.0, 40.0);
+    p->ch_running = p->ch_on;
+    p->ch_load_kw = given;
+    p->ch_kw = kw;
+    p->ch_cop = kw > 0 ? given / kw : 0;
+    p->ch_plr = p->ch_on > 0 ? given / (p->ch_on * cap1) : 0;
+}
+
+static void meters(struct sb_plant *p, double fan_kw, double h)
+{
+    double hr = h / 3600.0;
+
+    p->m_light_kw = p->m_plug_kw = 0;
+    for (int i = 0; i < p->nzones; i++) {
+        p->m_light_kw += p->zones[i].lights_kw;
+        p->m_plug_kw += p->zones[i].plugs_kw;
+    }
+    p->m_fan_kw = fan_kw;
+    p->m_hvac_kw = fan_kw + p->ch_kw;
+    p->m_main_kw = p->m_hvac_kw + p->m_light_kw + p->m_plug_kw;
+    p->m_main_kwh += p->m_main_kw * hr;
+    p->m_light_kwh += p->m_light_kw * hr;
+    p->m_plug_kwh += p->m_plug_kw * hr;
+    p->m_hvac_kwh += p->m_hvac_kw * hr;
+    p->m_fan_kwh += fan_kw * hr;
+    p->m_chiller_kwh += p->ch_kw * hr;
+    p->m_gas_kwh += p->blr_gas_kw * hr;
+}
+
+static void ahu_substep(struct sb_plant *p, struct sb_ahu *a, double h, double *coil_kw,
+                        double *rh_kw, double *fan_kw)
+{
+    int on;
+
+    for (int i = 0; i < a->n; i++)
+        zone_loads(p, &p->zones[a->first + i]);
+    a->fan_en.autov = p->occ_sched || night_call(p, a);
+    on = sb_cmd_eff(&a->fan_en) > 0.5;
+    for (int i = 0; i < a->n; i++)
+        vav_control(p, a, &p->zones[a->first + i], on, h);
+    static_control(a, on, h);
+    sat_control(p, a, on, h);
+    airflow(p, a, on);
+    air_side(p, a);
+    for (int i = 0; i < a->n; i++) {
+        zone_physics(p, a, &p->zones[a->first + i], h);
+        *rh_kw += p->zones[a->first + i].vav.reheat_kw;
+    }
+    *coil_kw += a->coil_kw;
+    *fan_kw += a->fan_kw;
+}
+
+static void substep(struct sb_plant *p, int64_t t_ms, double h)
+{
+    double coil = 0, rh = 0, fan = 0;
+
+    update_weather(p, t_ms);
+    for (int f = 0; f < p->nahus; f++)
+        ahu_substep(p, &p->ahus[f], h, &coil, &rh, &fan);
+    chw_plant(p, coil, h);
+    p->blr_load_kw = rh;
+    p->blr_gas_kw = rh / p->cfg.boiler_eff;
+    meters(p, fan, h);
+}
+
+int sb_plant_step(struct sb_plant *p, double dt_s, int64_t now_ms)
+{
+    double start_ms, h;
+    long n;
+
+    if (!(dt_s > 0) || dt_s > 366.0 * 86400.0)
+        return SB_EINVAL;
+    n = (long)ceil(dt_s / p->cfg.substep_s - 1e-9);
+    h = dt_s / (double)n;
+    start_ms = (double)now_ms - dt_s * 1000.0;
+    for (long k = 1; k <= n; k++)
+        substep(p, (int64_t)llround(start_ms + h * 1000.0 * (double)k), h);
+    p->now_ms = now_ms;
+    return 0;
+}
