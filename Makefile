@@ -45,7 +45,7 @@ TESTSRC := $(sort $(wildcard tests/unit/test_*.c))
 TESTS   := $(TESTSRC:tests/unit/%.c=$(OUT)/tests/%)
 FUZZSRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZERS := $(FUZZSRC:fuzz/%.c=$(BUILD)/fuzz/%)
-BINS    := $(OUT)/sbems
+BINS    := $(OUT)/sbems $(OUT)/sbems-sim
 
 .PHONY: all build tests check demo bench bench-api fuzz clean bootstrap check-run
 .DEFAULT_GOAL := all
@@ -76,6 +76,10 @@ $(OUT)/libsbems.a: $(LIBOBJ)
 	@rm -f $@
 	@echo "  AR      $@"
 	@ar rcs $@ $^
+
+$(OUT)/sbems-sim: $(OUT)/obj/src/sim/main.o $(OUT)/libsbems.a
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $^ -o $@ $(PKG_LIBS) $(LDLIBS)
 
 $(OUT)/sbems: $(OUT)/obj/src/core/main.o $(OUT)/libsbems.a
 	@echo "  LD      $@"

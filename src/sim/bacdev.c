@@ -1,0 +1,287 @@
+/*
+ * bacdev.c - the simulated building's BACnet devices (bacdev.h).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/timefmt.h"
+#include "drivers/bacnet/names.h"
+#include "proto/bacnet/codec/enums.h"
+#include "proto/bacnet/host/host.h"
+#include "sim/bacdev.h"
+#include "sim/plant/plant.h"
+
+#define MAX_DEVS 512
+
+struct obj {
+    int idx;                   /* plant point */
+    struct sb_bac_oid oid;
+    int writable;
+};
+
+struct simdev {
+    char prefix[48];           /* "floor1.ahu." */
+    char name[64];             /* "AHU-1" */
+    uint32_t instance;
+    char ip[INET_ADDRSTRLEN];
+    struct sb_bac_srv *srv;
+    struct sb_bac_host *host;
+    struct obj *objs;
+    size_t nobj;
+};
+
+struct sb_simbac {
+    struct sb_plant *plant;
+    unsigned port;
+    struct simdev devs[MAX_DEVS];
+    size_t n;
+};
+
+/* Trane-style object names for the plant's point suffixes. */
+static const struct { const char *suffix, *name; } names[] = {
+    { "sat", "Discharge Air Temp" }, { "sat_sp", "Discharge Air Temp Setpoint" },
+    { "mat", "Mixed Air Temp" }, { "rat", "Return Air Temp" },
+    { "fan_enable", "Supply Fan Start/Stop" }, { "fan_speed", "Supply Fan Speed Command" },
+    { "oa_damper", "Outdoor Air Damper Command" }, { "ccv", "Cooling Valve Command" },
+    { "static", "Duct Static Pressure" }, { "static_sp", "Duct Static Pressure Setpoint" },
+    { "oa_fraction", "Outdoor Air Fraction" }, { "economizer", "Economizer Enabled" },
+    { "flow", "Supply Air Flow" }, { "fan_kw", "Supply Fan Power" }, { "coil_kw", "Cooling Coil Load" },
+    { "return_co2", "Return Air CO2" }, { "temp", "Space Temperature" },
+    { "htg_sp", "Space Temperature Heating Setpoint" }, { "clg_sp", "Space Temperature Cooling Setpoint" },
+    { "co2", "Space CO2" }, { "occupancy", "Occupant Count" }, { "occupied", "Occupancy Status" },
+    { "vav.flow", "Discharge Air Flow" }, { "vav.flow_sp", "Discharge Air Flow Setpoint" },
+    { "vav.damper", "Air Valve Position Command" }, { "vav.reheat", "Reheat Valve Command" },
+    { "vav.dat", "Discharge Air Temp" }, { "tstat.setpoint", "Thermostat Setpoint" },
+    { "tstat.mode", "Thermostat Occupancy Mode" }, { "tstat.temp", "Thermostat Space Temperature" },
+};
+
+static void object_name(const char *suffix, char *out, size_t cap)
+{
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(names[i].suffix, suffix) == 0) {
+            snprintf(out, cap, "%s", names[i].name);
+            return;
+        }
+    /* "mass_temp" -> "Mass Temp" */
+    size_t n = 0;
+    int up = 1;
+    for (const char *p = suffix; *p && n + 1 < cap; p++) {
+        char c = *p == '_' || *p == '.' ? ' ' : *p;
+        out[n++] = up && isalpha((unsigned char)c) ? (char)toupper((unsigned char)c) : c;
+        up = c == ' ';
+    }
+    out[n] = 0;
+}
+
+static uint32_t units_of(const char *u)
+{
+    static const struct { const char *s; uint32_t v; } t[] = {
+        { "degC", 62 }, { "%", 98 }, { "kW", 48 }, { "kWh", 19 }, { "Pa", 53 }, { "ppm", 96 },
+        { "m3/s", 85 }, { "W/m2", 35 }, { "m/s", 74 },
+    };
+    for (size_t i = 0; u && i < sizeof(t) / sizeof(t[0]); i++)
+        if (strcmp(t[i].s, u) == 0)
+            return t[i].v;
+    return SB_BACN_UNITS_NONE;
+}
+
+/* Which controller a plant point belongs to; 0 if none (weather, meters:
+ * other protocols). */
+static int device_of(const char *name, char *prefix, size_t pcap, char *dname, size_t dcap,
+                     uint32_t *inst)
+{
+    unsigned f, z;
+    if (sscanf(name, "floor%u.ahu.", &f) == 1 && strstr(name, ".ahu.")) {
+        snprintf(prefix, pcap, "floor%u.ahu.", f);
+        snprintf(dname, dcap, "AHU-%u", f);
+        *inst = 1000 + f;
+        return 1;
+    }
+    if (sscanf(name, "floor%u.zone%u.", &f, &z) == 2) {
+        snprintf(prefix, pcap, "floor%u.zone%u.", f, z);
+        snprintf(dname, dcap, "VAV-%u-%02u", f, z);
+        *inst = 2000 + f * 100 + z;
+        return 1;
+    }
+    if (strncmp(name, "chiller.", 8) == 0 || strncmp(name, "boiler.", 7) == 0) {
+        int ch = name[0] == 'c';
+        snprintf(prefix, pcap, "%s", ch ? "chiller." : "boiler.");
+        snprintf(dname, dcap, "%s", ch ? "CH-1" : "BLR-1");
+        *inst = ch ? 3001 : 3101;
+        return 1;
+    }
+    return 0;
+}
+
+static struct simdev *dev_for(struct sb_simbac *s, const char *prefix, const char *dname,
+                              uint32_t inst, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->devs[i].prefix, prefix) == 0)
+            return &s->devs[i];
+    if (s->n == MAX_DEVS) {
+        snprintf(err, errlen, "more than %d devices", MAX_DEVS);
+        return NULL;
+    }
+    struct simdev *d = &s->devs[s->n];
+    struct sb_bac_srv_cfg c = { .instance = inst, .name = dname, .vendor_id = 2,
+                                .vendor_name = "Trane", .model_name = "Tracer UC400 (simulated)",
+                                .max_objects = 256, .max_cov_subs = 256 };
+    memset(d, 0, sizeof(*d));
+    snprintf(d->prefix, sizeof(d->prefix), "%s", prefix);
+    snprintf(d->name, sizeof(d->name), "%s", dname);
+    d->instance = inst;
+    if (sb_bac_srv_new(&c, sb_now_ms(), &d->srv) < 0) {
+        snprintf(err, errlen, "%s: cannot create the device", dname);
+        return NULL;
+    }
+    s->n++;
+    return d;
+}
+
+static int add_point(struct sb_simbac *s, int idx, char *err, size_t errlen)
+{
+    struct sb_plant_point_info in;
+    char prefix[48], dname[64], oname[80];
+    uint32_t inst;
+    double v = 0;
+
+    if (sb_plant_point(s->plant, idx, &in) < 0 ||
+        !device_of(in.name, prefix, sizeof(prefix), dname, sizeof(dname), &inst))
+        return 0;
+    struct simdev *d = dev_for(s, prefix, dname, inst, err, errlen);
+    if (!d)
+        return SB_ENOMEM;
+    struct obj *o = realloc(d->objs, (d->nobj + 1) * sizeof(*o));
+    if (!o)
+        return SB_ENOMEM;
+    d->objs = o;
+    o = &d->objs[d->nobj];
+    object_name(in.name + strlen(prefix), oname, sizeof(oname));
+    sb_plant_read(s->plant, idx, &v);
+    struct sb_bac_srv_obj_cfg c = {
+        .type = in.writable ? SB_BAC_OBJ_AV : SB_BAC_OBJ_AI, .name = oname,
+        .description = in.name, .flags = in.writable ? SB_BAC_SRV_COMMANDABLE : 0,
+        .initial = isfinite(v) ? v : 0, .units = units_of(in.unit),
+        .cov_increment = in.kind == SB_PK_TEMPERATURE || in.kind == SB_PK_SETPOINT ? 0.1f : 0 };
+    /* instances count per type within the device, from 1 */
+    uint32_t n = 1;
+    for (size_t i = 0; i < d->nobj; i++)
+        n += d->objs[i].writable == in.writable;
+    c.instance = n;
+    int rc = sb_bac_srv_add(d->srv, &c, sb_now_ms());
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s: %s", dname, oname, sb_strerror(rc));
+        return rc;
+    }
+    *o = (struct obj){ .idx = idx, .oid = { c.type, c.instance }, .writable = in.writable };
+    d->nobj++;
+    return 0;
+}
+
+int sb_simbac_new(uv_loop_t *loop, struct sb_plant *plant, const struct sb_simbac_cfg *cfg,
+                  struct sb_simbac **out, char *err, size_t errlen)
+{
+    struct sb_simbac *s = calloc(1, sizeof(*s));
+    struct in_addr base;
+    int rc = 0;
+
+    if (!s)
+        return SB_ENOMEM;
+    s->plant = plant;
+    s->port = cfg->port ? cfg->port : 47808;
+    if (inet_pton(AF_INET, cfg->ip_base ? cfg->ip_base : "127.0.0.20", &base) != 1) {
+        snprintf(err, errlen, "bad base address");
+        rc = SB_EINVAL;
+        goto fail;
+    }
+    for (int i = 0; i < sb_plant_point_count(plant) && rc == 0; i++)
+        rc = add_point(s, i, err, errlen);
+    for (size_t i = 0; i < s->n && rc == 0; i++) {
+        struct simdev *d = &s->devs[i];
+        struct in_addr a = { .s_addr = htonl(ntohl(base.s_addr) + (uint32_t)i) };
+        inet_ntop(AF_INET, &a, d->ip, sizeof(d->ip));
+        if (!cfg->listen)
+            continue;
+        struct sb_bac_stack_cfg sc = { .bind_ip = d->ip, .port = (uint16_t)s->port };
+        if ((rc = sb_bac_host_new(loop, &sc, d->srv, &d->host, err, errlen)) == 0)
+            sb_bac_host_announce(d->host);
+    }
+    if (rc)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    sb_simbac_close(s);
+    sb_simbac_free(s);
+    return rc;
+}
+
+void sb_simbac_sync(struct sb_simbac *s, int64_t now_ms)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct simdev *d = &s->devs[i];
+        for (size_t k = 0; k < d->nobj; k++) {
+            struct obj *o = &d->objs[k];
+            double v;
+            if (o->writable) {
+                /* the priority array's winner drives the plant; none: the
+                 * plant's own loop, whose value is the Relinquish_Default */
+                struct sb_bac_srv_cmd cmd;
+                if (sb_bac_srv_get_cmd(d->srv, o->oid, &cmd) == 0 && cmd.current)
+                    sb_plant_write(s->plant, o->idx, cmd.slot[cmd.current - 1]);
+                else
+                    sb_plant_relinquish(s->plant, o->idx);
+                if (sb_plant_read_auto(s->plant, o->idx, &v) == 0 && isfinite(v))
+                    sb_bac_srv_set_pv(d->srv, o->oid, v, now_ms);
+            } else if (sb_plant_read(s->plant, o->idx, &v) == 0 && isfinite(v)) {
+                sb_bac_srv_set_pv(d->srv, o->oid, v, now_ms);
+            }
+        }
+    }
+}
+
+json_t *sb_simbac_list(const struct sb_simbac *s)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < s->n; i++) {
+        const struct simdev *d = &s->devs[i];
+        json_t *objs = json_array();
+        for (size_t k = 0; k < d->nobj; k++) {
+            struct sb_plant_point_info in;
+            char on[48];
+            sb_plant_point(s->plant, d->objs[k].idx, &in);
+            json_array_append_new(objs, json_pack("{s:s, s:s, s:s, s:b}", "object",
+                                                  sb_bacn_obj_str(d->objs[k].oid, on, sizeof(on)),
+                                                  "point", in.name, "unit", in.unit ? in.unit : "",
+                                                  "commandable", d->objs[k].writable));
+        }
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:o}", "protocol", "bacnet/ip",
+                                             "name", d->name, "address", d->ip, "port", (int)s->port,
+                                             "device", (int)d->instance, "vendor_id", 2, "objects", objs));
+    }
+    return arr;
+}
+
+void sb_simbac_close(struct sb_simbac *s)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        if (s->devs[i].host) {
+            sb_bac_host_close(s->devs[i].host);
+            s->devs[i].host = NULL;
+        }
+}
+
+void sb_simbac_free(struct sb_simbac *s)
+{
+    for (size_t i = 0; s && i < s->n; i++) {
+        sb_bac_srv_free(s->devs[i].srv);
+        free(s->devs[i].objs);
+    }
+    free(s);
+}

@@ -1,0 +1,38 @@
+/*
+ * bacdev.h - the simulated building's BACnet/IP face: the plant's points
+ * (src/sim/plant/) grouped into Trane-style controllers — one AHU per
+ * floor, one VAV per zone (with its thermostat), the chiller and the
+ * boiler — each a BACnet device (vendor 2) on its own 127.0.0.x address.
+ * Writable plant points are commandable Analog Values with a priority
+ * array: the winning slot drives the plant, an empty array hands the
+ * point back to the plant's local controller (whose value becomes
+ * Relinquish_Default).  Everything else is an Analog Input.
+ *
+ * Threads: loop thread only.  Ownership: borrows the plant (it must
+ * outlive the set); owns its servers and hosts.
+ */
+#ifndef SB_SIM_BACDEV_H
+#define SB_SIM_BACDEV_H
+
+#include <jansson.h>
+#include <uv.h>
+
+struct sb_plant;
+struct sb_simbac;
+
+struct sb_simbac_cfg {
+    const char *ip_base;       /* first device address, "127.0.0.20" */
+    unsigned port;             /* 47808 when 0 */
+    int listen;                /* 0: build the devices without sockets (--list) */
+};
+
+int  sb_simbac_new(uv_loop_t *loop, struct sb_plant *plant, const struct sb_simbac_cfg *cfg,
+                   struct sb_simbac **out, char *err, size_t errlen);
+/* After each plant step: commands in, values out (COV follows). */
+void sb_simbac_sync(struct sb_simbac *s, int64_t now_ms);
+/* Every device with its protocol, address, port, instance and objects (JSON, caller owns). */
+json_t *sb_simbac_list(const struct sb_simbac *s);
+void sb_simbac_close(struct sb_simbac *s);   /* stops serving */
+void sb_simbac_free(struct sb_simbac *s);    /* after the loop let go of the sockets */
+
+#endif /* SB_SIM_BACDEV_H */
