@@ -104,47 +104,6 @@ static int num_opt(const char *s, long lo, long hi, long *out, const char *what)
 
 /* ---- values as JSON ------------------------------------------------------------- */
 
-static json_t *value_json(const struct sb_bac_value *v)
-{
-    char buf[96];
-    switch (v->type) {
-    case SB_BAC_NULL: return json_null();
-    case SB_BAC_BOOLEAN: return json_boolean(v->v.boolean);
-    case SB_BAC_UNSIGNED: return json_integer((json_int_t)v->v.u);
-    case SB_BAC_SIGNED: return json_integer((json_int_t)v->v.i);
-    case SB_BAC_REAL: return json_real(v->v.real);
-    case SB_BAC_DOUBLE: return json_real(v->v.dbl);
-    case SB_BAC_ENUMERATED: return json_integer(v->v.enumerated);
-    case SB_BAC_CHAR_STRING:
-        if (v->v.str.charset == SB_BAC_CS_UTF8 || v->v.str.charset == SB_BAC_CS_LATIN1)
-            return json_stringn((const char *)v->v.str.p, v->v.str.len);
-        return json_string("(non-UTF-8 text)");
-    case SB_BAC_OBJECT_ID:
-        return json_string(sb_bacn_obj_str(v->v.oid, buf, sizeof(buf)));
-    case SB_BAC_BIT_STRING: {
-        size_t n = v->v.bits.nbits < sizeof(buf) - 1 ? v->v.bits.nbits : sizeof(buf) - 1;
-        for (size_t i = 0; i < n; i++)
-            buf[i] = sb_bac_bit(&v->v.bits, i) ? '1' : '0';
-        buf[n] = 0;
-        return json_string(buf);
-    }
-    case SB_BAC_DATE:
-        snprintf(buf, sizeof(buf), "%04d-%02d-%02d", v->v.date.year + 1900, v->v.date.month,
-                 v->v.date.day);
-        return json_string(buf);
-    case SB_BAC_TIME:
-        snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%02d", v->v.time.hour, v->v.time.min,
-                 v->v.time.sec, v->v.time.hundredths);
-        return json_string(buf);
-    default: {
-        size_t n = v->v.octets.len < 40 ? v->v.octets.len : 40, k = 0;
-        for (size_t i = 0; i < n; i++)
-            k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%02x", v->v.octets.p[i]);
-        return json_string(buf);
-    }
-    }
-}
-
 /* An encoded property value: one primitive -> scalar, several -> array,
  * constructed parts -> their hex. */
 static json_t *encoded_json(const uint8_t *p, size_t n)
@@ -155,7 +114,7 @@ static json_t *encoded_json(const uint8_t *p, size_t n)
         struct sb_bac_value v;
         ssize_t k = sb_bac_dec_app(p + off, n - off, &v);
         if (k > 0) {
-            json_array_append_new(arr, value_json(&v));
+            json_array_append_new(arr, sb_bacn_value_json(&v));
         } else if ((k = sb_bac_skip(p + off, n - off)) > 0) {
             char hex[256];
             size_t m = (size_t)k < 120 ? (size_t)k : 120, h = 0;
@@ -291,6 +250,27 @@ static int obj_prop(const struct opts *op, int first, struct sb_bac_oid *oid, ui
     return 0;
 }
 
+/* WriteProperty of one encoded value (clause 15.9); prints {"result":"ok"}.
+ * The exit status: 0 written, 1 refused or no answer, 2 local failure. */
+static int write_prop(const struct opts *op, const struct sb_bac_wp *wp)
+{
+    uint8_t body[1480];
+    struct oneshot o;
+    ssize_t k = sb_bac_enc_wp(body, sizeof(body), wp);
+    int rc;
+
+    if (k < 0) {
+        fprintf(stderr, "sbems bacnet: the value is too large for one request\n");
+        return 2;
+    }
+    if (os_open(&o, op) < 0)
+        return 2;
+    if ((rc = os_run(&o, SB_BAC_SVC_WRITE_PROPERTY, body, (size_t)k)) == 0)
+        print_json(json_pack("{s:s}", "result", "ok"));
+    os_close(&o);
+    return rc < 0 ? 2 : rc;
+}
+
 /* ReadPropertyMultiple of one object: PROPS is all, required, optional or
  * a comma-separated list (clause 15.7). */
 static int read_multiple(const struct opts *op, struct sb_bac_oid oid, const char *props)
@@ -397,10 +377,8 @@ static int cmd_write(const struct opts *op)
 {
     struct sb_bac_wp wp = { 0 };
     struct sb_bac_value v = { .type = SB_BAC_REAL };
-    struct oneshot o;
-    uint8_t val[32], body[96];
+    uint8_t val[32];
     long pr = 0;
-    int rc;
 
     if (obj_prop(op, 1, &wp.oid, &wp.prop) < 0 || op->npos < 3) {
         fprintf(stderr, "usage: sbems bacnet write --target IP[:PORT] OBJECT VALUE|null [--priority 1-16] [--type real|enum|unsigned|bool]\n");
@@ -435,13 +413,7 @@ static int cmd_write(const struct opts *op)
     wp.value = val;
     wp.value_len = (size_t)vk;
     wp.priority = (uint8_t)pr;
-    if (os_open(&o, op) < 0)
-        return 2;
-    ssize_t k = sb_bac_enc_wp(body, sizeof(body), &wp);
-    if ((rc = os_run(&o, SB_BAC_SVC_WRITE_PROPERTY, body, (size_t)k)) == 0)
-        print_json(json_pack("{s:s}", "result", "ok"));
-    os_close(&o);
-    return rc < 0 ? 2 : rc;
+    return write_prop(op, &wp);
 }
 
 /* ---- trend (ReadRange) ---------------------------------------------------------------------- */
@@ -873,7 +845,7 @@ static json_t *weekly_json(const uint8_t *p, size_t n)
                 break;
             o2 += (size_t)m;
             snprintf(t, sizeof(t), "%02u:%02u", tv.time.hour, tv.time.min);
-            json_array_append_new(day, json_pack("{s:s, s:o}", "time", t, "value", value_json(&tv.value)));
+            json_array_append_new(day, json_pack("{s:s, s:o}", "time", t, "value", sb_bacn_value_json(&tv.value)));
         }
         json_object_set_new(w, g_days[d], day);
     }
@@ -946,13 +918,7 @@ static int cmd_schedule(const struct opts *op)
         json_decref(w);
         struct sb_bac_wp wp = { .oid = oid, .prop = SB_BAC_P_WEEKLY_SCHEDULE, .value = val,
                                 .value_len = (size_t)vk };
-        ssize_t k = sb_bac_enc_wp(body, sizeof(body), &wp);
-        if (k < 0 || os_open(&o, op) < 0)
-            return 2;
-        if ((rc = os_run(&o, SB_BAC_SVC_WRITE_PROPERTY, body, (size_t)k)) == 0)
-            print_json(json_pack("{s:s}", "result", "ok"));
-        os_close(&o);
-        return rc < 0 ? 2 : rc;
+        return write_prop(op, &wp);
     }
     struct sb_bac_propref refs[4] = { { .prop = SB_BAC_P_PRESENT_VALUE }, { .prop = SB_BAC_P_WEEKLY_SCHEDULE },
                                       { .prop = SB_BAC_P_SCHEDULE_DEFAULT }, { .prop = SB_BAC_P_EXCEPTION_SCHEDULE } };
@@ -1056,13 +1022,7 @@ static int cmd_calendar(const struct opts *op)
         }
         json_decref(f);
         struct sb_bac_wp wp = { .oid = oid, .prop = SB_BAC_P_DATE_LIST, .value = val, .value_len = len };
-        ssize_t k = sb_bac_enc_wp(body, sizeof(body), &wp);
-        if (k < 0 || os_open(&o, op) < 0)
-            return 2;
-        if ((rc = os_run(&o, SB_BAC_SVC_WRITE_PROPERTY, body, (size_t)k)) == 0)
-            print_json(json_pack("{s:s}", "result", "ok"));
-        os_close(&o);
-        return rc < 0 ? 2 : rc;
+        return write_prop(op, &wp);
     }
     struct sb_bac_rp rq = { .oid = oid, .prop = SB_BAC_P_DATE_LIST };
     ssize_t k = sb_bac_enc_rp_req(body, sizeof(body), &rq);

@@ -232,17 +232,23 @@ struct uv_loop_s *sb_drv_loop(struct sb_drv *drv)
     return drv->mg->cfg.loop;
 }
 
-static void slots_done(struct sb_drvmgr *mg, struct job *j, int rc, const char *err)
+/* A job ended: a model change waiting for the last one goes now. */
+static void job_gone(struct sb_drvmgr *mg)
 {
-    j->scb(j->sud, rc, &j->slots, rc ? (err && *err ? err : sb_strerror(rc)) : NULL);
     mg->jobs--;
-    free(j);
     if (mg->jobs == 0 && mg->pending) {
         struct sb_model *m = mg->pending;
         mg->pending = NULL;
         apply_now(mg, m);
         sb_model_free(m);
     }
+}
+
+static void slots_done(struct sb_drvmgr *mg, struct job *j, int rc, const char *err)
+{
+    j->scb(j->sud, rc, &j->slots, rc ? (err && *err ? err : sb_strerror(rc)) : NULL);
+    free(j);
+    job_gone(mg);
 }
 
 int sb_drvmgr_slots(struct sb_drvmgr *mg, uint32_t point, sb_slots_cb cb, void *ud,
@@ -488,15 +494,9 @@ static void finish_job(struct sb_drvmgr *mg, struct job *j)
     else
         read_done(mg, j, now);
     j->d->busy = 0;
-    mg->jobs--;
     free(j->items);
     free(j);
-    if (mg->jobs == 0 && mg->pending) {
-        struct sb_model *m = mg->pending;
-        mg->pending = NULL;
-        apply_now(mg, m);
-        sb_model_free(m);
-    }
+    job_gone(mg);
 }
 
 static void on_done(uv_async_t *a)

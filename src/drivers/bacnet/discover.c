@@ -406,20 +406,6 @@ static const uint8_t *rp_value(const struct sb_bac_result *r, size_t *len)
 
 /* ---- storing answers ------------------------------------------------------ */
 
-static json_t *value_json(const struct sb_bac_value *v)
-{
-    switch (v->type) {
-    case SB_BAC_NULL:       return json_null();
-    case SB_BAC_BOOLEAN:    return json_boolean(v->v.boolean);
-    case SB_BAC_UNSIGNED:   return v->v.u <= INT64_MAX ? json_integer((json_int_t)v->v.u) : NULL;
-    case SB_BAC_SIGNED:     return json_integer((json_int_t)v->v.i);
-    case SB_BAC_ENUMERATED: return json_integer(v->v.enumerated);
-    case SB_BAC_REAL:       return isfinite(v->v.real) ? json_real(v->v.real) : json_null();
-    case SB_BAC_DOUBLE:     return isfinite(v->v.dbl) ? json_real(v->v.dbl) : json_null();
-    default:                return NULL;
-    }
-}
-
 static bool app_u32(const uint8_t *p, size_t n, uint8_t type, uint32_t *out)
 {
     struct sb_bac_value v;
@@ -501,7 +487,10 @@ static void store(struct obj *o, int p, const uint8_t *val, size_t n)
     case P_PRIO:    o->commandable = true; break;   /* Priority_Array exists */
     case P_PV:
         json_decref(o->pv);
-        o->pv = sb_bac_dec_app(val, n, &v) > 0 ? value_json(&v) : NULL;
+        /* numbers only: a point's present value */
+        o->pv = sb_bac_dec_app(val, n, &v) > 0 && v.type <= SB_BAC_ENUMERATED &&
+                v.type != SB_BAC_OCTET_STRING && v.type != SB_BAC_CHAR_STRING &&
+                v.type != SB_BAC_BIT_STRING ? sb_bacn_value_json(&v) : NULL;
         break;
     default:
         break;

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "model/units.h"
 #include "proto/bacnet/codec/tag.h"
 
@@ -121,5 +123,13 @@ struct sb_bacn_proposal {
  * confidence. */
 void sb_bacn_propose(const char *name, const char *description, uint16_t obj_type,
                      uint32_t bacnet_units, struct sb_bacn_proposal *out);
+
+/* ---- values ---- */
+
+/* One decoded primitive as JSON (a new reference): numbers (NaN and
+ * infinity as null), text, "analog-input:1" for identifiers, "0110" for
+ * bit strings, "YYYY-MM-DD" / "hh:mm:ss.cc" for dates and times, hex
+ * for octet strings. */
+json_t *sb_bacn_value_json(const struct sb_bac_value *v);
 
 #endif /* SB_DRIVERS_BACNET_NAMES_H */

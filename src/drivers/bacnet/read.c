@@ -269,7 +269,6 @@ static bool rpm_unsupported(const struct sb_bac_result *r)
 {
     return r->rc == SB_EPROTO &&
            ((r->pdu == SB_BAC_PDU_REJECT && r->reason == SB_BAC_RJ_UNRECOGNIZED_SERVICE) ||
-            (r->pdu == SB_BAC_PDU_ERROR && r->err_class == SB_BAC_EC_SERVICES) ||
             r->pdu == SB_BAC_PDU_ABORT || r->pdu == SB_BAC_PDU_ERROR);
 }
 

@@ -15,6 +15,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -809,4 +813,47 @@ const char *sb_bacn_abort_name(uint32_t r)
 const char *sb_bacn_seg_name(uint32_t s)
 {
     return s < COUNT(seg_names) ? seg_names[s] : "?";
+}
+
+/* ---- values ---------------------------------------------------------------- */
+
+json_t *sb_bacn_value_json(const struct sb_bac_value *v)
+{
+    char buf[96];
+    switch (v->type) {
+    case SB_BAC_NULL: return json_null();
+    case SB_BAC_BOOLEAN: return json_boolean(v->v.boolean);
+    case SB_BAC_UNSIGNED: return v->v.u <= INT64_MAX ? json_integer((json_int_t)v->v.u) : json_real((double)v->v.u);
+    case SB_BAC_SIGNED: return json_integer((json_int_t)v->v.i);
+    case SB_BAC_REAL: return isfinite(v->v.real) ? json_real(v->v.real) : json_null();
+    case SB_BAC_DOUBLE: return isfinite(v->v.dbl) ? json_real(v->v.dbl) : json_null();
+    case SB_BAC_ENUMERATED: return json_integer(v->v.enumerated);
+    case SB_BAC_CHAR_STRING:
+        if (v->v.str.charset == SB_BAC_CS_UTF8 || v->v.str.charset == SB_BAC_CS_LATIN1)
+            return json_stringn((const char *)v->v.str.p, v->v.str.len);
+        return json_string("(non-UTF-8 text)");
+    case SB_BAC_OBJECT_ID:
+        return json_string(sb_bacn_obj_str(v->v.oid, buf, sizeof(buf)));
+    case SB_BAC_BIT_STRING: {
+        size_t n = v->v.bits.nbits < sizeof(buf) - 1 ? v->v.bits.nbits : sizeof(buf) - 1;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = sb_bac_bit(&v->v.bits, i) ? '1' : '0';
+        buf[n] = 0;
+        return json_string(buf);
+    }
+    case SB_BAC_DATE:
+        snprintf(buf, sizeof(buf), "%04d-%02d-%02d", v->v.date.year + 1900, v->v.date.month,
+                 v->v.date.day);
+        return json_string(buf);
+    case SB_BAC_TIME:
+        snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%02d", v->v.time.hour, v->v.time.min,
+                 v->v.time.sec, v->v.time.hundredths);
+        return json_string(buf);
+    default: {
+        size_t n = v->v.octets.len < 40 ? v->v.octets.len : 40, k = 0;
+        for (size_t i = 0; i < n; i++)
+            k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%02x", v->v.octets.p[i]);
+        return json_string(buf);
+    }
+    }
 }
