@@ -11,9 +11,11 @@
 #include "core/err.h"
 #include "core/timefmt.h"
 #include "drivers/bacnet/names.h"
+#include "model/units.h"
 #include "proto/bacnet/codec/enums.h"
 #include "proto/bacnet/host/host.h"
 #include "sim/bacdev.h"
+#include "sim/face.h"
 #include "sim/plant/plant.h"
 
 #define MAX_DEVS 512
@@ -22,11 +24,16 @@ struct obj {
     int idx;                   /* plant point */
     struct sb_bac_oid oid;
     int writable;
+    int applied;               /* priority-array slot last given to the plant (0 = relinquished) */
+    double applied_v;          /* and its value */
+    uint32_t units;            /* BACnet engineering units */
+    char name[80];             /* Object_Name */
 };
 
 struct simdev {
     char prefix[48];           /* "floor1.ahu." */
-    char name[64];             /* "AHU-1" */
+    int offline;               /* 1 while a fault silences it (host closed) */
+    char name[160];            /* "AHU-1", "HOU-AHU-1" */
     uint32_t instance;
     char ip[INET_ADDRSTRLEN];
     struct sb_bac_srv *srv;
@@ -37,6 +44,11 @@ struct simdev {
 
 struct sb_simbac {
     struct sb_plant *plant;
+    uv_loop_t *loop;
+    struct sb_sim_site_ref site;
+    char dprefix[72];          /* device-name prefix: "" or "HOU-" */
+    int listen;
+    int zones_per_floor;
     unsigned port;
     struct simdev devs[MAX_DEVS];
     size_t n;
@@ -58,6 +70,8 @@ static const struct { const char *suffix, *name; } names[] = {
     { "vav.damper", "Air Valve Position Command" }, { "vav.reheat", "Reheat Valve Command" },
     { "vav.dat", "Discharge Air Temp" }, { "tstat.setpoint", "Thermostat Setpoint" },
     { "tstat.mode", "Thermostat Occupancy Mode" }, { "tstat.temp", "Thermostat Space Temperature" },
+    { "rh", "Space Relative Humidity" }, { "sa_rh", "Discharge Air Humidity" },
+    { "ra_rh", "Return Air Humidity" },
 };
 
 static void object_name(const char *suffix, char *out, size_t cap)
@@ -96,6 +110,15 @@ static int device_of(const char *name, char *prefix, size_t pcap, char *dname, s
                      uint32_t *inst)
 {
     unsigned f, z;
+    /* thermostats are on the REST face (httpd.h), people counts on the MQTT
+     * sensors (mqttdev.h); the rest is the model's own state that no real
+     * controller measures */
+    static const char *const not_bacnet[] = { ".tstat.", ".mass_temp", ".lights_kw", ".plugs_kw",
+                                              ".solar_kw", ".hvac_kw", ".occupancy", ".temp_true",
+                                              ".coil_latent_kw" };
+    for (size_t i = 0; i < sizeof(not_bacnet) / sizeof(not_bacnet[0]); i++)
+        if (strstr(name, not_bacnet[i]))
+            return 0;
     if (sscanf(name, "floor%u.ahu.", &f) == 1 && strstr(name, ".ahu.")) {
         snprintf(prefix, pcap, "floor%u.ahu.", f);
         snprintf(dname, dcap, "AHU-%u", f);
@@ -118,9 +141,14 @@ static int device_of(const char *name, char *prefix, size_t pcap, char *dname, s
     return 0;
 }
 
-static struct simdev *dev_for(struct sb_simbac *s, const char *prefix, const char *dname,
+static struct simdev *dev_for(struct sb_simbac *s, const char *prefix, const char *dname0,
                               uint32_t inst, char *err, size_t errlen)
 {
+    char dname[160];
+    /* a second site's devices must not clash: Device names and instances
+     * are unique on a BACnet internetwork (clause 12.11.1, 12.11.2) */
+    snprintf(dname, sizeof(dname), "%s%s", s->dprefix, dname0);
+    inst += (uint32_t)s->site.index * 10000u;
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->devs[i].prefix, prefix) == 0)
             return &s->devs[i];
@@ -167,7 +195,8 @@ static int add_point(struct sb_simbac *s, int idx, char *err, size_t errlen)
     struct sb_bac_srv_obj_cfg c = {
         .type = in.writable ? SB_BAC_OBJ_AV : SB_BAC_OBJ_AI, .name = oname,
         .description = in.name, .flags = in.writable ? SB_BAC_SRV_COMMANDABLE : 0,
-        .initial = isfinite(v) ? v : 0, .units = units_of(in.unit),
+        .initial = isfinite(v) ? v : 0,
+        .units = in.kind == SB_PK_HUMIDITY ? 29u /* percent-relative-humidity */ : units_of(in.unit),
         .cov_increment = in.kind == SB_PK_TEMPERATURE || in.kind == SB_PK_SETPOINT ? 0.1f : 0 };
     /* instances count per type within the device, from 1 */
     uint32_t n = 1;
@@ -179,13 +208,24 @@ static int add_point(struct sb_simbac *s, int idx, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s: %s", dname, oname, sb_strerror(rc));
         return rc;
     }
-    *o = (struct obj){ .idx = idx, .oid = { c.type, c.instance }, .writable = in.writable };
+    *o = (struct obj){ .idx = idx, .oid = { c.type, c.instance }, .writable = in.writable, .units = c.units };
+    snprintf(o->name, sizeof(o->name), "%s", oname);
     d->nobj++;
     return 0;
 }
 
-int sb_simbac_new(uv_loop_t *loop, struct sb_plant *plant, const struct sb_simbac_cfg *cfg,
-                  struct sb_simbac **out, char *err, size_t errlen)
+static int host_up(struct sb_simbac *s, struct simdev *d, char *err, size_t errlen)
+{
+    struct sb_bac_stack_cfg sc = { .bind_ip = d->ip, .port = (uint16_t)s->port };
+    int rc = sb_bac_host_new(s->loop, &sc, d->srv, &d->host, err, errlen);
+
+    if (rc == 0)
+        sb_bac_host_announce(d->host);
+    return rc;
+}
+
+int sb_simbac_new(uv_loop_t *loop, struct sb_plant *plant, const struct sb_sim_site_ref *site,
+                  const struct sb_simbac_cfg *cfg, struct sb_simbac **out, char *err, size_t errlen)
 {
     struct sb_simbac *s = calloc(1, sizeof(*s));
     struct in_addr base;
@@ -194,7 +234,12 @@ int sb_simbac_new(uv_loop_t *loop, struct sb_plant *plant, const struct sb_simba
     if (!s)
         return SB_ENOMEM;
     s->plant = plant;
+    s->loop = loop;
+    s->site = *site;
+    s->listen = cfg->listen;
+    sb_sim_name_prefix(site, s->dprefix, sizeof(s->dprefix));
     s->port = cfg->port ? cfg->port : 47808;
+    s->zones_per_floor = cfg->zones_per_floor ? cfg->zones_per_floor : 5;
     if (inet_pton(AF_INET, cfg->ip_base ? cfg->ip_base : "127.0.0.20", &base) != 1) {
         snprintf(err, errlen, "bad base address");
         rc = SB_EINVAL;
@@ -206,11 +251,8 @@ int sb_simbac_new(uv_loop_t *loop, struct sb_plant *plant, const struct sb_simba
         struct simdev *d = &s->devs[i];
         struct in_addr a = { .s_addr = htonl(ntohl(base.s_addr) + (uint32_t)i) };
         inet_ntop(AF_INET, &a, d->ip, sizeof(d->ip));
-        if (!cfg->listen)
-            continue;
-        struct sb_bac_stack_cfg sc = { .bind_ip = d->ip, .port = (uint16_t)s->port };
-        if ((rc = sb_bac_host_new(loop, &sc, d->srv, &d->host, err, errlen)) == 0)
-            sb_bac_host_announce(d->host);
+        if (cfg->listen)
+            rc = host_up(s, d, err, errlen);
     }
     if (rc)
         goto fail;
@@ -222,28 +264,102 @@ fail:
     return rc;
 }
 
-void sb_simbac_sync(struct sb_simbac *s, int64_t now_ms)
+/* A fault takes a device off the network: its socket closes, as when a
+ * controller loses power; back online it announces itself again. */
+static void offline_check(struct sb_simbac *s, struct simdev *d)
 {
+    int off = s->site.offline && s->site.offline(s->site.offline_ud, d->name);
+    char err[128];
+
+    if (off == d->offline || !s->listen)
+        return;
+    d->offline = off;
+    if (off && d->host) {
+        sb_bac_host_close(d->host);
+        d->host = NULL;
+    } else if (!off && !d->host) {
+        host_up(s, d, err, sizeof(err));
+    }
+}
+
+/* Commands reach the plant only when the priority array changes, so a
+ * thermostat (httpd.h) writing the same zone setpoint is not undone every
+ * second by an array that never held anything. */
+static void apply_cmd(struct sb_simbac *s, struct simdev *d, struct obj *o)
+{
+    struct sb_bac_srv_cmd cmd;
+    int slot = 0;
+    double v = 0;
+
+    if (sb_bac_srv_get_cmd(d->srv, o->oid, &cmd) == 0 && cmd.current) {
+        slot = cmd.current;
+        v = cmd.slot[cmd.current - 1];
+    }
+    if (slot == o->applied && (!slot || v == o->applied_v))
+        return;
+    if (slot)
+        sb_plant_write(s->plant, o->idx, v);
+    else
+        sb_plant_relinquish(s->plant, o->idx);
+    o->applied = slot;
+    o->applied_v = v;
+}
+
+void sb_simbac_sync(struct sb_simbac *s, int64_t sim_ms, int64_t wall_ms)
+{
+    (void)sim_ms;
     for (size_t i = 0; i < s->n; i++) {
         struct simdev *d = &s->devs[i];
+        offline_check(s, d);
         for (size_t k = 0; k < d->nobj; k++) {
             struct obj *o = &d->objs[k];
             double v;
             if (o->writable) {
                 /* the priority array's winner drives the plant; none: the
                  * plant's own loop, whose value is the Relinquish_Default */
-                struct sb_bac_srv_cmd cmd;
-                if (sb_bac_srv_get_cmd(d->srv, o->oid, &cmd) == 0 && cmd.current)
-                    sb_plant_write(s->plant, o->idx, cmd.slot[cmd.current - 1]);
-                else
-                    sb_plant_relinquish(s->plant, o->idx);
+                apply_cmd(s, d, o);
                 if (sb_plant_read_auto(s->plant, o->idx, &v) == 0 && isfinite(v))
-                    sb_bac_srv_set_pv(d->srv, o->oid, v, now_ms);
+                    sb_bac_srv_set_pv(d->srv, o->oid, v, wall_ms);
             } else if (sb_plant_read(s->plant, o->idx, &v) == 0 && isfinite(v)) {
-                sb_bac_srv_set_pv(d->srv, o->oid, v, now_ms);
+                sb_bac_srv_set_pv(d->srv, o->oid, v, wall_ms);
             }
         }
     }
+}
+
+int sb_simbac_bind(const struct sb_simbac *s, const json_t *source)
+{
+    const json_t *a = json_object_get(source, "address");
+    const char *obj = json_string_value(json_object_get(a, "object"));
+    const char *prop = json_string_value(json_object_get(a, "property"));
+    json_int_t dev = json_integer_value(json_object_get(a, "device"));
+    struct sb_bac_oid oid;
+    const char *drv = json_string_value(json_object_get(source, "driver"));
+
+    if (!drv || strcmp(drv, "bacnet") != 0 || !obj || sb_bacn_obj_parse(obj, &oid) < 0 ||
+        (prop && strcmp(prop, "present-value") != 0 && strcmp(prop, "85") != 0))
+        return SB_ENOENT;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->devs[i].instance != (uint32_t)dev)
+            continue;
+        for (size_t k = 0; k < s->devs[i].nobj; k++)
+            if (s->devs[i].objs[k].oid.type == oid.type && s->devs[i].objs[k].oid.instance == oid.instance)
+                return (int)(i << 16 | k);
+    }
+    return SB_ENOENT;
+}
+
+int sb_simbac_value(const struct sb_simbac *s, int h, double *v)
+{
+    size_t i = (size_t)h >> 16, k = (size_t)h & 0xffff;
+
+    if (h < 0 || i >= s->n || k >= s->devs[i].nobj)
+        return SB_ENOENT;
+    if (s->site.offline && s->site.offline(s->site.offline_ud, s->devs[i].name))
+        return SB_EAGAIN;       /* a dead controller leaves a gap */
+    /* what Present_Value says: the plant's value; for a commandable object
+     * the winning command, else the local loop's (the relinquish default) */
+    return sb_plant_read(s->plant, s->devs[i].objs[k].idx, v);
 }
 
 json_t *sb_simbac_list(const struct sb_simbac *s)
@@ -266,6 +382,94 @@ json_t *sb_simbac_list(const struct sb_simbac *s)
                                              "device", (int)d->instance, "vendor_id", 2, "objects", objs));
     }
     return arr;
+}
+
+/* "Discharge Air Temp" -> "discharge-air-temp": how make demo names accepted points. */
+static void slug(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    int dash = 0;
+
+    for (; *in && n + 2 < cap; in++) {
+        char c = *in;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            if (dash && n)
+                out[n++] = '-';
+            out[n++] = c;
+            dash = 0;
+        } else {
+            dash = 1;
+        }
+    }
+    out[n] = 0;
+}
+
+/* The equipment entry of a device: type, Brick class, zone and parent AHU. */
+static json_t *equipment_json(const struct sb_simbac *s, const struct simdev *d, const char *eq)
+{
+    unsigned f, z;
+    json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", eq, "building", s->site.building, "name", d->name,
+                          "vendor", "Trane", "model", "Tracer UC400 (simulated)");
+    char ref[96], pre[72];
+
+    sb_sim_name_prefix(&s->site, pre, sizeof(pre));
+    for (char *c = pre; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    if (sscanf(d->prefix, "floor%u.ahu.", &f) == 1 && strstr(d->prefix, ".ahu.")) {
+        json_object_set_new(e, "type", json_string("ahu"));
+        json_object_set_new(e, "brick", json_string("AHU"));
+    } else if (sscanf(d->prefix, "floor%u.zone%u.", &f, &z) == 2) {
+        static const char *const orient[] = { "south", "east", "north", "west", "core" };
+        json_object_set_new(e, "type", json_string("vav"));
+        json_object_set_new(e, "brick", json_string("Variable_Air_Volume_Box_With_Reheat"));
+        snprintf(ref, sizeof(ref), "%sf%u-%s", pre, f, z >= 1 && z <= 5 && s->zones_per_floor == 5 ? orient[z - 1] : "open");
+        json_object_set_new(e, "zone", json_string(ref));
+        snprintf(ref, sizeof(ref), "%sahu-%u", pre, f);
+        json_object_set_new(e, "parent", json_string(ref));
+    } else {
+        int ch = d->prefix[0] == 'c';
+        json_object_set_new(e, "type", json_string(ch ? "chiller" : "boiler"));
+        json_object_set_new(e, "brick", json_string(ch ? "Chiller" : "Boiler"));
+    }
+    return e;
+}
+
+json_t *sb_simbac_site(const struct sb_simbac *s)
+{
+    json_t *eqs = json_array(), *pts = json_array();
+
+    for (size_t i = 0; i < s->n; i++) {
+        const struct simdev *d = &s->devs[i];
+        char eq[96], id[200], sl[96], on[48];
+        slug(d->name, eq, sizeof(eq));
+        json_array_append_new(eqs, equipment_json(s, d, eq));
+        for (size_t k = 0; k < d->nobj; k++) {
+            const struct obj *o = &d->objs[k];
+            struct sb_bacn_proposal pr;
+            enum sb_unit u = sb_bacn_unit(o->units);
+            /* the proposal discovery would make for this object */
+            sb_bacn_propose(o->name, NULL, (uint16_t)o->oid.type, o->units, &pr);
+            if (o->writable)
+                pr.kind = sb_bacn_kind_commandable(pr.kind, o->units);
+            slug(o->name, sl, sizeof(sl));
+            snprintf(id, sizeof(id), "%s.%s", eq, sl);
+            json_t *tags = json_array();
+            for (size_t t = 0; t < pr.ntags; t++)
+                json_array_append_new(tags, json_string(pr.tags[t]));
+            json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:{s:s, s:{s:i, s:s, s:s}, s:i}}",
+                                  "id", id, "equipment", eq, "name", o->name, "kind", sb_bacn_kind_name(pr.kind),
+                                  "writable", o->writable, "brick", pr.brick, "tags", tags,
+                                  "source", "driver", "bacnet", "address", "device", (int)d->instance,
+                                  "object", sb_bacn_obj_str(o->oid, on, sizeof(on)), "property", "present-value",
+                                  "poll_s", 60);
+            if (u != SB_UNIT_INVALID && u != SB_UNIT_NONE)
+                json_object_set_new(p, "unit", json_string(sb_unit_symbol(u)));
+            json_array_append_new(pts, p);
+        }
+    }
+    return json_pack("{s:o, s:o}", "equipment", eqs, "points", pts);
 }
 
 void sb_simbac_close(struct sb_simbac *s)

@@ -17,6 +17,8 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "sim/face.h"
+
 struct sb_plant;
 struct sb_simbac;
 
@@ -24,12 +26,25 @@ struct sb_simbac_cfg {
     const char *ip_base;       /* first device address, "127.0.0.20" */
     unsigned port;             /* 47808 when 0 */
     int listen;                /* 0: build the devices without sockets (--list) */
+    int zones_per_floor;       /* of the plant, for zone ids (5 when 0) */
 };
 
-int  sb_simbac_new(uv_loop_t *loop, struct sb_plant *plant, const struct sb_simbac_cfg *cfg,
-                   struct sb_simbac **out, char *err, size_t errlen);
-/* After each plant step: commands in, values out (COV follows). */
-void sb_simbac_sync(struct sb_simbac *s, int64_t now_ms);
+/* Device names get the site's prefix (face.h) and instances + 10000 x the
+ * site index. */
+int  sb_simbac_new(uv_loop_t *loop, struct sb_plant *plant, const struct sb_sim_site_ref *site,
+                   const struct sb_simbac_cfg *cfg, struct sb_simbac **out, char *err, size_t errlen);
+/* After each plant step: commands in (when the priority array changed),
+ * values out stamped wall_ms (COV follows), offline faults applied. */
+void sb_simbac_sync(struct sb_simbac *s, int64_t sim_ms, int64_t wall_ms);
+/* A point source {"driver":"bacnet","address":{"device":1001,"object":
+ * "analog-input:1"}} -> handle, or SB_ENOENT; value = its Present_Value now. */
+int  sb_simbac_bind(const struct sb_simbac *s, const json_t *source);
+int  sb_simbac_value(const struct sb_simbac *s, int handle, double *v);
+/* The controllers as an sbems site document part {"equipment","points"}:
+ * the ids, kinds, units and Brick classes `make demo` gets through
+ * discovery and accept (equipment = slug of the device name, point =
+ * equipment "." slug of the object name).  Caller owns. */
+json_t *sb_simbac_site(const struct sb_simbac *s);
 /* Every device with its protocol, address, port, instance and objects (JSON, caller owns). */
 json_t *sb_simbac_list(const struct sb_simbac *s);
 void sb_simbac_close(struct sb_simbac *s);   /* stops serving */

@@ -1,15 +1,19 @@
 /*
- * main.c - sbems-sim: a simulated office building (src/sim/plant/) whose
- * controllers answer on BACnet/IP (src/sim/bacdev.c), each on its own
- * loopback address.  Time runs real-time or accelerated.
+ * main.c - sbems-sim: simulated office buildings (src/sim/plant/) whose
+ * controllers answer on BACnet/IP (bacdev.h), meters on Modbus TCP
+ * (mbdev.h), sensors publish on MQTT (mqttdev.h) and thermostats and a
+ * weather service answer on REST (httpd.h), each device on its own
+ * loopback address or port.  Time runs real-time or accelerated; faults
+ * can be injected with ground truth (fault.h).  See docs/internals/sim.md.
  *
  *   sbems-sim [--config FILE] [--weather FILE.epw] [--speed N] [--start TIME]
- *             [--ip-base 127.0.0.20] [--port 47808] [--seconds N] [--list]
+ *             [--ip-base 127.0.0.20] [--port 47808] [--mqtt HOST:PORT]
+ *             [--faults FILE] [--labels FILE] [--seconds N]
+ *   sbems-sim --list | --site-json [--no-bacnet] | --drivers-json   (print, exit)
+ *   sbems-sim --backfill DAYS --points FILE [--step S] [--until TIME] [--out FILE]
  *
- * --list prints every simulated device (protocol, address, port, instance,
- * objects) as JSON and exits; otherwise one JSON line {"ready":true,...}
- * announces the devices, and SIGINT/SIGTERM stop it.  Modbus, MQTT and REST
- * faces, and the backfill mode, come with the rest of issue 6.
+ * Live mode prints one JSON line {"ready":true,...} when every device
+ * serves; SIGINT/SIGTERM stop it cleanly.
  */
 #include <jansson.h>
 #include <signal.h>
@@ -20,150 +24,262 @@
 
 #include "core/err.h"
 #include "core/timefmt.h"
-#include "sim/bacdev.h"
-#include "sim/plant/plant.h"
-#include "sim/weather/epw.h"
+#include "sim/fault.h"
+#include "sim/sim.h"
 
-#define DEFAULT_EPW "sim/weather/USA_MA_Boston-Logan.Intl.AP.725090_TMY3.epw"
-
-struct sim {
+struct run {
     uv_loop_t *loop;
     uv_timer_t tick, stop;
     uv_signal_t sig[2];
-    struct sb_plant *plant;
-    struct sb_simbac *bac;
-    double speed;
+    struct sb_sim sim;
     int64_t sim_ms;
+    int closing;
 };
 
 static void on_tick(uv_timer_t *t)
 {
-    struct sim *s = t->data;
-    double dt = s->speed;                     /* one wall second per tick */
-    s->sim_ms += (int64_t)(dt * 1000);
-    sb_plant_step(s->plant, dt, s->sim_ms);
-    sb_simbac_sync(s->bac, sb_now_ms());
+    struct run *r = t->data;
+    double dt = r->sim.speed;                 /* one wall second per tick */
+
+    r->sim_ms += (int64_t)(dt * 1000);
+    sb_sim_step(&r->sim, dt, r->sim_ms, sb_now_ms());
 }
 
-static void stop_all(struct sim *s)
+static void stop_all(struct run *r)
 {
-    sb_simbac_close(s->bac);
-    uv_handle_t *hs[] = { (uv_handle_t *)&s->tick, (uv_handle_t *)&s->stop,
-                          (uv_handle_t *)&s->sig[0], (uv_handle_t *)&s->sig[1] };
+    if (r->closing)
+        return;
+    r->closing = 1;
+    sb_sim_close(&r->sim);
+    uv_handle_t *hs[] = { (uv_handle_t *)&r->tick, (uv_handle_t *)&r->stop,
+                          (uv_handle_t *)&r->sig[0], (uv_handle_t *)&r->sig[1] };
     for (size_t i = 0; i < 4; i++)
-        if (!uv_is_closing(hs[i]))
-            uv_close(hs[i], NULL);
+        if (uv_is_active(hs[i]) || hs[i]->data)
+            if (!uv_is_closing(hs[i]))
+                uv_close(hs[i], NULL);
 }
 
-static void on_sig(uv_signal_t *h, int signum) { stop_all(h->data); }
+static void on_sig(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    stop_all(h->data);
+}
+
 static void on_stop(uv_timer_t *t) { stop_all(t->data); }
 
 static int usage(FILE *f, int rc)
 {
     fprintf(f, "usage: sbems-sim [--config FILE] [--weather FILE.epw] [--speed 1..3600]\n"
                "                 [--start TIME] [--ip-base 127.0.0.20] [--port 47808]\n"
-               "                 [--seconds N] [--list]\n");
+               "                 [--mqtt 127.0.0.1:1883] [--faults FILE] [--labels FILE] [--seconds N]\n"
+               "       sbems-sim --list | --site-json [--no-bacnet] | --drivers-json\n"
+               "       sbems-sim --backfill DAYS --points FILE [--step 300] [--until TIME] [--out FILE]\n"
+               "See docs/internals/sim.md.\n");
     return rc;
+}
+
+struct opts {
+    const char *config, *weather, *start, *ip, *mqtt, *faults, *labels, *points, *until, *out;
+    double speed, backfill_days, step;
+    long port, seconds;
+    int list, site_json, drivers_json, no_bacnet;
+};
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--list") == 0) { o->list = 1; continue; }
+        if (strcmp(a, "--site-json") == 0) { o->site_json = 1; continue; }
+        if (strcmp(a, "--drivers-json") == 0) { o->drivers_json = 1; continue; }
+        if (strcmp(a, "--no-bacnet") == 0) { o->no_bacnet = 1; continue; }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout, 0) - 1;
+        if (!v) return usage(stderr, 2);
+        i++;
+        if (strcmp(a, "--config") == 0) o->config = v;
+        else if (strcmp(a, "--weather") == 0) o->weather = v;
+        else if (strcmp(a, "--start") == 0) o->start = v;
+        else if (strcmp(a, "--ip-base") == 0) o->ip = v;
+        else if (strcmp(a, "--mqtt") == 0) o->mqtt = v;
+        else if (strcmp(a, "--faults") == 0) o->faults = v;
+        else if (strcmp(a, "--labels") == 0) o->labels = v;
+        else if (strcmp(a, "--points") == 0) o->points = v;
+        else if (strcmp(a, "--until") == 0) o->until = v;
+        else if (strcmp(a, "--out") == 0) o->out = v;
+        else if (strcmp(a, "--speed") == 0) o->speed = strtod(v, NULL);
+        else if (strcmp(a, "--backfill") == 0) o->backfill_days = strtod(v, NULL);
+        else if (strcmp(a, "--step") == 0) o->step = strtod(v, NULL);
+        else if (strcmp(a, "--port") == 0) o->port = strtol(v, NULL, 10);
+        else if (strcmp(a, "--seconds") == 0) o->seconds = strtol(v, NULL, 10);
+        else return usage(stderr, 2);
+    }
+    if ((o->speed && (o->speed < 1 || o->speed > 3600)) || o->port < 0 || o->port > 65535 || o->seconds < 0 ||
+        o->backfill_days < 0 || o->backfill_days > 3660 || (o->step && (o->step < 1 || o->step > 3600))) {
+        fprintf(stderr, "sbems-sim: --speed is 1..3600, --port 1..65535, --seconds >= 0, "
+                        "--backfill 0..3660 days, --step 1..3600 s\n");
+        return 2;
+    }
+    if (o->backfill_days > 0 && !o->points) {
+        fprintf(stderr, "sbems-sim: --backfill needs --points FILE (sbems's points, e.g. GET /api/v1/points)\n");
+        return 2;
+    }
+    return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *t = NULL;
+    long n;
+
+    *len = 0;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (64L << 20) && fseek(f, 0, SEEK_SET) == 0 &&
+        (t = malloc((size_t)n + 1)) && fread(t, 1, (size_t)n, f) == (size_t)n) {
+        t[n] = 0;
+        *len = (size_t)n;
+    } else {
+        free(t);
+        t = NULL;
+    }
+    fclose(f);
+    return t;
+}
+
+/* Command-line overrides of the configuration (site 0, or every site for --mqtt). */
+static int apply_overrides(struct sb_sim *s, const struct opts *o)
+{
+    if (o->speed)
+        s->speed = o->speed;
+    if (o->ip)
+        snprintf(s->sites[0].bac_ip, sizeof(s->sites[0].bac_ip), "%s", o->ip);
+    if (o->port)
+        s->sites[0].bac_port = (unsigned)o->port;
+    if (o->mqtt) {
+        const char *c = strrchr(o->mqtt, ':');
+        long p = c ? strtol(c + 1, NULL, 10) : 1883;
+        if (p < 1 || p > 65535 || (c && (size_t)(c - o->mqtt) >= sizeof(s->mqtt_host))) {
+            fprintf(stderr, "sbems-sim: --mqtt HOST:PORT\n");
+            return 2;
+        }
+        snprintf(s->mqtt_host, sizeof(s->mqtt_host), "%.*s", c ? (int)(c - o->mqtt) : (int)strlen(o->mqtt), o->mqtt);
+        s->mqtt_port = (unsigned)p;
+    }
+    return 0;
+}
+
+static int print_json(json_t *j, int indent)
+{
+    char *t = json_dumps(j, indent ? JSON_INDENT(2) : JSON_COMPACT);
+    int rc = t ? 0 : 1;
+
+    puts(t ? t : "{}");
+    fflush(stdout);
+    free(t);
+    json_decref(j);
+    return rc;
+}
+
+static int backfill(struct run *r, const struct opts *o)
+{
+    json_error_t je;
+    json_t *pts = json_load_file(o->points, 0, &je);
+    FILE *out = o->out ? fopen(o->out, "w") : stdout;
+    char err[256];
+    int64_t to = r->sim_ms, from = to - (int64_t)(o->backfill_days * 86400e3), rows;
+
+    if (!pts || !out) {
+        fprintf(stderr, "sbems-sim: %s: %s\n", pts ? o->out : o->points, pts ? "cannot write" : je.text);
+        json_decref(pts);
+        return 1;
+    }
+    rows = sb_sim_backfill(&r->sim, pts, from, to, o->step ? o->step : 300, out, err, sizeof(err));
+    json_decref(pts);
+    if (out != stdout)
+        fclose(out);
+    if (rows < 0) {
+        fprintf(stderr, "sbems-sim: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, "sbems-sim: backfill: %lld rows\n", (long long)rows);
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    const char *config = NULL, *weather = DEFAULT_EPW, *start = NULL, *ip = "127.0.0.20";
-    long port = 47808, seconds = 0;
-    int list = 0, rc = 1;
-    struct sim s = { .speed = 1 };
-    struct sb_plant_config pc;
-    struct sb_epw *epw = calloc(1, sizeof(*epw));
-    char err[256];
+    struct opts o = { 0 };
+    struct run r = { 0 };
+    char err[256], *text = NULL;
+    size_t len = 0;
+    int rc;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--list") == 0) { list = 1; continue; }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout, 0);
-        if (!v) return usage(stderr, 2);
-        i++;
-        if (strcmp(a, "--config") == 0) config = v;
-        else if (strcmp(a, "--weather") == 0) weather = v;
-        else if (strcmp(a, "--start") == 0) start = v;
-        else if (strcmp(a, "--ip-base") == 0) ip = v;
-        else if (strcmp(a, "--speed") == 0) s.speed = strtod(v, NULL);
-        else if (strcmp(a, "--port") == 0) port = strtol(v, NULL, 10);
-        else if (strcmp(a, "--seconds") == 0) seconds = strtol(v, NULL, 10);
-        else return usage(stderr, 2);
-    }
-    if (s.speed < 1 || s.speed > 3600 || port < 1 || port > 65535 || seconds < 0) {
-        fprintf(stderr, "sbems-sim: --speed is 1..3600, --port 1..65535, --seconds >= 0\n");
+    signal(SIGPIPE, SIG_IGN);
+    if ((rc = parse_args(argc, argv, &o)) != 0)
+        return rc < 0 ? 0 : rc;
+    if (o.config && !(text = slurp(o.config, &len))) {
+        fprintf(stderr, "sbems-sim: %s: cannot read\n", o.config);
         return 2;
     }
-    sb_plant_config_default(&pc);
-    if (config) {
-        FILE *f = fopen(config, "rb");
-        char *text = NULL;
-        size_t len = 0;
-        if (f) {
-            fseek(f, 0, SEEK_END);
-            len = (size_t)ftell(f);
-            rewind(f);
-            text = malloc(len + 1);
-            if (text && fread(text, 1, len, f) != len)
-                len = 0;
-            fclose(f);
-        }
-        if (!text || sb_plant_config_from_json(text, len, &pc, err, sizeof(err)) < 0) {
-            fprintf(stderr, "sbems-sim: %s: %s\n", config, text ? err : "cannot read");
-            free(text);
-            return 2;
-        }
-        free(text);
-    }
-    if (!epw || sb_epw_load(weather, epw, err, sizeof(err)) < 0) {
-        fprintf(stderr, "sbems-sim: weather %s: %s\n", weather, epw ? err : "out of memory");
+    r.sim_ms = sb_now_ms();
+    if (o.until && sb_time_parse(o.until, strlen(o.until), &r.sim_ms) < 0) {
+        fprintf(stderr, "sbems-sim: --until must be an RFC 3339 time\n");
         return 2;
     }
-    s.sim_ms = sb_now_ms();
-    if (start && sb_time_parse(start, strlen(start), &s.sim_ms) < 0) {
+    if (o.start && sb_time_parse(o.start, strlen(o.start), &r.sim_ms) < 0) {
         fprintf(stderr, "sbems-sim: --start must be an RFC 3339 time\n");
         return 2;
     }
-    if (sb_plant_new(&pc, epw, s.sim_ms, &s.plant, err, sizeof(err)) < 0) {
-        fprintf(stderr, "sbems-sim: %s\n", err);
+    int64_t build_ms = o.backfill_days > 0 ? r.sim_ms - (int64_t)(o.backfill_days * 86400e3) : r.sim_ms;
+    rc = sb_sim_load(&r.sim, text, len, o.weather, o.labels, build_ms, err, sizeof(err));
+    free(text);
+    if (rc < 0) {
+        fprintf(stderr, "sbems-sim: %s%s%s\n", o.config ? o.config : "", o.config ? ": " : "", err);
+        sb_sim_free(&r.sim);
         return 2;
     }
-    s.loop = uv_default_loop();
-    struct sb_simbac_cfg bc = { .ip_base = ip, .port = (unsigned)port, .listen = !list };
-    if (sb_simbac_new(s.loop, s.plant, &bc, &s.bac, err, sizeof(err)) < 0) {
+    if ((rc = apply_overrides(&r.sim, &o)) != 0) {
+        sb_sim_free(&r.sim);
+        return rc;
+    }
+    int listen = !(o.list || o.site_json || o.drivers_json || o.backfill_days > 0);
+    r.loop = uv_default_loop();
+    rc = 1;
+    if (sb_sim_faces(&r.sim, r.loop, listen, err, sizeof(err)) < 0) {
         fprintf(stderr, "sbems-sim: %s\n", err);
         goto out;
     }
-    json_t *devs = sb_simbac_list(s.bac);
-    json_t *msg = list ? devs : json_pack("{s:b, s:f, s:o}", "ready", 1, "speed", s.speed, "devices", devs);
-    char *txt = json_dumps(msg, list ? JSON_INDENT(2) : JSON_COMPACT);
-    puts(txt ? txt : "{}");
-    fflush(stdout);
-    free(txt);
-    json_decref(msg);
-    if (list) {
-        rc = 0;
+    if (o.faults && sb_simfault_load(r.sim.faults, o.faults, build_ms, sb_now_ms(), err, sizeof(err)) < 0) {
+        fprintf(stderr, "sbems-sim: %s\n", err);
         goto out;
     }
-    uv_timer_init(s.loop, &s.tick);
-    uv_timer_init(s.loop, &s.stop);
-    s.tick.data = s.stop.data = &s;
-    uv_timer_start(&s.tick, on_tick, 1000, 1000);
-    if (seconds)
-        uv_timer_start(&s.stop, on_stop, (uint64_t)seconds * 1000, 0);
-    for (int i = 0; i < 2; i++) {
-        uv_signal_init(s.loop, &s.sig[i]);
-        s.sig[i].data = &s;
-        uv_signal_start(&s.sig[i], on_sig, i ? SIGINT : SIGTERM);
+    if (o.list || o.site_json || o.drivers_json) {
+        rc = print_json(o.list ? sb_sim_list(&r.sim) : o.site_json ? sb_sim_sitedoc(&r.sim, !o.no_bacnet)
+                                                                   : sb_sim_drivers(&r.sim), 1);
+        goto out;
     }
-    uv_run(s.loop, UV_RUN_DEFAULT);
+    if (o.backfill_days > 0) {
+        rc = backfill(&r, &o);
+        goto out;
+    }
+    print_json(json_pack("{s:b, s:f, s:o}", "ready", 1, "speed", r.sim.speed, "devices", sb_sim_list(&r.sim)), 0);
+    uv_timer_init(r.loop, &r.tick);
+    uv_timer_init(r.loop, &r.stop);
+    r.tick.data = r.stop.data = &r;
+    uv_timer_start(&r.tick, on_tick, 1000, 1000);
+    if (o.seconds)
+        uv_timer_start(&r.stop, on_stop, (uint64_t)o.seconds * 1000, 0);
+    for (int i = 0; i < 2; i++) {
+        uv_signal_init(r.loop, &r.sig[i]);
+        r.sig[i].data = &r;
+        uv_signal_start(&r.sig[i], on_sig, i ? SIGINT : SIGTERM);
+    }
+    uv_run(r.loop, UV_RUN_DEFAULT);
     rc = 0;
 out:
-    sb_simbac_close(s.bac);
-    uv_run(s.loop, UV_RUN_NOWAIT);
-    sb_simbac_free(s.bac);
-    sb_plant_free(s.plant);
-    free(epw);
+    sb_sim_close(&r.sim);
+    uv_run(r.loop, UV_RUN_NOWAIT);
+    sb_sim_free(&r.sim);
+    uv_loop_close(r.loop);
     return rc;
 }

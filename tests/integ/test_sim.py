@@ -26,7 +26,9 @@ def test_sim_list_and_bacnet_control(tmp_path):
     p = subprocess.run([SIM, "--list", "--ip-base", BASE], capture_output=True, text=True,
                        timeout=60, cwd=ROOT)
     assert p.returncode == 0, p.stderr
-    devs = json.loads(p.stdout)
+    every = json.loads(p.stdout)
+    devs = [d for d in every if d["protocol"] == "bacnet/ip"]
+    assert {d["protocol"] for d in every} == {"bacnet/ip", "modbus/tcp", "mqtt", "rest"}
     names = [d["name"] for d in devs]
     assert names[:3] == ["AHU-1", "AHU-2", "AHU-3"] and len([n for n in names if n.startswith("VAV")]) == 15
     assert {"CH-1", "BLR-1"} <= set(names) and len({d["address"] for d in devs}) == len(devs)

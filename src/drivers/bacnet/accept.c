@@ -19,6 +19,9 @@ static const char *const point_keys[] = { "id", "name", "kind", "unit", "writabl
 static const char *const override_keys[] = { "id", "name", "kind", "unit", "writable", "brick",
                                               "tags", "min", "max", NULL };
 
+/* Equipment fields a user may give with an equipment entry. */
+static const char *const equip_keys[] = { "zone", "parent", "vendor", "model", "brick", NULL };
+
 static json_t *find_device(const json_t *result, json_int_t dev)
 {
     size_t i;
@@ -103,10 +106,16 @@ json_t *sb_bacdisc_accept(const json_t *result, const json_t *sel, char *err, si
         }
         snprintf(k, sizeof(k), "%lld", (long long)dev);
         json_object_set_new(eqmap, k, json_string(id));
-        if (!json_is_false(json_object_get(e, "create")))
-            json_array_append_new(eqs, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "building", building,
+        if (!json_is_false(json_object_get(e, "create"))) {
+            json_t *ne = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "building", building,
                 "name", json_string_value(json_object_get(e, "name")) ?: json_string_value(json_object_get(d, "name")) ?: id,
-                "type", json_string_value(json_object_get(e, "type")) ?: equip_type(json_string_value(json_object_get(d, "name")))));
+                "type", json_string_value(json_object_get(e, "type")) ?: equip_type(json_string_value(json_object_get(d, "name"))));
+            /* where it sits and what it is, as the site document says */
+            for (int j = 0; equip_keys[j]; j++)
+                if (json_is_string(json_object_get(e, equip_keys[j])))
+                    json_object_set(ne, equip_keys[j], json_object_get(e, equip_keys[j]));
+            json_array_append_new(eqs, ne);
+        }
     }
     json_array_foreach(json_object_get(sel, "points"), i, s) {
         json_int_t dev = json_integer_value(json_object_get(s, "device"));

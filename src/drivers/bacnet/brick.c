@@ -825,3 +825,13 @@ void sb_bacn_propose(const char *name, const char *description, uint16_t obj_typ
     }
     out->confidence = clamp(conf);
 }
+
+enum sb_bacn_kind sb_bacn_kind_commandable(enum sb_bacn_kind k, uint32_t bacnet_units)
+{
+    enum sb_unit u = sb_bacn_unit(bacnet_units);
+    enum sb_dim d = u == SB_UNIT_INVALID ? SB_DIM_NONE : sb_unit_dim(u);
+
+    if (k == SB_BACN_K_SETPOINT || k == SB_BACN_K_COMMAND)
+        return k;
+    return d == SB_DIM_NONE || d == SB_DIM_RATIO ? SB_BACN_K_COMMAND : SB_BACN_K_SETPOINT;
+}

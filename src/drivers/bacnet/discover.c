@@ -1268,6 +1268,8 @@ static json_t *point_json(const struct dev *v, const struct obj *o, const char *
     json_t *tags = json_array(), *raw = json_object();
 
     sb_bacn_propose(o->name, o->desc, o->oid.type, u, &pr);
+    if (o->commandable)
+        pr.kind = sb_bacn_kind_commandable(pr.kind, u);
     if (!o->name)
         pr.confidence = pr.confidence > 0.2 ? 0.2 : pr.confidence;
     point_id(used, dslug, o, id, sizeof(id));

@@ -124,6 +124,12 @@ struct sb_bacn_proposal {
 void sb_bacn_propose(const char *name, const char *description, uint16_t obj_type,
                      uint32_t bacnet_units, struct sb_bacn_proposal *out);
 
+/* The kind of a commandable object (one with a Priority_Array, clause
+ * 19.2): sbems writes only setpoints and commands, so a commandable
+ * position or status ("Supply Fan Speed Command", %; "Fan Start/Stop") is a
+ * command and a commandable quantity with units (°C, Pa) a setpoint. */
+enum sb_bacn_kind sb_bacn_kind_commandable(enum sb_bacn_kind k, uint32_t bacnet_units);
+
 /* ---- values ---- */
 
 /* One decoded primitive as JSON (a new reference): numbers (NaN and

@@ -6,12 +6,14 @@
 
 #include "core/err.h"
 #include "sim/plant/plant_int.h"
+#include "sim/plant/psychro.h"
 
 #define T_MA_DESIGN 25.8    /* mixed air at design: 80 % return 24 degC + 20 % OA 33 degC */
 #define CHW_DT_DESIGN 5.6   /* chilled-water design range, K */
 #define CP_WATER 4186.0     /* J/(kg K) */
 #define REHEAT_EFF 0.5      /* reheat coil effectiveness at full valve */
 #define FAN_SPEED_MIN 0.1
+#define COIL_AIR_RES 0.7    /* air side's share of a finned coil's resistance */
 
 static void cmd_init(struct sb_cmd *c, double v)
 {
@@ -69,13 +71,66 @@ static int zones_init(struct sb_plant *p)
     return 0;
 }
 
-/* Fan curve dP = s^2 p0 - c Q^2 and AHU internal loss k Q^2: at full speed
- * and design flow the fan gives 1.3 x the design total pressure; the coil
- * UA gives T_MA_DESIGN -> sat_sp at design air and water flow. */
-static void ahu_size(struct sb_plant *p, struct sb_ahu *a)
+/* Coil design point: 25.8 degC mixed air = 80 % return at 24 degC / 50 %
+ * RH + 20 % outdoor air at 33 degC with a 23 degC dew point (a humid
+ * ASHRAE 1 % cooling design day east of the Rockies; Boston's 0.4 % dew
+ * point is 22.4 degC, Houston's 25.9 degC), leaving at the supply setpoint. */
+static double design_w_mix(double p_atm)
+{
+    return 0.8 * sb_psy_w_rh(24.0, 0.5, p_atm) + 0.2 * sb_psy_w_pw(sb_psy_pws(23.0), p_atm);
+}
+
+/* The coil at design air and water flow with overall conductance ua. */
+static void coil_design(const struct sb_plant *p, const struct sb_ahu *a, double ua, double mw,
+                        struct sb_coil_out *o)
+{
+    struct sb_coil_in in = {
+        .m_a = SB_RHO_AIR * a->q_des, .t_ai = T_MA_DESIGN, .w_ai = design_w_mix(p->p_atm),
+        .m_w = mw, .t_wi = p->cfg.chw_sp, .ua = ua, .ua_o = ua / COIL_AIR_RES, .p = p->p_atm,
+    };
+
+    sb_coil_cool(&in, o);
+}
+
+/* Sizes the coil like a coil selection: the water flow carries the design
+ * total load (sensible + latent) over the design range, and the UA (found
+ * by bisection, the coil model being monotonic in it) brings design mixed
+ * air to the supply setpoint; a few rounds make flow and UA agree.
+ * Returns the design total load, W. */
+static double coil_size(struct sb_plant *p, struct sb_ahu *a)
 {
     const struct sb_plant_config *c = &p->cfg;
-    double dp_des = c->static_sp + c->fan_dp_internal, ca, cw, q_coil, eps;
+    double ca = SB_RHO_AIR * a->q_des * SB_CP_AIR, q = ca * (T_MA_DESIGN - c->sat_sp) / 0.75, ua = ca;
+    struct sb_coil_out o;
+
+    for (int round = 0; round < 4; round++) {
+        double lo = 0.01 * ca, hi = 20.0 * ca;
+
+        a->mw_des = q / (CP_WATER * CHW_DT_DESIGN);
+        for (int i = 0; i < 50; i++) {
+            ua = 0.5 * (lo + hi);
+            coil_design(p, a, ua, a->mw_des, &o);
+            if (o.t_ao > c->sat_sp)
+                lo = ua;
+            else
+                hi = ua;
+        }
+        coil_design(p, a, ua, a->mw_des, &o);
+        q = ca * (T_MA_DESIGN - o.t_ao) +
+            SB_RHO_AIR * a->q_des * (design_w_mix(p->p_atm) - o.w_ao) * SB_PSY_H_FG;
+        q = fmax(1.0, q);
+    }
+    a->ua = ua;
+    a->ua_o = ua / COIL_AIR_RES;
+    return q;
+}
+
+/* Fan curve dP = s^2 p0 - c Q^2 and AHU internal loss k Q^2: at full speed
+ * and design flow the fan gives 1.3 x the design total pressure. */
+static double ahu_size(struct sb_plant *p, struct sb_ahu *a)
+{
+    const struct sb_plant_config *c = &p->cfg;
+    double dp_des = c->static_sp + c->fan_dp_internal, q;
 
     a->q_des = 0;
     for (int i = 0; i < a->n; i++)
@@ -84,12 +139,7 @@ static void ahu_size(struct sb_plant *p, struct sb_ahu *a)
     a->p0 = 1.3 * dp_des / 0.7;
     a->c_fan = 0.3 * a->p0 / (a->q_des * a->q_des);
     a->fan_kw_des = a->q_des * dp_des / c->fan_eff / 1000.0;
-    ca = SB_RHO_AIR * a->q_des * SB_CP_AIR;
-    q_coil = ca * (T_MA_DESIGN - c->sat_sp);
-    cw = q_coil / CHW_DT_DESIGN;
-    a->mw_des = cw / CP_WATER;
-    eps = (T_MA_DESIGN - c->sat_sp) / (T_MA_DESIGN - c->chw_sp);
-    a->ua = sb_hx_ntu_for(eps, fmin(ca, cw) / fmax(ca, cw)) * fmin(ca, cw);
+    q = coil_size(p, a);
     cmd_init(&a->fan_en, 0);
     cmd_init(&a->fan_speed, 0);
     cmd_init(&a->oa_damper, 0);
@@ -98,9 +148,10 @@ static void ahu_size(struct sb_plant *p, struct sb_ahu *a)
     cmd_init(&a->static_sp, c->static_sp);
     a->sat_pi = (struct sb_pi){ .kp = 0.02, .ki = 1.5e-4, .lo = 0, .hi = 2 };
     a->sp_pi = (struct sb_pi){ .kp = 5e-4, .ki = 1.5e-5, .lo = FAN_SPEED_MIN, .hi = 1 };
-    a->t_sa = c->sat_sp;
+    a->t_sa = a->t_sa_meas = c->sat_sp;
     a->t_ret = a->t_mix = 0.5 * (c->occ_heat_sp + c->occ_cool_sp);
     a->co2_ret = a->co2_sup = c->co2_out_ppm;
+    return q;
 }
 
 static void plant_size(struct sb_plant *p)
@@ -113,16 +164,38 @@ static void plant_size(struct sb_plant *p)
 
         a->first = f * c->zones_per_floor;
         a->n = c->zones_per_floor;
-        ahu_size(p, a);
-        total += SB_RHO_AIR * a->q_des * SB_CP_AIR * (T_MA_DESIGN - c->sat_sp) / 1000.0;
+        total += ahu_size(p, a) / 1000.0;
     }
-    /* 10 % over the summed coil design loads, split over the chillers */
+    /* 10 % over the summed coil design loads (sensible + latent), split
+     * over the chillers */
     p->ch_cap_kw = c->chiller_kw > 0 ? c->chiller_kw : 1.1 * total / c->chillers;
     p->t_chw = c->chw_sp;
     p->c_loop = 4.0 * 1000.0 * CP_WATER * (total / 300.0);  /* ~4 m3 of water per 300 kW */
     cmd_init(&p->ch_en, 1);
     cmd_init(&p->chw_sp, c->chw_sp);
     cmd_init(&p->blr_en, 1);
+}
+
+static void update_weather(struct sb_plant *p, int64_t t_ms);
+static void report(struct sb_plant *p);
+
+/* Zone air starts with the outdoor moisture (a building at rest follows
+ * it), at most 60 % RH at the zone temperature. */
+static void init_state(struct sb_plant *p, int64_t t_ms)
+{
+    update_weather(p, t_ms);
+    for (int i = 0; i < p->nzones; i++) {
+        struct sb_zone *z = &p->zones[i].z;
+
+        z->w = fmin(p->w_out, sb_psy_w_rh(z->t_air, 0.6, p->p_atm));
+    }
+    for (int f = 0; f < p->nahus; f++) {
+        struct sb_ahu *a = &p->ahus[f];
+
+        a->w_ret = a->w_mix = a->w_sa = p->zones[a->first].z.w;
+    }
+    sb_plant__sensors(p);
+    report(p);
 }
 
 int sb_plant_new(const struct sb_plant_config *cfg, const struct sb_epw *epw, int64_t start_ms,
@@ -141,7 +214,8 @@ int sb_plant_new(const struct sb_plant_config *cfg, const struct sb_epw *epw, in
         goto out;
     p->cfg = *cfg;
     p->epw = epw;
-    p->now_ms = start_ms;
+    p->now_ms = p->sub_ms = start_ms;
+    p->p_atm = sb_psy_patm(epw->elev_m);
     p->nzones = cfg->floors * cfg->zones_per_floor;
     p->nahus = cfg->floors;
     p->zones = calloc((size_t)p->nzones, sizeof *p->zones);
@@ -153,6 +227,7 @@ int sb_plant_new(const struct sb_plant_config *cfg, const struct sb_epw *epw, in
         goto out;
     }
     plant_size(p);
+    init_state(p, start_ms);
     if ((rc = sb_plant__build_points(p)) != 0)
         goto out;
     *out = p;
@@ -187,6 +262,9 @@ static void update_weather(struct sb_plant *p, int64_t t_ms)
 
     p->hour_of_year = sb_epw_hour_of_year(t_ms, w->tz_h);
     sb_epw_at(w, p->hour_of_year, &p->wx);
+    /* the dew point is the EPW's moisture measure least affected by
+     * interpolation (RH swings with temperature) */
+    p->w_out = sb_psy_w_pw(sb_psy_pws(p->wx.tdp), p->p_atm);
     sb_solar_position(w->lat, w->lon, w->tz_h, p->hour_of_year, &p->sun);
     for (int f = 0; f < SB_FACADE_COUNT; f++)
         p->irr[f] = sb_solar_vertical(&p->sun, (enum sb_facade)f, p->wx.dni, p->wx.dhi, p->wx.ghi, 0.2);
@@ -210,6 +288,7 @@ static void zone_loads(struct sb_plant *p, struct sb_zone_ent *ze)
         sol += ze->win_area[f] * c->g_window * p->irr[f];
     ze->phi_sol_w = sol;
     ze->phi_int_w = ze->occ * c->w_per_person + 1000.0 * (ze->lights_kw + ze->plugs_kw);
+    ze->w_gen = ze->occ * c->latent_w_per_person / SB_PSY_H_FG;
     mode = ze->has_tstat ? sb_cmd_eff(&ze->tstat_mode) : 0;
     ze->occupied = mode == 1 ? 1 : mode == 2 ? 0 : p->occ_sched;
     if (ze->occupied) {
@@ -232,7 +311,7 @@ static int night_call(struct sb_plant *p, struct sb_ahu *a)
 
     for (int i = 0; i < a->n; i++) {
         const struct sb_zone_ent *ze = &p->zones[a->first + i];
-        double t = ze->z.t_air, h = sb_cmd_eff(&ze->htg_sp), cl = sb_cmd_eff(&ze->clg_sp);
+        double t = ze->t_meas, h = sb_cmd_eff(&ze->htg_sp), cl = sb_cmd_eff(&ze->clg_sp);
 
         out |= t < h || t > cl;
         inside &= t > h + 1.0 && t < cl - 1.0;
@@ -247,11 +326,12 @@ static int night_call(struct sb_plant *p, struct sb_ahu *a)
 /* VAV box loops: single-maximum sequence (cooling loop modulates flow
  * between min and max, heating loop the reheat valve at min flow);
  * pressure-independent flow control modelled as an ideal damper that
- * reaches the setpoint at the last measured static pressure. */
+ * reaches the setpoint at the last measured static pressure.  The loops
+ * see the zone sensor, drift and all. */
 static void vav_control(struct sb_plant *p, struct sb_ahu *a, struct sb_zone_ent *ze, int on, double h)
 {
     struct sb_vav *v = &ze->vav;
-    double t = ze->z.t_air, yc, yh, ps;
+    double t = ze->t_meas, yc, yh, ps;
 
     if (!on) {
         sb_pi_reset(&v->clg, 0);
@@ -288,7 +368,7 @@ static void sat_control(struct sb_plant *p, struct sb_ahu *a, int on, double h)
         return;
     }
     a->sat_pi.lo = a->econ ? 0 : 1;
-    u = sb_pi_step(&a->sat_pi, a->t_sa - sb_cmd_eff(&a->sat_sp), h);
+    u = sb_pi_step(&a->sat_pi, a->t_sa_meas - sb_cmd_eff(&a->sat_sp), h);
     a->oa_damper.autov = a->econ ? fmax(a->min_oa_frac, clamp(u, 0, 1)) : a->min_oa_frac;
     a->ccv.autov = clamp(u - 1.0, 0, 1);
 }
@@ -303,25 +383,37 @@ static void static_control(struct sb_ahu *a, int on, double h)
     a->fan_speed.autov = sb_pi_step(&a->sp_pi, sb_cmd_eff(&a->static_sp) - a->static_pa, h);
 }
 
+/* Actual position 0..1 of a commanded device: a stuck one stays where it
+ * stuck whatever the command. */
+static double actual_pos(const struct sb_cmd *c, const struct sb_fault *stuck)
+{
+    return stuck->on ? stuck->value / 100.0 : clamp(sb_cmd_eff(c), 0, 1);
+}
+
 /* Duct network: box i passes Q_i = d_i q_open_i sqrt(P/P_des); the fan
  * gives s^2 p0 - c Q^2 of which k Q^2 is lost inside the AHU, so
- * P = s^2 p0 / (1 + (c + k) K^2) with K = sum d_i q_open_i / sqrt(P_des). */
+ * P = s^2 p0 / (1 + (c + k) K^2) with K = sum d_i q_open_i / sqrt(P_des).
+ * A failed fan (motor, belt, VFD trip) turns at 0 whatever its command. */
 static void airflow(struct sb_plant *p, struct sb_ahu *a, int on)
 {
     double k = 0, s = on ? clamp(sb_cmd_eff(&a->fan_speed), 0, 1) : 0, pst, dp;
 
+    if (a->flt[SB_PF_FAN_FAILURE].on)
+        s = 0;
     for (int i = 0; i < a->n; i++) {
-        struct sb_vav *v = &p->zones[a->first + i].vav;
+        struct sb_zone_ent *ze = &p->zones[a->first + i];
 
-        k += clamp(sb_cmd_eff(&v->damper), 0, 1) * v->q_open / sqrt(p->cfg.static_sp);
+        k += actual_pos(&ze->vav.damper, &ze->flt[SB_PF_VAV_DAMPER_STUCK]) * ze->vav.q_open /
+             sqrt(p->cfg.static_sp);
     }
     pst = s * s * a->p0 / (1.0 + (a->c_fan + a->k_int) * k * k);
     a->static_pa = pst;
     a->flow = k * sqrt(pst);
     for (int i = 0; i < a->n; i++) {
-        struct sb_vav *v = &p->zones[a->first + i].vav;
+        struct sb_zone_ent *ze = &p->zones[a->first + i];
 
-        v->flow = clamp(sb_cmd_eff(&v->damper), 0, 1) * v->q_open * sqrt(pst / p->cfg.static_sp);
+        ze->vav.flow = actual_pos(&ze->vav.damper, &ze->flt[SB_PF_VAV_DAMPER_STUCK]) *
+                       ze->vav.q_open * sqrt(pst / p->cfg.static_sp);
     }
     /* hydraulic power Q (P_static + k Q^2) / eta: on a fixed system curve
      * P_static ~ Q^2 as well, which is the affinity law P ~ Q^3 */
@@ -338,11 +430,23 @@ static double eq_pct(double v)
     return (pow(50.0, v) - 1.0) / 49.0;
 }
 
-/* Return, mixed and supply air; cooling coil by effectiveness-NTU with a
- * constant UA (counter-flow, dry coil). */
+/* Fraction of design water flow through a valve: equal percentage of
+ * the actual position, and never below a leak past the seat. */
+static double valve_flow(const struct sb_cmd *c, const struct sb_fault *stuck,
+                         const struct sb_fault *leak)
+{
+    double g = eq_pct(actual_pos(c, stuck));
+
+    return leak->on ? fmax(g, leak->value / 100.0) : g;
+}
+
+/* Return air (flow-weighted zone air), mixed air at the actual OA damper
+ * position, then the cooling coil (sb_coil_cool: dry or dehumidifying)
+ * and the draw-through fan. */
 static void air_side(struct sb_plant *p, struct sb_ahu *a)
 {
-    double qt = 0, tr = 0, cr = 0, ca, cw, cmin, cmax, q = 0, f;
+    double qt = 0, tr = 0, cr = 0, wr = 0, f, m = SB_RHO_AIR * a->flow;
+    struct sb_coil_out o;
 
     for (int i = 0; i < a->n; i++) {
         const struct sb_zone_ent *ze = &p->zones[a->first + i];
@@ -351,41 +455,71 @@ static void air_side(struct sb_plant *p, struct sb_ahu *a)
         qt += w;
         tr += w * ze->z.t_air;
         cr += w * ze->z.co2;
+        wr += w * ze->z.w;
     }
     a->t_ret = tr / qt;
     a->co2_ret = cr / qt;
-    f = a->flow > 1e-6 ? clamp(sb_cmd_eff(&a->oa_damper), 0, 1) : 0;
+    a->w_ret = wr / qt;
+    f = a->flow > 1e-6 ? actual_pos(&a->oa_damper, &a->flt[SB_PF_OA_DAMPER_STUCK]) : 0;
     a->oa_frac = f;
     a->t_mix = f * p->wx.tdb + (1 - f) * a->t_ret;
+    a->w_mix = f * p->w_out + (1 - f) * a->w_ret;
     a->co2_sup = f * p->cfg.co2_out_ppm + (1 - f) * a->co2_ret;
-    ca = SB_RHO_AIR * a->flow * SB_CP_AIR;
-    cw = eq_pct(clamp(sb_cmd_eff(&a->ccv), 0, 1)) * a->mw_des * CP_WATER;
-    if (ca > 0 && cw > 0 && a->t_mix > p->t_chw) {
-        cmin = fmin(ca, cw);
-        cmax = fmax(ca, cw);
-        q = sb_hx_eff_counterflow(a->ua / cmin, cmin / cmax) * cmin * (a->t_mix - p->t_chw);
-    }
-    a->coil_kw = q / 1000.0;
+    sb_coil_cool(&(struct sb_coil_in){
+                     .m_a = m, .t_ai = a->t_mix, .w_ai = a->w_mix, .t_wi = p->t_chw,
+                     .m_w = a->mw_des * valve_flow(&a->ccv, &a->flt[SB_PF_CCV_STUCK],
+                                                   &a->flt[SB_PF_CCV_LEAK]),
+                     .ua = a->ua, .ua_o = a->ua_o, .p = p->p_atm, .f_hint = a->coil_f,
+                 }, &o);
+    a->coil_f = o.f_dry;
+    /* the plant's ledger: sensible m cp dT + latent m dW h_fg, the same
+     * constants as the zones' gains, so what zones gain the chiller removes */
+    a->cond = m * (a->w_mix - o.w_ao);
+    a->coil_lat_kw = a->cond * SB_PSY_H_FG / 1000.0;
+    a->coil_kw = m * SB_CP_AIR * (a->t_mix - o.t_ao) / 1000.0 + a->coil_lat_kw;
+    a->t_adp = o.t_adp;
     /* draw-through fan: its power ends up as heat in the supply air */
-    a->t_sa = ca > 0 ? a->t_mix - q / ca + a->fan_kw * 1000.0 / ca : a->t_mix;
+    a->t_sa = m > 0 ? o.t_ao + a->fan_kw * 1000.0 / (m * SB_CP_AIR) : a->t_mix;
+    a->w_sa = o.w_ao;
+    a->t_sa_meas = a->t_sa;
+    if (a->flt[SB_PF_SAT_SENSOR_BIAS].on)
+        a->t_sa_meas += a->flt[SB_PF_SAT_SENSOR_BIAS].value;
+}
+
+/* Heat fraction 0..1 of a reheat coil: valve and coil together have a
+ * linear installed characteristic (an equal-percentage valve matched to
+ * the coil), so heat ~ position, while a leak is a water flow: it gives
+ * the heat of the position whose flow it equals, which is a lot (the
+ * coil's high gain at low flow). */
+static double reheat_frac(const struct sb_zone_ent *ze, double cmd)
+{
+    const struct sb_fault *st = &ze->flt[SB_PF_REHEAT_STUCK], *lk = &ze->flt[SB_PF_REHEAT_LEAK];
+    double x = st->on ? st->value / 100.0 : clamp(cmd, 0, 1);
+
+    if (lk->on && eq_pct(x) < lk->value / 100.0)
+        x = log1p(49.0 * lk->value / 100.0) / log(50.0);  /* inverse of eq_pct */
+    return x;
 }
 
 static void zone_physics(struct sb_plant *p, struct sb_ahu *a, struct sb_zone_ent *ze, double h)
 {
     struct sb_vav *v = &ze->vav;
     struct sb_zone_in in;
-    struct sb_zone_out zo;
-    double m = SB_RHO_AIR * v->flow, valve = sb_cmd_eff(&p->blr_en) > 0.5 ? sb_cmd_eff(&v->reheat) : 0;
+    double m = SB_RHO_AIR * v->flow;
+    /* no hot water with the boiler off, whatever the valve does */
+    double x = sb_cmd_eff(&p->blr_en) > 0.5 ? reheat_frac(ze, sb_cmd_eff(&v->reheat)) : 0;
 
-    v->dat = a->t_sa + clamp(valve, 0, 1) * REHEAT_EFF * fmax(0, p->cfg.hw_temp - a->t_sa);
+    v->dat = a->t_sa + x * REHEAT_EFF * fmax(0, p->cfg.hw_temp - a->t_sa);
     v->reheat_kw = m * SB_CP_AIR * (v->dat - a->t_sa) / 1000.0;
     in = (struct sb_zone_in){
         .t_out = p->wx.tdb, .phi_int = ze->phi_int_w, .phi_sol = ze->phi_sol_w,
         .m_sup = m, .t_sup = v->dat, .phi_hc = 0, .co2_sup = a->co2_sup,
         .co2_out = p->cfg.co2_out_ppm, .co2_gen = ze->occ * p->cfg.co2_lps_person * 1e-3,
+        .w_sup = a->w_sa, .w_out = p->w_out, .w_gen = ze->w_gen,
     };
-    sb_zone_step(&ze->z, &in, h, &zo);
-    ze->phi_hvac_w = zo.phi_hvac;
+    sb_zone_step(&ze->z, &in, h, &ze->zo);
+    ze->phi_hvac_w = ze->zo.phi_hvac;
+    ze->t_meas = ze->z.t_air + sb_plant__drift(&ze->flt[SB_PF_ZONE_SENSOR_DRIFT], p->sub_ms);
 }
 
 /* Chilled-water loop with thermal capacity: chillers remove what the coils
@@ -414,6 +548,9 @@ static void chw_plant(struct sb_plant *p, double load_kw, double h)
 
         kw = p->ch_on * sb_chiller_power(p->ch_cap_kw, p->cfg.chiller_cop, p->t_chw, t_oa, each, &d);
         given = p->ch_on * d;
+        /* fouled condenser, refrigerant loss...: same cooling, more input */
+        if (p->ch_flt[SB_PF_CHILLER_COP_DEGRADATION].on)
+            kw /= 1.0 - p->ch_flt[SB_PF_CHILLER_COP_DEGRADATION].value;
     }
     p->t_chw += (load_kw - given) * 1000.0 * h / p->c_loop;
     p->t_chw = clamp(p->t_chw, 1.0, 40.0);
@@ -472,6 +609,7 @@ static void substep(struct sb_plant *p, int64_t t_ms, double h)
 {
     double coil = 0, rh = 0, fan = 0;
 
+    p->sub_ms = t_ms;
     update_weather(p, t_ms);
     for (int f = 0; f < p->nahus; f++)
         ahu_substep(p, &p->ahus[f], h, &coil, &rh, &fan);
@@ -492,7 +630,25 @@ int sb_plant_step(struct sb_plant *p, double dt_s, int64_t now_ms)
     h = dt_s / (double)n;
     start_ms = (double)now_ms - dt_s * 1000.0;
     for (long k = 1; k <= n; k++)
-        substep(p, (int64_t)llround(start_ms + h * 1000.0 * (double)k), h);
+        substep(p, k == n ? now_ms : (int64_t)llround(start_ms + h * 1000.0 * (double)k), h);
     p->now_ms = now_ms;
+    report(p);
     return 0;
+}
+
+/* Relative humidities for the points: only read, never fed back, so they
+ * are computed once per call rather than every sub-step. */
+static void report(struct sb_plant *p)
+{
+    for (int i = 0; i < p->nzones; i++) {
+        struct sb_zone_ent *ze = &p->zones[i];
+
+        ze->rh = 100.0 * sb_psy_rh(ze->z.t_air, ze->z.w, p->p_atm);
+    }
+    for (int f = 0; f < p->nahus; f++) {
+        struct sb_ahu *a = &p->ahus[f];
+
+        a->sa_rh = 100.0 * sb_psy_rh(a->t_sa, a->w_sa, p->p_atm);
+        a->ra_rh = 100.0 * sb_psy_rh(a->t_ret, a->w_ret, p->p_atm);
+    }
 }

@@ -1,8 +1,10 @@
 /*
  * plant.h - the simulated office building of sbems-sim: zones (ISO 13790
- * 5R1C, zone.h), AHUs with economizer and chilled-water coil, VAV boxes with
- * hot-water reheat, air-cooled chillers, a boiler, thermostats, meters and
- * the local controllers that make it run sensibly on its own.
+ * 5R1C with CO2 and moisture balances, zone.h), AHUs with economizer and a
+ * dehumidifying chilled-water coil, VAV boxes with hot-water reheat,
+ * air-cooled chillers, a boiler, thermostats, meters, the local controllers
+ * that make it run sensibly on its own, and physical faults with ground
+ * truth (sb_plant_fault_*).
  *
  * Pure and deterministic: no sockets, threads, clocks, globals or logging;
  * time is passed in by the caller, who also chooses the step (time
@@ -76,6 +78,8 @@ struct sb_plant_config {
     double hw_temp;             /* hot-water supply temperature, degC */
     int tstat_zones;            /* perimeter zones per floor with a thermostat (0..4) */
     double substep_s;           /* internal step, 1..60 s */
+    double latent_w_per_person; /* latent heat per occupant, W (moisture = W / h_fg) */
+    double moist_cap_factor;    /* zone moisture capacitance / zone air mass */
 };
 
 /* What a point is, for registries and protocol mapping. */
@@ -133,5 +137,54 @@ int sb_plant_relinquish(struct sb_plant *p, int idx);
 /* By-name conveniences (linear lookup; cache indices in hot paths). */
 int sb_plant_get(const struct sb_plant *p, const char *name, double *v);
 int sb_plant_set(struct sb_plant *p, const char *name, double v);
+
+/*
+ * Physical faults.  The simulator's fault manager decides when a fault
+ * starts and ends and writes the ground-truth labels; the plant only makes
+ * the physics wrong in the specified way (docs/internals/sim-physics.md,
+ * "Faults").  Equipment names: "floorF.ahu" (AHU faults), "floorF.zoneZ"
+ * (VAV box and zone faults), "chiller".  Value by class:
+ *   oa_damper_stuck      AHU   actual OA damper position, % 0..100
+ *   sat_sensor_bias      AHU   supply-air sensor error, K -20..20
+ *   ccv_stuck            AHU   cooling valve position, % 0..100
+ *   ccv_leak             AHU   minimum water flow, % of full flow 0..100
+ *   reheat_stuck         zone  reheat valve position, % 0..100
+ *   reheat_leak          zone  minimum hot-water flow, % of full flow 0..100
+ *   vav_damper_stuck     zone  damper position, % 0..100
+ *   zone_sensor_drift    zone  sensor drift rate, K/day -10..10, from the
+ *                              plant time when set
+ *   fan_failure          AHU   value ignored
+ *   chiller_cop_degradation chiller  fraction of COP lost, 0..0.9
+ * Command points keep showing what the controller commands; measured
+ * points show what the (possibly faulty) sensors read.
+ */
+enum sb_plant_fault {
+    SB_PF_OA_DAMPER_STUCK, SB_PF_SAT_SENSOR_BIAS, SB_PF_CCV_STUCK, SB_PF_CCV_LEAK,
+    SB_PF_REHEAT_STUCK, SB_PF_REHEAT_LEAK, SB_PF_VAV_DAMPER_STUCK, SB_PF_ZONE_SENSOR_DRIFT,
+    SB_PF_FAN_FAILURE, SB_PF_CHILLER_COP_DEGRADATION, SB_PF_COUNT
+};
+
+/* "oa_damper_stuck", ...: a static string, NULL for an out-of-range f. */
+const char *sb_plant_fault_name(enum sb_plant_fault f);
+
+/* The class called name (exact, lower case), or SB_ENOENT. */
+int sb_plant_fault_parse(const char *name);
+
+/* Injects (or, when already set, replaces the value of) fault f on the
+ * equipment.  A drifting sensor keeps the offset it has accumulated when
+ * its rate is replaced.  Returns 0, SB_EINVAL (f out of range), SB_ENOENT
+ * (no such equipment, or the wrong kind for f), SB_ERANGE (value outside
+ * the class's range or not finite). */
+int sb_plant_fault_set(struct sb_plant *p, enum sb_plant_fault f, const char *equipment, double value);
+
+/* Removes fault f from the equipment: the device works normally again (a
+ * drifted sensor reads true: recalibrated).  Clearing a fault that is not
+ * set is not an error.  Returns 0, SB_EINVAL or SB_ENOENT as above. */
+int sb_plant_fault_clear(struct sb_plant *p, enum sb_plant_fault f, const char *equipment);
+
+/* 1 when fault f is set on the equipment (its value in *value if value is
+ * not NULL), 0 when not, or SB_EINVAL / SB_ENOENT as above. */
+int sb_plant_fault_active(const struct sb_plant *p, enum sb_plant_fault f, const char *equipment,
+                          double *value);
 
 #endif /* SB_SIM_PLANT_H */

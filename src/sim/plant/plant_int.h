@@ -1,7 +1,7 @@
 /*
  * plant_int.h - internals of sbems-sim's plant shared by plant.c (physics
- * and controllers), site.c (config, geometry) and points.c (registry).
- * Not part of the API: include plant.h instead.
+ * and controllers), site.c (config, geometry), points.c (registry) and
+ * fault.c (physical faults).  Not part of the API: include plant.h instead.
  */
 #ifndef SB_SIM_PLANT_INT_H
 #define SB_SIM_PLANT_INT_H
@@ -21,6 +21,14 @@ static inline double sb_cmd_eff(const struct sb_cmd *c)
 {
     return c->ovr == c->ovr ? c->ovr : c->autov;
 }
+
+/* One physical fault on one piece of equipment (fault.c, plant.h). */
+struct sb_fault {
+    int on;             /* 1 while injected */
+    double value;       /* as given: %, K, K/day or fraction (plant.h) */
+    int64_t t0_ms;      /* plant time when set (or last re-set) */
+    double base;        /* sensor drift: offset already accumulated at t0, K */
+};
 
 struct sb_vav {
     double q_max, q_min;        /* airflow limits, m3/s */
@@ -48,7 +56,12 @@ struct sb_zone_ent {
     double occ;                 /* occupants now */
     double lights_kw, plugs_kw; /* electric power */
     double phi_int_w, phi_sol_w, phi_hvac_w;   /* last sub-step's heat flows */
+    double w_gen;               /* occupants' moisture, kg/s */
+    double t_meas;              /* zone temperature sensor reading, degC */
+    double rh;                  /* relative humidity, % (reported) */
+    struct sb_zone_out zo;      /* last sub-step's flows (balances, tests) */
     struct sb_vav vav;
+    struct sb_fault flt[SB_PF_COUNT];   /* VAV / zone faults */
 };
 
 struct sb_ahu {
@@ -64,17 +77,28 @@ struct sb_ahu {
     int night_call;             /* unoccupied heating/cooling call latched */
     double q_des, p0, c_fan, k_int;     /* fan curve and AHU internal loss */
     double fan_kw_des;          /* design fan power, kW */
-    double ua, mw_des;          /* coil UA (W/K) and design water flow (kg/s) */
+    double ua, ua_o, mw_des;    /* coil UA overall and air side (W/K), design water flow (kg/s) */
     double flow, static_pa, fan_kw;     /* state */
     double t_ret, t_mix, t_sa, oa_frac, coil_kw, min_oa_frac;
+    double t_sa_meas;           /* supply-air sensor reading (biased by a fault) */
+    double w_ret, w_mix, w_sa;  /* humidity ratios, kg/kg */
+    double coil_lat_kw;         /* latent part of coil_kw */
+    double cond;                /* condensate, kg/s */
+    double t_adp;               /* coil apparatus dew point, degC */
+    double coil_f;              /* dry share of the coil (last sub-step; solver hint) */
+    double sa_rh, ra_rh;        /* supply / return relative humidity, % (reported) */
     double co2_ret, co2_sup;
     double econ;                /* 1 when the economizer is enabled */
+    struct sb_fault flt[SB_PF_COUNT];   /* AHU faults */
 };
 
 struct sb_plant {
     struct sb_plant_config cfg;
     const struct sb_epw *epw;   /* borrowed */
     int64_t now_ms;
+    int64_t sub_ms;             /* time at the end of the current sub-step */
+    double p_atm;               /* barometric pressure at the site's elevation, Pa */
+    double w_out;               /* outdoor humidity ratio now, kg/kg */
     int nzones, nahus;
     struct sb_zone_ent *zones;
     struct sb_ahu *ahus;
@@ -93,6 +117,7 @@ struct sb_plant {
     double ch_running;          /* ch_on as a point value */
     double t_chw, c_loop;       /* loop supply temperature, loop capacity J/K */
     double ch_load_kw, ch_kw, ch_cop, ch_plr;
+    struct sb_fault ch_flt[SB_PF_COUNT];  /* chiller faults */
     /* hot water */
     struct sb_cmd blr_en;
     double blr_load_kw, blr_gas_kw;
@@ -109,6 +134,9 @@ int sb_plant__zone_geometry(const struct sb_plant_config *c, int floor, int inde
                             struct sb_zone_params *zp, double win[SB_FACADE_COUNT], double *people);
 /* site.c: schedules (fractions of peak) at a local hour and weekday */
 void sb_plant__schedules(double hour, int weekday, double *occ, double *light, double *plug);
+/* fault.c: sensor readings from the true state and any sensor faults */
+void sb_plant__sensors(struct sb_plant *p);
+double sb_plant__drift(const struct sb_fault *f, int64_t t_ms);
 /* points.c */
 int sb_plant__build_points(struct sb_plant *p);
 void sb_plant__free_points(struct sb_plant *p);

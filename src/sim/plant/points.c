@@ -89,7 +89,7 @@ static void ahu_points(struct reg *r, struct sb_ahu *a, int fl)
     CMD(r, "%", SB_PK_POSITION, 100, &a->ccv, 0, 100, "floor%d.ahu.ccv", fl);
     CMD(r, "degC", SB_PK_SETPOINT, 1, &a->sat_sp, 8, 20, "floor%d.ahu.sat_sp", fl);
     CMD(r, "Pa", SB_PK_SETPOINT, 1, &a->static_sp, 25, 1000, "floor%d.ahu.static_sp", fl);
-    RO(r, "degC", SB_PK_TEMPERATURE, 1, &a->t_sa, "floor%d.ahu.sat", fl);
+    RO(r, "degC", SB_PK_TEMPERATURE, 1, &a->t_sa_meas, "floor%d.ahu.sat", fl);   /* the sensor */
     RO(r, "degC", SB_PK_TEMPERATURE, 1, &a->t_mix, "floor%d.ahu.mat", fl);
     RO(r, "degC", SB_PK_TEMPERATURE, 1, &a->t_ret, "floor%d.ahu.rat", fl);
     RO(r, "%", SB_PK_POSITION, 100, &a->oa_frac, "floor%d.ahu.oa_fraction", fl);
@@ -99,13 +99,16 @@ static void ahu_points(struct reg *r, struct sb_ahu *a, int fl)
     RO(r, "kW", SB_PK_POWER, 1, &a->fan_kw, "floor%d.ahu.fan_kw", fl);
     RO(r, "kW", SB_PK_POWER, 1, &a->coil_kw, "floor%d.ahu.coil_kw", fl);
     RO(r, "ppm", SB_PK_CO2, 1, &a->co2_ret, "floor%d.ahu.return_co2", fl);
+    RO(r, "%", SB_PK_HUMIDITY, 1, &a->sa_rh, "floor%d.ahu.sa_rh", fl);
+    RO(r, "%", SB_PK_HUMIDITY, 1, &a->ra_rh, "floor%d.ahu.ra_rh", fl);
+    RO(r, "kW", SB_PK_POWER, 1, &a->coil_lat_kw, "floor%d.ahu.coil_latent_kw", fl);
 }
 
 static void zone_points(struct reg *r, struct sb_zone_ent *z)
 {
     int f = z->floor, i = z->index;
 
-    RO(r, "degC", SB_PK_TEMPERATURE, 1, &z->z.t_air, "floor%d.zone%d.temp", f, i);
+    RO(r, "degC", SB_PK_TEMPERATURE, 1, &z->t_meas, "floor%d.zone%d.temp", f, i);    /* the sensor */
     RO(r, "degC", SB_PK_TEMPERATURE, 1, &z->z.t_m, "floor%d.zone%d.mass_temp", f, i);
     CMD(r, "degC", SB_PK_SETPOINT, 1, &z->htg_sp, 5, 30, "floor%d.zone%d.htg_sp", f, i);
     CMD(r, "degC", SB_PK_SETPOINT, 1, &z->clg_sp, 15, 40, "floor%d.zone%d.clg_sp", f, i);
@@ -122,11 +125,12 @@ static void zone_points(struct reg *r, struct sb_zone_ent *z)
     CMD(r, "%", SB_PK_POSITION, 100, &z->vav.reheat, 0, 100, "floor%d.zone%d.vav.reheat", f, i);
     RO(r, "degC", SB_PK_TEMPERATURE, 1, &z->vav.dat, "floor%d.zone%d.vav.dat", f, i);
     RO(r, "kW", SB_PK_POWER, 1, &z->vav.reheat_kw, "floor%d.zone%d.vav.reheat_kw", f, i);
+    RO(r, "%", SB_PK_HUMIDITY, 1, &z->rh, "floor%d.zone%d.rh", f, i);
     if (!z->has_tstat)
         return;
     CMD(r, "degC", SB_PK_SETPOINT, 1, &z->tstat_sp, 10, 32, "floor%d.zone%d.tstat.setpoint", f, i);
     CMD(r, "", SB_PK_MODE, 1, &z->tstat_mode, 0, 2, "floor%d.zone%d.tstat.mode", f, i);
-    RO(r, "degC", SB_PK_TEMPERATURE, 1, &z->z.t_air, "floor%d.zone%d.tstat.temp", f, i);
+    RO(r, "degC", SB_PK_TEMPERATURE, 1, &z->t_meas, "floor%d.zone%d.tstat.temp", f, i);
 }
 
 static void plant_points(struct reg *r)

@@ -61,6 +61,8 @@ void sb_plant_config_default(struct sb_plant_config *c)
     c->hw_temp = 60.0;
     c->tstat_zones = 2;
     c->substep_s = 60.0;
+    c->latent_w_per_person = 55.0;  /* ASHRAE Fundamentals 2017 ch. 18 Table 1, office */
+    c->moist_cap_factor = 8.0;      /* furnished office, see sim-physics.md */
 }
 
 enum opt_type { OPT_INT, OPT_DBL, OPT_STR };
@@ -122,6 +124,8 @@ static const struct opt {
     O("hw_temp_c", OPT_DBL, hw_temp, 30, 90, "hot water supply"),
     O("thermostat_zones", OPT_INT, tstat_zones, 0, 4, "perimeter zones/floor with a thermostat"),
     O("substep_s", OPT_DBL, substep_s, 1, 60, "internal step"),
+    O("latent_w_per_person", OPT_DBL, latent_w_per_person, 0, 200, "latent W/person"),
+    O("moisture_capacity_factor", OPT_DBL, moist_cap_factor, 1, 50, "zone moisture buffering"),
 #undef O
 };
 
@@ -268,6 +272,7 @@ int sb_plant__zone_geometry(const struct sb_plant_config *c, int floor, int inde
     zp->cm_per_area = c->cm_per_area;
     zp->infiltration_ach = core ? 0.0 : c->infiltration_ach;
     zp->c_air_factor = c->c_air_factor;
+    zp->moist_cap_factor = c->moist_cap_factor;
     *people = area / c->m2_per_person;
     return 0;
 }

@@ -1,4 +1,4 @@
-/* zone.c - ISO 13790 5R1C zone and CO2 balance (see zone.h). */
+/* zone.c - ISO 13790 5R1C zone, CO2 and moisture balances (see zone.h). */
 #include <math.h>
 #include <string.h>
 
@@ -16,7 +16,7 @@ int sb_zone_init(struct sb_zone *z, const struct sb_zone_params *p, double t_ini
     if (!(p->floor_area > 0) || !(p->volume > 0) || !(p->wall_area >= 0) || !(p->u_wall >= 0) ||
         p->window_area < 0 || p->u_window < 0 || p->g_window < 0 || p->g_window > 1 ||
         !(p->am_factor > 0) || !(p->cm_per_area > 0) || p->infiltration_ach < 0 ||
-        p->c_air_factor < 0)
+        p->c_air_factor < 0 || !(p->moist_cap_factor >= 0))
         return SB_EINVAL;
     memset(z, 0, sizeof *z);
     z->p = *p;
@@ -35,6 +35,10 @@ int sb_zone_init(struct sb_zone *z, const struct sb_zone_params *p, double t_ini
     z->h_tr_em = h_op > 0 ? 1.0 / (1.0 / h_op - 1.0 / z->h_tr_ms) : 0.0;  /* interior zone */
     z->t_air = z->t_s = z->t_m = t_init;
     z->co2 = co2_init;
+    /* the air itself is the least a zone can buffer */
+    z->m_moist = fmax(1.0, p->moist_cap_factor) * SB_RHO_AIR * p->volume;
+    z->m_inf = SB_RHO_AIR * p->infiltration_ach * p->volume / 3600.0;
+    z->w = SB_ZONE_W_INIT;
     return 0;
 }
 
@@ -132,16 +136,26 @@ static void co2_step(struct sb_zone *z, const struct sb_zone_in *in, double dt)
              (v / dt + q_sup + q_inf);
 }
 
+/* Well-mixed moisture balance, implicit (see zone.h). */
+static void moisture_step(struct sb_zone *z, const struct sb_zone_in *in, double dt)
+{
+    double m = z->m_moist / dt;
+
+    z->w = (m * z->w + in->m_sup * in->w_sup + z->m_inf * in->w_out + in->w_gen) /
+           (m + in->m_sup + z->m_inf);
+}
+
 void sb_zone_step(struct sb_zone *z, const struct sb_zone_in *in, double dt, struct sb_zone_out *out)
 {
     double x[3], ia, st, m, lost;
-    double u0 = z->c_air * z->t_air + z->c_m * z->t_m;
+    double u0 = z->c_air * z->t_air + z->c_m * z->t_m, w0 = z->w;
 
     solve_nodes(z, in, z->c_air / dt, z->c_m / dt, x);
     z->t_air = x[0];
     z->t_s = x[1];
     z->t_m = x[2];
     co2_step(z, in, dt);
+    moisture_step(z, in, dt);
     if (!out)
         return;
     split_gains(z, in, &ia, &st, &m, &lost);
@@ -151,4 +165,7 @@ void sb_zone_step(struct sb_zone *z, const struct sb_zone_in *in, double dt, str
     out->phi_em = z->h_tr_em * (in->t_out - z->t_m);
     out->phi_win_rad = lost;
     out->stored = z->c_air * z->t_air + z->c_m * z->t_m - u0;
+    out->w_sup_net = in->m_sup * (in->w_sup - z->w);
+    out->w_inf = z->m_inf * (in->w_out - z->w);
+    out->w_stored = z->m_moist * (z->w - w0);
 }

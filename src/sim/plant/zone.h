@@ -25,6 +25,15 @@
  * constant of tens of hours the two agree to well under 0.01 K, and the
  * implicit form is unconditionally stable and makes the discrete energy
  * balance exact (heat in = stored + lost, step by step).
+ *
+ * Moisture: one humidity ratio W (kg water / kg dry air) per zone, well
+ * mixed, with an effective moisture capacitance M = f rho V: the air itself
+ * (f = 1) plus what furnishings, paper and finishes adsorb and release on
+ * the time scale of hours (f ~ 5-15, the "humidity capacitance multiplier"
+ * of EnergyPlus's zone air moisture balance; see sim-physics.md).  Implicit:
+ *   M dW/dt = m_sup (W_sup - W) + m_inf (W_out - W) + G
+ * so sources - sinks = storage holds exactly per step.  Sensible and latent
+ * are decoupled (W does not change temperatures, as in ISO 13790).
  */
 #ifndef SB_SIM_ZONE_H
 #define SB_SIM_ZONE_H
@@ -46,6 +55,7 @@ struct sb_zone_params {
     double cm_per_area;     /* C_m / A_f, J/(m2 K) (medium 165000) */
     double infiltration_ach;/* air changes per hour */
     double c_air_factor;    /* C_air = factor * rho cp V (0 = standard 5R1C) */
+    double moist_cap_factor;/* M = max(1, factor) * rho V (moisture buffering) */
 };
 
 /* Derived conductances and the state. */
@@ -57,7 +67,12 @@ struct sb_zone {
     double h_tr_w, h_tr_is, h_tr_ms, h_tr_em;   /* W/K */
     double t_air, t_s, t_m;     /* node temperatures, degC */
     double co2;                 /* ppm */
+    double m_moist;             /* effective moisture capacitance, kg (dry air equiv.) */
+    double m_inf;               /* infiltration air mass flow, kg/s */
+    double w;                   /* humidity ratio, kg/kg (init SB_ZONE_W_INIT) */
 };
+
+#define SB_ZONE_W_INIT 0.0075   /* ~48 % RH at 21 degC, sea level */
 
 /* Inputs of one step. */
 struct sb_zone_in {
@@ -70,6 +85,9 @@ struct sb_zone_in {
     double co2_sup;         /* supply air CO2, ppm */
     double co2_out;         /* outdoor CO2, ppm */
     double co2_gen;         /* CO2 generation, m3/s of pure CO2 */
+    double w_sup;           /* supply air humidity ratio, kg/kg */
+    double w_out;           /* outdoor humidity ratio (infiltration), kg/kg */
+    double w_gen;           /* moisture generation (people), kg/s */
 };
 
 /* Flows of one step, averaged over it (W), for balances and meters. */
@@ -80,10 +98,14 @@ struct sb_zone_out {
     double phi_em;          /* conduction through the opaque envelope into the mass */
     double phi_win_rad;     /* radiant gain fraction lost via windows (ISO 13790 C.2) */
     double stored;          /* change of stored heat over the step, J */
+    double w_sup_net;       /* m_sup (W_sup - W): moisture brought by supply air, kg/s */
+    double w_inf;           /* m_inf (W_out - W): moisture brought by infiltration, kg/s */
+    double w_stored;        /* change of stored moisture over the step, kg */
 };
 
 /* Computes conductances from p (ISO 13790 12.2, 7.2.2, Annex C) and sets
- * every node to t_init and CO2 to co2_init.  Returns 0 or SB_EINVAL. */
+ * every node to t_init, CO2 to co2_init and W to SB_ZONE_W_INIT (the
+ * caller may set z->w after).  Returns 0 or SB_EINVAL. */
 int sb_zone_init(struct sb_zone *z, const struct sb_zone_params *p, double t_init, double co2_init);
 
 /* Advances z by dt seconds (> 0) with constant inputs; fills *out if not NULL. */

@@ -1,0 +1,666 @@
+/*
+ * sim.c - sbems-sim's sites and faces (sim.h).
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/timefmt.h"
+#include "sim/bacdev.h"
+#include "sim/fault.h"
+#include "sim/httpd.h"
+#include "sim/mbdev.h"
+#include "sim/mqttdev.h"
+#include "sim/plant/plant_int.h"
+#include "sim/sim.h"
+
+#define DEFAULT_EPW "sim/weather/USA_MA_Boston-Logan.Intl.AP.725090_TMY3.epw"
+
+enum { F_BAC, F_MB, F_MQ, F_HTTP, F_COUNT };
+
+/* ---- configuration -------------------------------------------------- */
+
+static int str_member(const json_t *o, const char *k, char *out, size_t cap, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(o, k);
+
+    if (!v)
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) >= cap || !json_string_length(v)) {
+        snprintf(err, errlen, "%s: a non-empty string under %zu bytes", k, cap);
+        return SB_ECONFIG;
+    }
+    snprintf(out, cap, "%s", json_string_value(v));
+    return 0;
+}
+
+static int port_member(const json_t *o, const char *k, unsigned *out, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(o, k);
+
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535) {
+        snprintf(err, errlen, "%s: a port 1..65535", k);
+        return SB_ECONFIG;
+    }
+    *out = (unsigned)json_integer_value(v);
+    return 0;
+}
+
+static int ip_member(const json_t *o, const char *k, char *out, char *err, size_t errlen)
+{
+    struct in_addr a;
+    int rc = str_member(o, k, out, 16, err, errlen);
+
+    if (rc == 0 && (inet_pton(AF_INET, out, &a) != 1 || (ntohl(a.s_addr) >> 24) != 127)) {
+        snprintf(err, errlen, "%s: %s is not a 127.x.y.z address (the simulator stays on loopback)", k, out);
+        return SB_ECONFIG;
+    }
+    return rc;
+}
+
+static int only_keys(const json_t *o, const char *const *keys, const char *where, char *err, size_t errlen)
+{
+    const char *k;
+    json_t *v;
+
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "%s: an object", where);
+        return SB_ECONFIG;
+    }
+    json_object_foreach((json_t *)o, k, v) {
+        int ok = 0;
+        for (int i = 0; keys[i]; i++)
+            ok |= strcmp(keys[i], k) == 0;
+        if (!ok) {
+            snprintf(err, errlen, "%s.%s: unknown member", where, k);
+            return SB_ECONFIG;
+        }
+    }
+    return 0;
+}
+
+/* The id rules of the site document (model.h's sb_slug_valid; that
+ * header's struct sb_zone clashes with the plant's). */
+static int id_ok(const char *s)
+{
+    size_t n = 0;
+
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+        return 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '.' ||
+              s[n] == '-'))
+            return 0;
+    return n < 40;     /* room for the ids derived from it (SB_SLUG_MAX 64) */
+}
+
+static void site_defaults(struct sb_sim_site *st, int k)
+{
+    static const char *const bld[] = { "hpo", "hou", "b3", "b4", "b5", "b6", "b7", "b8" };
+
+    snprintf(st->site, sizeof(st->site), k ? "site-%d" : "harbor-point", k + 1);
+    snprintf(st->building, sizeof(st->building), "%s", bld[k]);
+    snprintf(st->name, sizeof(st->name), k ? "Simulated office %d" : "Harbor Point Office", k + 1);
+    snprintf(st->timezone, sizeof(st->timezone), "America/New_York");
+    snprintf(st->weather, sizeof(st->weather), "%s", DEFAULT_EPW);
+    snprintf(st->bac_ip, sizeof(st->bac_ip), "127.0.%d.20", k);
+    snprintf(st->mb_ip, sizeof(st->mb_ip), "127.0.%d.60", k);
+    snprintf(st->http_ip, sizeof(st->http_ip), "127.0.%d.10", k);
+    st->bac_port = 47808;
+    st->mb_port = 5020;
+    st->http_port = 8080;
+    snprintf(st->client_id, sizeof(st->client_id), "sbems");
+    snprintf(st->client_secret, sizeof(st->client_secret), "sbems-sim-secret");
+    sb_plant_config_default(&st->pc);
+}
+
+static int site_conf(struct sb_sim_site *st, const json_t *o, int k, char *err, size_t errlen)
+{
+    static const char *const keys[] = { "site", "building", "name", "timezone", "weather", "plant", "bacnet",
+                                        "modbus", "http", NULL };
+    static const char *const bk[] = { "ip_base", "port", NULL }, *const hk[] = { "ip", "port", "client_id",
+                                                                                  "client_secret", NULL };
+    char where[32], e[200];
+    int rc;
+    const json_t *v;
+
+    snprintf(where, sizeof(where), "sites[%d]", k);
+    if ((rc = only_keys(o, keys, where, e, sizeof(e))) ||
+        (rc = str_member(o, "site", st->site, sizeof(st->site), e, sizeof(e))) ||
+        (rc = str_member(o, "building", st->building, sizeof(st->building), e, sizeof(e))) ||
+        (rc = str_member(o, "name", st->name, sizeof(st->name), e, sizeof(e))) ||
+        (rc = str_member(o, "timezone", st->timezone, sizeof(st->timezone), e, sizeof(e))) ||
+        (rc = str_member(o, "weather", st->weather, sizeof(st->weather), e, sizeof(e))))
+        goto out;
+    if ((v = json_object_get(o, "bacnet")) &&
+        ((rc = only_keys(v, bk, "bacnet", e, sizeof(e))) || (rc = ip_member(v, "ip_base", st->bac_ip, e, sizeof(e))) ||
+         (rc = port_member(v, "port", &st->bac_port, e, sizeof(e)))))
+        goto out;
+    if ((v = json_object_get(o, "modbus")) &&
+        ((rc = only_keys(v, bk, "modbus", e, sizeof(e))) || (rc = ip_member(v, "ip_base", st->mb_ip, e, sizeof(e))) ||
+         (rc = port_member(v, "port", &st->mb_port, e, sizeof(e)))))
+        goto out;
+    if ((v = json_object_get(o, "http")) &&
+        ((rc = only_keys(v, hk, "http", e, sizeof(e))) || (rc = ip_member(v, "ip", st->http_ip, e, sizeof(e))) ||
+         (rc = port_member(v, "port", &st->http_port, e, sizeof(e))) ||
+         (rc = str_member(v, "client_id", st->client_id, sizeof(st->client_id), e, sizeof(e))) ||
+         (rc = str_member(v, "client_secret", st->client_secret, sizeof(st->client_secret), e, sizeof(e)))))
+        goto out;
+    if ((v = json_object_get(o, "plant"))) {
+        char *t = json_dumps(v, JSON_COMPACT);
+        rc = t ? sb_plant_config_from_json(t, strlen(t), &st->pc, e, sizeof(e)) : SB_ENOMEM;
+        free(t);
+        if (rc)
+            goto out;
+    }
+    if (!id_ok(st->building) || !id_ok(st->site)) {
+        snprintf(e, sizeof(e), "site and building ids: [a-z0-9_.-], starting with a letter or digit");
+        rc = SB_ECONFIG;
+    }
+out:
+    if (rc)
+        snprintf(err, errlen, "%s: %s", where, e);
+    return rc;
+}
+
+static int top_conf(struct sb_sim *s, const json_t *root, char *err, size_t errlen)
+{
+    static const char *const keys[] = { "speed", "labels", "mqtt", "profile_dir", "sites", NULL };
+    static const char *const mk[] = { "host", "port", "period_s", NULL };
+    const json_t *v, *m, *site;
+    size_t i;
+    int rc;
+
+    if ((rc = only_keys(root, keys, "config", err, errlen)) ||
+        (rc = str_member(root, "labels", s->labels, sizeof(s->labels), err, errlen)) ||
+        (rc = str_member(root, "profile_dir", s->profile_dir, sizeof(s->profile_dir), err, errlen)))
+        return rc;
+    if ((v = json_object_get(root, "speed"))) {
+        s->speed = json_number_value(v);
+        if (!json_is_number(v) || s->speed < 1 || s->speed > 3600) {
+            snprintf(err, errlen, "speed: 1..3600");
+            return SB_ECONFIG;
+        }
+    }
+    if ((m = json_object_get(root, "mqtt"))) {
+        if ((rc = only_keys(m, mk, "mqtt", err, errlen)) ||
+            (rc = ip_member(m, "host", s->mqtt_host, err, errlen)) ||
+            (rc = port_member(m, "port", &s->mqtt_port, err, errlen)))
+            return rc;
+        if ((v = json_object_get(m, "period_s"))) {
+            s->mqtt_period_s = json_number_value(v);
+            if (!json_is_number(v) || s->mqtt_period_s < 1 || s->mqtt_period_s > 3600) {
+                snprintf(err, errlen, "mqtt.period_s: 1..3600");
+                return SB_ECONFIG;
+            }
+        }
+    }
+    v = json_object_get(root, "sites");
+    if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > SB_SIM_MAX_SITES) {
+        snprintf(err, errlen, "sites: an array of 1..%d sites", SB_SIM_MAX_SITES);
+        return SB_ECONFIG;
+    }
+    s->nsites = (int)json_array_size(v);
+    json_array_foreach(v, i, site) {
+        site_defaults(&s->sites[i], (int)i);
+        if ((rc = site_conf(&s->sites[i], site, (int)i, err, errlen)))
+            return rc;
+    }
+    for (int a = 0; a < s->nsites; a++)
+        for (int b = 0; b < a; b++)
+            if (strcmp(s->sites[a].building, s->sites[b].building) == 0) {
+                snprintf(err, errlen, "sites[%d].building: %s is used twice", a, s->sites[a].building);
+                return SB_ECONFIG;
+            }
+    return 0;
+}
+
+int sb_sim_load(struct sb_sim *s, const char *text, size_t len, const char *weather, const char *labels,
+                int64_t start_ms, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *root = NULL;
+    int rc = 0;
+
+    memset(s, 0, sizeof(*s));
+    s->speed = 1;
+    snprintf(s->mqtt_host, sizeof(s->mqtt_host), "127.0.0.1");
+    s->mqtt_port = 1883;
+    s->mqtt_period_s = 30;
+    snprintf(s->profile_dir, sizeof(s->profile_dir), "profiles");
+    s->nsites = 1;
+    site_defaults(&s->sites[0], 0);
+    if (text) {
+        if (!(root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je))) {
+            snprintf(err, errlen, "line %d: %s", je.line, je.text);
+            return SB_EINVAL;
+        }
+        if (json_object_get(root, "sites")) {
+            rc = top_conf(s, root, err, errlen);
+        } else {
+            /* the first form: one plant object */
+            rc = sb_plant_config_from_json(text, len, &s->sites[0].pc, err, errlen);
+        }
+        json_decref(root);
+        if (rc)
+            return rc;
+    }
+    for (int i = 0; i < s->nsites; i++) {
+        struct sb_sim_site *st = &s->sites[i];
+        const char *wx = weather ? weather : st->pc.epw_file[0] ? st->pc.epw_file : st->weather;
+        char e[200];
+        if (!(st->epw = calloc(1, sizeof(*st->epw))))
+            return SB_ENOMEM;
+        if ((rc = sb_epw_load(wx, st->epw, e, sizeof(e))) < 0) {
+            snprintf(err, errlen, "sites[%d]: weather %s: %s", i, wx, e);
+            return rc;
+        }
+        snprintf(st->weather, sizeof(st->weather), "%s", wx);
+        if ((rc = sb_plant_new(&st->pc, st->epw, start_ms, &st->plant, e, sizeof(e))) < 0) {
+            snprintf(err, errlen, "sites[%d]: %s", i, e);
+            return rc;
+        }
+        s->sim_ms = start_ms;
+        st->ref = (struct sb_sim_site_ref){ .site = st->site, .building = st->building, .index = i,
+                                            .offline = sb_simfault_offline };
+    }
+    if (labels)
+        snprintf(s->labels, sizeof(s->labels), "%s", labels);
+    if ((rc = sb_simfault_new(s->labels[0] ? s->labels : NULL, &s->faults, err, errlen)) < 0)
+        return rc;
+    for (int i = 0; i < s->nsites; i++) {
+        s->sites[i].ref.offline_ud = s->faults;
+        sb_simfault_add_site(s->faults, s->sites[i].plant, s->sites[i].building, i);
+    }
+    return 0;
+}
+
+/* ---- faces ---------------------------------------------------------- */
+
+static int register_devices(struct sb_sim *s, json_t *list)
+{
+    size_t i;
+    json_t *d;
+    int rc = 0;
+
+    json_array_foreach(list, i, d) {
+        const char *n = json_string_value(json_object_get(d, "name"));
+        const char *proto = json_string_value(json_object_get(d, "protocol"));
+        if (n && rc == 0)
+            rc = sb_simfault_add_device(s->faults, n, proto && strncmp(proto, "modbus", 6) == 0);
+    }
+    return rc;
+}
+
+/* The control endpoint's fault routes (httpd.h) act on the manager at
+ * the simulated time of the last step. */
+static int ctl_inject(void *ud, const json_t *req, char *err, size_t errlen)
+{
+    struct sb_sim *s = ud;
+    return sb_simfault_inject(s->faults, req, s->sim_ms, sb_now_ms(), err, errlen);
+}
+
+static int ctl_clear(void *ud, int id)
+{
+    struct sb_sim *s = ud;
+    return sb_simfault_clear(s->faults, id, s->sim_ms, sb_now_ms());
+}
+
+static json_t *ctl_list(void *ud)
+{
+    struct sb_sim *s = ud;
+    return sb_simfault_list(s->faults);
+}
+
+int sb_sim_faces(struct sb_sim *s, uv_loop_t *loop, int listen, char *err, size_t errlen)
+{
+    int rc = 0;
+
+    for (int i = 0; i < s->nsites && rc == 0; i++) {
+        struct sb_sim_site *st = &s->sites[i];
+        struct sb_simbac_cfg bc = { .ip_base = st->bac_ip, .port = st->bac_port, .listen = listen,
+                                    .zones_per_floor = st->pc.zones_per_floor };
+        struct sb_simmb_cfg mc = { .ip_base = st->mb_ip, .port = st->mb_port, .listen = listen,
+                                   .profile_dir = s->profile_dir };
+        struct sb_simmq_cfg qc = { .host = s->mqtt_host, .port = s->mqtt_port, .period_s = (unsigned)s->mqtt_period_s,
+                                   .listen = listen };
+        struct sb_simhttp_cfg hc;
+        char e[200];
+
+        sb_simhttp_cfg_default(&hc);
+        hc.ip = st->http_ip;
+        hc.port = (int)st->http_port;
+        hc.listen = listen;
+        hc.client_id = st->client_id;
+        hc.client_secret = st->client_secret;
+        hc.epw = st->epw;
+        hc.plant_cfg = &st->pc;
+        hc.speed = s->speed;
+        s->ctl = (struct sb_simhttp_ctl){ .ud = s, .inject = ctl_inject, .clear = ctl_clear, .list = ctl_list };
+        hc.ctl = &s->ctl;
+        if ((rc = sb_simbac_new(loop, st->plant, &st->ref, &bc, &st->bac, e, sizeof(e))) ||
+            (rc = sb_simmb_new(loop, st->plant, &st->ref, &mc, &st->mb, e, sizeof(e))) ||
+            (rc = sb_simmq_new(loop, st->plant, &st->ref, &qc, &st->mq, e, sizeof(e))) ||
+            (rc = sb_simhttp_new(loop, st->plant, &st->ref, &hc, &st->http, e, sizeof(e))))
+            snprintf(err, errlen, "%s: %s", st->building, e);
+    }
+    if (rc == 0) {
+        json_t *l = sb_sim_list(s);
+        rc = register_devices(s, l);
+        json_decref(l);
+    }
+    return rc;
+}
+
+static void step_plants(struct sb_sim *s, double dt_s, int64_t sim_ms, int64_t wall_ms)
+{
+    /* faults due at the start of the step act during it */
+    sb_simfault_tick(s->faults, sim_ms - (int64_t)(dt_s * 1000), wall_ms);
+    for (int i = 0; i < s->nsites; i++)
+        sb_plant_step(s->sites[i].plant, dt_s, sim_ms);
+    s->sim_ms = sim_ms;
+}
+
+void sb_sim_step(struct sb_sim *s, double dt_s, int64_t sim_ms, int64_t wall_ms)
+{
+    step_plants(s, dt_s, sim_ms, wall_ms);
+    s->sim_ms = sim_ms;
+    for (int i = 0; i < s->nsites; i++) {
+        struct sb_sim_site *st = &s->sites[i];
+        if (st->bac)
+            sb_simbac_sync(st->bac, sim_ms, wall_ms);
+        if (st->mb)
+            sb_simmb_sync(st->mb, sim_ms, wall_ms);
+        if (st->mq)
+            sb_simmq_sync(st->mq, sim_ms, wall_ms);
+        if (st->http)
+            sb_simhttp_sync(st->http, sim_ms, wall_ms);
+    }
+}
+
+static void append_all(json_t *to, json_t *from, const char *building)
+{
+    size_t i;
+    json_t *d;
+
+    json_array_foreach(from, i, d)
+        if (!json_object_get(d, "building"))
+            json_object_set_new(d, "building", json_string(building));
+    json_array_extend(to, from);
+    json_decref(from);
+}
+
+json_t *sb_sim_list(const struct sb_sim *s)
+{
+    json_t *a = json_array();
+
+    for (int i = 0; i < s->nsites; i++) {
+        const struct sb_sim_site *st = &s->sites[i];
+        if (st->bac)
+            append_all(a, sb_simbac_list(st->bac), st->building);
+        if (st->mb)
+            append_all(a, sb_simmb_list(st->mb), st->building);
+        if (st->mq)
+            append_all(a, sb_simmq_list(st->mq), st->building);
+        if (st->http)
+            append_all(a, sb_simhttp_list(st->http), st->building);
+    }
+    return a;
+}
+
+void sb_sim_close(struct sb_sim *s)
+{
+    for (int i = 0; i < s->nsites; i++) {
+        struct sb_sim_site *st = &s->sites[i];
+        if (st->bac)
+            sb_simbac_close(st->bac);
+        if (st->mb)
+            sb_simmb_close(st->mb);
+        if (st->mq)
+            sb_simmq_close(st->mq);
+        if (st->http)
+            sb_simhttp_close(st->http);
+    }
+}
+
+void sb_sim_free(struct sb_sim *s)
+{
+    for (int i = 0; i < s->nsites; i++) {
+        struct sb_sim_site *st = &s->sites[i];
+        sb_simbac_free(st->bac);
+        sb_simmb_free(st->mb);
+        sb_simmq_free(st->mq);
+        sb_simhttp_free(st->http);
+        sb_plant_free(st->plant);
+        free(st->epw);
+        st->bac = NULL;
+        st->mb = NULL;
+        st->mq = NULL;
+        st->http = NULL;
+        st->plant = NULL;
+        st->epw = NULL;
+    }
+    sb_simfault_free(s->faults);
+    s->faults = NULL;
+}
+
+/* ---- the site document ------------------------------------------------ */
+
+static const char *const orient[] = { "south", "east", "north", "west", "core" };
+
+static void zone_id(const struct sb_sim_site *st, int f, int z, int zpf, char *out, size_t cap)
+{
+    char pre[72];
+
+    sb_sim_name_prefix(&st->ref, pre, sizeof(pre));
+    for (char *c = pre; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    if (zpf == 5)
+        snprintf(out, cap, "%sf%d-%s", pre, f, orient[z - 1]);
+    else
+        snprintf(out, cap, "%sf%d-open", pre, f);
+}
+
+static json_t *zones_doc(const struct sb_sim_site *st)
+{
+    const struct sb_plant_config *c = &st->pc;
+    json_t *zs = json_array();
+    char occ[32], id[96];
+
+    snprintf(occ, sizeof(occ), "%02d:00-%02d:00", c->occ_start_h, c->occ_end_h);
+    for (int f = 1; f <= c->floors; f++)
+        for (int z = 1; z <= c->zones_per_floor; z++) {
+            struct sb_zone_params zp;
+            double win[SB_FACADE_COUNT], people;
+            char name[96];
+            sb_plant__zone_geometry(c, f, z, &zp, win, &people);
+            zone_id(st, f, z, c->zones_per_floor, id, sizeof(id));
+            snprintf(name, sizeof(name), "Floor %d %s%s", f, c->zones_per_floor == 5 ? orient[z - 1] : "open office",
+                     c->zones_per_floor == 5 && z < 5 ? " perimeter" : "");
+            json_array_append_new(zs, json_pack(
+                "{s:s, s:s, s:s, s:i, s:f, s:{s:{s:f, s:f}, s:{s:f, s:f}}, s:{s:s}, s:s}",
+                "id", id, "building", st->building, "name", name, "floor", f,
+                "area_m2", round(zp.floor_area * 10) / 10,
+                "comfort", "occupied", "heating", c->occ_heat_sp, "cooling", c->occ_cool_sp,
+                "unoccupied", "heating", c->unocc_heat_sp, "cooling", c->unocc_cool_sp,
+                "schedule", "mon-fri", occ, "description", "simulated by sbems-sim"));
+        }
+    return zs;
+}
+
+static void merge_face(json_t *doc, json_t *part)
+{
+    if (!part)
+        return;
+    json_array_extend(json_object_get(doc, "equipment"), json_object_get(part, "equipment"));
+    json_array_extend(json_object_get(doc, "points"), json_object_get(part, "points"));
+    json_decref(part);
+}
+
+json_t *sb_sim_sitedoc(const struct sb_sim *s, int with_bacnet)
+{
+    json_t *doc = json_pack("{s:s, s:i, s:[], s:[], s:[], s:[], s:[]}", "format", "sbems-site", "version", 1,
+                            "sites", "buildings", "zones", "equipment", "points");
+
+    for (int i = 0; i < s->nsites; i++) {
+        const struct sb_sim_site *st = &s->sites[i];
+        double area = st->pc.floor_area_total;
+        json_array_append_new(json_object_get(doc, "sites"),
+                              json_pack("{s:s, s:s}", "id", st->site, "name", st->name));
+        json_array_append_new(json_object_get(doc, "buildings"), json_pack(
+            "{s:s, s:s, s:s, s:s, s:f, s:f, s:f}", "id", st->building, "site", st->site, "name", st->name,
+            "timezone", st->timezone, "area_m2", area, "latitude", st->epw->lat, "longitude", st->epw->lon));
+        json_t *zs = zones_doc(st);
+        json_array_extend(json_object_get(doc, "zones"), zs);
+        json_decref(zs);
+        if (st->bac && with_bacnet)
+            merge_face(doc, sb_simbac_site(st->bac));
+        if (st->mb)
+            merge_face(doc, sb_simmb_site(st->mb));
+        if (st->mq)
+            merge_face(doc, sb_simmq_site(st->mq));
+        if (st->http)
+            merge_face(doc, sb_simhttp_site(st->http));
+    }
+    return doc;
+}
+
+json_t *sb_sim_drivers(const struct sb_sim *s)
+{
+    json_t *d = json_object();
+    char broker[80];
+
+    char *prof = realpath(s->profile_dir, NULL);
+
+    snprintf(broker, sizeof(broker), "%s", s->mqtt_host);
+    json_object_set_new(d, "mqtt", json_pack("{s:s, s:i}", "host", broker, "port", (int)s->mqtt_port));
+    /* the meters speak the shipped profiles: sbems reads them from the same place */
+    json_object_set_new(d, "modbus", json_pack("{s:s}", "profiles", prof ? prof : s->profile_dir));
+    for (int i = 0; i < s->nsites; i++)
+        if (s->sites[i].http) {
+            json_t *h = sb_simhttp_drivers(s->sites[i].http);
+            /* merge the REST APIs of every site; the weather driver takes one location */
+            json_t *rest = json_object_get(d, "rest"), *apis = json_object_get(json_object_get(h, "rest"), "apis");
+            if (!rest)
+                json_object_set(d, "rest", json_object_get(h, "rest"));
+            else if (apis)
+                json_object_update(json_object_get(rest, "apis"), apis);
+            json_object_set_new(json_object_get(d, "rest"), "profile_dir", json_string(prof ? prof : s->profile_dir));
+            if (!json_object_get(d, "weather") && json_object_get(h, "weather"))
+                json_object_set(d, "weather", json_object_get(h, "weather"));
+            json_decref(h);
+        }
+    free(prof);
+    return d;
+}
+
+/* ---- bind and backfill ----------------------------------------------- */
+
+int sb_sim_bind(const struct sb_sim *s, const json_t *point, struct sb_sim_bound *b)
+{
+    const json_t *src = json_object_get(point, "source");
+    int h;
+
+    if (!src)
+        return SB_ENOENT;
+    for (int i = 0; i < s->nsites; i++) {
+        const struct sb_sim_site *st = &s->sites[i];
+        int f = F_BAC;
+        if ((st->bac && (h = sb_simbac_bind(st->bac, src)) >= 0) ||
+            (f = F_MB, st->mb && (h = sb_simmb_bind(st->mb, src)) >= 0) ||
+            (f = F_MQ, st->mq && (h = sb_simmq_bind(st->mq, src)) >= 0) ||
+            (f = F_HTTP, st->http && (h = sb_simhttp_bind(st->http, src)) >= 0)) {
+            *b = (struct sb_sim_bound){ .site = i, .face = f, .handle = h };
+            return 0;
+        }
+    }
+    return SB_ENOENT;
+}
+
+int sb_sim_value(const struct sb_sim *s, const struct sb_sim_bound *b, double *v)
+{
+    const struct sb_sim_site *st = &s->sites[b->site];
+
+    switch (b->face) {
+    case F_BAC: return sb_simbac_value(st->bac, b->handle, v);
+    case F_MB: return sb_simmb_value(st->mb, b->handle, v);
+    case F_MQ: return sb_simmq_value(st->mq, b->handle, v);
+    case F_HTTP: return sb_simhttp_value(st->http, b->handle, v);
+    }
+    return SB_ENOENT;
+}
+
+struct col {
+    const char *id;
+    struct sb_sim_bound b;
+};
+
+static int bind_all(const struct sb_sim *s, const json_t *doc, struct col **out, size_t *n)
+{
+    const json_t *pts = json_is_array(doc) ? doc : json_object_get(doc, "points");
+    struct col *c = calloc(json_array_size(pts) + 1, sizeof(*c));
+    size_t i;
+    json_t *p;
+
+    *n = 0;
+    if (!c)
+        return SB_ENOMEM;
+    json_array_foreach(pts, i, p) {
+        const char *id = json_string_value(json_object_get(p, "id"));
+        if (id && sb_sim_bind(s, p, &c[*n].b) == 0)
+            c[(*n)++].id = id;
+    }
+    *out = c;
+    return 0;
+}
+
+int64_t sb_sim_backfill(struct sb_sim *s, const json_t *points_doc, int64_t from_ms, int64_t to_ms,
+                        double step_s, FILE *out, char *err, size_t errlen)
+{
+    struct col *cols = NULL;
+    size_t n;
+    int64_t rows = 0, step_ms = (int64_t)(step_s * 1000);
+    int rc;
+
+    if (!(step_s >= 1 && step_s <= 3600) || to_ms <= from_ms) {
+        snprintf(err, errlen, "backfill: step 1..3600 s and a period that ends after it starts");
+        return SB_EINVAL;
+    }
+    if ((rc = bind_all(s, points_doc, &cols, &n)) < 0)
+        return rc;
+    if (n == 0) {
+        snprintf(err, errlen, "backfill: none of the points is served by this simulator");
+        free(cols);
+        return SB_ENOENT;
+    }
+    fputs("time", out);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, ",%s", cols[i].id);
+    fputc('\n', out);
+    /* the plants were built at from_ms; the first row is one step in */
+    for (int64_t t = from_ms + step_ms; t <= to_ms; t += step_ms) {
+        step_plants(s, step_s, t, t);
+        fprintf(out, "%lld", (long long)t);
+        for (size_t i = 0; i < n; i++) {
+            double v;
+            if (sb_sim_value(s, &cols[i].b, &v) == 0 && isfinite(v))
+                fprintf(out, ",%.7g", v);
+            else
+                fputc(',', out);
+        }
+        fputc('\n', out);
+        rows++;
+    }
+    free(cols);
+    if (fflush(out) != 0 || ferror(out)) {
+        snprintf(err, errlen, "backfill: write failed");
+        return SB_EIO;
+    }
+    return rows;
+}
