@@ -130,18 +130,25 @@ def discover_and_accept(api, sim_devices, poll_s=30):
             log(f"accepted {len(r.get('points', []))} points on {len(eqs)} controllers of {building}")
 
 
-def last_reading_ms(api, points):
+def last_reading_ms(api, points, until_ms):
+    """The newest stored reading before until_ms (0: none in the last 31
+    days) among a few points: the last hourly bucket, then its raw readings.
+    Live readings taken since the simulator started do not count."""
     newest = 0
-    for p in points[:50]:
-        r = api.call("GET", f"/api/v1/points/{p['id']}/latest", ok=(200, 404))
-        if isinstance(r.get("ts"), int):
-            newest = max(newest, r["ts"])
+    for p in points[:10]:
+        base = f"/api/v1/points/{p['id']}/history?to={until_ms}"
+        r = api.call("GET", f"{base}&from={until_ms - 31 * 86400000}&resolution=1h", ok=(200, 404))
+        starts = [b["start"] for b in r.get("buckets", []) if b["start"] < until_ms]
+        if not starts:
+            continue
+        r = api.call("GET", f"{base}&from={max(starts)}&resolution=raw&limit=100000", ok=(200, 404))
+        newest = max([newest] + [x["ts"] for x in r.get("samples", []) if x["ts"] < until_ms])
     return newest
 
 
 def backfill(api, args, until_ms):
     points = api.all_points()
-    newest = last_reading_ms(api, points)
+    newest = last_reading_ms(api, points, until_ms)
     days = args.backfill_days
     if newest:
         days = min(days, max(0.0, (until_ms - newest) / 86400e3))
@@ -161,9 +168,9 @@ def backfill(api, args, until_ms):
                          stdin=sim.stdout, capture_output=True, text=True)
     sim.stdout.close()
     if sim.wait() != 0 or ing.returncode not in (0, 3):
-        raise SystemExit(f"demo: backfill failed: {ing.stdout[-400:]} {ing.stderr[-400:]}")
-    done = [l for l in ing.stdout.splitlines() if l.startswith("done")]
-    log(f"backfill: {done[-1] if done else ing.stdout.strip()[-200:]} in {time.monotonic() - t0:.1f} s")
+        raise SystemExit(f"demo: backfill failed (sbems ingest exit {ing.returncode}): {ing.stdout[-400:]} {ing.stderr[-400:]}")
+    summary = (ing.stderr.strip().splitlines() or ing.stdout.strip().splitlines() or ["?"])[-1]
+    log(f"backfill: {summary.replace('sbems ingest: ', '')} in {time.monotonic() - t0:.1f} s")
 
 
 def main():

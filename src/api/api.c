@@ -725,12 +725,42 @@ void sb_api__done(struct sb_api *api, struct sb_req *rq, uint64_t ns)
 
 /* ---- audit ---------------------------------------------------------------------- */
 
+/* A before/after image too large for the audit log (SB_AUDIT_JSON_MAX) is
+ * kept as a summary rather than dropped with the whole record: its size and,
+ * per array member, the count and the first ids ("points": 245 of them). */
+static char *audit_json(json_t *j)
+{
+    char *t = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_t *sum, *v;
+    const char *k;
+
+    if (!t || strlen(t) <= SB_AUDIT_JSON_MAX)
+        return t;
+    sum = json_pack("{s:b, s:I}", "truncated", 1, "bytes", (json_int_t)strlen(t));
+    free(t);
+    if (json_is_object(j))
+        json_object_foreach(j, k, v) {
+            if (!json_is_array(v))
+                continue;
+            json_t *ids = json_array(), *e;
+            size_t i;
+            json_array_foreach(v, i, e)
+                if (i < 100 && json_is_string(json_object_get(e, "id")))
+                    json_array_append(ids, json_object_get(e, "id"));
+            json_object_set_new(sum, k, json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(v),
+                                                  "ids", ids));
+        }
+    t = json_dumps(sum, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(sum);
+    return t;
+}
+
 void sb_api__audit(struct sb_api *api, const struct sb_req *rq, const char *action,
                    const char *target, json_t *before, json_t *after, const char *result,
                    const char *detail)
 {
-    char *b = before ? json_dumps(before, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    char *a = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *b = audit_json(before);
+    char *a = audit_json(after);
     struct sb_audit_rec r = {
         .ts_ms = sb_now_ms(), .actor_id = rq ? rq->who.uid : 0,
         .actor = rq && rq->who.username[0] ? rq->who.username : NULL,

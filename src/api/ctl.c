@@ -12,6 +12,7 @@
 #include "ingest/acks.h"
 #include "ingest/ingest.h"
 #include "ingest/parse.h"
+#include "model/hub.h"
 #include "model/model.h"
 
 #define CTL_SUBMIT   8192          /* readings per submit */
@@ -35,11 +36,12 @@ struct conn {
     uint64_t reasons[SB_REJ_COUNT];
     int eof, paused, closing, open_handles;
     int source_units;            /* "INGEST csv source": convert to canonical units */
+    struct sb_mref *model;       /* the model current when the session began (pinned) */
 };
 
 struct sb_ctl {
     uv_pipe_t srv;               /* listener */
-    const struct sb_model *model;/* point names (borrowed) */
+    struct sb_mhub *models;      /* the building model (borrowed): each session pins its version */
     struct sb_ingest *ing;       /* pipeline (borrowed) */
     char *path;                  /* socket file */
     struct conn *conns;          /* live connections */
@@ -104,6 +106,8 @@ static void on_conn_closed(uv_handle_t *h)
             break;
         }
     sb_rdparse_free(k->parser);
+    if (k->model)
+        sb_mref_put(k->model);
     free(k->line);
     free(k->pend);
     sb_acks_release(&k->acks);
@@ -171,9 +175,13 @@ static void handle_line(struct conn *k, const char *s, size_t len)
             len -= 7;
         }
         int jsonl = len == 12 && memcmp(s, "INGEST jsonl", 12) == 0;
-        if ((!jsonl && !(len == 10 && memcmp(s, "INGEST csv", 10) == 0)) ||
+        /* names resolve in the model of now: points added through the API
+         * since the daemon started are known */
+        if (!k->model)
+            k->model = sb_mhub_get(k->ctl->models);
+        if ((!jsonl && !(len == 10 && memcmp(s, "INGEST csv", 10) == 0)) || !k->model ||
             sb_rdparse_new(jsonl ? SB_RDFMT_JSONL : SB_RDFMT_CSV, resolve,
-                           (void *)k->ctl->model, &k->parser) != 0) {
+                           (void *)k->model->m, &k->parser) != 0) {
             say(k, "error expected \"INGEST csv\" or \"INGEST jsonl\"");
             close_conn(k);
         }
@@ -203,7 +211,7 @@ static void handle_line(struct conn *k, const char *s, size_t len)
         return;
     }
     if (k->source_units)
-        sb_model_to_canonical(k->ctl->model, k->pend + k->npend, n);
+        sb_model_to_canonical(k->model->m, k->pend + k->npend, n);
     k->npend += n;
 }
 
@@ -341,7 +349,7 @@ static void on_srv_closed(uv_handle_t *h)
     maybe_free_ctl(c);
 }
 
-int sb_ctl_start(uv_loop_t *loop, const char *path, const struct sb_model *model,
+int sb_ctl_start(uv_loop_t *loop, const char *path, struct sb_mhub *models,
                  struct sb_ingest *ing, struct sb_ctl **out)
 {
     struct sb_ctl *c = calloc(1, sizeof(*c));
@@ -351,7 +359,7 @@ int sb_ctl_start(uv_loop_t *loop, const char *path, const struct sb_model *model
         free(c);
         return SB_ENOMEM;
     }
-    c->model = model;
+    c->models = models;
     c->ing = ing;
     uv_pipe_init(loop, &c->srv, 0);
     c->srv.data = c;

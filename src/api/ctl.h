@@ -17,21 +17,24 @@
  * when its queue is full the connection stops reading (so the client's
  * writes block) and retries every 10 ms - backpressure end to end.
  *
- * Ownership: the server borrows the model and the pipeline; both must
- * outlive it.  All functions run on the loop thread.
+ * Ownership: the server borrows the model hub and the pipeline; both must
+ * outlive it.  Each ingest session pins the model current when it begins
+ * (points added through the API since the daemon started resolve) and
+ * releases it when the connection closes.  All functions run on the loop
+ * thread.
  */
 #ifndef SB_API_CTL_H
 #define SB_API_CTL_H
 
 #include <uv.h>
 
-struct sb_model;
+struct sb_mhub;     /* model/hub.h */
 struct sb_ingest;
 struct sb_ctl;
 
 /* Listen on path (an existing socket file is replaced: the caller holds the
  * data directory's lock, so no other daemon owns it).  0, SB_EIO, SB_ENOMEM. */
-int  sb_ctl_start(uv_loop_t *loop, const char *path, const struct sb_model *model,
+int  sb_ctl_start(uv_loop_t *loop, const char *path, struct sb_mhub *models,
                   struct sb_ingest *ing, struct sb_ctl **out);
 
 /* Close the listener and every connection, remove the socket file; the

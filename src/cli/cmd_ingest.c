@@ -159,14 +159,16 @@ static int ctl_ingest(int fd, FILE *in, enum sb_rdfmt fmt, int source_units)
 {
     char out[65536], inb[8192], line[1024];
     size_t olen = 0, ooff = 0, llen = 0;
-    int rc = -1, sent_eof = 0;
+    int rc = -1, sent_eof = 0, send_err = 0;
 
     olen = (size_t)snprintf(out, sizeof(out), "INGEST %s%s\n", fmt == SB_RDFMT_JSONL ? "jsonl" : "csv",
                             source_units ? " source" : "");
     for (;;) {
         struct pollfd p = { fd, POLLIN | (sent_eof ? 0 : POLLOUT), 0 };
-        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+        if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+            fprintf(stderr, "sbems ingest: %s\n", strerror(errno));
             return 1;
+        }
         if ((p.revents & POLLOUT) && !sent_eof) {
             if (ooff == olen) {
                 olen = fread(out, 1, sizeof(out), in);
@@ -178,8 +180,12 @@ static int ctl_ingest(int fd, FILE *in, enum sb_rdfmt fmt, int source_units)
                 }
             }
             ssize_t w = send(fd, out + ooff, olen - ooff, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (w < 0 && errno != EAGAIN && errno != EINTR)
-                return 1;
+            if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                /* the daemon stopped reading: its answer says why */
+                send_err = errno;
+                sent_eof = 1;
+                continue;
+            }
             if (w > 0)
                 ooff += (size_t)w;
         }
@@ -199,8 +205,9 @@ static int ctl_ingest(int fd, FILE *in, enum sb_rdfmt fmt, int source_units)
             }
         }
     }
-    if (rc < 0) {
-        fprintf(stderr, "sbems ingest: the daemon closed the connection before finishing\n");
+    if (rc < 0 || send_err) {
+        fprintf(stderr, "sbems ingest: the daemon closed the connection before finishing%s%s\n",
+                send_err ? ": " : "", send_err ? strerror(send_err) : "");
         rc = 1;
     }
     return rc;

@@ -276,7 +276,7 @@ static int start(struct daemon *d)
     }
     char sock[256];
     if ((rc = sb_conf_socket_path(&c->cfg, sock, sizeof(sock))) ||
-        (rc = sb_ctl_start(&d->loop, sock, &c->model, d->ing, &d->ctl))) {
+        (rc = sb_ctl_start(&d->loop, sock, d->models, d->ing, &d->ctl))) {
         fprintf(stderr, "sbems serve: cannot open the control socket (option socket): %s\n",
                 sb_strerror(rc));
         return rc;

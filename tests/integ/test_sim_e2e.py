@@ -113,6 +113,9 @@ def test_sim_end_to_end(sbems, tmp_path, broker):
         want = {p["id"]: (p["kind"], p.get("unit"), bool(p.get("writable"))) for p in full["points"]
                 if p["source"]["driver"] == "bacnet"}
         assert {p["id"]: (p["kind"], p.get("unit"), bool(p.get("writable"))) for p in bac} == want
+        # the accept is audited even though its image is larger than an audit record holds
+        audit = requests.get(base + "/api/v1/audit?action=bacnet.accept", headers=h).json()["items"]
+        assert audit and audit[0]["actor"] == "op", audit
         vav = requests.get(base + "/api/v1/equipment/vav-1-01", headers=h).json()
         assert vav["zone"] == "f1-south" and vav["parent"] == "ahu-1", vav
 
