@@ -47,7 +47,7 @@ FUZZSRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZERS := $(FUZZSRC:fuzz/%.c=$(BUILD)/fuzz/%)
 BINS    := $(OUT)/sbems $(OUT)/sbems-sim
 
-.PHONY: all build tests check demo bench bench-api fuzz clean bootstrap check-run
+.PHONY: all build tests check demo bench bench-api bench-sim fuzz clean bootstrap check-run
 .DEFAULT_GOAL := all
 
 all: bootstrap-build
@@ -138,6 +138,12 @@ bench-api:
 	@scripts/bootstrap bench
 	@$(MAKE) $(JFLAG) --no-print-directory build
 	@bench/api/run_all
+
+# sbems-sim with sbems: a simulated year through ingest, live-mode cost.
+bench-sim:
+	@scripts/bootstrap check
+	@$(MAKE) $(JFLAG) --no-print-directory build
+	@bench/sim/run $(BUILD)/rel
 
 clean:
 	rm -rf $(BUILD)

@@ -118,6 +118,9 @@ static void site_defaults(struct sb_sim_site *st, int k)
     snprintf(st->client_id, sizeof(st->client_id), "sbems");
     snprintf(st->client_secret, sizeof(st->client_secret), "sbems-sim-secret");
     sb_plant_config_default(&st->pc);
+    /* the plant's own "epw" wins over the site's "weather" only when given:
+     * the default plant names Boston, which would hide every other site's file */
+    st->pc.epw_file[0] = 0;
 }
 
 static int site_conf(struct sb_sim_site *st, const json_t *o, int k, char *err, size_t errlen)
@@ -169,15 +172,26 @@ out:
     return rc;
 }
 
+static const char *const TOP_KEYS[] = { "speed", "labels", "mqtt", "profile_dir", "sites", NULL };
+
+/* The configuration form (sim.h) rather than a plain plant object: it has
+ * one of the top-level members (no plant member has these names). */
+static int top_form(const json_t *root)
+{
+    for (int i = 0; TOP_KEYS[i]; i++)
+        if (json_object_get(root, TOP_KEYS[i]))
+            return 1;
+    return 0;
+}
+
 static int top_conf(struct sb_sim *s, const json_t *root, char *err, size_t errlen)
 {
-    static const char *const keys[] = { "speed", "labels", "mqtt", "profile_dir", "sites", NULL };
     static const char *const mk[] = { "host", "port", "period_s", NULL };
     const json_t *v, *m, *site;
     size_t i;
     int rc;
 
-    if ((rc = only_keys(root, keys, "config", err, errlen)) ||
+    if ((rc = only_keys(root, TOP_KEYS, "config", err, errlen)) ||
         (rc = str_member(root, "labels", s->labels, sizeof(s->labels), err, errlen)) ||
         (rc = str_member(root, "profile_dir", s->profile_dir, sizeof(s->profile_dir), err, errlen)))
         return rc;
@@ -201,7 +215,8 @@ static int top_conf(struct sb_sim *s, const json_t *root, char *err, size_t errl
             }
         }
     }
-    v = json_object_get(root, "sites");
+    if (!(v = json_object_get(root, "sites")))
+        return 0;       /* every member is optional: the default site */
     if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > SB_SIM_MAX_SITES) {
         snprintf(err, errlen, "sites: an array of 1..%d sites", SB_SIM_MAX_SITES);
         return SB_ECONFIG;
@@ -221,8 +236,7 @@ static int top_conf(struct sb_sim *s, const json_t *root, char *err, size_t errl
     return 0;
 }
 
-int sb_sim_load(struct sb_sim *s, const char *text, size_t len, const char *weather, const char *labels,
-                int64_t start_ms, char *err, size_t errlen)
+int sb_sim_parse(struct sb_sim *s, const char *text, size_t len, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *root = NULL;
@@ -241,16 +255,27 @@ int sb_sim_load(struct sb_sim *s, const char *text, size_t len, const char *weat
             snprintf(err, errlen, "line %d: %s", je.line, je.text);
             return SB_EINVAL;
         }
-        if (json_object_get(root, "sites")) {
+        if (!json_is_object(root)) {
+            snprintf(err, errlen, "the configuration is a JSON object");
+            rc = SB_EINVAL;
+        } else if (top_form(root)) {
             rc = top_conf(s, root, err, errlen);
         } else {
             /* the first form: one plant object */
             rc = sb_plant_config_from_json(text, len, &s->sites[0].pc, err, errlen);
         }
         json_decref(root);
-        if (rc)
-            return rc;
     }
+    return rc;
+}
+
+int sb_sim_load(struct sb_sim *s, const char *text, size_t len, const char *weather, const char *labels,
+                int64_t start_ms, char *err, size_t errlen)
+{
+    int rc;
+
+    if ((rc = sb_sim_parse(s, text, len, err, errlen)) != 0)
+        return rc;
     for (int i = 0; i < s->nsites; i++) {
         struct sb_sim_site *st = &s->sites[i];
         const char *wx = weather ? weather : st->pc.epw_file[0] ? st->pc.epw_file : st->weather;
@@ -261,7 +286,8 @@ int sb_sim_load(struct sb_sim *s, const char *text, size_t len, const char *weat
             snprintf(err, errlen, "sites[%d]: weather %s: %s", i, wx, e);
             return rc;
         }
-        snprintf(st->weather, sizeof(st->weather), "%s", wx);
+        if (wx != st->weather)  /* (no overlapping copy) */
+            snprintf(st->weather, sizeof(st->weather), "%s", wx);
         if ((rc = sb_plant_new(&st->pc, st->epw, start_ms, &st->plant, e, sizeof(e))) < 0) {
             snprintf(err, errlen, "sites[%d]: %s", i, e);
             return rc;
@@ -556,6 +582,22 @@ json_t *sb_sim_drivers(const struct sb_sim *s)
                 json_object_set(d, "weather", json_object_get(h, "weather"));
             json_decref(h);
         }
+    /* where each controller is: sbems needs no broadcast Who-Is to find it
+     * (a socket bound to one loopback address does not hear 127.255.255.255) */
+    json_t *devs = json_object();
+    for (int i = 0; i < s->nsites; i++) {
+        json_t *l = s->sites[i].bac ? sb_simbac_list(s->sites[i].bac) : NULL, *e;
+        size_t k;
+        json_array_foreach(l, k, e) {
+            char key[16], addr[48];
+            snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(json_object_get(e, "device")));
+            snprintf(addr, sizeof(addr), "%s:%lld", json_string_value(json_object_get(e, "address")),
+                     (long long)json_integer_value(json_object_get(e, "port")));
+            json_object_set_new(devs, key, json_string(addr));
+        }
+        json_decref(l);
+    }
+    json_object_set_new(d, "bacnet", json_pack("{s:o}", "devices", devs));
     free(prof);
     return d;
 }

@@ -565,7 +565,7 @@ void sb_simhttp__wx_site(const struct sb_simhttp *h, json_t *equip, json_t *poin
         p = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:{s:s, s:s}, s:i}, s:o}", "id", id,
                       "equipment", eid, "name", pts[i].label, "kind", pts[i].kind, "source",
                       "driver", "weather", "address", "variable", var_names[pts[i].var],
-                      "what", "current", "poll_s", 900, "tags", tg);
+                      "what", "current", "poll_s", 300, "tags", tg);
         if (p && pts[i].unit)
             json_object_set_new(p, "unit", json_string(pts[i].unit));
         if (p && pts[i].brick)

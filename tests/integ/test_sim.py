@@ -68,3 +68,36 @@ def test_sim_list_and_bacnet_control(tmp_path):
     finally:
         sim.send_signal(signal.SIGTERM)
         assert sim.wait(timeout=10) == 0
+
+
+def test_npm_clients_read_the_simulated_ahu(tmp_path):
+    """The harness-level checks of the BACnet issue against the simulator:
+    two independently written npm stacks read the simulated AHU (device
+    object, a sensor, a commandable setpoint's priority array, an RPM of
+    everything) and tshark flags no packet of the exchange."""
+    from bacnet_peers import TsharkCapture, run_client, npm_ready
+    npm_ready()
+    base = "127.0.0.140"
+    p = subprocess.run([SIM, "--list", "--ip-base", base], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    ahu = [d for d in json.loads(p.stdout) if d.get("name") == "AHU-1"][0]
+    sat = [o for o in ahu["objects"] if o["point"] == "floor1.ahu.sat"][0]["object"]
+    sp = [o for o in ahu["objects"] if o["point"] == "floor1.ahu.sat_sp"][0]["object"]
+    addr = f"{ahu['address']}:{ahu['port']}"
+    with TsharkCapture(ports=(47808, 47808), path=tmp_path / "sim.pcapng", hosts=(ahu["address"],)) as cap:
+        sim = subprocess.Popen([SIM, "--ip-base", base, "--speed", "60", "--mqtt", "127.0.0.1:9"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        try:
+            assert '"ready"' in sim.stdout.readline()
+            for lib in ("bacnet-js", "node-bacnet"):
+                r = run_client("read", lib=lib, address=addr, object="device:1001", property="object-name")
+                assert r["ok"] and r["values"][0]["value"] == "AHU-1", r
+                r = run_client("read", lib=lib, address=addr, object=sat, property="present-value")
+                assert r["ok"] and 5 < r["values"][0]["value"] < 40, r
+                r = run_client("read", lib=lib, address=addr, object=sp, property="priority-array")
+                assert r["ok"] and len(r["values"]) == 16, r
+            r = run_client("rpm", address=addr, specs=[{"object": sat, "properties": ["all"]}])
+            assert r["ok"], r
+        finally:
+            sim.send_signal(signal.SIGTERM)
+            assert sim.wait(timeout=10) == 0
+    cap.assert_clean(min_bacnet=8)

@@ -87,8 +87,8 @@ def test_sim_end_to_end(sbems, tmp_path, broker):
     sbems.run("import", str(tmp_path / "site.json"))
     drv = sim_json(cfg_path, "--drivers-json")
     # COV keeps quiet devices' points fresh; the heartbeat finds a dead one
-    drv["bacnet"] = {"bind": "127.0.0.1", "port": udp_port(), "apdu_timeout_ms": 500, "retries": 1,
-                     "cov_heartbeat_s": 5}
+    assert drv["bacnet"]["devices"]["1001"] == f"{NET}.20:47808"
+    drv["bacnet"].update(bind="127.0.0.1", port=udp_port(), apdu_timeout_ms=500, retries=1, cov_heartbeat_s=5)
     assert drv["modbus"]["profiles"] == os.path.join(ROOT, "profiles")
     dj = tmp_path / "data" / "drivers.json"
     dj.write_text(json.dumps(drv))
@@ -116,6 +116,7 @@ def test_sim_end_to_end(sbems, tmp_path, broker):
         # the accept is audited even though its image is larger than an audit record holds
         audit = requests.get(base + "/api/v1/audit?action=bacnet.accept", headers=h).json()["items"]
         assert audit and audit[0]["actor"] == "op", audit
+        assert audit[0]["after"]["points"]["count"] == len(want), audit[0]["after"]
         vav = requests.get(base + "/api/v1/equipment/vav-1-01", headers=h).json()
         assert vav["zone"] == "f1-south" and vav["parent"] == "ahu-1", vav
 
@@ -159,12 +160,12 @@ def test_sim_end_to_end(sbems, tmp_path, broker):
         recs = [json.loads(x) for x in labels.read_text().splitlines()]
         assert recs[-1]["id"] == fid and recs[-1]["end"] is not None
 
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-
-        # backfill: a day of history through sbems ingest, values as the devices report them
+        # backfill through the running daemon (its control socket): a day of
+        # history, values as the devices report them, for points accepted
+        # through the API after the daemon started
         (tmp_path / "points.json").write_text(json.dumps({"points": points}))
-        until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3 * 86400))
+        until_ms = int(time.time() * 1000) - 3 * 86400 * 1000
+        until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(until_ms / 1000))
         bf = subprocess.Popen([SIM, "--config", str(cfg_path), "--backfill", "1", "--points",
                                str(tmp_path / "points.json"), "--until", until, "--step", "300"],
                               stdout=subprocess.PIPE, cwd=ROOT)
@@ -172,11 +173,15 @@ def test_sim_end_to_end(sbems, tmp_path, broker):
                              stdin=bf.stdout, capture_output=True, text=True, timeout=300)
         bf.stdout.close()
         assert bf.wait(timeout=60) == 0 and ing.returncode == 0, ing.stdout[-500:] + ing.stderr[-500:]
-        kw = next(p["id"] for p in points if p["id"].startswith("mtr-main.") and p["kind"] == "power")
-        got = sbems.query(kw, "--from", str(int(time.time() * 1000) - 5 * 86400 * 1000),
-                          "--to", str(int(time.time() * 1000) - 3 * 86400 * 1000 + 1))
-        assert 280 <= len(got) <= 290, len(got)              # 288 five-minute rows in a day
-        assert all(r["v"] > 0 for r in got)
+        assert "through the daemon" in ing.stderr and "refused=0" in ing.stderr, ing.stderr
+        for pid in (next(p["id"] for p in points if p["id"].startswith("mtr-main.") and p["kind"] == "power"),
+                    "vav-1-01.space-temperature"):
+            got = requests.get(base + f"/api/v1/points/{pid}/history?from={until_ms - 86400000}&to={until_ms + 1}"
+                                      f"&resolution=raw&limit=1000", headers=h).json()["samples"]
+            assert len(got) == 288, (pid, len(got))          # 288 five-minute rows in a day
+            assert all(10 < x["value"] < 200 for x in got), got[:3]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
     finally:
         sim.send_signal(signal.SIGTERM)
         assert sim.wait(timeout=20) == 0, sim.stderr.read()[-2000:]
