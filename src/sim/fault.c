@@ -15,6 +15,8 @@
 
 #define MAX_SITES 16
 #define MAX_FAULTS 1024
+#define MAX_TIME_MS 253402300799999LL   /* 9999-12-31T23:59:59.999Z, the last RFC 3339 time */
+#define MAX_DUR_MS (366LL * 86400000LL) /* "up to a year", in either form */
 
 enum { ST_SCHEDULED, ST_ACTIVE, ST_ENDED };
 enum { C_OFFLINE = -1, C_DROPOUT = -2 };    /* communication faults; >= 0 = plant fault */
@@ -124,18 +126,42 @@ static int plant_target(const struct sb_simfault *f, const char *dev, int *site,
         const char *n = dev + pl;
         if (pl == 0 && i > 0)
             continue;
+        char canon[32] = "";
         *site = i;
-        if (sscanf(n, "AHU-%u%c", &a, &tail) == 1)
+        /* only the spelling the faces list ("AHU-2", "VAV-1-03"): sscanf
+         * alone also takes "AHU-02", "AHU- 2" or "AHU--1", and the label
+         * would then name no device */
+        if (sscanf(n, "AHU-%u%c", &a, &tail) == 1) {
             snprintf(out, cap, "floor%u.ahu", a);
-        else if (sscanf(n, "VAV-%u-%u%c", &a, &b, &tail) == 2)
+            snprintf(canon, sizeof(canon), "AHU-%u", a);
+        } else if (sscanf(n, "VAV-%u-%u%c", &a, &b, &tail) == 2) {
             snprintf(out, cap, "floor%u.zone%u", a, b);
-        else if (strcmp(n, "CH-1") == 0)
+            snprintf(canon, sizeof(canon), "VAV-%u-%02u", a, b);
+        } else if (strcmp(n, "CH-1") == 0) {
             snprintf(out, cap, "chiller");
-        else
+            snprintf(canon, sizeof(canon), "CH-1");
+        }
+        if (strcmp(n, canon) != 0)
             continue;
         return 0;
     }
     return SB_ENOENT;
+}
+
+/* The site whose device-name prefix `name` carries (site 0's is ""), or -1. */
+static int dev_site(const struct sb_simfault *f, const char *name)
+{
+    int best = f->nsites > 0 ? 0 : -1;
+    size_t bl = 0;
+
+    for (int i = 1; i < f->nsites; i++) {
+        size_t pl = strlen(f->sites[i].prefix);
+        if (pl > bl && strncmp(name, f->sites[i].prefix, pl) == 0) {
+            best = i;
+            bl = pl;
+        }
+    }
+    return best;
 }
 
 static int find_dev(const struct sb_simfault *f, const char *name)
@@ -200,21 +226,19 @@ static int parse_when(const json_t *j, int64_t now, int64_t *out)
     }
     if (json_is_integer(j)) {
         *out = json_integer_value(j);
-        return 0;
-    }
-    if (!s)
+    } else if (!s) {
         return SB_EINVAL;
-    if (strcmp(s, "now") == 0) {
+    } else if (strcmp(s, "now") == 0) {
         *out = now;
-        return 0;
-    }
-    if (s[0] == '+') {
-        if (sb_conf_parse_duration(s + 1, &d) < 0)
+    } else if (s[0] == '+') {
+        if (sb_conf_parse_duration(s + 1, &d) < 0 || d > MAX_TIME_MS)
             return SB_EINVAL;
         *out = now + d;
-        return 0;
+    } else if (sb_time_parse(s, strlen(s), out) < 0) {
+        return SB_EINVAL;
     }
-    return sb_time_parse(s, strlen(s), out);
+    /* bounded, so start + duration and the labels' dates cannot overflow */
+    return *out >= 0 && *out <= MAX_TIME_MS ? 0 : SB_EINVAL;
 }
 
 static int parse_duration(const json_t *j, int64_t *ms)
@@ -227,9 +251,11 @@ static int parse_duration(const json_t *j, int64_t *ms)
         if (!(s > 0 && s <= 366.0 * 86400.0))
             return SB_ERANGE;
         *ms = (int64_t)(s * 1000.0);
-        return 0;
+        return *ms > 0 ? 0 : SB_ERANGE;
     }
-    return json_is_string(j) && sb_conf_parse_duration(json_string_value(j), ms) == 0 && *ms > 0 ? 0 : SB_EINVAL;
+    if (!json_is_string(j) || sb_conf_parse_duration(json_string_value(j), ms) < 0 || *ms <= 0)
+        return SB_EINVAL;
+    return *ms <= MAX_DUR_MS ? 0 : SB_ERANGE;
 }
 
 static int check_keys(const json_t *req, char *err, size_t errlen)
@@ -277,6 +303,7 @@ static int parse_target(struct sb_simfault *f, const json_t *req, struct fault *
             return SB_ENOENT;
         }
         snprintf(x->target, sizeof(x->target), "%s", eq);
+        x->site = dev_site(f, eq);      /* for the label only: apply() skips these */
         return 0;
     }
     if ((rc = sb_plant_fault_parse(cls)) < 0) {
@@ -287,6 +314,14 @@ static int parse_target(struct sb_simfault *f, const json_t *req, struct fault *
     if (plant_target(f, eq, &x->site, x->target, sizeof(x->target)) < 0) {
         snprintf(err, errlen, "equipment: no AHU, VAV or chiller named %s", eq);
         return SB_ENOENT;
+    }
+    /* a stuck damper at 0 % and a bias of 0 K are different faults from
+     * "no value": every class but fan_failure says how bad it is */
+    if (isnan(x->value) && x->cls != SB_PF_FAN_FAILURE) {
+        snprintf(err, errlen, "value: %s needs one (%s)", cls,
+                 x->cls == SB_PF_SAT_SENSOR_BIAS ? "K" : x->cls == SB_PF_ZONE_SENSOR_DRIFT ? "K per day" :
+                 x->cls == SB_PF_CHILLER_COP_DEGRADATION ? "fraction of COP lost, 0..0.9" : "%");
+        return SB_EINVAL;
     }
     /* a dry run on the plant checks equipment and value now, not at start */
     double had;
@@ -329,6 +364,15 @@ int sb_simfault_inject(struct sb_simfault *f, const json_t *req, int64_t sim_now
         return rc;
     }
     x.end_ms = dur ? x.start_ms + dur : 0;
+    if (f->nf == MAX_FAULTS) {
+        /* make room by forgetting the oldest ended fault (its labels are written) */
+        for (int i = 0; i < f->nf; i++)
+            if (f->f[i].state == ST_ENDED) {
+                memmove(&f->f[i], &f->f[i + 1], (size_t)(f->nf - i - 1) * sizeof(f->f[0]));
+                f->nf--;
+                break;
+            }
+    }
     if (f->nf == MAX_FAULTS) {
         snprintf(err, errlen, "too many faults (%d)", MAX_FAULTS);
         return SB_ENOSPC;

@@ -9,6 +9,7 @@
  *   {"class": "oa_damper_stuck", "equipment": "AHU-1", "value": 100,
  *    "start": "+10m" | "2026-07-01T08:00:00Z" (simulated time; default now),
  *    "duration": "2h" | seconds (default: until cleared)}
+ * "value" is required except for fan_failure and the communication faults.
  * Classes: the plant's physical faults (sb_plant_fault_name(): stuck or
  * leaking valves, stuck dampers, sensor bias and drift, fan failure,
  * chiller COP degradation) on AHU-f / VAV-f-zz / CH-1 devices, and two
@@ -48,7 +49,7 @@ int  sb_simfault_add_site(struct sb_simfault *f, struct sb_plant *plant, const c
 int  sb_simfault_add_device(struct sb_simfault *f, const char *name, int meter);
 
 /* Schedules a fault.  Returns its id (> 0), or SB_EINVAL / SB_ENOENT /
- * SB_ERANGE with the reason in err ("equipment: no device VAV-9-01"). */
+ * SB_ERANGE with the reason in err ("equipment: no AHU, VAV or chiller named VAV-9-01"). */
 int  sb_simfault_inject(struct sb_simfault *f, const json_t *req, int64_t sim_now_ms,
                         int64_t wall_now_ms, char *err, size_t errlen);
 /* Ends a fault now (a scheduled one is dropped).  0 or SB_ENOENT. */

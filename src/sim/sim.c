@@ -167,7 +167,9 @@ static int site_conf(struct sb_sim_site *st, const json_t *o, int k, char *err, 
         rc = SB_ECONFIG;
     }
 out:
-    if (rc)
+    if (rc && strncmp(e, where, strlen(where)) == 0)
+        snprintf(err, errlen, "%s", e);         /* it names the site already */
+    else if (rc)
         snprintf(err, errlen, "%s: %s", where, e);
     return rc;
 }
@@ -520,6 +522,31 @@ static json_t *zones_doc(const struct sb_sim_site *st)
     return zs;
 }
 
+/* sbems's weather driver reads one location (docs/internals/rest.md): the
+ * first site's weather service is the one drivers.json names, so the
+ * other sites' weather points, which would read it too, are left out. */
+static json_t *no_weather(json_t *part)
+{
+    json_t *pts = json_object_get(part, "points"), *eqs = json_object_get(part, "equipment");
+    json_t *drop = json_object();
+
+    for (size_t i = json_array_size(pts); i-- > 0;) {
+        json_t *p = json_array_get(pts, i);
+        const char *drv = json_string_value(json_object_get(json_object_get(p, "source"), "driver"));
+        if (drv && strcmp(drv, "weather") == 0) {
+            json_object_set_new(drop, json_string_value(json_object_get(p, "equipment")) ?: "", json_true());
+            json_array_remove(pts, i);
+        }
+    }
+    for (size_t i = json_array_size(eqs); i-- > 0;) {
+        const char *id = json_string_value(json_object_get(json_array_get(eqs, i), "id"));
+        if (id && json_object_get(drop, id))
+            json_array_remove(eqs, i);
+    }
+    json_decref(drop);
+    return part;
+}
+
 static void merge_face(json_t *doc, json_t *part)
 {
     if (!part)
@@ -552,7 +579,7 @@ json_t *sb_sim_sitedoc(const struct sb_sim *s, int with_bacnet)
         if (st->mq)
             merge_face(doc, sb_simmq_site(st->mq));
         if (st->http)
-            merge_face(doc, sb_simhttp_site(st->http));
+            merge_face(doc, i == 0 ? sb_simhttp_site(st->http) : no_weather(sb_simhttp_site(st->http)));
     }
     return doc;
 }

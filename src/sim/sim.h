@@ -79,6 +79,11 @@ struct sb_sim {
  * SB_EIO / SB_ENOMEM with the reason in err; sb_sim_free() either way. */
 int  sb_sim_load(struct sb_sim *s, const char *text, size_t len, const char *weather, const char *labels,
                  int64_t start_ms, char *err, size_t errlen);
+/* What sb_sim_load() does before it loads weather: defaults, then the
+ * configuration text (may be NULL) into *s; no file is read or opened and
+ * nothing is allocated that outlives the call.  0 or SB_ECONFIG / SB_EINVAL
+ * with the reason in err. */
+int  sb_sim_parse(struct sb_sim *s, const char *text, size_t len, char *err, size_t errlen);
 /* Creates every face of every site; listen = 0 builds them without sockets. */
 int  sb_sim_faces(struct sb_sim *s, uv_loop_t *loop, int listen, char *err, size_t errlen);
 /* One tick: faults due, plant step of dt_s ending at sim_ms, faces synced. */
