@@ -70,7 +70,7 @@ EXPECT = {
     "analog-input:1": ("Zone_Air_Temperature_Sensor", "temperature", "°F", False),
     "analog-value:1": ("Effective_Zone_Air_Temperature_Setpoint", "setpoint", "°F", True),
     "analog-input:2": ("Discharge_Air_Temperature_Sensor", "temperature", "°F", False),
-    "analog-output:1": ("Damper_Position_Command", "position", "%", True),
+    "analog-output:1": ("Damper_Position_Command", "command", "%", True),   # commandable: a command
     "binary-input:1": ("Fan_Status", "status", None, False),
     "binary-output:1": ("Start_Stop_Command", "command", None, True),
     "multi-state-value:1": ("Occupancy_Status", "occupancy", None, False),
