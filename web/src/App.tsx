@@ -1,0 +1,74 @@
+/**
+ * The app: session gate, live connection life cycle, routes.  Pages other
+ * than sign-in are loaded on demand (code-split), so the first load carries
+ * React, the router and the sign-in page only; Recharts comes with the
+ * first chart.
+ *
+ * Routes end with a slash (/buildings/hpo/, /zones/f1.west/): sbems serves
+ * index.html for a path whose last segment has no dot, and slugs may contain
+ * dots (src/api/static.c).
+ */
+import { Suspense, lazy, useEffect } from 'react';
+import { Link, Navigate, Route, Routes } from 'react-router-dom';
+import { useAuth } from './auth/AuthContext';
+import { Layout } from './components/Layout';
+import { Loading } from './components/ui';
+import { useLive } from './live/LiveContext';
+import { LoginPage, PasswordChangePage } from './pages/LoginPage';
+
+const PortfolioPage = lazy(() => import('./pages/PortfolioPage'));
+const BuildingPage = lazy(() => import('./pages/BuildingPage'));
+const ZonePage = lazy(() => import('./pages/ZonePage'));
+
+function NotFound() {
+  return (
+    <div>
+      <h1 className="text-xl font-semibold">Page not found</h1>
+      <p className="muted mt-2">
+        <Link className="link" to="/">
+          Back to the portfolio
+        </Link>
+      </p>
+    </div>
+  );
+}
+
+export function App() {
+  const auth = useAuth();
+  const { conn, store } = useLive();
+  const signedIn = auth.status === 'signed_in';
+
+  useEffect(() => {
+    if (!signedIn) {
+      conn.stop();
+      store.clear();
+      return undefined;
+    }
+    conn.start();
+    return () => conn.stop();
+  }, [signedIn, conn, store]);
+
+  if (auth.status === 'unknown') {
+    return (
+      <main id="main" className="p-6">
+        <Loading label="Starting…" />
+      </main>
+    );
+  }
+  if (auth.status === 'signed_out') return <LoginPage />;
+  if (auth.status === 'password_change') return <PasswordChangePage />;
+
+  return (
+    <Suspense fallback={<main className="p-6"><Loading /></main>}>
+      <Routes>
+        <Route element={<Layout />}>
+          <Route index element={<PortfolioPage />} />
+          <Route path="buildings/:building" element={<BuildingPage />} />
+          <Route path="zones/:zone" element={<ZonePage />} />
+          <Route path="login" element={<Navigate to="/" replace />} />
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Routes>
+    </Suspense>
+  );
+}

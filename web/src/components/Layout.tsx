@@ -1,0 +1,69 @@
+/** The frame of every signed-in page: header, preferences, sign-out, content. */
+import { Link, Outlet } from 'react-router-dom';
+import { useAuth, useClient } from '../auth/AuthContext';
+import { usePrefs } from '../lib/prefs';
+import type { Theme } from '../lib/prefs';
+import type { TempUnit } from '../lib/units';
+import { ConnectionBadge } from './ConnectionBadge';
+
+export function Layout() {
+  const { user } = useAuth();
+  const client = useClient();
+  const prefs = usePrefs();
+
+  return (
+    <div className="min-h-screen">
+      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:p-2 focus:text-slate-900">
+        Skip to content
+      </a>
+      <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-2">
+          <Link to="/" className="text-lg font-bold text-teal-800 dark:text-teal-300">
+            sbems
+          </Link>
+          <nav aria-label="Main" className="text-sm">
+            <Link to="/" className="link">
+              Portfolio
+            </Link>
+          </nav>
+          <div className="ml-auto flex flex-wrap items-center gap-3">
+            <ConnectionBadge />
+            <label className="flex items-center gap-1 text-sm">
+              <span className="muted">Units</span>
+              <select
+                className="rounded border border-slate-500 bg-white px-1 py-1 dark:border-slate-400 dark:bg-slate-800"
+                value={prefs.tempUnit}
+                onChange={(e) => prefs.setTempUnit(e.target.value as TempUnit)}
+              >
+                <option value="C">°C</option>
+                <option value="F">°F</option>
+              </select>
+            </label>
+            <label className="flex items-center gap-1 text-sm">
+              <span className="muted">Theme</span>
+              <select
+                className="rounded border border-slate-500 bg-white px-1 py-1 dark:border-slate-400 dark:bg-slate-800"
+                value={prefs.theme}
+                onChange={(e) => prefs.setTheme(e.target.value as Theme)}
+              >
+                <option value="system">System</option>
+                <option value="light">Light</option>
+                <option value="dark">Dark</option>
+              </select>
+            </label>
+            <span className="text-sm" title={user?.roles.join(', ')}>
+              {user?.username}
+              <span className="muted"> ({user?.roles.join(', ')})</span>
+            </span>
+            <button type="button" className="btn-secondary min-h-[36px] px-3 py-1" onClick={() => void client.logout()}>
+              Sign out
+            </button>
+          </div>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-4 focus:outline-none">
+        <Outlet />
+      </main>
+    </div>
+  );
+}
