@@ -4,11 +4,12 @@
  * Vite writes content-hashed names under assets/ (index-3f9a1c.js): those
  * never change, so they are cached for a year as immutable (RFC 8246);
  * index.html and other files are revalidated every time (no-cache) with an
- * ETag from size and modification time.  A path without a file extension
- * that names no file is a client-side route of the single-page app and gets
- * index.html.  Paths are decoded and normalised by lws (no "..", no "//");
- * we also refuse any segment starting with '.', and open with O_NOFOLLOW
- * under a root that realpath() resolved at start.
+ * ETag from size and modification time.  A path that names no file and
+ * asks for no built file (not under assets/, no extension of a type served
+ * here) is a client-side route of the single-page app and gets index.html.
+ * Paths are decoded and normalised by lws (no "..", no "//"); we also
+ * refuse any segment starting with '.', and open with O_NOFOLLOW under a
+ * root that realpath() resolved at start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +45,14 @@ static const char *mime(const char *path)
         if (strcmp(dot, types[i].ext) == 0)
             return types[i].type;
     return "application/octet-stream";
+}
+
+/* A path that names no file is a route of the single-page app unless it
+ * asks for a built file (under assets/, or with a type we serve): ids may
+ * hold dots, so /zones/f1.west is a route while /app.js is a missing file. */
+static int client_route(const char *rel)
+{
+    return strncmp(rel, "/assets/", 8) != 0 && strcmp(mime(rel), "application/octet-stream") == 0;
 }
 
 void sb_api__web_root(struct sb_api *api, const struct sb_config *cfg)
@@ -139,7 +148,7 @@ void sb_api__static_run(struct sb_api *api, struct sb_req *rq)
 
     snprintf(path, sizeof(path), "%s%s", api->web_root, rel);
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && !strchr(strrchr(rel, '/'), '.')) {
+    if (fd < 0 && client_route(rel)) {
         rel = "/index.html";                 /* a client-side route */
         snprintf(path, sizeof(path), "%s%s", api->web_root, rel);
         fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

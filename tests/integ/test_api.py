@@ -323,7 +323,9 @@ def test_static_files(sbems, tmp_path):
     r = requests.get(api.url("/assets/app-1a2b.js"))
     assert "immutable" in r.headers["Cache-Control"] and r.headers["Content-Type"].startswith("text/javascript")
     assert "sbems ui" in requests.get(api.url("/buildings/hpo")).text          # SPA route
-    for bad in ("/../secret.txt", "/%2e%2e/secret.txt", "/.hidden", "/assets/nope.js"):
+    assert "sbems ui" in requests.get(api.url("/zones/f1.west")).text          # ids may hold dots
+    for bad in ("/../secret.txt", "/%2e%2e/secret.txt", "/.hidden", "/assets/nope.js", "/nope.js",
+                "/assets/f1.west"):
         assert requests.get(api.url(bad)).status_code == 404, bad
     assert requests.get(api.url("/api/v1/nope")).status_code == 404
 
