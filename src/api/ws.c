@@ -61,6 +61,9 @@ struct sb_ws_client {
     char sid[SB_SID_MAX];
     uint32_t *pts;                 /* points watched, unsorted, unique */
     size_t npts, cappts;
+    char (*chs)[96];               /* point channels subscribed, so an unsubscribe keeps
+                                    * what another channel still covers */
+    size_t nchs, capchs;
     size_t nev;                    /* event channels */
     char ev[EVCH_MAX][96];
     struct frame *qh, *qt;         /* queue */
@@ -633,6 +636,69 @@ static void snapshot(struct sb_ws *ws, struct sb_ws_client *c, size_t from)
     close_frames(ws, touched);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int chan_add(struct sb_ws_client *c, const char *ch)
+{
+    for (size_t i = 0; i < c->nchs; i++)
+        if (strcmp(c->chs[i], ch) == 0)
+            return 0;
+    if (c->nchs == c->capchs) {
+        size_t cap = c->capchs ? 2 * c->capchs : 8;
+        char (*n)[96] = realloc(c->chs, cap * sizeof(*n));
+        if (!n)
+            return SB_ENOMEM;
+        c->chs = n;
+        c->capchs = cap;
+    }
+    snprintf(c->chs[c->nchs++], sizeof(c->chs[0]), "%s", ch);
+    return 0;
+}
+
+/* Drops channel ch: its points go unless a channel still subscribed covers
+ * them (a building and one of its zones overlap). */
+static int unsubscribe(struct sb_ws *ws, struct sb_ws_client *c, const struct sb_principal *p,
+                       const struct sb_model *m, const char *ch)
+{
+    struct sb_ws_client gone = { .ws = ws }, keep = { .ws = ws };
+    size_t dummy = 0;
+    int rc = channel_points(ws, &gone, p, m, ch, &dummy);
+
+    for (size_t i = 0; i < c->nchs; i++)
+        if (strcmp(c->chs[i], ch) == 0) {
+            memmove(c->chs[i], c->chs[i + 1], (c->nchs - i - 1) * sizeof(c->chs[0]));
+            c->nchs--;
+            break;
+        }
+    for (size_t i = 0; rc == 0 && i < c->nchs; i++)
+        channel_points(ws, &keep, p, m, c->chs[i], &dummy);
+    if (keep.npts)
+        qsort(keep.pts, keep.npts, sizeof(*keep.pts), cmp_u32);
+    for (size_t k = 0; rc == 0 && k < gone.npts; k++) {
+        uint32_t pt = gone.pts[k];
+        if (keep.npts && bsearch(&pt, keep.pts, keep.npts, sizeof(*keep.pts), cmp_u32))
+            continue;
+        sub_del(ws, c, pt);
+        for (size_t j = 0; j < c->npts; j++)
+            if (c->pts[j] == pt) {
+                c->pts[j] = c->pts[--c->npts];
+                break;
+            }
+    }
+    /* the scratch clients registered themselves as subscribers: undo */
+    for (size_t k = 0; k < gone.npts; k++)
+        sub_del(ws, &gone, gone.pts[k]);
+    for (size_t k = 0; k < keep.npts; k++)
+        sub_del(ws, &keep, keep.pts[k]);
+    free(gone.pts);
+    free(keep.pts);
+    return rc;
+}
+
 static void on_subscribe(struct sb_ws *ws, struct sb_ws_client *c, json_t *msg, int add)
 {
     json_t *id = json_object_get(msg, "id"), *chs = json_object_get(msg, "channels"), *v;
@@ -671,25 +737,13 @@ static void on_subscribe(struct sb_ws *ws, struct sb_ws_client *c, json_t *msg, 
             continue;
         }
         if (!add) {
-            /* unsubscribe: drop the channel's points */
-            struct sb_ws_client tmp = { .ws = ws };
-            size_t dummy = 0;
-            if (mr && channel_points(ws, &tmp, p, mr->m, ch, &dummy) == 0) {
-                for (size_t k = 0; k < tmp.npts; k++) {
-                    sub_del(ws, &tmp, tmp.pts[k]);
-                    sub_del(ws, c, tmp.pts[k]);
-                    for (size_t j = 0; j < c->npts; j++)
-                        if (c->pts[j] == tmp.pts[k]) {
-                            c->pts[j] = c->pts[--c->npts];
-                            break;
-                        }
-                }
+            if (mr && unsubscribe(ws, c, p, mr->m, ch) == 0)
                 json_array_append(ok, v);
-            }
-            free(tmp.pts);
             continue;
         }
         int rc = mr ? channel_points(ws, c, p, mr->m, ch, &added) : SB_ENOENT;
+        if (rc == 0)
+            rc = chan_add(c, ch);
         if (rc == 0) {
             json_array_append(ok, v);
         } else {
@@ -1007,6 +1061,7 @@ static void client_free(struct sb_ws_client *c)
         frame_free(f);
     }
     free(c->pts);
+    free(c->chs);
     free(c->bf);
     free(c->rx);
     free(c);

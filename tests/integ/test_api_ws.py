@@ -111,6 +111,19 @@ def test_subscribe_ingest_receive(api):
                            {"point": "vav-1-north.zn-t", "t": now + 5, "v": 23.0}])
         m, _ = await until(vic, lambda m: m["type"] == "readings")
         assert [r[0] for r in m["data"]] == [ids["vav-1-north.zn-t"]]
+        # overlapping channels: dropping a point that the zone channel also
+        # covers keeps it; dropping the zone then stops it
+        await vic.send(json.dumps({"type": "subscribe", "id": 9, "channels": ["point:vav-1-north.zn-t"]}))
+        await until(vic, lambda m: m["type"] == "subscribed")
+        await vic.send(json.dumps({"type": "unsubscribe", "id": 10, "channels": ["point:vav-1-north.zn-t"]}))
+        m, _ = await until(vic, lambda m: m["type"] == "unsubscribed")
+        assert m["points"] >= 1
+        post(api, "opal", [{"point": "vav-1-north.zn-t", "t": now + 10, "v": 23.5}])
+        m, _ = await until(vic, lambda m: m["type"] == "readings")
+        assert [r[0] for r in m["data"]] == [ids["vav-1-north.zn-t"]]
+        await vic.send(json.dumps({"type": "unsubscribe", "id": 11, "channels": ["zone:f1-north"]}))
+        m, _ = await until(vic, lambda m: m["type"] == "unsubscribed")
+        assert m["points"] == 0, m
         await vic.close()
     run(go())
 
