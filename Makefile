@@ -47,7 +47,7 @@ FUZZSRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZERS := $(FUZZSRC:fuzz/%.c=$(BUILD)/fuzz/%)
 BINS    := $(OUT)/sbems $(OUT)/sbems-sim
 
-.PHONY: all build tests check demo bench bench-api bench-sim fuzz clean bootstrap check-run
+.PHONY: all build web tests check demo bench bench-api bench-sim fuzz clean bootstrap check-run
 .DEFAULT_GOAL := all
 
 all: bootstrap-build
@@ -56,7 +56,26 @@ all: bootstrap-build
 bootstrap-build:
 	@scripts/bootstrap build
 
-build: $(BINS)
+build: $(BINS) web
+
+# The web UI (web/, docs/internals/web.md): `npm ci` from the lockfile when it
+# changed, then TypeScript + Vite into web/dist, which sbems serves (it finds
+# it beside build/rel).  A machine without npm builds everything else and says
+# so: `scripts/bootstrap demo` (or check) installs Debian's Node.js and npm.
+WEBSRC := $(shell find web/src web/public web/tools -type f 2>/dev/null) \
+          $(wildcard web/index.html web/*.ts web/*.js web/tsconfig*.json web/package.json)
+web:
+	@if command -v npm >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory web/dist/index.html; \
+	else echo "  WEB     skipped: no npm here (scripts/bootstrap demo installs Node.js and npm)"; fi
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	@echo "  NPM     ci (web/)"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEBSRC)
+	@echo "  VITE    web/dist"
+	@cd web && npm run --silent build >/dev/null
 
 tests: $(BINS) $(TESTS)
 
