@@ -102,8 +102,11 @@ TEST(pw_garbage_hashes)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (sb_pw_verify(bad[i], "pw") != SB_EINVAL)
             TAP_FAIL("bad[%zu] \"%s\" verified", i, bad[i]);
-        /* The last three are well-formed enough for libsodium's cost check. */
-        if (i + 3 < sizeof(bad) / sizeof(bad[0]) && sb_pw_needs_rehash(bad[i], &p) != 1)
+        /* The last four are well-formed enough for libsodium's cost check:
+         * a tag cut short may still decode (when the bits base64 leaves
+         * over happen to be zero, about one salt in sixteen), so whether
+         * "trunc" needs a rehash depends on the random salt. */
+        if (i + 4 < sizeof(bad) / sizeof(bad[0]) && sb_pw_needs_rehash(bad[i], &p) != 1)
             TAP_FAIL("bad[%zu] does not need a rehash", i);
     }
     CHECK_EQ(sb_pw_verify(NULL, "pw"), SB_EINVAL);
