@@ -160,7 +160,8 @@ void sb_api__static_run(struct sb_api *api, struct sb_req *rq)
         return;
     }
     char etag[64];
-    snprintf(etag, sizeof(etag), "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st.st_size,
+    /* weak: the same file goes out gzip-coded or not (RFC 9110 8.8.1) */
+    snprintf(etag, sizeof(etag), "W/\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st.st_size,
              (uint64_t)st.st_mtime);
     rq->resp.ui = 1;
     rq->resp.ctype = mime(rel);

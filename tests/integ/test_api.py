@@ -322,6 +322,14 @@ def test_static_files(sbems, tmp_path):
     assert r2.status_code == 304
     r = requests.get(api.url("/assets/app-1a2b.js"))
     assert "immutable" in r.headers["Cache-Control"] and r.headers["Content-Type"].startswith("text/javascript")
+    # a large script goes out gzip-coded to a client that takes it, whole to one that does not
+    big = "".join(f"export const v{i} = {i} * 2;\n" for i in range(3000))
+    (web / "assets" / "big-9f8e.js").write_text(big)
+    r = requests.get(api.url("/assets/big-9f8e.js"), headers={"Accept-Encoding": "gzip"})
+    assert r.headers.get("Content-Encoding") == "gzip" and r.text == big
+    assert int(r.headers["Content-Length"]) < len(big) / 3 and "Accept-Encoding" in r.headers["Vary"]
+    r = requests.get(api.url("/assets/big-9f8e.js"), headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in r.headers and r.text == big
     assert "sbems ui" in requests.get(api.url("/buildings/hpo")).text          # SPA route
     assert "sbems ui" in requests.get(api.url("/zones/f1.west")).text          # ids may hold dots
     for bad in ("/../secret.txt", "/%2e%2e/secret.txt", "/.hidden", "/assets/nope.js", "/nope.js",
