@@ -223,7 +223,9 @@ static int refresh_token(struct sb_req *rq, char *out, size_t cap)
             return 0;
         }
     }
-    sb_api__bad_field(rq, "refresh_token", "refresh_token is required (body or cookie)");
+    /* no credential at all is "not signed in" (RFC 6750 section 3.1), what a
+     * page asks at load to restore a session: 401, not a malformed request */
+    sb_api__err(rq, 401, "invalid_token", "no refresh token (body or cookie): sign in");
     return -1;
 }
 

@@ -63,6 +63,9 @@ def test_refresh_rotation_and_reuse_detection(api):
     c = r.headers["Set-Cookie"]
     assert "HttpOnly" in c and "SameSite=Strict" in c and "Path=/api/v1/auth" in c
     assert s.post(api.url("/api/v1/auth/refresh")).status_code == 200
+    # no cookie, no body: not signed in (what the UI asks at load)
+    r = requests.post(api.url("/api/v1/auth/refresh"))
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"
 
 
 def test_logout_revokes(api):
