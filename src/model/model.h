@@ -36,10 +36,10 @@
 #include <stdint.h>
 
 #include "core/tz.h"
+#include "model/slug.h"
 #include "model/units.h"
 #include "store/agg.h"
 
-#define SB_SLUG_MAX 64                 /* longest slug, bytes */
 #define SB_POINT_ID_MAX 0x00ffffffu    /* largest point id the dense index takes */
 #define SB_SCHED_MAX_PERIODS 6         /* occupied periods per day */
 #define SB_MODEL_ERRS_MAX 200          /* messages kept; more are only counted */
@@ -294,8 +294,6 @@ void sb_point_agg_ctx(const struct sb_point *p, int64_t max_hold_ms, struct sb_a
  * for ingest to refuse.  m must be validated. */
 void sb_model_to_canonical(const struct sb_model *m, struct sb_reading *x, size_t n);
 
-/* True if the slug is well formed. */
-int sb_slug_valid(const char *s);
 
 /* --- schedules ------------------------------------------------------------ */
 

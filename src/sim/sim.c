@@ -10,6 +10,7 @@
 
 #include "core/err.h"
 #include "core/timefmt.h"
+#include "model/slug.h"
 #include "sim/bacdev.h"
 #include "sim/fault.h"
 #include "sim/httpd.h"
@@ -85,21 +86,6 @@ static int only_keys(const json_t *o, const char *const *keys, const char *where
     return 0;
 }
 
-/* The id rules of the site document (model.h's sb_slug_valid; that
- * header's struct sb_zone clashes with the plant's). */
-static int id_ok(const char *s)
-{
-    size_t n = 0;
-
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-        return 0;
-    for (; s[n]; n++)
-        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '.' ||
-              s[n] == '-'))
-            return 0;
-    return n < 40;     /* room for the ids derived from it (SB_SLUG_MAX 64) */
-}
-
 static void site_defaults(struct sb_sim_site *st, int k)
 {
     static const char *const bld[] = { "hpo", "hou", "b3", "b4", "b5", "b6", "b7", "b8" };
@@ -162,7 +148,9 @@ static int site_conf(struct sb_sim_site *st, const json_t *o, int k, char *err, 
         if (rc)
             goto out;
     }
-    if (!id_ok(st->building) || !id_ok(st->site)) {
+    /* under 40 bytes: ids derived from the building ("hou-vav-1-01.space-…") must stay slugs */
+    if (!sb_slug_valid(st->building) || !sb_slug_valid(st->site) || strlen(st->building) >= 40 ||
+        strlen(st->site) >= 40) {
         snprintf(e, sizeof(e), "site and building ids: [a-z0-9_.-], starting with a letter or digit");
         rc = SB_ECONFIG;
     }
