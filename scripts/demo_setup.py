@@ -19,9 +19,6 @@ import time
 import urllib.error
 import urllib.request
 
-ORIENT = ["south", "east", "north", "west", "core"]
-
-
 def log(msg):
     print(f"demo: {msg}", file=sys.stderr, flush=True)
 
@@ -63,29 +60,20 @@ def slug(s):
     return re.sub(r"[^a-z0-9]+", "-", s.lower()).strip("-")
 
 
-def equipment_entry(dev, zone_prefix):
-    """Equipment for a simulated controller: its type, zone and parent AHU."""
-    name = dev["name"]
-    base = re.sub(r"^[A-Z0-9]+-(?=(AHU|VAV|CH|BLR)-)", "", name)
-    e = {"device": dev["device"], "id": slug(name), "name": name, "vendor": "Trane",
-         "model": dev.get("model") or "Tracer UC400 (simulated)"}
-    m = re.match(r"VAV-(\d+)-(\d+)$", base)
-    if base.startswith("AHU-"):
-        e.update(type="ahu", brick="AHU")
-    elif m:
-        f, z = int(m.group(1)), int(m.group(2))
-        e.update(type="vav", brick="Variable_Air_Volume_Box_With_Reheat",
-                 zone=f"{zone_prefix}f{f}-{ORIENT[z - 1] if z <= 5 else 'open'}",
-                 parent=slug(name.replace(base, f"AHU-{f}")))
-    elif base.startswith("CH-"):
-        e.update(type="chiller", brick="Chiller")
-    elif base.startswith("BLR-"):
-        e.update(type="boiler", brick="Boiler")
-    return e
+EQUIP_KEYS = ("id", "name", "type", "zone", "parent", "vendor", "model", "brick")
 
 
-def discover_and_accept(api, sim_devices, poll_s=30):
-    """Finds every simulated BACnet controller and accepts all its points."""
+def sim_equipment(sim, sim_args=()):
+    """The simulator's own equipment entries (sbems-sim --site-json: type,
+    zone, parent AHU, Brick class), by device name."""
+    out = subprocess.run([sim, *sim_args, "--site-json"], capture_output=True, text=True, check=True)
+    return {e["name"]: e for e in json.loads(out.stdout)["equipment"]}
+
+
+def discover_and_accept(api, sim_devices, equipment, poll_s=30):
+    """Finds every simulated BACnet controller and accepts all its points,
+    each device's equipment as the simulator describes it (equipment: by
+    device name, from sim_equipment())."""
     have = {p["source"]["address"].get("device") for p in api.all_points()
             if p.get("source", {}).get("driver") == "bacnet"}
     by_building = {}
@@ -108,13 +96,12 @@ def discover_and_accept(api, sim_devices, poll_s=30):
         missing = [d["name"] for d in devs if d["device"] not in found]
         if missing:
             log(f"not found (will retry at the next start): {', '.join(missing)}")
-        zone_prefix = "" if building == sim_devices[0]["building"] else f"{building}-"
         eqs, pts = [], []
         for d in devs:
             if d["device"] not in found:
                 continue
             fd = found[d["device"]]
-            e = equipment_entry(dict(d, model=fd.get("model")), zone_prefix)
+            e = {"device": d["device"], **{k: v for k, v in equipment[d["name"]].items() if k in EQUIP_KEYS}}
             eqs.append(e)
             seen = set()
             for p in fd["points"]:
@@ -190,7 +177,7 @@ def main():
         api = Api(args.url, args.user, f.read().strip())
     with open(args.sim_list) as f:
         devices = json.load(f)
-    discover_and_accept(api, devices)
+    discover_and_accept(api, devices, sim_equipment(args.sim, args.sim_args.split()))
     backfill(api, args, args.until_ms or int(time.time() * 1000))
 
 

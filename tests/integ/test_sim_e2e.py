@@ -104,7 +104,7 @@ def test_sim_end_to_end(sbems, tmp_path, broker):
         base = f"http://127.0.0.1:{hp}"
         ds = demo_setup()
         api = ds.Api(base, "op", PASSWORD)
-        ds.discover_and_accept(api, devices, poll_s=POLL_S)
+        ds.discover_and_accept(api, devices, {e["name"]: e for e in full["equipment"]}, poll_s=POLL_S)
         h = {"Authorization": "Bearer " + api.token}
         points = api.all_points()
         bac = [p for p in points if p["source"]["driver"] == "bacnet"]
