@@ -3,7 +3,7 @@ import { Link, Outlet } from 'react-router-dom';
 import { useAuth, useClient } from '../auth/AuthContext';
 import { usePrefs } from '../lib/prefs';
 import type { Theme } from '../lib/prefs';
-import type { TempUnit } from '../lib/units';
+import type { EnergyUnit, TempUnit } from '../lib/units';
 import { ConnectionBadge } from './ConnectionBadge';
 
 export function Layout() {
@@ -30,6 +30,7 @@ export function Layout() {
             <ConnectionBadge />
             <label className="flex items-center gap-1 text-sm">
               <span className="muted">Units</span>
+              <span className="sr-only">temperature</span>
               <select
                 className="rounded border border-slate-500 bg-white px-1 py-1 dark:border-slate-400 dark:bg-slate-800"
                 value={prefs.tempUnit}
@@ -37,6 +38,18 @@ export function Layout() {
               >
                 <option value="C">°C</option>
                 <option value="F">°F</option>
+              </select>
+            </label>
+            <label className="flex items-center gap-1 text-sm">
+              <span className="sr-only">Power and energy units</span>
+              <select
+                className="rounded border border-slate-500 bg-white px-1 py-1 dark:border-slate-400 dark:bg-slate-800"
+                value={prefs.energyUnit}
+                onChange={(e) => prefs.setEnergyUnit(e.target.value as EnergyUnit)}
+              >
+                <option value="kWh">kW, kWh</option>
+                <option value="MWh">MW, MWh</option>
+                <option value="kBtu">kBtu/h, kBtu</option>
               </select>
             </label>
             <label className="flex items-center gap-1 text-sm">

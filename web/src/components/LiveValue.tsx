@@ -21,7 +21,7 @@ export interface LiveValueProps {
 export function LiveValue({ pointId, unit, tz, className = '', digits }: LiveValueProps) {
   const r = useReading(pointId);
   const { store } = useLive();
-  const { tempUnit } = usePrefs();
+  const { units } = usePrefs();
   const now = useNow(5000);
   if (!r || typeof pointId !== 'number') {
     return <span className={`muted ${className}`} title="no reading yet">—</span>;
@@ -32,7 +32,7 @@ export function LiveValue({ pointId, unit, tz, className = '', digits }: LiveVal
   return (
     <span className={`tabular-nums ${stale ? 'italic text-slate-600 dark:text-slate-400' : ''} ${className}`}
           title={stale ? `stale: last reading ${when}` : `reading of ${when}`} data-stale={stale || undefined}>
-      {formatMeasure(r.v, unit, tempUnit, undefined, digits)}
+      {formatMeasure(r.v, unit, units, undefined, digits)}
       {stale && <span className="ml-1 align-middle text-xs font-semibold not-italic">stale</span>}
       {fault && <span className="ml-1 align-middle text-xs font-semibold">fault</span>}
     </span>

@@ -12,9 +12,9 @@ import { useAsync } from '../lib/useAsync';
 
 export function PriorityPanel({ slug, unit, tz, refreshKey = 0 }: { slug: string; unit: string; tz: string; refreshKey?: number }) {
   const client = useClient();
-  const { tempUnit } = usePrefs();
+  const { units } = usePrefs();
   const pr = useAsync((signal) => client.priority(slug, signal), [slug, refreshKey]);
-  const fmt = (v: number | null | undefined) => formatMeasure(v, unit, tempUnit);
+  const fmt = (v: number | null | undefined) => formatMeasure(v, unit, units);
 
   if (pr.loading && !pr.data) return <p role="status" className="muted text-sm">Reading the priority array…</p>;
   if (pr.error) {

@@ -16,7 +16,7 @@ import { useClient } from '../auth/AuthContext';
 import { ApiError, describeError } from '../api/errors';
 import type { Command, CommandResult } from '../api/types';
 import { formatDateTime } from '../lib/time';
-import { TEMP_SYMBOL, formatMeasure, formatNumber, fromDisplay, isTemperatureUnit, toDisplay } from '../lib/units';
+import { displayUnit, formatMeasure, formatNumber, fromDisplay, isTemperatureUnit, toDisplay } from '../lib/units';
 import { usePrefs } from '../lib/prefs';
 import { ConfirmDialog } from './ConfirmDialog';
 
@@ -55,7 +55,7 @@ function durationText(s: number | undefined): string {
 
 export function SetpointControl({ point, tz, onCommandDone }: { point: CommandablePoint; tz: string; onCommandDone?: () => void }) {
   const client = useClient();
-  const { tempUnit } = usePrefs();
+  const { units } = usePrefs();
   const id = useId();
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
   const [value, setValue] = useState('');
@@ -64,9 +64,9 @@ export function SetpointControl({ point, tz, onCommandDone }: { point: Commandab
   const [fieldError, setFieldError] = useState<string | null>(null);
 
   const temp = isTemperatureUnit(point.unit);
-  const shownUnit = temp ? TEMP_SYMBOL[tempUnit] : point.unit;
-  const lo = typeof point.min === 'number' ? toDisplay(point.min, point.unit, tempUnit).value : null;
-  const hi = typeof point.max === 'number' ? toDisplay(point.max, point.unit, tempUnit).value : null;
+  const shownUnit = displayUnit(point.unit, units);
+  const lo = typeof point.min === 'number' ? toDisplay(point.min, point.unit, units).value : null;
+  const hi = typeof point.max === 'number' ? toDisplay(point.max, point.unit, units).value : null;
   const range = lo !== null && hi !== null
     ? `Allowed: ${formatNumber(lo, 1)} to ${formatNumber(hi, 1)} ${shownUnit}`
     : lo !== null ? `At least ${formatNumber(lo, 1)} ${shownUnit}` : hi !== null ? `At most ${formatNumber(hi, 1)} ${shownUnit}` : null;
@@ -83,7 +83,7 @@ export function SetpointControl({ point, tz, onCommandDone }: { point: Commandab
       return;
     }
     setFieldError(null);
-    const device = Math.round(fromDisplay(shown, point.unit, tempUnit) * 100) / 100;
+    const device = Math.round(fromDisplay(shown, point.unit, units) * 100) / 100;
     const cmd: Command = { value: device };
     if (duration) cmd.duration_s = Number(duration);
     if (reason.trim()) cmd.reason = reason.trim();
@@ -108,7 +108,7 @@ export function SetpointControl({ point, tz, onCommandDone }: { point: Commandab
     }
   }
 
-  const fmtDevice = (v: number | null | undefined) => formatMeasure(v, point.unit, tempUnit);
+  const fmtDevice = (v: number | null | undefined) => formatMeasure(v, point.unit, units);
 
   return (
     <div className="space-y-3" data-testid={`setpoint-${point.slug}`}>

@@ -1,24 +1,30 @@
 /**
- * The user's display preferences: temperature scale and colour theme.  They
+ * The user's display preferences: temperature scale, power/energy units and
+ * colour theme.  They
  * are not secrets, so they live in localStorage (per browser); the theme key
  * is shared with public/theme.js, which applies it before the first paint.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import { defaultTempUnit } from './units';
-import type { TempUnit } from './units';
+import type { EnergyUnit, TempUnit, UnitPrefs } from './units';
 
 export type Theme = 'system' | 'light' | 'dark';
 
 export const THEME_KEY = 'sbems.theme';
 export const UNIT_KEY = 'sbems.tempUnit';
+export const ENERGY_KEY = 'sbems.energyUnit';
 
 export interface Prefs {
   tempUnit: TempUnit;
+  energyUnit: EnergyUnit;
+  /** both unit choices, for formatMeasure/toDisplay */
+  units: UnitPrefs;
   theme: Theme;
   /** the theme actually shown */
   dark: boolean;
   setTempUnit: (u: TempUnit) => void;
+  setEnergyUnit: (u: EnergyUnit) => void;
   setTheme: (t: Theme) => void;
 }
 
@@ -49,6 +55,10 @@ export function PrefsProvider({ children }: { children: ReactNode }) {
     const v = read(UNIT_KEY);
     return v === 'C' || v === 'F' ? v : defaultTempUnit(typeof navigator !== 'undefined' ? navigator.language : undefined);
   });
+  const [energyUnit, setEnergy] = useState<EnergyUnit>(() => {
+    const v = read(ENERGY_KEY);
+    return v === 'MWh' || v === 'kBtu' ? v : 'kWh';
+  });
   const [theme, setThemeState] = useState<Theme>(() => {
     const v = read(THEME_KEY);
     return v === 'light' || v === 'dark' ? v : 'system';
@@ -72,13 +82,18 @@ export function PrefsProvider({ children }: { children: ReactNode }) {
     setUnit(u);
     write(UNIT_KEY, u);
   }, []);
+  const setEnergyUnit = useCallback((u: EnergyUnit) => {
+    setEnergy(u);
+    write(ENERGY_KEY, u);
+  }, []);
   const setTheme = useCallback((t: Theme) => {
     setThemeState(t);
     write(THEME_KEY, t);
   }, []);
 
-  const value = useMemo(() => ({ tempUnit, theme, dark, setTempUnit, setTheme }),
-                        [tempUnit, theme, dark, setTempUnit, setTheme]);
+  const units = useMemo(() => ({ temp: tempUnit, energy: energyUnit }), [tempUnit, energyUnit]);
+  const value = useMemo(() => ({ tempUnit, energyUnit, units, theme, dark, setTempUnit, setEnergyUnit, setTheme }),
+                        [tempUnit, energyUnit, units, theme, dark, setTempUnit, setEnergyUnit, setTheme]);
   return <PrefsContext.Provider value={value}>{children}</PrefsContext.Provider>;
 }
 

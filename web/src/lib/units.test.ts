@@ -23,6 +23,25 @@ describe('convert', () => {
   });
 });
 
+describe('power and energy preference', () => {
+  const kbtu = { temp: 'C', energy: 'kBtu' } as const;
+  const mwh = { temp: 'F', energy: 'MWh' } as const;
+  it('shows kW/kWh as kBtu/h/kBtu with 1 kWh = 3412.14 Btu', () => {
+    expect(toDisplay(1, 'kWh', kbtu).unit).toBe('kBtu');
+    expect(toDisplay(1, 'kWh', kbtu).value).toBeCloseTo(3.41214, 5);
+    expect(toDisplay(100, 'kW', kbtu).value).toBeCloseTo(341.2142, 4);
+    expect(toDisplay(100, 'kW', kbtu).unit).toBe('kBtu/h');
+    expect(formatMeasure(1000, 'kWh', kbtu)).toBe(`${(3412).toLocaleString('en-US')} kBtu`);
+  });
+  it('shows MW/MWh, temperature by its own choice, and converts commands back', () => {
+    expect(toDisplay(2500, 'kW', mwh)).toEqual({ value: 2.5, unit: 'MW' });
+    expect(formatMeasure(20, '°C', mwh)).toBe('68.0 °F');
+    expect(fromDisplay(68, '°C', mwh)).toBeCloseTo(20, 10);
+    expect(fromDisplay(0.5, 'kW', mwh)).toBeCloseTo(500, 10);
+    expect(toDisplay(412, 'ppm', mwh)).toEqual({ value: 412, unit: 'ppm' });
+  });
+});
+
 describe('display units', () => {
   it('shows temperatures in the preferred scale and leaves other units alone', () => {
     expect(toDisplay(20, '°C', 'F')).toEqual({ value: 68, unit: '°F' });

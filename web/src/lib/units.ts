@@ -11,6 +11,27 @@ export type TempUnit = 'C' | 'F';
 
 export const TEMP_SYMBOL: Record<TempUnit, string> = { C: '°C', F: '°F' };
 
+/**
+ * How power and energy are shown: kW/kWh (the store's canonical units),
+ * MW/MWh for campuses, or kBtu/h/kBtu as US energy reports (ENERGY STAR
+ * Portfolio Manager) give them.
+ */
+export type EnergyUnit = 'kWh' | 'MWh' | 'kBtu';
+
+export const ENERGY_SYMBOLS: Record<EnergyUnit, { power: string; energy: string }> = {
+  kWh: { power: 'kW', energy: 'kWh' },
+  MWh: { power: 'MW', energy: 'MWh' },
+  kBtu: { power: 'kBtu/h', energy: 'kBtu' },
+};
+
+/** The user's unit choices; a bare TempUnit means "temperature only". */
+export interface UnitPrefs {
+  temp: TempUnit;
+  energy: EnergyUnit;
+}
+
+export type UnitPref = TempUnit | UnitPrefs;
+
 type Dim = 'temperature' | 'power' | 'energy';
 
 /** symbol -> [dimension, scale to the base, offset]: base = (v + offset) * scale */
@@ -24,6 +45,9 @@ const UNITS: Record<string, [Dim, number, number]> = {
   Wh: ['energy', 0.001, 0],
   kWh: ['energy', 1, 0],
   MWh: ['energy', 1000, 0],
+  // 1 kWh = 3412.14 Btu (NIST SP 811, Btu_IT): 1 kBtu = 1 / 3.41214 kWh.
+  'kBtu/h': ['power', 1 / 3.412142, 0],
+  kBtu: ['energy', 1 / 3.412142, 0],
 };
 
 export function isTemperatureUnit(symbol: string | null | undefined): boolean {
@@ -44,24 +68,31 @@ export function convert(v: number, from: string, to: string): number {
   return base / b[1] - b[2];
 }
 
-/** Temperature in the preferred scale; other units pass through. */
-export function toDisplay(v: number, unit: string, pref: TempUnit): { value: number; unit: string } {
-  if (isTemperatureUnit(unit)) {
-    const to = TEMP_SYMBOL[pref];
-    return { value: convert(v, unit, to), unit: to };
-  }
-  return { value: v, unit };
+/** The unit a value of this unit is shown in, under the user's preferences. */
+export function displayUnit(unit: string, pref: UnitPref): string {
+  const dim = UNITS[unit]?.[0];
+  if (dim === 'temperature') return TEMP_SYMBOL[typeof pref === 'string' ? pref : pref.temp];
+  if (typeof pref === 'string' || !dim) return unit;
+  return ENERGY_SYMBOLS[pref.energy][dim];
+}
+
+/** Temperature, power and energy in the preferred units; others pass through. */
+export function toDisplay(v: number, unit: string, pref: UnitPref): { value: number; unit: string } {
+  const to = displayUnit(unit, pref);
+  return to === unit ? { value: v, unit } : { value: convert(v, unit, to), unit: to };
 }
 
 /** A value typed in the display unit, into the point's own unit (for commands). */
-export function fromDisplay(v: number, pointUnit: string, pref: TempUnit): number {
-  return isTemperatureUnit(pointUnit) ? convert(v, TEMP_SYMBOL[pref], pointUnit) : v;
+export function fromDisplay(v: number, pointUnit: string, pref: UnitPref): number {
+  const shown = displayUnit(pointUnit, pref);
+  return shown === pointUnit ? v : convert(v, shown, pointUnit);
 }
 
 /** Fraction digits that suit a unit's usual precision. */
 export function digitsFor(unit: string): number {
   if (isTemperatureUnit(unit)) return 1;
-  if (unit === 'ppm' || unit === 'W' || unit === 'Pa') return 0;
+  if (unit === 'ppm' || unit === 'W' || unit === 'Pa' || unit === 'kBtu') return 0;
+  if (unit === 'MW' || unit === 'MWh') return 3;
   if (unit === '%' || unit === '%RH') return 0;
   return 1;
 }
@@ -79,7 +110,7 @@ export function formatNumber(v: number, digits: number, locale?: string): string
 }
 
 /** "21.5 °C" / "70.7 °F" / "412 ppm" / "—" for no value. */
-export function formatMeasure(v: number | null | undefined, unit: string, pref: TempUnit,
+export function formatMeasure(v: number | null | undefined, unit: string, pref: UnitPref,
                               locale?: string, digits?: number): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
   const d = toDisplay(v, unit, pref);
@@ -98,4 +129,9 @@ export function defaultTempUnit(locale: string | undefined): TempUnit {
     region = locale.split(/[-_]/)[1]?.toUpperCase();
   }
   return region && ['US', 'LR', 'MM', 'BS', 'BZ', 'KY', 'PW', 'FM', 'MH'].includes(region) ? 'F' : 'C';
+}
+
+/** Digits for a day's or month's energy: whole kWh/kBtu, MWh to the kWh. */
+export function energyDigits(pref: UnitPrefs): number {
+  return pref.energy === 'MWh' ? 3 : 0;
 }

@@ -20,7 +20,7 @@ import { equipmentTypeName, mainMeterPowerPoints, sumKnown, zoneTemperaturePoint
 import { bandNow, comfortState, isOccupied } from '../lib/schedule';
 import { appendLive, sumHistories } from '../lib/series';
 import { formatDateTime, safeZone, zoneAbbreviation } from '../lib/time';
-import { formatMeasure, formatNumber } from '../lib/units';
+import { energyDigits, formatMeasure, formatNumber } from '../lib/units';
 import { usePrefs } from '../lib/prefs';
 import { useAsync } from '../lib/useAsync';
 
@@ -83,7 +83,7 @@ function PowerChart({ building, meters, tz }: { building: string; meters: Point[
 }
 
 function ZoneTile({ zone, temp, tz }: { zone: Zone; temp: Point | undefined; tz: string }) {
-  const { tempUnit } = usePrefs();
+  const { units } = usePrefs();
   const { store } = useLive();
   const r = useReading(temp?.point_id);
   const now = useNow(15_000);
@@ -97,12 +97,12 @@ function ZoneTile({ zone, temp, tz }: { zone: Zone; temp: Point | undefined; tz:
     too_cold: 'border-sky-500 bg-sky-50 dark:bg-sky-950',
     unknown: 'border-slate-400 bg-slate-100 dark:bg-slate-800',
   }[state];
-  const bandText = band ? `${formatMeasure(band.heating, '°C', tempUnit)} – ${formatMeasure(band.cooling, '°C', tempUnit)}` : 'no comfort band';
+  const bandText = band ? `${formatMeasure(band.heating, '°C', units)} – ${formatMeasure(band.cooling, '°C', units)}` : 'no comfort band';
   return (
     <li>
       <Link to={`/zones/${encodeURIComponent(zone.id)}/`}
             className={`block rounded-lg border-l-4 p-3 shadow-sm hover:shadow-md ${colour}`}
-            aria-label={`${zone.name}: ${r ? formatMeasure(r.v, '°C', tempUnit) : 'no temperature'}${stale ? ' (stale)' : ''}, ${COMFORT_TEXT[state]}, band ${bandText}, ${occupied ? 'occupied' : 'unoccupied'}`}>
+            aria-label={`${zone.name}: ${r ? formatMeasure(r.v, '°C', units) : 'no temperature'}${stale ? ' (stale)' : ''}, ${COMFORT_TEXT[state]}, band ${bandText}, ${occupied ? 'occupied' : 'unoccupied'}`}>
         <p className="truncate text-sm font-semibold">{zone.name}</p>
         <p className="mt-1 text-xl font-semibold">
           <LiveValue pointId={temp?.point_id} unit="°C" tz={tz} />
@@ -148,6 +148,7 @@ function EquipmentRow({ e, points, tz, zoneName }: { e: Equipment; points: Point
 }
 
 export default function BuildingPage() {
+  const { units } = usePrefs();
   const { building: bid = '' } = useParams();
   const client = useClient();
   const { store } = useLive();
@@ -200,7 +201,7 @@ export default function BuildingPage() {
               <LiveSum ids={derived.meters.map((m) => m.point_id).filter((x): x is number => typeof x === 'number')} unit="kW" fallback={ov?.power_kw} />
             ) : '—'}
           </Stat>
-          <Stat label="Energy today">{typeof ov?.energy_today_kwh === 'number' ? `${formatNumber(ov.energy_today_kwh, 0)} kWh` : '—'}</Stat>
+          <Stat label="Energy today">{formatMeasure(ov?.energy_today_kwh, 'kWh', units, undefined, energyDigits(units))}</Stat>
           <Stat label="Comfort">{typeof ov?.comfort.score === 'number' ? `${formatNumber(ov.comfort.score, 0)} % in band` : '—'}</Stat>
           <Stat label="Alerts">
             {ov && !ov.alerts.available ? <span className="muted text-sm font-normal">alerts: not yet available</span> : ov?.alerts.active ?? '—'}

@@ -13,7 +13,8 @@ import { Badge, ErrorBox, Loading, PageTitle, Stat } from '../components/ui';
 import { LiveSum } from '../components/LiveSum';
 import { useChannels, useLive } from '../live/LiveContext';
 import { mainMeterPowerPoints } from '../lib/model';
-import { formatNumber } from '../lib/units';
+import { energyDigits, formatMeasure, formatNumber } from '../lib/units';
+import { usePrefs } from '../lib/prefs';
 import { formatTime, safeZone } from '../lib/time';
 import { useAsync } from '../lib/useAsync';
 
@@ -25,6 +26,7 @@ function comfortTone(score: number | null | undefined) {
 }
 
 function BuildingCard({ b, meters, overview, ovError }: { b: Building; meters: Point[]; overview?: Overview; ovError?: unknown }) {
+  const { units } = usePrefs();
   const tz = safeZone(b.timezone);
   const c = overview?.comfort;
   return (
@@ -46,7 +48,7 @@ function BuildingCard({ b, meters, overview, ovError }: { b: Building; meters: P
           <LiveSum ids={meters.map((p) => p.point_id).filter((x): x is number => typeof x === 'number')} unit="kW" fallback={overview?.power_kw} />
         </Stat>
         <Stat label="Energy today">
-          {typeof overview?.energy_today_kwh === 'number' ? `${formatNumber(overview.energy_today_kwh, 0)} kWh` : '—'}
+          {formatMeasure(overview?.energy_today_kwh, 'kWh', units, undefined, energyDigits(units))}
         </Stat>
         <Stat label="Comfort" hint={c ? `${c.in_band} of ${c.zones - c.unknown} zones in band${c.unknown ? `, ${c.unknown} unknown` : ''}` : undefined}>
           {typeof c?.score === 'number' ? (

@@ -18,7 +18,7 @@ import { useLiveSeries } from '../live/useLiveSeries';
 import { canonicalUnit } from '../lib/model';
 import { bandNow, comfortState, isOccupied } from '../lib/schedule';
 import { safeZone, zoneAbbreviation } from '../lib/time';
-import { TEMP_SYMBOL, formatMeasure, isTemperatureUnit, toDisplay } from '../lib/units';
+import { displayUnit, formatMeasure, toDisplay } from '../lib/units';
 import { usePrefs } from '../lib/prefs';
 import { useAsync } from '../lib/useAsync';
 import { COMFORT_TEXT, COMFORT_TONE } from '../components/comfort';
@@ -38,24 +38,24 @@ const CHARTS: { kind: PointKind; title: string; color: string; digits: number }[
 ];
 
 function ZoneChart({ point, title, color, digits, tz, rangeMs }: { point: Point; title: string; color: string; digits: number; tz: string; rangeMs: number }) {
-  const { tempUnit } = usePrefs();
+  const { units } = usePrefs();
   const s = useLiveSeries({ slug: point.id, id: point.point_id }, 'v', rangeMs);
   const now = useNow(30_000);
   const unit = canonicalUnit(point);
-  const temp = isTemperatureUnit(unit);
-  const rows = temp ? s.rows.map((r) => ({ ...r, v: typeof r.v === 'number' ? toDisplay(r.v, unit, tempUnit).value : null })) : s.rows;
+  const shown = unit ? displayUnit(unit, units) : unit;
+  const rows = shown !== unit ? s.rows.map((r) => ({ ...r, v: typeof r.v === 'number' ? toDisplay(r.v, unit, units).value : null })) : s.rows;
   if (s.error) return <ErrorBox error={s.error} onRetry={s.reload} />;
   if (s.loading && rows.length === 0) return <Loading label={`Loading ${title.toLowerCase()}…`} />;
   return (
     <TimeSeriesChart title={`${title} — ${point.name}`} data={rows} series={[{ key: 'v', name: point.name, color }]}
-                     unit={temp ? TEMP_SYMBOL[tempUnit] : unit || 'state'} tz={tz} from={now - rangeMs} to={now} digits={digits} height={200} />
+                     unit={shown || 'state'} tz={tz} from={now - rangeMs} to={now} digits={digits} height={200} />
   );
 }
 
 /** Comfort now: the live temperature against the band in force (occupied by the schedule). */
 function ZoneComfort({ zone, tz, tempId, fallback }: { zone: Zone; tz: string; tempId: number | null | undefined; fallback: number | null }) {
   const { store } = useLive();
-  const { tempUnit } = usePrefs();
+  const { units } = usePrefs();
   const r = useReading(tempId);
   const now = useNow(15_000);
   const occupied = isOccupied(zone.schedule, tz, now);
@@ -63,7 +63,7 @@ function ZoneComfort({ zone, tz, tempId, fallback }: { zone: Zone; tz: string; t
   const stale = typeof tempId === 'number' && store.stale(tempId, now);
   const state = stale ? 'unknown' : comfortState(r ? r.v : fallback, band);
   const hint = band
-    ? `band ${formatMeasure(band.heating, '°C', tempUnit)} – ${formatMeasure(band.cooling, '°C', tempUnit)}, ${occupied ? 'occupied' : 'unoccupied'}`
+    ? `band ${formatMeasure(band.heating, '°C', units)} – ${formatMeasure(band.cooling, '°C', units)}, ${occupied ? 'occupied' : 'unoccupied'}`
     : 'no comfort band';
   return (
     <Stat label="Comfort" hint={hint}>
