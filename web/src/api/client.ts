@@ -343,6 +343,32 @@ export class ApiClient {
     return (await this.requestFull<T>(method, path, o)).body;
   }
 
+  /**
+   * A file the server streams (exports): the body as a Blob and the name
+   * from Content-Disposition, with the same token handling as JSON requests.
+   */
+  async download(path: string, query?: RequestOptions['query'], signal?: AbortSignal): Promise<{ blob: Blob; filename: string | null; type: string }> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.accessToken(false);
+      const res = await this.send('GET', path, { query, signal }, token);
+      if (res.ok) {
+        const cd = res.headers.get('Content-Disposition') ?? '';
+        const m = /filename="?([^";]+)"?/i.exec(cd);
+        return { blob: await res.blob(), filename: m?.[1] ?? null, type: res.headers.get('Content-Type') ?? '' };
+      }
+      const err = await errorFromResponse(res);
+      if (res.status === 401 && attempt === 0) {
+        await this.refresh();
+        continue;
+      }
+      if (res.status === 401) {
+        this.end('Your session has ended. Please sign in again.');
+        throw new SessionEndedError();
+      }
+      throw err;
+    }
+  }
+
   get<T>(path: string, query?: RequestOptions['query'], signal?: AbortSignal): Promise<T> {
     return this.request<T>('GET', path, { query, signal });
   }

@@ -7,6 +7,8 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { formatDateTime, formatTick } from '../lib/time';
 import { formatNumber } from '../lib/units';
 import { usePrefs } from '../lib/prefs';
+import { ExportMenu } from './ExportMenu';
+import type { ExportSpec } from './ExportMenu';
 
 export interface SeriesDef {
   key: string;
@@ -27,6 +29,8 @@ export interface TimeSeriesChartProps {
   to: number;
   digits?: number;
   height?: number;
+  /** the chart's data as sbems can export it (points, resolution); no menu without */
+  exportSpec?: ExportSpec;
 }
 
 function summary(data: readonly ChartRow[], s: SeriesDef, unit: string, digits: number): string {
@@ -36,7 +40,7 @@ function summary(data: readonly ChartRow[], s: SeriesDef, unit: string, digits: 
   return `${s.name}: latest ${f(vals[vals.length - 1] as number)}, lowest ${f(Math.min(...vals))}, highest ${f(Math.max(...vals))}`;
 }
 
-export function TimeSeriesChart({ title, data, series, unit, tz, from, to, digits = 1, height = 240 }: TimeSeriesChartProps) {
+export function TimeSeriesChart({ title, data, series, unit, tz, from, to, digits = 1, height = 240, exportSpec }: TimeSeriesChartProps) {
   const { dark } = usePrefs();
   const span = to - from;
   const grid = dark ? '#334155' : '#cbd5e1';
@@ -44,8 +48,11 @@ export function TimeSeriesChart({ title, data, series, unit, tz, from, to, digit
   const text2 = series.map((s) => summary(data, s, unit, digits)).join('. ');
   return (
     <figure className="card" aria-label={title}>
-      <figcaption className="mb-2 text-sm font-semibold">
-        {title} <span className="muted font-normal">({unit})</span>
+      <figcaption className="mb-2 flex flex-wrap items-center justify-between gap-2 text-sm font-semibold">
+        <span>
+          {title} <span className="muted font-normal">({unit})</span>
+        </span>
+        {exportSpec && <ExportMenu spec={exportSpec} from={from} to={to} title={title} />}
       </figcaption>
       <p className="sr-only">{text2}</p>
       <div style={{ height }} aria-hidden="true">

@@ -76,7 +76,8 @@ function PowerChart({ building, meters, tz }: { building: string; meters: Point[
       ) : (
         <TimeSeriesChart title={`Power, last ${RANGES.find((r) => r.ms === range)?.label ?? ''} (1-minute means, then live)`}
                          data={rows} series={[{ key: 'kw', name: 'Building power', color: '#0d9488' }]}
-                         unit="kW" tz={tz} from={now - range} to={now} />
+                         unit="kW" tz={tz} from={now - range} to={now}
+                         exportSpec={{ points: meters.map((m) => m.id) }} />
       )}
     </div>
   );

@@ -48,7 +48,8 @@ function ZoneChart({ point, title, color, digits, tz, rangeMs }: { point: Point;
   if (s.loading && rows.length === 0) return <Loading label={`Loading ${title.toLowerCase()}…`} />;
   return (
     <TimeSeriesChart title={`${title} — ${point.name}`} data={rows} series={[{ key: 'v', name: point.name, color }]}
-                     unit={shown || 'state'} tz={tz} from={now - rangeMs} to={now} digits={digits} height={200} />
+                     unit={shown || 'state'} tz={tz} from={now - rangeMs} to={now} digits={digits} height={200}
+                     exportSpec={{ points: [point.id], resolution: rangeMs > 2 * 86_400_000 ? '15m' : '1m' }} />
   );
 }
 
