@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiError, empty, json, mockFetch, tokens } from '../test/fetchMock';
 import { ApiClient, canCommand, hasRole } from './client';
+import type { ChannelLike } from './client';
 import { ApiError, NetworkError, SessionEndedError, describeError, parseRetryAfter } from './errors';
 
 beforeEach(() => {
@@ -14,7 +15,7 @@ afterEach(() => {
 
 function client(handler: Parameters<typeof mockFetch>[0]) {
   const m = mockFetch(handler);
-  return { c: new ApiClient({ fetch: m.fetch, locks: null }), calls: m.calls };
+  return { c: new ApiClient({ fetch: m.fetch, locks: null, channel: null }), calls: m.calls };
 }
 
 describe('sign-in', () => {
@@ -275,6 +276,40 @@ describe('requests', () => {
     await c2.login('vic', 'pw');
     await c2.logout();
     expect(c2.getSnapshot().status).toBe('signed_out');
+  });
+
+  it('signs the other tabs out and in through the shared channel', async () => {
+    // two tabs joined by an in-memory channel pair, delivering asynchronously like BroadcastChannel
+    const ends: ChannelLike[] = [];
+    const mk = (): ChannelLike => {
+      const ch: ChannelLike = {
+        onmessage: null,
+        postMessage: (msg) => {
+          for (const o of ends) if (o !== ch) queueMicrotask(() => o.onmessage?.({ data: msg } as MessageEvent));
+        },
+        close: () => undefined,
+      };
+      ends.push(ch);
+      return ch;
+    };
+    let refreshes = 0;
+    const m = mockFetch((r) => {
+      if (r.path.endsWith('/login')) return json(200, tokens());
+      if (r.path.endsWith('/refresh')) return ++refreshes <= 1 ? apiError(400, 'invalid') : json(200, tokens());
+      if (r.path.endsWith('/logout')) return empty(204);
+      return apiError(404, 'x');
+    });
+    const a = new ApiClient({ fetch: m.fetch, locks: null, channel: mk() });
+    const b = new ApiClient({ fetch: m.fetch, locks: null, channel: mk() });
+    await b.restore(); // no cookie yet: signed out
+    expect(b.getSnapshot().status).toBe('signed_out');
+    await a.login('vic', 'pw');
+    await vi.waitFor(() => expect(b.getSnapshot().status).toBe('signed_in')); // restored from the cookie
+    expect(m.calls.filter((c) => c.path.endsWith('/refresh'))).toHaveLength(2);
+    await b.logout();
+    await vi.waitFor(() => expect(a.getSnapshot()).toMatchObject({ status: 'signed_out', notice: 'You signed out in another tab.' }));
+    // the other tab did not call the server again: one logout in all
+    expect(m.calls.filter((c) => c.path.endsWith('/logout'))).toHaveLength(1);
   });
 });
 

@@ -64,7 +64,22 @@ export interface ClientOptions {
   locks?: LockLike | null;
   /** longest Retry-After (s) a GET waits for by itself */
   maxAutoRetryS?: number;
+  /**
+   * The tabs' shared channel (BroadcastChannel 'sbems-session'), or null for
+   * none: a sign-out in one tab ends the session in all of them at once,
+   * and a sign-in in one restores the others from the shared cookie.
+   */
+  channel?: ChannelLike | null;
 }
+
+/** What ApiClient needs of a BroadcastChannel. */
+export interface ChannelLike {
+  postMessage(msg: unknown): void;
+  onmessage: ((ev: MessageEvent) => void) | null;
+  close(): void;
+}
+
+type TabMessage = { type: 'signed_out' } | { type: 'signed_in'; user: string };
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined | null>;
@@ -82,6 +97,7 @@ const MIN_VALIDITY_MS = 10_000;
 const REFRESH_RETRY_MS = 15_000;
 const MAX_PAGES = 100;
 const LOCK_NAME = 'sbems-token-refresh';
+const CHANNEL_NAME = 'sbems-session';
 
 const ROLE_RANK: Record<Role, number> = { viewer: 1, operator: 2, manager: 3, admin: 4 };
 
@@ -108,6 +124,7 @@ export class ApiClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly locks: LockLike | null;
   private readonly maxAutoRetryS: number;
+  private readonly channel: ChannelLike | null;
 
   private token: string | null = null;
   private expiresAt = 0;
@@ -126,6 +143,26 @@ export class ApiClient {
     const nav = typeof navigator !== 'undefined' ? (navigator as { locks?: LockLike }) : undefined;
     this.locks = opts.locks !== undefined ? opts.locks : nav?.locks ?? null;
     this.maxAutoRetryS = opts.maxAutoRetryS ?? 5;
+    this.channel = opts.channel !== undefined ? opts.channel
+      : typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(CHANNEL_NAME) : null;
+    if (this.channel) this.channel.onmessage = (ev) => this.fromTab(ev.data as TabMessage);
+  }
+
+  /** Another tab signed out (the cookie is gone) or in (a cookie to restore from). */
+  private fromTab(m: TabMessage): void {
+    if (m?.type === 'signed_out' && this.snap.status !== 'signed_out') {
+      this.end('You signed out in another tab.');
+    } else if (m?.type === 'signed_in' && this.snap.status === 'signed_out') {
+      void this.restore();
+    }
+  }
+
+  private tell(m: TabMessage): void {
+    try {
+      this.channel?.postMessage(m);
+    } catch {
+      /* a closed channel: the other tabs learn at their next request */
+    }
   }
 
   // ---- session state (for useSyncExternalStore) ------------------------------------
@@ -281,6 +318,7 @@ export class ApiClient {
     if (!res.ok) throw await errorFromResponse(res);
     const t = (await res.json()) as Tokens;
     this.accept(t);
+    this.tell({ type: 'signed_in', user: t.user.username });
     return t.user;
   }
 
@@ -303,6 +341,7 @@ export class ApiClient {
       /* signed out here whatever the server said */
     } finally {
       this.end('You are signed out.');
+      this.tell({ type: 'signed_out' });
     }
   }
 

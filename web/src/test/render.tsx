@@ -22,7 +22,7 @@ export interface Harness {
 
 export function makeHarness(handler: (c: Call) => Response | Promise<Response>): Harness {
   const m = mockFetch(handler);
-  const client = new ApiClient({ fetch: m.fetch, locks: null });
+  const client = new ApiClient({ fetch: m.fetch, locks: null, channel: null });
   const store = new LiveStore();
   const conn = new LiveConnection({
     url: 'ws://sbems.test/api/v1/ws',
