@@ -5,6 +5,7 @@
 #   make demo       bootstrap, build, start a throwaway sbems with the example site
 #   make bench      bootstrap, build release, run the benchmarks (bench/RESULTS.md)
 #   make fuzz       build the libFuzzer targets with clang       -> build/fuzz/
+#   make install    copy programs, web UI, profiles, docs under PREFIX (/usr/local)
 #
 # Sources are found by wildcard: every src/**/*.c except the mains goes into
 # libsbems.a; each tests/unit/test_*.c becomes one test binary.
@@ -47,7 +48,7 @@ FUZZSRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZERS := $(FUZZSRC:fuzz/%.c=$(BUILD)/fuzz/%)
 BINS    := $(OUT)/sbems $(OUT)/sbems-sim
 
-.PHONY: all build web tests check demo bench bench-api bench-sim fuzz clean bootstrap check-run
+.PHONY: all build web tests check demo bench bench-api bench-sim fuzz clean bootstrap check-run install install-files
 .DEFAULT_GOAL := all
 
 all: bootstrap-build
@@ -163,6 +164,28 @@ bench-sim:
 	@scripts/bootstrap check
 	@$(MAKE) $(JFLAG) --no-print-directory build
 	@bench/sim/run $(BUILD)/rel
+
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the programs in bin/, what
+# they read at run time in share/sbems/ (the web UI, device profiles, the
+# simulator's weather files: src/core/paths.h finds them beside bin/), the
+# docs in share/doc/sbems/.  install-files copies an existing build (OUT=dir
+# of the binaries) without building: the install test uses it.
+PREFIX  ?= /usr/local
+DATADIR  = $(DESTDIR)$(PREFIX)/share/sbems
+install: build
+	@$(MAKE) --no-print-directory install-files
+
+install-files:
+	@test -x $(OUT)/sbems -a -x $(OUT)/sbems-sim || { echo "no sbems build in $(OUT)"; exit 1; }
+	@test -f web/dist/index.html || { echo "no web/dist (make build needs npm)"; exit 1; }
+	install -d $(DESTDIR)$(PREFIX)/bin $(DATADIR)/web $(DATADIR)/profiles $(DATADIR)/sim/weather \
+	    $(DESTDIR)$(PREFIX)/share/doc/sbems
+	install -m 0755 $(OUT)/sbems $(OUT)/sbems-sim $(DESTDIR)$(PREFIX)/bin/
+	rm -rf $(DATADIR)/web && cp -R web/dist $(DATADIR)/web && chmod -R u=rwX,go=rX $(DATADIR)/web
+	install -m 0644 profiles/*.json $(DATADIR)/profiles/
+	install -m 0644 sim/weather/* $(DATADIR)/sim/weather/
+	install -m 0644 README.md LICENSE $(DESTDIR)$(PREFIX)/share/doc/sbems/
+	cp -R docs $(DESTDIR)$(PREFIX)/share/doc/sbems/ && chmod -R u=rwX,go=rX $(DESTDIR)$(PREFIX)/share/doc/sbems
 
 clean:
 	rm -rf $(BUILD)

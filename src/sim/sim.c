@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/paths.h"
 #include "core/timefmt.h"
 #include "model/slug.h"
 #include "sim/bacdev.h"
@@ -94,7 +95,8 @@ static void site_defaults(struct sb_sim_site *st, int k)
     snprintf(st->building, sizeof(st->building), "%s", bld[k]);
     snprintf(st->name, sizeof(st->name), k ? "Simulated office %d" : "Harbor Point Office", k + 1);
     snprintf(st->timezone, sizeof(st->timezone), "America/New_York");
-    snprintf(st->weather, sizeof(st->weather), "%s", DEFAULT_EPW);
+    /* the shipped file, in the tree or installed (core/paths.h) */
+    sb_path_data(DEFAULT_EPW, st->weather, sizeof(st->weather));
     snprintf(st->bac_ip, sizeof(st->bac_ip), "127.0.%d.20", k);
     snprintf(st->mb_ip, sizeof(st->mb_ip), "127.0.%d.60", k);
     snprintf(st->http_ip, sizeof(st->http_ip), "127.0.%d.10", k);
@@ -237,7 +239,7 @@ int sb_sim_parse(struct sb_sim *s, const char *text, size_t len, char *err, size
     snprintf(s->mqtt_host, sizeof(s->mqtt_host), "127.0.0.1");
     s->mqtt_port = 1883;
     s->mqtt_period_s = 30;
-    snprintf(s->profile_dir, sizeof(s->profile_dir), "profiles");
+    sb_path_data("profiles", s->profile_dir, sizeof(s->profile_dir));
     s->nsites = 1;
     site_defaults(&s->sites[0], 0);
     if (text) {

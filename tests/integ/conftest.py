@@ -23,13 +23,14 @@ class Sbems:
 
     def __init__(self, data_dir):
         self.data_dir = str(data_dir)
+        self.bin = BIN                      # an installed copy can stand in (test_install.py)
         self.procs = []
         self.env = dict(os.environ)
         # leaks are checked by the unit tests; the daemon is killed on purpose here
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
 
     def run(self, *args, stdin=None, check=True, timeout=300):
-        cmd = [BIN, args[0], "--data-dir", self.data_dir, *args[1:]]
+        cmd = [self.bin, args[0], "--data-dir", self.data_dir, *args[1:]]
         p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout,
                            env=self.env)
         if check and p.returncode != 0:
@@ -37,7 +38,7 @@ class Sbems:
         return p
 
     def popen(self, *args, **kw):
-        cmd = [BIN, args[0], "--data-dir", self.data_dir, *args[1:]]
+        cmd = [self.bin, args[0], "--data-dir", self.data_dir, *args[1:]]
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env=self.env, **kw)
         self.procs.append(p)
@@ -82,6 +83,20 @@ def wait_for(pred, timeout=30.0, step=0.05):
             return v
         time.sleep(step)
     return None
+
+
+@pytest.fixture
+def broker(tmp_path):
+    """A Mosquitto broker of the test's own on a free loopback port; its port."""
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    p = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    assert wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=10)
+    yield port
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=10)
 
 
 def start_daemon(sbems, *args, port=None, drivers=False):

@@ -34,6 +34,7 @@
 #include <modbus.h>
 
 #include "core/err.h"
+#include "core/paths.h"
 #include "core/log.h"
 #include "drivers/modbus/lowfd.h"
 #include "drivers/modbus/modbus.h"
@@ -157,7 +158,8 @@ static int mb_init(struct sb_drv *drv, const json_t *conf, void **state, char *e
                                         .max_bits = MODBUS_MAX_READ_BITS, .max_gap = 8 };
     s->ndirs = 2;
     for (int i = 0; i < 2; i++)
-        snprintf(s->dirs[i], DIR_MAX, "%s", dirs[i]);
+        if (sb_path_data(dirs[i], s->dirs[i], DIR_MAX))   /* tree or installed */
+            snprintf(s->dirs[i], DIR_MAX, "%s", dirs[i]);
     s->fd_slots = SB_MODBUS_LOWFD_DEFAULT;
     s->low.devnull = -1;
     pthread_mutex_init(&s->mu, NULL);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/err.h"
+#include "core/paths.h"
 #include "core/log.h"
 #include "drivers/rest/http.h"
 #include "drivers/jpath.h"
@@ -290,7 +291,10 @@ static int conf_top(struct rest *st, const json_t *conf, char *err, size_t errle
         return SB_ENOMEM;
     if ((rc = conf_limits(&st->bare, conf, "rest", err, errlen)) != 0)
         return rc;
-    return conf_apis(st, json_object_get(conf, "apis"), dir ? dir : "profiles", err, errlen);
+    char shipped[1024];
+    if (!dir)   /* the shipped profiles, in the tree or installed (core/paths.h) */
+        dir = sb_path_data("profiles", shipped, sizeof(shipped)) ? "profiles" : shipped;
+    return conf_apis(st, json_object_get(conf, "apis"), dir, err, errlen);
 }
 
 static void rest_free(void *state);
