@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDateTime, formatTick, formatTime, isValidTimeZone, safeZone, zoneAbbreviation, zonedParts } from './time';
+import { formatDateTime, formatTick, formatTime, isValidTimeZone, safeZone, zoneAbbreviation, startOfZonedDay, zonedParts, zonedToUtc } from './time';
 
 // 2026-11-27T19:54:37Z: a Friday; 14:54 in New York (EST, UTC-5), 20:54 in Berlin (CET, UTC+1)
 const T = Date.UTC(2026, 10, 27, 19, 54, 37);
@@ -45,5 +45,25 @@ describe('time in the building zone', () => {
     expect(isValidTimeZone('America/New_York')).toBe(true);
     expect(safeZone('America/Boston')).toBe('UTC');
     expect(formatTime(T, 'America/Boston', 'en-GB')).toBe('19:54');
+  });
+});
+
+describe('zonedToUtc', () => {
+  it('finds the instant of a wall-clock time, across DST in both hemispheres', () => {
+    expect(new Date(zonedToUtc(2026, 11, 27, 0, 0, 'America/New_York')).toISOString()).toBe('2026-11-27T05:00:00.000Z');
+    expect(new Date(zonedToUtc(2026, 7, 1, 0, 0, 'America/New_York')).toISOString()).toBe('2026-07-01T04:00:00.000Z');
+    expect(new Date(zonedToUtc(2026, 1, 15, 9, 30, 'Australia/Sydney')).toISOString()).toBe('2026-01-14T22:30:00.000Z');
+    expect(new Date(zonedToUtc(2026, 6, 1, 12, 0, 'Asia/Kolkata')).toISOString()).toBe('2026-06-01T06:30:00.000Z');
+    expect(new Date(zonedToUtc(2026, 6, 1, 12, 0, 'UTC')).toISOString()).toBe('2026-06-01T12:00:00.000Z');
+  });
+  it('resolves the spring gap forward and the autumn overlap to the earlier instant', () => {
+    // 2026-03-08 02:30 does not exist in New York (02:00 -> 03:00 EDT)
+    expect(new Date(zonedToUtc(2026, 3, 8, 2, 30, 'America/New_York')).toISOString()).toBe('2026-03-08T07:30:00.000Z');
+    // 2026-11-01 01:30 happens twice (EDT then EST): the first, 05:30Z
+    expect(new Date(zonedToUtc(2026, 11, 1, 1, 30, 'America/New_York')).toISOString()).toBe('2026-11-01T05:30:00.000Z');
+  });
+  it('gives local midnight of a day', () => {
+    expect(new Date(startOfZonedDay(Date.UTC(2026, 10, 27, 3, 0), 'America/New_York')).toISOString()).toBe('2026-11-26T05:00:00.000Z');
+    expect(new Date(startOfZonedDay(Date.UTC(2026, 10, 27, 23, 0), 'Europe/Berlin')).toISOString()).toBe('2026-11-27T23:00:00.000Z');
   });
 });

@@ -109,3 +109,32 @@ export function formatAge(ms: number, now: number): string {
   if (h < 48) return `${h} h ago`;
   return `${Math.round(h / 24)} days ago`;
 }
+
+/**
+ * The instant at which the wall clock in tz reads y-mo-d h:mi (month 1-12).
+ * In a DST gap (a time that does not exist) it gives the instant an hour
+ * later on the clock; in an overlap, the earlier of the two.
+ */
+export function zonedToUtc(y: number, mo: number, d: number, h: number, mi: number, tz: string): number {
+  const want = Date.UTC(y, mo - 1, d, h, mi);
+  let t = want;
+  // two corrections settle any zone (the offset at the guess, then at the answer)
+  for (let i = 0; i < 3; i++) {
+    const p = zonedParts(t, tz);
+    const shown = Date.UTC(p.year, p.month - 1, p.day, Math.floor(p.minute / 60), p.minute % 60);
+    const next = t + (want - shown);
+    if (next === t) break;
+    t = next;
+  }
+  // overlap: prefer the earlier instant that also reads the same
+  const earlier = t - 3_600_000;
+  const pe = zonedParts(earlier, tz);
+  if (Date.UTC(pe.year, pe.month - 1, pe.day, Math.floor(pe.minute / 60), pe.minute % 60) === want) return earlier;
+  return t;
+}
+
+/** Local midnight (in tz) of the day containing ms, as an instant. */
+export function startOfZonedDay(ms: number, tz: string): number {
+  const p = zonedParts(ms, tz);
+  return zonedToUtc(p.year, p.month, p.day, 0, 0, tz);
+}
