@@ -323,6 +323,36 @@ static int commit(struct sb_api *api, struct sb_req *rq, struct sb_model *nm)
     return rc;
 }
 
+
+/*
+ * RFC 7396 JSON merge patch, applied to the object o in place: a null
+ * removes the member, an object is merged member by member (recursively,
+ * §2), anything else (arrays included) replaces the member whole.
+ */
+static int merge_patch(json_t *o, json_t *patch)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(patch, key, v) {
+        json_t *cur = json_object_get(o, key);
+        if (json_is_null(v)) {
+            json_object_del(o, key);
+        } else if (json_is_object(v)) {
+            if (!json_is_object(cur)) {
+                if (json_object_set_new(o, key, json_object()))
+                    return SB_ENOMEM;
+                cur = json_object_get(o, key);
+            }
+            if (merge_patch(cur, v))
+                return SB_ENOMEM;
+        } else if (json_object_set(o, key, v)) {
+            return SB_ENOMEM;
+        }
+    }
+    return 0;
+}
+
 static void edit(struct sb_api *api, struct sb_req *rq, enum edit_op op)
 {
     enum sb_obj k = route_kind(rq->route);
@@ -385,14 +415,9 @@ static void edit(struct sb_api *api, struct sb_req *rq, enum edit_op op)
                 sb_api__bad_field(rq, "id", "id cannot be changed (delete and create instead)");
                 goto out;
             }
-            /* RFC 7396 JSON merge patch: null removes a field. */
-            const char *key;
-            json_t *v;
-            json_object_foreach(body, key, v) {
-                if (json_is_null(v))
-                    json_object_del(o, key);
-                else
-                    json_object_set(o, key, v);
+            if (merge_patch(o, body)) {
+                sb_api__err(rq, 500, "internal", "out of memory");
+                goto out;
             }
             if (!edit_in_scope(rq, m, k, o)) {
                 sb_api__err(rq, 403, "forbidden", "outside the buildings you may change");

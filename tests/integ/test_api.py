@@ -221,6 +221,25 @@ def test_model_edit_flows_to_ingest(api):
     assert log[0]["actor"] == "max"
 
 
+def test_patch_is_an_rfc7396_merge(api):
+    # nested objects merge member by member; null removes; arrays replace whole
+    r = api.req("PATCH", "/api/v1/zones/f1-core", "max", json={
+        "comfort": {"occupied": {"cooling": 24.5}}, "schedule": {"sat": None, "sun": "10:00-12:00"},
+        "description": None})
+    assert r.status_code == 200, r.text
+    z = r.json()
+    assert z["comfort"] == {"occupied": {"heating": 21, "cooling": 24.5},
+                            "unoccupied": {"heating": 15.5, "cooling": 29.5}}, z
+    assert z["schedule"] == {"mon-fri": "06:30-20:00", "sun": "10:00-12:00"}, z
+    assert "description" not in z
+    # the result is validated whole: a merge that leaves heating above cooling is refused
+    r = api.req("PATCH", "/api/v1/zones/f1-core", "max", json={"comfort": {"occupied": {"heating": 25}}})
+    assert r.status_code == 400, r.text
+    assert api.req("GET", "/api/v1/zones/f1-core", "vic").json()["comfort"]["occupied"]["heating"] == 21
+    r = api.req("PATCH", "/api/v1/equipment/vav-1-core", "max", json={"tags": ["vav"]})
+    assert r.status_code == 200 and r.json()["tags"] == ["vav"], r.text
+
+
 def test_history_and_export(api):
     t0 = 1795651200000
     rows = [{"point": "meter-main.power", "t": t0 + i * 60000, "v": 100 + i} for i in range(120)]
