@@ -26,6 +26,7 @@
 #include "api/api.h"
 #include "api/gz.h"
 #include "api/live.h"
+#include "drivers/manager.h"
 #include "api/ws.h"
 #include "auth/limits.h"
 #include "core/conf.h"
@@ -787,6 +788,17 @@ static void on_bus(void *ud, const struct sb_reading *r, size_t n)
     sb_ws_publish(api->ws, r, n);
 }
 
+/* The driver framework's verdict on a polled point (loop thread): flag the
+ * held value stale, or fresh again, and tell WebSocket clients (the same
+ * reading with the new quality; docs/api.md, "quality"). */
+static void on_fresh(void *ud, uint32_t point, int stale)
+{
+    struct sb_api *api = ud;
+    struct sb_reading r;
+    if (sb_live_mark(api->live, point, stale, &r) == 0 && api->ws)
+        sb_ws_publish(api->ws, &r, 1);
+}
+
 static int parse_cors(struct sb_api *api, const char *list)
 {
     const char *p = list;
@@ -926,6 +938,8 @@ int sb_api__new(uv_loop_t *loop, const struct sb_http_ctx *ctx, struct sb_http_s
      * through the loop (sb_api__stop, then wait for sb_api__idle). */
     if ((rc = sb_ws_new(api, &api->ws)) || (rc = sb_api__cmds_start(api)))
         goto fail;
+    if (ctx->drivers)
+        sb_drvmgr_on_fresh(ctx->drivers, on_fresh, api);
     *out = api;
     return 0;
 fail:
@@ -942,6 +956,8 @@ void sb_api__stop(struct sb_api *api)
     if (api->bus_sub > 0)
         sb_bus_unsubscribe(api->ctx.bus, api->bus_sub);
     api->bus_sub = 0;
+    if (api->ctx.drivers)
+        sb_drvmgr_on_fresh(api->ctx.drivers, NULL, NULL);
     sb_api__cmds_stop(api);
     sb_ws_stop(api->ws);
 }

@@ -67,6 +67,21 @@ void sb_live_update(struct sb_live *l, const struct sb_reading *r, size_t n)
     pthread_rwlock_unlock(&l->lk);
 }
 
+int sb_live_mark(struct sb_live *l, uint32_t id, int stale, struct sb_reading *out)
+{
+    int rc = SB_ENOENT;
+    pthread_rwlock_wrlock(&l->lk);
+    if (id < l->n && l->v[id].t != INT64_MIN) {
+        struct sb_sample *s = &l->v[id];
+        uint16_t q = stale ? (uint16_t)(s->q | SB_Q_STALE) : (uint16_t)(s->q & ~SB_Q_STALE);
+        rc = q == s->q ? 1 : 0;
+        s->q = q;
+        *out = (struct sb_reading){ .point = id, .t = s->t, .v = s->v, .q = q };
+    }
+    pthread_rwlock_unlock(&l->lk);
+    return rc;
+}
+
 int sb_live_get(struct sb_live *l, uint32_t id, struct sb_sample *out)
 {
     int rc = SB_ENOENT;

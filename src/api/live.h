@@ -26,6 +26,15 @@ void sb_live_free(struct sb_live *l);
 /* Keep each reading that is newer than the one held for its point. */
 void sb_live_update(struct sb_live *l, const struct sb_reading *r, size_t n);
 
+/*
+ * Set or clear SB_Q_STALE on the reading held for point id (the driver
+ * framework's verdict: no good read or COV confirmation for stale_factor
+ * intervals).  The reading keeps its time and value.  Returns 0 with the
+ * changed reading in *out (to publish), 1 when the flag was already so, or
+ * SB_ENOENT when no reading is held.
+ */
+int  sb_live_mark(struct sb_live *l, uint32_t id, int stale, struct sb_reading *out);
+
 /* The newest reading of point id: 0, or SB_ENOENT when none is known. */
 int  sb_live_get(struct sb_live *l, uint32_t id, struct sb_sample *out);
 

@@ -52,6 +52,7 @@ struct dpt {
     struct sb_unit_conv to_canon;
     char *slug, *address;       /* owned copies */
     int64_t next_due, last_ok, last_write;
+    int stale_mark;             /* last freshness told to on_fresh (loop thread) */
     struct dev *dev;
 };
 
@@ -144,6 +145,9 @@ struct sb_drvmgr {
     uint32_t nconv;
     pthread_mutex_t hmu;        /* device health fields written by other threads */
     struct sb_drvmgr_stats st;
+    sb_fresh_cb fresh_cb;       /* freshness listener (loop thread) */
+    void *fresh_ud;
+    int64_t fresh_next;         /* next freshness scan */
 };
 
 const char *sb_wres_name(enum sb_wres r)
@@ -596,6 +600,34 @@ static void poll_dev(struct sb_drvmgr *mg, struct dev *d, int64_t now)
     submit(mg, j);
 }
 
+static int64_t stale_after(const struct sb_drvmgr *mg, const struct dpt *p);
+
+/* Tell the listener which polled points turned stale or fresh (once a second:
+ * a comparison per point, 10,000 points cost microseconds). */
+static void fresh_scan(struct sb_drvmgr *mg, int64_t now)
+{
+    mg->fresh_next = now + 1000;
+    for (struct dev *d = mg->devs; d; d = d->next) {
+        if (!(d->in->ops->flags & SB_DRV_POLLED))
+            continue;               /* push points: no schedule to miss */
+        for (size_t i = 0; i < d->n; i++) {
+            struct dpt *p = d->pts[i];
+            int64_t since = p->last_ok ? p->last_ok : p->next_due;
+            int stale = now - since > stale_after(mg, p);
+            if (stale != p->stale_mark) {
+                p->stale_mark = stale;
+                mg->fresh_cb(mg->fresh_ud, p->p.id, stale);
+            }
+        }
+    }
+}
+
+void sb_drvmgr_on_fresh(struct sb_drvmgr *mg, sb_fresh_cb cb, void *ud)
+{
+    mg->fresh_cb = cb;
+    mg->fresh_ud = ud;
+}
+
 static void on_tick(uv_timer_t *t)
 {
     struct sb_drvmgr *mg = t->data;
@@ -604,6 +636,8 @@ static void on_tick(uv_timer_t *t)
         return;
     for (struct dev *d = mg->devs; d; d = d->next)
         poll_dev(mg, d, now);
+    if (mg->fresh_cb && now >= mg->fresh_next)
+        fresh_scan(mg, now);
 }
 
 /* ---- binding ------------------------------------------------------------------ */

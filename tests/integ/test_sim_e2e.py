@@ -6,6 +6,7 @@ priority array and moves the zone; an injected device-offline fault makes
 the points stale and is labelled; a backfill writes history through
 `sbems ingest`.  Also: npm BACnet clients read the simulated AHU and tshark
 sees no malformed packet."""
+import asyncio
 import importlib.util
 import json
 import os
@@ -16,6 +17,7 @@ import time
 
 import pytest
 import requests
+import websockets
 
 from conftest import BIN, FAST, PASSWORD, ROOT, free_port, start_daemon, wait_for
 
@@ -35,19 +37,6 @@ def demo_setup():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-@pytest.fixture
-def broker(tmp_path):
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    p = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    assert wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=10)
-    yield port
-    p.send_signal(signal.SIGTERM)
-    p.wait(timeout=10)
 
 
 def sim_config(tmp_path, mqtt_port):
@@ -155,8 +144,30 @@ def test_sim_end_to_end(sbems, tmp_path, broker):
         assert others["bacnet:1001"]["stale_points"] == 0 and others["bacnet:1001"]["state"] == "ok"
         recs = [json.loads(x) for x in labels.read_text().splitlines()]
         assert recs[-1]["class"] == "device_offline" and recs[-1]["equipment"] == "AHU-2" and recs[-1]["end"] is None
+        # the held values are flagged stale (quality bit 0) for REST and WebSocket clients:
+        # a COV-kept point sends no reading while it holds, so clients cannot judge by age
+        q = lambda pid: requests.get(base + f"/api/v1/points/{pid}/latest", headers=h).json()["quality"]
+        assert wait_for(lambda: all(q(p) & 1 for p in ahu2), timeout=5, step=0.5), [q(p) for p in ahu2]
+        assert q("vav-1-01.space-temperature") & 1 == 0
+
+        async def snapshot():
+            async with websockets.connect(f"ws://127.0.0.1:{hp}/api/v1/ws") as ws:
+                await ws.send(json.dumps({"type": "auth", "token": api.token}))
+                assert json.loads(await ws.recv())["type"] == "ready"
+                await ws.send(json.dumps({"type": "subscribe", "id": 1, "channels": ["equipment:ahu-2"]}))
+                rows = []
+                for _ in range(10):
+                    m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if m["type"] == "readings":
+                        rows += m["data"]
+                        break
+                return rows
+        rows = asyncio.run(snapshot())
+        assert rows and all(r[3] & 1 for r in rows), rows[:5]
         fid = r.json()["id"]
         assert requests.delete(f"{ctl}/{fid}").status_code == 204
+        # back online: fresh again (new readings or COV confirmation clear the flag)
+        assert wait_for(lambda: not any(q(p) & 1 for p in ahu2), timeout=30, step=1), [q(p) for p in ahu2]
         recs = [json.loads(x) for x in labels.read_text().splitlines()]
         assert recs[-1]["id"] == fid and recs[-1]["end"] is not None
 

@@ -66,6 +66,13 @@ describe('LiveConnection', () => {
     ws.receive({ type: 'readings', data: [[7, 1000, 21.5, 0], [8, 1000, 400, 1]] });
     expect(store.get(7)).toEqual({ v: 21.5, t: 1000, q: 0 });
     expect(store.get(8)?.q).toBe(1);
+    // live: an old reading without the flag is current (the server would flag it);
+    // once the link drops, age decides again
+    store.describe([{ id: 'p7', point_id: 7, source: { driver: 'bacnet', poll_s: 10 } }]);
+    expect(store.stale(7, 1000 + 3_600_000)).toBe(false);
+    ws.serverClose(1006);
+    expect(conn.getSnapshot().state).toBe('offline');
+    expect(store.stale(7, 1000 + 3_600_000)).toBe(true);
   });
 
   it('subscribes a channel once however many components want it, when live', async () => {

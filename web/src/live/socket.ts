@@ -167,7 +167,10 @@ export class LiveConnection {
   };
 
   private set(patch: Partial<ConnInfo>): void {
+    const was = this.info.state;
     this.info = { ...this.info, ...patch };
+    // while the link is down, nothing tells the store a value went stale: it judges by age
+    if (this.info.state !== was) this.o.store.setLinkLive(this.info.state === 'live');
     for (const fn of [...this.listeners]) fn();
   }
 

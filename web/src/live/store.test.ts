@@ -24,6 +24,13 @@ describe('staleness', () => {
     expect(isStale({ v: 1, t: 1000, q: 2 | 4 | 8 }, MIN, 1000)).toBe(false);
   });
 
+  it('trusts the server flag alone while the link is live (COV points send nothing while they hold)', () => {
+    const old = { v: 21, t: 0, q: 0 };
+    expect(isStale(old, MIN, 100 * MIN, true)).toBe(false);
+    expect(isStale({ ...old, q: QUALITY_STALE }, MIN, 0, true)).toBe(true);
+    expect(isStale(old, MIN, 100 * MIN, false)).toBe(true);
+  });
+
   it('judges pushed points (no poll interval) by the flag only', () => {
     expect(isStale({ v: 1, t: 0, q: 0 }, null, 10 * 86_400_000)).toBe(false);
   });
@@ -49,6 +56,25 @@ describe('staleness', () => {
 });
 
 describe('LiveStore', () => {
+  it('judges by age only while the link is down, and tells the shown values when the link changes', () => {
+    const s = new LiveStore();
+    s.describe([point('cov', 1, { driver: 'bacnet', poll_s: 10 })]);
+    s.ingest([[1, 0, 20, 0]]);
+    const seen = vi.fn();
+    s.subscribePoint(1, seen);
+    expect(s.stale(1, 60_000)).toBe(true);     // link down: 60 s > 3 x 10 s
+    s.setLinkLive(true);
+    expect(seen).toHaveBeenCalledTimes(1);
+    expect(s.stale(1, 60_000)).toBe(false);    // live: no flag, not stale
+    s.ingest([[1, 0, 20, QUALITY_STALE]]);     // the server marks the held value (same time and value)
+    expect(s.stale(1, 60_000)).toBe(true);
+    expect(seen).toHaveBeenCalledTimes(2);
+    s.ingest([[1, 0, 20, 0]]);                 // fresh again (COV confirmed)
+    expect(s.stale(1, 60_000)).toBe(false);
+    s.setLinkLive(true);                        // no change, no calls
+    expect(seen).toHaveBeenCalledTimes(3);
+  });
+
   it('uses each point its own interval', () => {
     const s = new LiveStore();
     s.describe([point('fast', 1, { driver: 'bacnet', poll_s: 10 }), point('slow', 2, { driver: 'weather', poll_s: 900 })]);

@@ -2,13 +2,17 @@
  * The newest reading of every point the page watches, fed by the WebSocket
  * (and by REST answers), with staleness.
  *
- * A value is stale when the source flagged it (quality bit 0, SB_Q_STALE in
- * src/store/sample.h: the driver framework sets it after
- * drivers.stale_factor = 3 poll intervals without a good reading), or when
- * it is older than STALE_FACTOR poll intervals of its point by the page's own
- * clock: that catches a dead link, a stopped daemon or a socket that went
- * quiet, which no flag from the server can report.  Points without a poll
- * interval (pushed: MQTT, virtual) are judged by the flag alone.
+ * A value is stale when the server says so: quality bit 0 (SB_Q_STALE in
+ * src/store/sample.h), which sbems sets on the held value when the driver
+ * framework has had no good read and no COV confirmation of the point for
+ * drivers.stale_factor = 3 poll intervals, and clears when it is fresh
+ * again (the same reading re-sent with the new quality).  Its age alone says
+ * nothing while the link is up: a point kept current by COV, or a meter whose
+ * value holds, sends no new reading.  While the link is down (connecting,
+ * offline: a stopped daemon, a dead path), no flag can arrive, so a value
+ * older than STALE_FACTOR poll intervals of its point by the page's clock is
+ * stale too.  Points without a poll interval (pushed: MQTT, virtual) are
+ * judged by the flag alone.
  *
  * Readings are indexed by the integer point_id that the WebSocket uses; the
  * store maps slugs to ids from the point list (describe()).  A reading older
@@ -49,14 +53,18 @@ export function pollIntervalMs(p: Pick<Point, 'source'>): number | null {
   return DEFAULT_POLL_MS;
 }
 
-/** Whether a reading is stale at `now` (see the file comment).  No reading: not stale, just absent. */
-export function isStale(r: Reading | undefined, pollMs: number | null, now: number): boolean {
+/**
+ * Whether a reading is stale at `now` (see the file comment); linkLive: the
+ * WebSocket is live, so the server's flag is current.  No reading: not
+ * stale, just absent.
+ */
+export function isStale(r: Reading | undefined, pollMs: number | null, now: number, linkLive = false): boolean {
   if (!r) return false;
   if ((r.q & QUALITY_STALE) !== 0) return true;
-  return pollMs !== null && pollMs > 0 && now - r.t > STALE_FACTOR * pollMs;
+  return !linkLive && pollMs !== null && pollMs > 0 && now - r.t > STALE_FACTOR * pollMs;
 }
 
-/** When a fresh reading turns stale by age (ms since the epoch), or null if it never does by age. */
+/** When a fresh reading turns stale by age while the link is down (ms since the epoch), or null if never. */
 export function staleAt(r: Reading, pollMs: number | null): number | null {
   if ((r.q & QUALITY_STALE) !== 0) return r.t;
   return pollMs !== null && pollMs > 0 ? r.t + STALE_FACTOR * pollMs : null;
@@ -73,6 +81,7 @@ export class LiveStore {
   private readonly bySlug = new Map<string, number>();
   private readonly pointListeners = new Map<number, Set<Listener>>();
   private readonly batchListeners = new Set<BatchListener>();
+  private linkLive = false;
 
   /** Register points (from GET /points): ids, slugs and poll intervals. */
   describe(points: readonly Pick<Point, 'id' | 'point_id' | 'source'>[]): void {
@@ -97,7 +106,14 @@ export class LiveStore {
 
   /** Stale by the rule above, with the point's registered poll interval. */
   stale(id: number, now: number): boolean {
-    return isStale(this.readings.get(id), this.meta.get(id)?.pollMs ?? null, now);
+    return isStale(this.readings.get(id), this.meta.get(id)?.pollMs ?? null, now, this.linkLive);
+  }
+
+  /** The WebSocket went live or down (LiveConnection): every shown value is judged again. */
+  setLinkLive(live: boolean): void {
+    if (live === this.linkLive) return;
+    this.linkLive = live;
+    for (const ls of [...this.pointListeners.values()]) for (const fn of [...ls]) fn();
   }
 
   /**
