@@ -8,6 +8,7 @@ import { describeError } from '../api/errors';
 import { formatDateTime } from '../lib/time';
 import { formatMeasure } from '../lib/units';
 import { usePrefs } from '../lib/prefs';
+import { ScrollRegion } from './ui';
 import { useAsync } from '../lib/useAsync';
 
 export function PriorityPanel({ slug, unit, tz, refreshKey = 0 }: { slug: string; unit: string; tz: string; refreshKey?: number }) {
@@ -38,7 +39,7 @@ export function PriorityPanel({ slug, unit, tz, refreshKey = 0 }: { slug: string
         {info.relinquish_default !== null && <span className="muted">; default {fmt(info.relinquish_default)}</span>}
       </p>
       {held.length > 0 ? (
-        <div className="mt-2 overflow-x-auto">
+        <ScrollRegion label="Priority slots" className="mt-2 overflow-x-auto">
           <table className="min-w-full text-left">
             <caption className="sr-only">Priority slots holding a value</caption>
             <thead className="muted text-xs uppercase">
@@ -68,7 +69,7 @@ export function PriorityPanel({ slug, unit, tz, refreshKey = 0 }: { slug: string
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       ) : (
         <p className="muted mt-1">No priority slot holds a value.</p>
       )}

@@ -55,7 +55,8 @@ export function TimeSeriesChart({ title, data, series, unit, tz, from, to, digit
         {exportSpec && <ExportMenu spec={exportSpec} from={from} to={to} title={title} />}
       </figcaption>
       <p className="sr-only">{text2}</p>
-      <div style={{ height }} aria-hidden="true">
+      {/* clipped: a hidden Recharts tooltip left at its last place must not widen the page */}
+      <div style={{ height }} className="overflow-hidden" aria-hidden="true">
         {data.length === 0 ? (
           <p className="muted flex h-full items-center justify-center text-sm">No data in this period.</p>
         ) : (

@@ -60,3 +60,15 @@ export function Stat({ label, children, hint }: { label: string; children: React
     </div>
   );
 }
+
+/**
+ * A box that scrolls (a wide table on a phone): focusable and named, so a
+ * keyboard user can scroll it too (WCAG 2.1.1; axe "scrollable-region-focusable").
+ */
+export function ScrollRegion({ label, className = '', children }: { label: string; className?: string; children: ReactNode }) {
+  return (
+    <div className={className} tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}

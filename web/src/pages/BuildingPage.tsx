@@ -1,151 +1,48 @@
 /**
- * One building: live power over the last hours (history of the main meters,
- * then their live readings), the zones coloured by temperature against the
- * comfort band in force, and the equipment with its status.  One
- * subscription to building:<b> carries every point of the building.
+ * One building: summary, building power beside the outdoor temperature,
+ * the weather now, energy by end use, the zones floor by floor coloured by
+ * temperature against the comfort band in force, and the equipment.  One
+ * subscription to building:<b> carries every point of the building (weather
+ * included); everything is derived from the model (meter parents, point
+ * kinds and tags), never from ids.
+ *
+ * Requests on load: the building, its zones, equipment and points (4, more
+ * only past 1000 items a list), the overview (then each minute), one
+ * 1-minute history per main meter and one for the outdoor temperature (again
+ * per period change), and one history per meter for the end uses (again
+ * every 15 minutes).
  */
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { useClient } from '../auth/AuthContext';
 import type { Building, Equipment, Point, Zone } from '../api/types';
-import { Badge, ErrorBox, Loading, PageTitle, Stat } from '../components/ui';
-import type { Tone } from '../components/ui';
-import { COMFORT_TEXT, COMFORT_TONE } from '../components/comfort';
-import { LiveValue } from '../components/LiveValue';
+import { ErrorBox, Loading, PageTitle, Stat } from '../components/ui';
 import { LiveSum } from '../components/LiveSum';
-import { TimeSeriesChart } from '../components/TimeSeriesChart';
-import type { ChartRow } from '../components/TimeSeriesChart';
-import { useChannels, useLive, useNow, usePointsVersion, useReading } from '../live/LiveContext';
-import { equipmentTypeName, mainMeterPowerPoints, sumKnown, zoneTemperaturePoint } from '../lib/model';
-import { bandNow, comfortState, isOccupied } from '../lib/schedule';
-import { appendLive, sumHistories } from '../lib/series';
-import { formatDateTime, safeZone, zoneAbbreviation } from '../lib/time';
+import { BuildingEndUse } from '../components/BuildingEndUse';
+import { BuildingEquipment } from '../components/BuildingEquipment';
+import { BuildingFloors } from '../components/BuildingFloors';
+import { BuildingPowerChart, RANGES, RangePicker } from '../components/BuildingPowerChart';
+import { OutdoorTempChart, WeatherNow, weatherPoints } from '../components/BuildingWeather';
+import type { ZoneTilePoints } from '../components/BuildingZoneTile';
+import { useChannels, useLive } from '../live/LiveContext';
+import { mainMeterPowerPoints, zoneTemperaturePoint } from '../lib/model';
+import { safeZone, zoneAbbreviation } from '../lib/time';
 import { energyDigits, formatMeasure, formatNumber } from '../lib/units';
 import { usePrefs } from '../lib/prefs';
 import { useAsync } from '../lib/useAsync';
 
-const RANGES = [
-  { label: '1 h', ms: 3_600_000 },
-  { label: '6 h', ms: 6 * 3_600_000 },
-  { label: '24 h', ms: 24 * 3_600_000 },
-];
-
-function PowerChart({ building, meters, tz }: { building: string; meters: Point[]; tz: string }) {
-  const client = useClient();
-  const { store } = useLive();
-  const [range, setRange] = useState(RANGES[1]?.ms ?? 6 * 3_600_000);
-  const ids = meters.map((m) => m.point_id).filter((x): x is number => typeof x === 'number');
-  const idKey = ids.join(',');
-  const hist = useAsync(async (signal) => {
-    const to = Date.now();
-    const from = to - range;
-    const list = await Promise.all(meters.map((m) => client.history(m.id, { from, to, resolution: '1m' }, signal)));
-    return { from, rows: sumHistories(list, 'kw') };
-  }, [building, range, idKey]);
-  const [rows, setRows] = useState<ChartRow[]>([]);
-  useEffect(() => setRows(hist.data?.rows ?? []), [hist.data]);
-  useEffect(() => {
-    if (!idKey) return undefined;
-    const watchedIds = idKey.split(',').map(Number);
-    const watched = new Set(watchedIds);
-    return store.subscribeBatch((changed) => {
-      if (![...changed].some((id) => watched.has(id))) return;
-      const latest = watchedIds.map((id) => store.get(id));
-      const kw = sumKnown(latest.map((r) => r?.v));
-      const t = Math.max(...latest.map((r) => r?.t ?? 0));
-      if (kw === null || !t) return;
-      setRows((rs) => appendLive(rs, { t, kw } as ChartRow, Date.now() - range));
-    });
-  }, [store, idKey, range]);
-  const now = useNow(30_000);
-
-  if (meters.length === 0) return <p className="muted card text-sm">No main meter with a power point in this building.</p>;
-  return (
-    <div>
-      <div role="group" aria-label="Power chart period" className="mb-2 flex gap-2">
-        {RANGES.map((r) => (
-          <button key={r.ms} type="button" aria-pressed={range === r.ms} onClick={() => setRange(r.ms)}
-                  className={range === r.ms ? 'btn-primary min-h-[36px] px-3 py-1' : 'btn-secondary min-h-[36px] px-3 py-1'}>
-            {r.label}
-          </button>
-        ))}
-      </div>
-      {hist.error ? <ErrorBox error={hist.error} onRetry={hist.reload} /> : null}
-      {hist.loading && rows.length === 0 ? (
-        <Loading label="Loading power history…" />
-      ) : (
-        <TimeSeriesChart title={`Power, last ${RANGES.find((r) => r.ms === range)?.label ?? ''} (1-minute means, then live)`}
-                         data={rows} series={[{ key: 'kw', name: 'Building power', color: '#0d9488' }]}
-                         unit="kW" tz={tz} from={now - range} to={now}
-                         exportSpec={{ points: meters.map((m) => m.id) }} />
-      )}
-    </div>
-  );
-}
-
-function ZoneTile({ zone, temp, tz }: { zone: Zone; temp: Point | undefined; tz: string }) {
-  const { units } = usePrefs();
-  const { store } = useLive();
-  const r = useReading(temp?.point_id);
-  const now = useNow(15_000);
-  const occupied = isOccupied(zone.schedule, tz, now);
-  const band = bandNow(zone.comfort, occupied);
-  const stale = typeof temp?.point_id === 'number' && store.stale(temp.point_id, now);
-  const state = stale ? 'unknown' : comfortState(r?.v, band);
-  const colour = {
-    in_band: 'border-emerald-500 bg-emerald-50 dark:bg-emerald-950',
-    too_warm: 'border-red-500 bg-red-50 dark:bg-red-950',
-    too_cold: 'border-sky-500 bg-sky-50 dark:bg-sky-950',
-    unknown: 'border-slate-400 bg-slate-100 dark:bg-slate-800',
-  }[state];
-  const bandText = band ? `${formatMeasure(band.heating, '°C', units)} – ${formatMeasure(band.cooling, '°C', units)}` : 'no comfort band';
-  return (
-    <li>
-      <Link to={`/zones/${encodeURIComponent(zone.id)}/`}
-            className={`block rounded-lg border-l-4 p-3 shadow-sm hover:shadow-md ${colour}`}
-            aria-label={`${zone.name}: ${r ? formatMeasure(r.v, '°C', units) : 'no temperature'}${stale ? ' (stale)' : ''}, ${COMFORT_TEXT[state]}, band ${bandText}, ${occupied ? 'occupied' : 'unoccupied'}`}>
-        <p className="truncate text-sm font-semibold">{zone.name}</p>
-        <p className="mt-1 text-xl font-semibold">
-          <LiveValue pointId={temp?.point_id} unit="°C" tz={tz} />
-        </p>
-        <p className="mt-1 flex flex-wrap items-center gap-1 text-xs">
-          <Badge tone={COMFORT_TONE[state]}>{stale ? 'Stale' : COMFORT_TEXT[state]}</Badge>
-          <span className="muted">{occupied ? 'occupied' : 'unoccupied'} · {bandText}</span>
-        </p>
-      </Link>
-    </li>
-  );
-}
-
-function EquipmentRow({ e, points, tz, zoneName }: { e: Equipment; points: Point[]; tz: string; zoneName?: string }) {
-  const { store } = useLive();
-  const ids = points.map((p) => p.point_id).filter((x): x is number => typeof x === 'number');
-  usePointsVersion(ids);
-  const now = useNow(15_000);
-  const status = points.find((p) => p.kind === 'status') ?? points.find((p) => p.kind === 'command' && !p.unit);
-  const withData = ids.filter((id) => store.get(id));
-  const stale = withData.filter((id) => store.stale(id, now)).length;
-  const sr = status?.point_id ? store.get(status.point_id) : undefined;
-  let tone: Tone = 'neutral';
-  let text = 'no data';
-  if (withData.length > 0) {
-    tone = stale === withData.length ? 'bad' : stale ? 'warn' : 'good';
-    text = stale === withData.length ? 'all stale' : stale ? `${stale} stale` : 'reporting';
+/** Per zone: its temperature (the shared rule), and the first CO2 and occupancy point serving it. */
+function zonePoints(zones: readonly Zone[], equipment: readonly Equipment[], points: readonly Point[]): Map<string, ZoneTilePoints> {
+  const zoneOf = new Map(equipment.filter((e) => e.zone).map((e) => [e.id, e.zone as string]));
+  const out = new Map<string, ZoneTilePoints>(zones.map((z) => [z.id, { temp: zoneTemperaturePoint(z.id, equipment, points) }]));
+  for (const p of points) {
+    const z = zoneOf.get(p.equipment);
+    const t = z ? out.get(z) : undefined;
+    if (!t) continue;
+    if (p.kind === 'co2' && !t.co2) t.co2 = p;
+    if (p.kind === 'occupancy' && !t.occupancy) t.occupancy = p;
   }
-  return (
-    <tr className="border-t border-slate-200 dark:border-slate-700">
-      <th scope="row" className="py-2 pr-3 text-left font-medium">{e.name}</th>
-      <td className="py-2 pr-3">{equipmentTypeName(e.type)}</td>
-      <td className="py-2 pr-3">{zoneName ?? '—'}</td>
-      <td className="py-2 pr-3">
-        {status ? (sr ? (sr.v !== 0 ? `${status.name}: on` : `${status.name}: off`) : `${status.name}: —`) : '—'}
-      </td>
-      <td className="py-2 pr-3">
-        <Badge tone={tone} title={sr ? formatDateTime(sr.t, tz) : undefined}>{text}</Badge>
-        <span className="muted ml-1 text-xs">{withData.length}/{ids.length} points</span>
-      </td>
-    </tr>
-  );
+  return out;
 }
 
 export default function BuildingPage() {
@@ -153,6 +50,7 @@ export default function BuildingPage() {
   const { building: bid = '' } = useParams();
   const client = useClient();
   const { store } = useLive();
+  const [range, setRange] = useState(RANGES[2]?.ms ?? 24 * 3_600_000);
   const data = useAsync(async (signal) => {
     const [building, zones, equipment, points] = await Promise.all([
       client.building(bid, signal),
@@ -174,12 +72,10 @@ export default function BuildingPage() {
     if (!data.data) return null;
     const { zones, equipment, points } = data.data;
     const meters = mainMeterPowerPoints(bid, equipment, points);
-    const sortedZones = [...zones].sort((a, b) => (a.floor ?? 0) - (b.floor ?? 0) || a.name.localeCompare(b.name));
-    const temps = new Map(zones.map((z) => [z.id, zoneTemperaturePoint(z.id, equipment, points)]));
     const byEquip = new Map<string, Point[]>();
     for (const p of points) byEquip.set(p.equipment, [...(byEquip.get(p.equipment) ?? []), p]);
     const zoneNames = new Map(zones.map((z) => [z.id, z.name]));
-    return { meters, sortedZones, temps, byEquip, zoneNames };
+    return { meters, zonePts: zonePoints(zones, equipment, points), byEquip, zoneNames, weather: weatherPoints(points) };
   }, [data.data, bid]);
 
   if (data.error) return <ErrorBox error={data.error} onRetry={data.reload} />;
@@ -212,45 +108,35 @@ export default function BuildingPage() {
       </section>
 
       <section aria-labelledby="power-h" className="mb-6">
-        <h2 id="power-h" className="mb-2 text-lg font-semibold">Power</h2>
-        <PowerChart building={bid} meters={derived.meters} tz={tz} />
+        <div className="mb-2 flex flex-wrap items-center gap-3">
+          <h2 id="power-h" className="text-lg font-semibold">Power and outdoor temperature</h2>
+          <RangePicker value={range} onChange={setRange} label="Chart period" />
+        </div>
+        <div className="grid gap-4 lg:grid-cols-2">
+          <div className="min-w-0"><BuildingPowerChart building={bid} meters={derived.meters} tz={tz} range={range} /></div>
+          <div className="min-w-0"><OutdoorTempChart point={derived.weather.temperature} tz={tz} range={range} /></div>
+        </div>
+      </section>
+
+      <section aria-labelledby="weather-h" className="mb-6">
+        <h2 id="weather-h" className="mb-2 text-lg font-semibold">Weather now</h2>
+        <WeatherNow w={derived.weather} tz={tz} />
+      </section>
+
+      <section aria-labelledby="enduse-h" className="mb-6">
+        <h2 id="enduse-h" className="mb-2 text-lg font-semibold">Energy by end use</h2>
+        <BuildingEndUse building={bid} tz={tz} equipment={data.data.equipment} points={data.data.points} />
       </section>
 
       <section aria-labelledby="zones-h" className="mb-6">
         <h2 id="zones-h" className="mb-2 text-lg font-semibold">Zones</h2>
-        {derived.sortedZones.length === 0 ? (
-          <p className="muted">No zones.</p>
-        ) : (
-          <ul className="grid grid-cols-1 gap-3 min-[480px]:grid-cols-2 md:grid-cols-3 xl:grid-cols-5">
-            {derived.sortedZones.map((z) => (
-              <ZoneTile key={z.id} zone={z} temp={derived.temps.get(z.id)} tz={tz} />
-            ))}
-          </ul>
-        )}
+        <BuildingFloors zones={data.data.zones} points={derived.zonePts} tz={tz} />
       </section>
 
       <section aria-labelledby="eq-h" className="mb-6">
         <h2 id="eq-h" className="mb-2 text-lg font-semibold">Equipment</h2>
-        <div className="card overflow-x-auto p-0 sm:p-4">
-          <table className="min-w-full text-left text-sm">
-            <caption className="sr-only">Equipment of {b.name} with its status</caption>
-            <thead className="muted text-xs uppercase">
-              <tr>
-                <th scope="col" className="py-2 pr-3">Name</th>
-                <th scope="col" className="py-2 pr-3">Type</th>
-                <th scope="col" className="py-2 pr-3">Zone</th>
-                <th scope="col" className="py-2 pr-3">Status</th>
-                <th scope="col" className="py-2 pr-3">Data</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.data.equipment.map((e) => (
-                <EquipmentRow key={e.id} e={e} points={derived.byEquip.get(e.id) ?? []} tz={tz}
-                              zoneName={e.zone ? derived.zoneNames.get(e.zone) : undefined} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <BuildingEquipment building={bid} name={b.name} equipment={data.data.equipment} byEquip={derived.byEquip}
+                           zoneNames={derived.zoneNames} tz={tz} />
       </section>
     </>
   );
