@@ -23,6 +23,7 @@ describe('schedules', () => {
   it('refuses what sbems would refuse', () => {
     expect(parseSchedule({ monday: '07:00-19:00' })).toBeNull();
     expect(parseSchedule({ mon: '19:00-07:00' })).toBeNull();
+    expect(parseSchedule({ mon: null } as unknown as Record<string, string>)).toBeNull(); // never a crash on odd data
     expect(parseSchedule({ mon: '7:00-19:00' })).toBeNull();
     expect(parseSchedule({ mon: '07:00-24:30' })).toBeNull();
   });

@@ -50,7 +50,7 @@ export function parseSchedule(s: Schedule): WeekPeriods | null {
   const week: WeekPeriods = [[], [], [], [], [], [], []];
   for (const [key, value] of Object.entries(s)) {
     const days = parseDays(key);
-    if (!days) return null;
+    if (!days || typeof value !== 'string') return null;
     const periods: [number, number][] = [];
     if (value.trim() !== 'closed') {
       for (const part of value.split(',')) {
