@@ -265,34 +265,56 @@ static int parse_roles(struct sb_req *rq, json_t *v, uint32_t *out)
     return 0;
 }
 
-/* grants [{"kind":"site"|"building","id":slug}] into the database. */
-static int set_grants(struct sb_api *api, struct sb_req *rq, int64_t uid, json_t *v)
+/* grants [{"kind":"site"|"building","id":slug}] checked into a new array
+ * (*n entries; free() it), or NULL after answering 400 (or on no memory). */
+static struct sb_grant *parse_grants(struct sb_req *rq, json_t *v, size_t *n)
 {
-    size_t i, n = json_array_size(v);
+    size_t i;
     json_t *g;
-    if (!json_is_array(v) || n > SB_PGRANTS_MAX) {
+    *n = json_array_size(v);
+    if (!json_is_array(v) || *n > SB_PGRANTS_MAX) {
         sb_api__bad_field(rq, "grants", "grants is an array of at most 64 {kind, id}");
-        return -1;
+        return NULL;
     }
-    struct sb_grant *a = calloc(n ? n : 1, sizeof(*a));
-    if (!a)
-        return -1;
+    struct sb_grant *a = calloc(*n ? *n : 1, sizeof(*a));
+    if (!a) {
+        sb_api__err(rq, 503, "busy", "out of memory");
+        return NULL;
+    }
     json_array_foreach(v, i, g) {
         const char *k = json_string_value(json_object_get(g, "kind"));
         const char *id = json_string_value(json_object_get(g, "id"));
         if (!k || !id || (strcmp(k, "site") && strcmp(k, "building")) || !sb_slug_valid(id)) {
             free(a);
             sb_api__bad_field(rq, "grants", "each grant is {\"kind\":\"site\"|\"building\",\"id\":slug}");
-            return -1;
+            return NULL;
         }
         snprintf(a[i].kind, sizeof(a[i].kind), "%s", k);
         snprintf(a[i].slug, sizeof(a[i].slug), "%s", id);
     }
+    return a;
+}
+
+/* Store checked grants for uid; -1 after answering the error. */
+static int store_grants(struct sb_api *api, struct sb_req *rq, int64_t uid, const struct sb_grant *a,
+                        size_t n)
+{
     int rc = sb_appdb_grants_set(api->ctx.db, uid, a, n);
-    free(a);
     if (rc)
         sb_api__err_rc(rq, rc, "storing the grants");
     return rc ? -1 : 0;
+}
+
+/* grants [{"kind":"site"|"building","id":slug}] into the database. */
+static int set_grants(struct sb_api *api, struct sb_req *rq, int64_t uid, json_t *v)
+{
+    size_t n;
+    struct sb_grant *a = parse_grants(rq, v, &n);
+    if (!a)
+        return -1;
+    int rc = store_grants(api, rq, uid, a, n);
+    free(a);
+    return rc;
 }
 
 void sb_api__h_users_list(struct sb_api *api, struct sb_req *rq)
@@ -337,9 +359,11 @@ void sb_api__h_user_create(struct sb_api *api, struct sb_req *rq)
 {
     static const char *const keys[] = { "username", "email", "display_name", "roles", "grants",
                                         "password", NULL };
-    json_t *b = sb_api__body(rq);
+    json_t *b = sb_api__body(rq), *g = NULL;
     struct sb_user u;
-    char pw[64], err[200], h[SB_PW_HASH_MAX];
+    struct sb_grant *grants = NULL;
+    size_t ngrants = 0;
+    char pw[64] = "", err[200], h[SB_PW_HASH_MAX];
     memset(&u, 0, sizeof(u));
     if (!b || sb_api__only_keys(rq, b, keys))
         goto out;
@@ -360,6 +384,9 @@ void sb_api__h_user_create(struct sb_api *api, struct sb_req *rq)
         sb_api__bad_field(rq, "password", err);
         goto out;
     }
+    /* everything checked before the account exists: a refused request leaves none */
+    if ((g = json_object_get(b, "grants")) && !(grants = parse_grants(rq, g, &ngrants)))
+        goto out;
     if (!given)
         temp_password(pw, sizeof(pw));
     int rc = sb_pw_hash(&api->pw, given ? given : pw, h);
@@ -377,8 +404,7 @@ void sb_api__h_user_create(struct sb_api *api, struct sb_req *rq)
         sb_api__err_rc(rq, rc, rc == SB_EEXIST ? "username taken" : "creating the user");
         goto out;
     }
-    json_t *g = json_object_get(b, "grants");
-    if (g && set_grants(api, rq, u.id, g))
+    if (grants && store_grants(api, rq, u.id, grants, ngrants))
         goto out;
     json_t *res = sb_api__user_json(api, &u);
     char target[40];
@@ -390,6 +416,7 @@ void sb_api__h_user_create(struct sb_api *api, struct sb_req *rq)
     sb_http__hdr(&rq->resp, "location:", "/api/v1/users/%" PRId64, u.id);
 out:
     sodium_memzero(pw, sizeof(pw));
+    free(grants);
     json_decref(b);
 }
 

@@ -77,6 +77,12 @@ def test_logout_revokes(api):
 
 
 def test_password_change_and_forced_change(api):
+    # a refused invite leaves no account behind (grants are checked before it is created)
+    r = api.req("POST", "/api/v1/users", "ann", json={"username": "newbie", "roles": ["viewer"],
+                                                      "grants": [{"kind": "floor", "id": "hpo"}]})
+    assert r.status_code == 400 and err(r)["details"][0]["field"] == "grants", r.text
+    names = [u["username"] for u in api.req("GET", "/api/v1/users?limit=1000", "ann").json()["items"]]
+    assert "newbie" not in names
     r = api.req("POST", "/api/v1/users", "ann", json={"username": "newbie", "roles": ["viewer"],
                                                       "grants": [{"kind": "building", "id": "hpo"}]})
     assert r.status_code == 201
