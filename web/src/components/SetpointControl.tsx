@@ -23,7 +23,7 @@ import { ConfirmDialog } from './ConfirmDialog';
 export interface CommandablePoint {
   slug: string;
   name: string;
-  /** the point's own unit: what commands and readings of a setpoint are in */
+  /** the point's declared unit: what commands, read-backs and min/max are in (its readings are in canonicalUnit) */
   unit: string;
   min?: number | null;
   max?: number | null;
@@ -127,7 +127,7 @@ export function SetpointControl({ point, tz, onCommandDone }: { point: Commandab
         <form onSubmit={review} className="space-y-3" aria-label={`Change ${point.name}`} noValidate>
           <div>
             <label htmlFor={`${id}-v`} className="label">
-              New value ({shownUnit})
+              New value{shownUnit ? ` (${shownUnit})` : ''}
             </label>
             <input id={`${id}-v`} className="input" type="text" inputMode="decimal" autoComplete="off" required
                    value={value} onChange={(e) => setValue(e.target.value)} aria-invalid={fieldError ? true : undefined}

@@ -39,7 +39,11 @@ describe('model rules shared with the server', () => {
   it('knows the unit readings arrive in', () => {
     expect(canonicalUnit({ kind: 'temperature', unit: '°F' })).toBe('°C');
     expect(canonicalUnit({ kind: 'power', unit: 'W' })).toBe('kW');
-    expect(canonicalUnit({ kind: 'setpoint', unit: '°F' })).toBe('°F');
+    // a setpoint's readings are in its declared unit's canonical unit (docs/site-format.md)
+    expect(canonicalUnit({ kind: 'setpoint', unit: '°F' })).toBe('°C');
+    expect(canonicalUnit({ kind: 'setpoint', unit: 'm³/s' })).toBe('L/s');
+    expect(canonicalUnit({ kind: 'other', unit: 'Hz' })).toBe('Hz');
+    expect(canonicalUnit({ kind: 'other', unit: 'furlong/fortnight' })).toBe('furlong/fortnight');
     expect(canonicalUnit({ kind: 'status' })).toBe('');
   });
 

@@ -76,10 +76,26 @@ const CANONICAL: Partial<Record<PointKind, string>> = {
   occupancy: '',
 };
 
+// A reading is stored in the canonical unit of its declared unit's dimension
+// (docs/internals/model.md, "Units"), whatever the kind: a flow setpoint
+// declared in m³/s reads in L/s, a setpoint declared in °F reads in °C.
+// Commands, min/max and the priority array stay in the declared unit.
+const CANON: Record<string, string> = {
+  '°C': '°C', '°F': '°C', K: '°C', '%': '%', '%RH': '%', ppm: 'ppm', count: '', '-': '',
+  W: 'kW', kW: 'kW', MW: 'kW', 'Btu/h': 'kW', 'kBtu/h': 'kW', tonref: 'kW', hp: 'kW',
+  Wh: 'kWh', kWh: 'kWh', MWh: 'kWh', Btu: 'kWh', kBtu: 'kWh', MMBtu: 'kWh', therm: 'kWh', MJ: 'kWh', GJ: 'kWh',
+  Pa: 'Pa', kPa: 'Pa', hPa: 'Pa', bar: 'Pa', mbar: 'Pa', psi: 'Pa', inH2O: 'Pa', inHg: 'Pa',
+  'L/s': 'L/s', 'L/min': 'L/s', 'm³/s': 'L/s', 'm³/h': 'L/s', cfm: 'L/s', gpm: 'L/s',
+  'm³': 'm³', L: 'm³', gal: 'm³', 'ft³': 'm³', ccf: 'm³', Hz: 'Hz', A: 'A', mA: 'A', V: 'V', kV: 'V',
+};
+
 /**
- * The unit readings of a point arrive in: its kind's canonical unit, or for
- * setpoint, command and other points, the unit it declares.
+ * The unit readings of a point arrive in: the canonical unit of its declared
+ * unit's dimension (src/model/units.c), whatever its kind (a setpoint declared
+ * in °F reads in °C, a flow setpoint in m³/s reads in L/s); without a declared
+ * unit, its kind's canonical unit.  Commands, min/max and priority slots stay
+ * in the declared unit (SetpointControl, PriorityPanel take p.unit).
  */
 export function canonicalUnit(p: Pick<Point, 'kind' | 'unit'>): string {
-  return CANONICAL[p.kind] ?? p.unit ?? '';
+  return (p.unit ? CANON[p.unit] : undefined) ?? CANONICAL[p.kind] ?? p.unit ?? '';
 }

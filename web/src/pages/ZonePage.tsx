@@ -165,7 +165,8 @@ export default function ZonePage() {
         ) : (
           <ul className="grid gap-4 lg:grid-cols-2">
             {derived.setpoints.map((p) => {
-              const unit = canonicalUnit(p);
+              const unit = canonicalUnit(p);      // readings
+              const cmdUnit = p.unit ?? unit;      // commands, read-backs, priority slots
               return (
                 <li key={p.id} className="card space-y-3">
                   <div>
@@ -176,11 +177,11 @@ export default function ZonePage() {
                     </p>
                   </div>
                   {mayCommand && (
-                    <SetpointControl point={{ slug: p.id, name: p.name, unit, min: p.min, max: p.max }} tz={tz}
+                    <SetpointControl point={{ slug: p.id, name: p.name, unit: cmdUnit, min: p.min, max: p.max }} tz={tz}
                                      onCommandDone={() => setCmdCount((n) => n + 1)} />
                   )}
                   <Disclosure summary="Who holds this point">
-                    <PriorityPanel slug={p.id} unit={unit} tz={tz} refreshKey={cmdCount} />
+                    <PriorityPanel slug={p.id} unit={cmdUnit} tz={tz} refreshKey={cmdCount} />
                   </Disclosure>
                 </li>
               );
