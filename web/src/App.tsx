@@ -19,6 +19,14 @@ import { LoginPage, PasswordChangePage } from './pages/LoginPage';
 const PortfolioPage = lazy(() => import('./pages/PortfolioPage'));
 const BuildingPage = lazy(() => import('./pages/BuildingPage'));
 const ZonePage = lazy(() => import('./pages/ZonePage'));
+const SchedulesPage = lazy(() => import('./pages/SchedulesPage'));
+const AnalyticsPage = lazy(() => import('./pages/AnalyticsPage'));
+const EquipmentListPage = lazy(() => import('./pages/EquipmentListPage'));
+const EquipmentPage = lazy(() => import('./pages/EquipmentPage'));
+const DevicesPage = lazy(() => import('./pages/DevicesPage'));
+const UsersPage = lazy(() => import('./pages/UsersPage'));
+const AuditPage = lazy(() => import('./pages/AuditPage'));
+const ExportPage = lazy(() => import('./pages/ExportPage'));
 
 function NotFound() {
   return (
@@ -64,6 +72,14 @@ export function App() {
         <Route element={<Layout />}>
           <Route index element={<PortfolioPage />} />
           <Route path="buildings/:building" element={<BuildingPage />} />
+          <Route path="buildings/:building/schedules" element={<SchedulesPage />} />
+          <Route path="buildings/:building/analytics" element={<AnalyticsPage />} />
+          <Route path="buildings/:building/equipment" element={<EquipmentListPage />} />
+          <Route path="equipment/:equipment" element={<EquipmentPage />} />
+          <Route path="devices" element={<DevicesPage />} />
+          <Route path="users" element={<UsersPage />} />
+          <Route path="audit" element={<AuditPage />} />
+          <Route path="buildings/:building/export" element={<ExportPage />} />
           <Route path="zones/:zone" element={<ZonePage />} />
           <Route path="login" element={<Navigate to="/" replace />} />
           <Route path="*" element={<NotFound />} />

@@ -1,10 +1,39 @@
 /** The frame of every signed-in page: header, preferences, sign-out, content. */
-import { Link, Outlet } from 'react-router-dom';
+import { Link, NavLink, Outlet, useMatch } from 'react-router-dom';
+import { hasRole } from '../api/client';
 import { useAuth, useClient } from '../auth/AuthContext';
 import { usePrefs } from '../lib/prefs';
 import type { Theme } from '../lib/prefs';
 import type { EnergyUnit, TempUnit } from '../lib/units';
 import { ConnectionBadge } from './ConnectionBadge';
+
+/** Active link: bold and underlined, not by colour alone; aria-current comes from NavLink. */
+function navClass({ isActive }: { isActive: boolean }): string {
+  return isActive ? 'link font-bold underline' : 'link';
+}
+
+const BUILDING_PAGES = [
+  { to: '', label: 'Dashboard' },
+  { to: 'equipment/', label: 'Equipment' },
+  { to: 'analytics/', label: 'Analytics' },
+  { to: 'schedules/', label: 'Schedules' },
+  { to: 'export/', label: 'Exports' },
+];
+
+/** The building's pages, on every page under /buildings/:building/. */
+function BuildingNav() {
+  const m = useMatch('/buildings/:building/*');
+  const b = m?.params.building;
+  if (!b) return null;
+  const base = `/buildings/${encodeURIComponent(b)}/`;
+  return (
+    <nav aria-label="Building" className="mb-3 flex flex-wrap gap-x-4 gap-y-1 border-b border-slate-200 pb-2 text-sm dark:border-slate-700">
+      {BUILDING_PAGES.map((p) => (
+        <NavLink key={p.label} to={base + p.to} end className={navClass}>{p.label}</NavLink>
+      ))}
+    </nav>
+  );
+}
 
 export function Layout() {
   const { user } = useAuth();
@@ -21,10 +50,11 @@ export function Layout() {
           <Link to="/" className="text-lg font-bold text-teal-800 dark:text-teal-300">
             sbems
           </Link>
-          <nav aria-label="Main" className="text-sm">
-            <Link to="/" className="link">
-              Portfolio
-            </Link>
+          <nav aria-label="Main" className="flex flex-wrap gap-x-3 text-sm">
+            <NavLink to="/" end className={navClass}>Portfolio</NavLink>
+            {hasRole(user?.roles, 'admin') && <NavLink to="/devices/" className={navClass}>Devices</NavLink>}
+            {hasRole(user?.roles, 'admin') && <NavLink to="/users/" className={navClass}>Users</NavLink>}
+            {hasRole(user?.roles, 'manager') && <NavLink to="/audit/" className={navClass}>Audit log</NavLink>}
           </nav>
           <div className="ml-auto flex flex-wrap items-center gap-3">
             <ConnectionBadge />
@@ -75,6 +105,7 @@ export function Layout() {
         </div>
       </header>
       <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-4 focus:outline-none">
+        <BuildingNav />
         <Outlet />
       </main>
     </div>

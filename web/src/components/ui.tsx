@@ -67,7 +67,8 @@ export function Stat({ label, children, hint }: { label: string; children: React
  */
 export function ScrollRegion({ label, className = '', children }: { label: string; className?: string; children: ReactNode }) {
   return (
-    <div className={className} tabIndex={0} role="region" aria-label={label}>
+    // relative: an sr-only cell inside (absolutely placed) must not widen the page on a phone
+    <div className={`relative ${className}`} tabIndex={0} role="region" aria-label={label}>
       {children}
     </div>
   );
