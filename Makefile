@@ -48,7 +48,7 @@ FUZZSRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZERS := $(FUZZSRC:fuzz/%.c=$(BUILD)/fuzz/%)
 BINS    := $(OUT)/sbems $(OUT)/sbems-sim
 
-.PHONY: all build web tests check demo bench bench-api bench-sim fuzz clean bootstrap check-run install install-files
+.PHONY: all build web tests check demo bench bench-api bench-sim bench-web fuzz clean bootstrap check-run install install-files
 .DEFAULT_GOAL := all
 
 all: bootstrap-build
@@ -186,6 +186,12 @@ install-files:
 	install -m 0644 sim/weather/* $(DATADIR)/sim/weather/
 	install -m 0644 README.md LICENSE $(DESTDIR)$(PREFIX)/share/doc/sbems/
 	cp -R docs $(DESTDIR)$(PREFIX)/share/doc/sbems/ && chmod -R u=rwX,go=rX $(DESTDIR)$(PREFIX)/share/doc/sbems
+
+# The web UI's building dashboard in Chromium (bench/web/run).
+bench-web:
+	@scripts/bootstrap check
+	@$(MAKE) $(JFLAG) --no-print-directory build
+	@bench/web/run $(BUILD)/rel
 
 clean:
 	rm -rf $(BUILD)
