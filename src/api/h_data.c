@@ -567,6 +567,7 @@ struct cmd {
     char username[65];
     char ip[64];
     char slug[SB_SLUG_MAX + 1];
+    char building[SB_SLUG_MAX + 1]; /* its building: who may hear the result */
     json_t *asked;                  /* the command body */
     int64_t expires;                /* override end, ms (0 = until released) */
     struct sb_write_result res;
@@ -620,7 +621,7 @@ static void cmd_done(void *ud, const struct sb_write_result *r)
     json_t *ev = cmd_json(c);
     char *evs = json_dumps(ev, JSON_COMPACT);
     if (evs)
-        sb_ws_event(c->api->ws, "commands", evs);
+        sb_ws_event_scoped(c->api->ws, "commands", c->building, evs);
     free(evs);
     if (r->res == SB_WRES_OK || r->res == SB_WRES_NOT_CONFIRMED) {
         /* who holds which slot, and until when (cmds.c) */
@@ -715,6 +716,7 @@ void sb_api__h_control(struct sb_api *api, struct sb_req *rq)
     c->asked = json_incref(body);
     c->expires = du ? sb_now_ms() + json_integer_value(du) * 1000 : 0;
     snprintf(c->slug, sizeof(c->slug), "%s", p->slug);
+    snprintf(c->building, sizeof(c->building), "%s", m->buildings[p->building_ix].slug);
     c->uid = rq->who.uid;
     snprintf(c->username, sizeof(c->username), "%s", rq->who.username);
     snprintf(c->ip, sizeof(c->ip), "%s", rq->ip);

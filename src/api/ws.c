@@ -560,6 +560,39 @@ void sb_ws_event(struct sb_ws *ws, const char *channel, const char *json)
     free(m);
 }
 
+/* Whether the principal's grants cover building (a slug): admins see all. */
+static int may_see(const struct sb_principal *p, const struct sb_model *m, const char *building)
+{
+    for (size_t b = 0; b < m->nbuildings; b++)
+        if (strcmp(m->buildings[b].slug, building) == 0)
+            return sb_api__in_scope(p, m, b);
+    return 0;
+}
+
+void sb_ws_event_scoped(struct sb_ws *ws, const char *channel, const char *building,
+                        const char *json)
+{
+    char *m = NULL;
+    if (!ws || !building || asprintf(&m, "{\"type\":\"event\",\"channel\":\"%s\",\"data\":%s}",
+                                     channel, json) < 0)
+        return;
+    struct sb_mref *mr = ws->api->ctx.models ? sb_mhub_get(ws->api->ctx.models) : NULL;
+    for (struct sb_ws_client *c = ws->clients; mr && c; c = c->next) {
+        struct sb_principal p;
+        if (!c->authed || sb_api__principal_cached(ws->api, c->uid, &p) ||
+            !may_see(&p, mr->m, building))
+            continue;
+        for (size_t i = 0; i < c->nev; i++)
+            if (strcmp(c->ev[i], channel) == 0) {
+                send_text(c, m, 1);
+                break;
+            }
+    }
+    if (mr)
+        sb_mref_put(mr);
+    free(m);
+}
+
 /* ---- client messages ---------------------------------------------------------- */
 
 /* Points of a channel the principal may see, added to c.  Returns 0, or

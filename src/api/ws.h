@@ -46,6 +46,12 @@ void   sb_ws_publish(struct sb_ws *ws, const struct sb_reading *r, size_t n);
 /* An event (JSON object text) to the subscribers of channel ("alerts",
  * "commands", "equipment:<slug>"); loop thread. */
 void   sb_ws_event(struct sb_ws *ws, const char *channel, const char *json);
+/* The same, only to clients whose user may see building (its slug): alerts
+ * and command results name points and values of one building, and a user
+ * granted other buildings must not receive them.  A client whose principal
+ * is not in the API's cache gets nothing (never more than it may see). */
+void   sb_ws_event_scoped(struct sb_ws *ws, const char *channel, const char *building,
+                          const char *json);
 size_t sb_ws_clients(struct sb_ws *ws);
 void   sb_ws_stop(struct sb_ws *ws);       /* close clients and handles */
 int    sb_ws_idle(struct sb_ws *ws);       /* 1 once handles and pool jobs are done */
