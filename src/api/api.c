@@ -938,8 +938,8 @@ int sb_api__new(uv_loop_t *loop, const struct sb_http_ctx *ctx, struct sb_http_s
      * through the loop (sb_api__stop, then wait for sb_api__idle). */
     if ((rc = sb_ws_new(api, &api->ws)) || (rc = sb_api__cmds_start(api)))
         goto fail;
-    if (ctx->drivers)
-        sb_drvmgr_on_fresh(ctx->drivers, on_fresh, api);
+    if (ctx->drivers && (rc = sb_drvmgr_on_fresh(ctx->drivers, on_fresh, api)))
+        goto fail;
     *out = api;
     return 0;
 fail:
@@ -957,7 +957,7 @@ void sb_api__stop(struct sb_api *api)
         sb_bus_unsubscribe(api->ctx.bus, api->bus_sub);
     api->bus_sub = 0;
     if (api->ctx.drivers)
-        sb_drvmgr_on_fresh(api->ctx.drivers, NULL, NULL);
+        sb_drvmgr_off_fresh(api->ctx.drivers, on_fresh, api);
     sb_api__cmds_stop(api);
     sb_ws_stop(api->ws);
 }

@@ -145,8 +145,8 @@ struct sb_drvmgr {
     uint32_t nconv;
     pthread_mutex_t hmu;        /* device health fields written by other threads */
     struct sb_drvmgr_stats st;
-    sb_fresh_cb fresh_cb;       /* freshness listener (loop thread) */
-    void *fresh_ud;
+    struct { sb_fresh_cb cb; void *ud; } fresh[SB_FRESH_MAX];  /* listeners (loop thread) */
+    int nfresh;
     int64_t fresh_next;         /* next freshness scan */
 };
 
@@ -616,16 +616,29 @@ static void fresh_scan(struct sb_drvmgr *mg, int64_t now)
             int stale = now - since > stale_after(mg, p);
             if (stale != p->stale_mark) {
                 p->stale_mark = stale;
-                mg->fresh_cb(mg->fresh_ud, p->p.id, stale);
+                for (int k = 0; k < mg->nfresh; k++)
+                    mg->fresh[k].cb(mg->fresh[k].ud, p->p.id, stale);
             }
         }
     }
 }
 
-void sb_drvmgr_on_fresh(struct sb_drvmgr *mg, sb_fresh_cb cb, void *ud)
+int sb_drvmgr_on_fresh(struct sb_drvmgr *mg, sb_fresh_cb cb, void *ud)
 {
-    mg->fresh_cb = cb;
-    mg->fresh_ud = ud;
+    if (mg->nfresh == SB_FRESH_MAX)
+        return SB_ENOSPC;
+    mg->fresh[mg->nfresh].cb = cb;
+    mg->fresh[mg->nfresh++].ud = ud;
+    return 0;
+}
+
+void sb_drvmgr_off_fresh(struct sb_drvmgr *mg, sb_fresh_cb cb, void *ud)
+{
+    for (int k = 0; k < mg->nfresh; k++)
+        if (mg->fresh[k].cb == cb && mg->fresh[k].ud == ud) {
+            mg->fresh[k] = mg->fresh[--mg->nfresh];
+            return;
+        }
 }
 
 static void on_tick(uv_timer_t *t)
@@ -636,7 +649,7 @@ static void on_tick(uv_timer_t *t)
         return;
     for (struct dev *d = mg->devs; d; d = d->next)
         poll_dev(mg, d, now);
-    if (mg->fresh_cb && now >= mg->fresh_next)
+    if (mg->nfresh && now >= mg->fresh_next)
         fresh_scan(mg, now);
 }
 

@@ -111,13 +111,16 @@ json_t *sb_drvmgr_health(struct sb_drvmgr *mg);
  * Freshness changes of polled points (loop thread): cb(ud, point, 1) when a
  * point goes stale (no good read and no COV confirmation for stale_factor
  * poll intervals: the rule of "stale_points" above), cb(ud, point, 0) when
- * it is fresh again.  Checked once a second.  One listener; NULL removes it.
+ * it is fresh again.  Checked once a second.  Up to SB_FRESH_MAX listeners
+ * (the API's WebSocket hub, the alert engine); off removes one.
  * This is how the API marks a held value stale for WebSocket clients: a
  * point kept current by COV sends no reading while its value holds, so
  * clients cannot judge freshness by the age of the last reading.
  */
+#define SB_FRESH_MAX 4
 typedef void (*sb_fresh_cb)(void *ud, uint32_t point, int stale);
-void sb_drvmgr_on_fresh(struct sb_drvmgr *mg, sb_fresh_cb cb, void *ud);
+int  sb_drvmgr_on_fresh(struct sb_drvmgr *mg, sb_fresh_cb cb, void *ud);   /* 0 or SB_ENOSPC */
+void sb_drvmgr_off_fresh(struct sb_drvmgr *mg, sb_fresh_cb cb, void *ud);
 
 /* Counters for /metrics. */
 struct sb_drvmgr_stats {
