@@ -289,14 +289,7 @@ void sb_api__h_telemetry(struct sb_api *api, struct sb_req *rq)
 /* Whether zone z is occupied now, by its schedule in its building's zone. */
 static int occupied_now(const struct sb_model *m, const struct sb_zone *z, int64_t now_ms)
 {
-    const struct sb_building *b = &m->buildings[z->building_ix];
-    if (!z->sched.set || !b->tz)
-        return 0;
-    int64_t local = now_ms / 1000 + sb_tz_offset(b->tz, now_ms / 1000);
-    int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
-    int wday = (int)(((days % 7) + 10) % 7);          /* 1970-01-01 was a Thursday (3) */
-    int minute = (int)((local - days * 86400) / 60);
-    return sb_schedule_occupied(&z->sched, wday, minute);
+    return sb_zone_occupied(m, z, now_ms);
 }
 
 /* The zone's temperature: first temperature point of equipment serving it. */

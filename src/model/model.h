@@ -316,6 +316,10 @@ int sb_schedule_format_days(unsigned mask, char *buf, size_t cap);
  * minute minute_of_day. */
 int sb_schedule_occupied(const struct sb_schedule *s, int wday, int minute_of_day);
 
+/* True if zone z of m is occupied at now_ms by its schedule, read in its
+ * building's time zone (0 without a schedule or a zone). */
+int sb_zone_occupied(const struct sb_model *m, const struct sb_zone *z, int64_t now_ms);
+
 /* --- error lists ---------------------------------------------------------- */
 
 void sb_model_errs_init(struct sb_model_errs *e);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/tz.h"
 #include "model/model.h"
 
 static const char *const day_names[7] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
@@ -199,4 +200,18 @@ int sb_schedule_occupied(const struct sb_schedule *s, int wday, int minute_of_da
         if (minute_of_day >= d->p[i].start && minute_of_day < d->p[i].end)
             return 1;
     return 0;
+}
+
+int sb_zone_occupied(const struct sb_model *m, const struct sb_zone *z, int64_t now_ms)
+{
+    if (!z || z->building_ix < 0 || (size_t)z->building_ix >= m->nbuildings)
+        return 0;
+    const struct sb_building *b = &m->buildings[z->building_ix];
+    if (!z->sched.set || !b->tz)
+        return 0;
+    int64_t local = now_ms / 1000 + sb_tz_offset(b->tz, now_ms / 1000);
+    int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+    int wday = (int)(((days % 7) + 10) % 7);          /* 1970-01-01 was a Thursday (3) */
+    int minute = (int)((local - days * 86400) / 60);
+    return sb_schedule_occupied(&z->sched, wday, minute);
 }
