@@ -10,6 +10,9 @@
  *   app_refresh_tokens  one row per refresh token ever issued, by SHA-256 hex;
  *                       rows of one login chain share a family id
  *   app_audit           append-only; triggers refuse UPDATE and DELETE
+ *   app_commands        commands sbems holds at a priority (v2)
+ *   app_alert_*         alert rules, alerts, their events, subscriptions (v3,
+ *                       appdb_alerts.c, docs/internals/alerts-store.md)
  *
  * One connection (SQLITE_OPEN_NOMUTEX) serialised by our own mutex: every
  * method locks it for the whole call, so a multi-statement transaction is
@@ -38,9 +41,10 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "db/appdb.h"
+#include "db/appdb_int.h"
 
 #define MOD "appdb"
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define BUSY_TIMEOUT_MS 10000
 
 /* ---- roles ------------------------------------------------------------- */
@@ -279,6 +283,7 @@ struct adb {
     pthread_mutex_t mu;                 /* serialises every use of db and of the statements */
     sqlite3_stmt *st[Q_COUNT];          /* prepared at open */
     sqlite3_stmt *aud[AF_VARIANTS];     /* audit queries by filter mask, prepared on first use */
+    struct sb_appdb__al *al;            /* the alert store's statements (appdb_alerts.c) */
 };
 
 /* Schema v1.  Users and audit ids use AUTOINCREMENT so an id is never
@@ -357,13 +362,16 @@ static const char schema_v2[] =
     "CREATE INDEX IF NOT EXISTS app_commands_active ON app_commands(point, priority)"
     " WHERE released_ms IS NULL;";
 
-static const char *const migrations[SCHEMA_VERSION + 1] = { [1] = schema_v1, [2] = schema_v2 };
+/* Schema v3 (the alert store) lives with the code that uses it. */
+static const char *const migrations[SCHEMA_VERSION + 1] = {
+    [1] = schema_v1, [2] = schema_v2, [3] = sb_appdb__schema_v3
+};
 
 /* Maps a failed step to an SB_E code.  Constraint failures are the caller's
  * input, not logged; engine failures are logged here, once.  SQLite's
  * messages name tables and columns, never bound values, so no hash or
  * token reaches the log. */
-static int sqlfail(struct adb *a, int src, const char *what)
+int sb_appdb__sqlfail(sqlite3 *db, int src, const char *what)
 {
     switch (src) {
     case SQLITE_CONSTRAINT_UNIQUE:
@@ -375,9 +383,19 @@ static int sqlfail(struct adb *a, int src, const char *what)
     case SQLITE_CONSTRAINT_NOTNULL:
         return SB_EINVAL;
     default:
-        SB_ERR(MOD, "%s: %s (%d)", what, sqlite3_errmsg(a->db), src);
+        SB_ERR(MOD, "%s: %s (%d)", what, sqlite3_errmsg(db), src);
         return SB_ESTORE;
     }
+}
+
+static int sqlfail(struct adb *a, int src, const char *what)
+{
+    return sb_appdb__sqlfail(a->db, src, what);
+}
+
+struct sb_appdb__al *sb_appdb__al_of(void *impl)
+{
+    return ((struct adb *)impl)->al;
 }
 
 static void qreset(sqlite3_stmt *st)
@@ -569,6 +587,7 @@ static void s_close(void *impl)
         sqlite3_finalize(a->st[i]);
     for (int i = 0; i < AF_VARIANTS; i++)
         sqlite3_finalize(a->aud[i]);
+    sb_appdb__al_close(a->al);
     if (a->db && sqlite3_close(a->db) != SQLITE_OK)
         SB_ERR(MOD, "close: %s", sqlite3_errmsg(a->db));
     pthread_mutex_destroy(&a->mu);
@@ -681,6 +700,8 @@ int sb_appdb_sqlite_open(const char *path, struct sb_appdb **out, char *err, siz
         rc = do_migrate(a, NULL, NULL, err, errlen);
     if (rc == 0)
         rc = prepare_all(a, err, errlen);
+    if (rc == 0)
+        rc = sb_appdb__al_open(a->db, &a->mu, &a->al, err, errlen);
 out:
     if (rc) {
         s_close(a);
@@ -1438,4 +1459,29 @@ static const struct sb_appdb_ops sqlite_ops = {
     .audit_query = s_audit_query,
     .cmd_hold = s_cmd_hold,
     .cmd_active = s_cmd_active,
+    .alert_rule_put = sb_appdb__rule_put,
+    .alert_rule_get = sb_appdb__rule_get,
+    .alert_rule_delete = sb_appdb__rule_delete,
+    .alert_rule_list = sb_appdb__rule_list,
+    .alert_rule_count = sb_appdb__rule_count,
+    .alert_raise = sb_appdb__alert_raise,
+    .alert_clear = sb_appdb__alert_clear,
+    .alert_ack = sb_appdb__alert_ack,
+    .alert_assign = sb_appdb__alert_assign,
+    .alert_note = sb_appdb__alert_note,
+    .alert_shelve = sb_appdb__alert_shelve,
+    .alert_unshelve = sb_appdb__alert_unshelve,
+    .alert_resolve = sb_appdb__alert_resolve,
+    .alert_escalate = sb_appdb__alert_escalate,
+    .alert_notified = sb_appdb__alert_notified,
+    .alert_get = sb_appdb__alert_get,
+    .alert_list = sb_appdb__alert_list,
+    .alert_events = sb_appdb__alert_events,
+    .alert_escalation_due = sb_appdb__alert_escalation_due,
+    .alert_summary = sb_appdb__alert_summary,
+    .alert_sub_add = sb_appdb__sub_add,
+    .alert_sub_list = sb_appdb__sub_list,
+    .alert_sub_match = sb_appdb__sub_match,
+    .alert_sub_secret = sb_appdb__sub_secret,
+    .alert_sub_delete = sb_appdb__sub_delete,
 };

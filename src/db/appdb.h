@@ -1,6 +1,8 @@
 /*
  * appdb.h - the API's relational application data: users, role grants,
- * refresh-token families and the append-only audit log.
+ * refresh-token families, the append-only audit log, held commands, and the
+ * alert store (rules, alerts with their history, notification
+ * subscriptions).
  *
  * One ops table per backend (the store's pattern, libmodbus's backend table):
  * callers hold a struct sb_appdb and go through the sb_appdb_* wrappers
@@ -17,12 +19,16 @@
  * Ownership: strings given to a function are only read during the call.
  * Users and results are filled into the caller's storage; grants_get returns
  * a malloc'd array the caller frees with free(); an audit page owns its
- * records' strings until sb_audit_page_release().  Nothing here logs a
- * password hash, a token hash or a token.
+ * records' strings until sb_audit_page_release(); alert and rule pages own
+ * their arrays until sb_alert_page_release() / sb_alert_rule_page_release();
+ * alert_events and the subscription lists return malloc'd arrays the caller
+ * frees with free().  Nothing here logs a password hash, a token hash, a
+ * token or a webhook secret.
  *
  * Errors: 0 or a negative SB_E* (core/err.h): SB_EINVAL bad argument,
- * SB_ENOENT unknown id, SB_EEXIST duplicate username or token hash,
- * SB_ESTORE the engine failed (logged once here with the "appdb" module).
+ * SB_ENOENT unknown id, SB_EEXIST duplicate username or token hash, or an
+ * alert transition its state does not allow (the API's 409), SB_ESTORE the
+ * engine failed (logged once here with the "appdb" module).
  */
 #ifndef SB_APPDB_H
 #define SB_APPDB_H
@@ -32,7 +38,7 @@
 
 #include "core/err.h"
 
-#define SB_APPDB_ABI 1
+#define SB_APPDB_ABI 2   /* 2: the alert methods (schema v3) */
 
 /* ---- roles ------------------------------------------------------------- */
 
@@ -159,6 +165,181 @@ struct sb_cmd_rec {
     int64_t expires_ms;          /* 0 = until released */
 };
 
+/* ---- alerts: rules, life cycle, subscriptions (schema v3) --------------- */
+
+/*
+ * The alert store (docs/internals/alerts-store.md).  A rule is JSON text the
+ * API validated (alerts/rule.h); the store keeps it by id and building and
+ * does not parse it.  An alert is one episode of a rule's condition for a
+ * key: raised, de-duplicated while open, acknowledged, assigned, shelved,
+ * escalated, cleared, resolved; every change appends an event row in the
+ * same transaction, so the history is complete.  At most one alert per
+ * (rule, key) is open (not resolved): the database enforces it.
+ *
+ * Conflicts: a transition the alert's state does not allow (acknowledging a
+ * resolved or an already acknowledged alert, ...) answers SB_EEXIST, which
+ * the API sends as 409 "conflict"; the table is in alerts-store.md.
+ */
+
+/* Severities, most severe first: a subscription's min_severity S takes every
+ * severity numerically <= S. */
+enum {
+    SB_ALERT_SEV_CRITICAL = 1,
+    SB_ALERT_SEV_MAJOR    = 2,
+    SB_ALERT_SEV_MINOR    = 3,
+    SB_ALERT_SEV_INFO     = 4
+};
+
+/* Life-cycle states (stored as "active", "acknowledged", "resolved"). */
+enum {
+    SB_ALERT_ACTIVE   = 1,   /* open, nobody acknowledged it yet */
+    SB_ALERT_ACKED    = 2,   /* open, acknowledged */
+    SB_ALERT_RESOLVED = 3    /* closed; a new raise opens a new alert */
+};
+
+/* A filter mask bit of a state or a severity; SB_ALERT_OPEN = not resolved. */
+#define SB_ALERT_BIT(v) (1u << (v))
+#define SB_ALERT_OPEN   (SB_ALERT_BIT(SB_ALERT_ACTIVE) | SB_ALERT_BIT(SB_ALERT_ACKED))
+
+/* What sb_appdb_alert_raise did. */
+enum {
+    SB_ALERT_RAISED_NEW   = 1,   /* no alert was open for (rule, key): a new one */
+    SB_ALERT_RAISED_AGAIN = 2,   /* de-duplicated into the open alert (count + 1) */
+    SB_ALERT_RAISED_FLAP  = 3    /* .. which had cleared within the flap window (flaps + 1) */
+};
+
+/* "critical" .. "info" / "active", "acknowledged", "resolved"; NULL for
+ * anything else.  Static strings. */
+const char *sb_alert_sev_name(int sev);
+const char *sb_alert_state_name(int state);
+/* The value of an exact (lowercase) name, or SB_EINVAL. */
+int sb_alert_sev_parse(const char *name);
+int sb_alert_state_parse(const char *name);
+
+#define SB_ALERT_SLUG_CAP      65    /* rule ids, buildings: a slug (model/slug.h) + NUL */
+#define SB_ALERT_ACTOR_CAP     65    /* a username, or "sbems" for the daemon itself */
+#define SB_ALERT_RULE_JSON_MAX 8192  /* bytes of a rule's JSON */
+#define SB_ALERT_KEY_MAX       128   /* bytes of an alert key (the rule id for now) */
+#define SB_ALERT_MSG_MAX       1024  /* bytes of an alert's message */
+#define SB_ALERT_NOTE_MAX      4000  /* bytes of a note: 1000 characters of up to 4 UTF-8 bytes */
+#define SB_ALERT_DETAIL_MAX    4700  /* bytes of an event's detail (a note plus what it is about) */
+#define SB_ALERT_PAGE_MAX      1000  /* most rules, alerts or events per call */
+#define SB_ALERT_LEVEL_MAX     9     /* highest escalation level */
+#define SB_ALERT_TARGET_MAX    512   /* bytes of a subscription target (URL, address, topic) */
+#define SB_ALERT_SECRET_MAX    128   /* bytes of a webhook HMAC secret */
+#define SB_ALERT_SUBS_MAX      64    /* subscriptions per user */
+#define SB_ALERT_SYSTEM        "sbems" /* the actor of what the daemon does by itself */
+
+/* A stored rule.  Strings are NUL-terminated inside their arrays (one that
+ * fills its array is SB_EINVAL). */
+struct sb_alert_rule {
+    char    id[SB_ALERT_SLUG_CAP];        /* slug, primary key */
+    char    building[SB_ALERT_SLUG_CAP];  /* slug of the building it is scoped to */
+    char    json[SB_ALERT_RULE_JSON_MAX + 1]; /* the rule (valid JSON, not parsed here) */
+    int     enabled;                      /* 0/1, mirrors the JSON for queries */
+    int64_t created_ms;                   /* Unix ms of the first put (set by the store) */
+    int64_t updated_ms;                   /* Unix ms of the last put (caller's clock) */
+    char    updated_by[SB_ALERT_ACTOR_CAP]; /* who put it last, "" unknown */
+};
+
+/* Which buildings a query may see: a user's grants resolved to buildings by
+ * the caller (a site grant covers its buildings, the model knows which). */
+struct sb_alert_scope {
+    int                all;         /* 1: every building (admins, the daemon) */
+    const char *const *buildings;   /* else only these slugs (the caller's) .. */
+    size_t             n;           /* .. n <= SB_GRANTS_MAX of them; 0 = nothing visible */
+};
+
+/* A page of rules; zero-initialise, release with sb_alert_rule_page_release. */
+struct sb_alert_rule_page {
+    struct sb_alert_rule *v;        /* malloc'd, by id */
+    size_t n;                       /* rules in v */
+    char   next_after[SB_ALERT_SLUG_CAP]; /* `after` of the next page, "" = no more */
+};
+void sb_alert_rule_page_release(struct sb_alert_rule_page *p);
+
+/* One alert.  Times are Unix ms, 0 = not (yet) happened. */
+struct sb_alert {
+    int64_t id;                            /* > 0, never reused */
+    char    rule[SB_ALERT_SLUG_CAP];       /* rule id (FDD rules need no row in the rule table) */
+    char    building[SB_ALERT_SLUG_CAP];   /* slug, for grants */
+    char    key[SB_ALERT_KEY_MAX + 1];     /* what the rule fired for (the rule id for now) */
+    int     severity;                      /* SB_ALERT_SEV_*, of the latest raise */
+    int     state;                         /* SB_ALERT_ACTIVE / _ACKED / _RESOLVED */
+    int     cleared;                       /* 1: the condition is gone (it may come back) */
+    int64_t raised_ms;                     /* first raise of this alert */
+    int64_t cleared_ms;                    /* last time the condition cleared */
+    int64_t acked_ms;
+    char    acked_by[SB_ALERT_ACTOR_CAP];  /* "" when not acknowledged */
+    int64_t resolved_ms;
+    char    resolved_by[SB_ALERT_ACTOR_CAP]; /* a user, or "sbems" (auto-resolve) */
+    char    assignee[SB_ALERT_ACTOR_CAP];  /* username, "" = nobody */
+    int64_t shelved_until_ms;              /* shelved while > now; 0 = never shelved / unshelved */
+    int     escalated_level;               /* 0 .. SB_ALERT_LEVEL_MAX */
+    int64_t flaps;                         /* re-raises within the flap window after a clear */
+    int64_t count;                         /* raises de-duplicated into this alert, >= 1 */
+    double  value;                         /* value at the latest raise, NaN = none */
+    char    message[SB_ALERT_MSG_MAX + 1]; /* text of the latest raise, "" = none */
+};
+
+/* Which alerts alert_list returns: all conditions hold, newest first. */
+struct sb_alert_filter {
+    struct sb_alert_scope scope;           /* buildings the caller may see */
+    unsigned    states;                    /* SB_ALERT_BIT(state) mask, 0 = any */
+    unsigned    severities;                /* SB_ALERT_BIT(severity) mask, 0 = any */
+    const char *rule;                      /* exact rule id, NULL/"" = any */
+    const char *assignee;                  /* exact username, NULL/"" = any */
+    int64_t     since_ms;                  /* raised_ms >= since_ms, 0 = any */
+    int64_t     before_id;                 /* cursor: id < before_id, 0 = from the newest */
+    int         limit;                     /* 1 .. SB_ALERT_PAGE_MAX */
+};
+
+/* A page of alerts; zero-initialise, release with sb_alert_page_release. */
+struct sb_alert_page {
+    struct sb_alert *v;            /* malloc'd */
+    size_t  n;                     /* alerts in v */
+    int64_t next_before_id;        /* before_id of the next page, 0 = no more */
+};
+void sb_alert_page_release(struct sb_alert_page *p);
+
+/* One entry of an alert's history. */
+struct sb_alert_event {
+    int64_t id;                            /* > 0, increasing */
+    int64_t alert;                         /* the alert's id */
+    int64_t ts_ms;                         /* when (the caller's clock) */
+    char    kind[16];                      /* raised, re-raised, cleared, acknowledged, assigned,
+                                              note, shelved, unshelved, resolved, escalated,
+                                              notified, notify_failed */
+    char    actor[SB_ALERT_ACTOR_CAP];     /* username or "sbems" */
+    char    detail[SB_ALERT_DETAIL_MAX + 1]; /* for humans (message, note, ...), "" = none */
+};
+
+/* Open alerts of one building (the overview's counters). */
+struct sb_alert_summary {
+    int64_t open;                  /* not resolved */
+    int64_t critical, major, minor, info; /* open, by severity */
+    int64_t unacknowledged;        /* open and still active */
+};
+
+/* A notification subscription.  For alert_sub_add the caller fills it
+ * (secret = the webhook key, "" none); lists never fill secret (always "")
+ * but set has_secret: the key leaves the store only through
+ * sb_appdb_alert_sub_secret, for the notifier. */
+struct sb_alert_sub {
+    int64_t id;                            /* > 0, assigned by add */
+    int64_t user_id;                       /* owner; deleting the user deletes it */
+    char    username[SB_USERNAME_MAX + 1]; /* owner's name (lists fill it; ignored by add) */
+    char    channel[8];                    /* "webhook", "email", "mqtt" */
+    char    target[SB_ALERT_TARGET_MAX + 1]; /* http(s) URL, mail address, topic prefix ("" ok) */
+    char    building[SB_ALERT_SLUG_CAP];   /* slug, "" = every building the user may see */
+    int     min_severity;                  /* SB_ALERT_SEV_*: that and more severe; 0 = all */
+    char    quiet_start[6];                /* "HH:MM" building-local, "" = no quiet hours */
+    char    quiet_end[6];                  /* "HH:MM", "" exactly when quiet_start is "" */
+    char    secret[SB_ALERT_SECRET_MAX + 1]; /* add: input (webhook only); lists: "" */
+    int     has_secret;                    /* lists: 1 when a secret is stored */
+    int     enabled;                       /* 0/1 */
+};
+
 /* ---- the backend table ------------------------------------------------- */
 
 /* Every method takes the backend state (struct sb_appdb.impl) first.  Only
@@ -205,6 +386,49 @@ struct sb_appdb_ops {
      * expired_by when it is not 0; at most cap, by point and priority. */
     int (*cmd_active)(void *impl, uint32_t point, int64_t expired_by, struct sb_cmd_rec *out,
                       size_t cap, size_t *n);
+
+    /* Alert rules, alerts and subscriptions (schema v3): see the wrappers. */
+    int (*alert_rule_put)(void *impl, const struct sb_alert_rule *r, int *created);
+    int (*alert_rule_get)(void *impl, const char *id, struct sb_alert_rule *out);
+    int (*alert_rule_delete)(void *impl, const char *id);
+    int (*alert_rule_list)(void *impl, const struct sb_alert_scope *scope, const char *after,
+                           int limit, struct sb_alert_rule_page *out);
+    int (*alert_rule_count)(void *impl, const struct sb_alert_scope *scope, int64_t *n);
+
+    int (*alert_raise)(void *impl, const char *rule, const char *building, const char *key,
+                       int severity, double value, const char *message, int64_t now_ms,
+                       int64_t flap_window_ms, struct sb_alert *out, int *outcome);
+    int (*alert_clear)(void *impl, const char *rule, const char *key, int64_t now_ms,
+                       int auto_resolve, struct sb_alert *out);
+    int (*alert_ack)(void *impl, int64_t id, const char *actor, const char *note, int64_t now_ms,
+                     struct sb_alert *out);
+    int (*alert_assign)(void *impl, int64_t id, const char *assignee, const char *actor,
+                        const char *note, int64_t now_ms, struct sb_alert *out);
+    int (*alert_note)(void *impl, int64_t id, const char *actor, const char *text, int64_t now_ms,
+                      struct sb_alert *out);
+    int (*alert_shelve)(void *impl, int64_t id, int64_t until_ms, const char *actor,
+                        const char *note, int64_t now_ms, struct sb_alert *out);
+    int (*alert_unshelve)(void *impl, int64_t id, const char *actor, int64_t now_ms,
+                          struct sb_alert *out);
+    int (*alert_resolve)(void *impl, int64_t id, const char *actor, const char *note,
+                         int64_t now_ms, struct sb_alert *out);
+    int (*alert_escalate)(void *impl, int64_t id, int level, int64_t now_ms, struct sb_alert *out);
+    int (*alert_notified)(void *impl, int64_t id, const char *channel, const char *target, int ok,
+                          const char *detail, int64_t now_ms);
+    int (*alert_get)(void *impl, int64_t id, struct sb_alert *out);
+    int (*alert_list)(void *impl, const struct sb_alert_filter *f, struct sb_alert_page *out);
+    int (*alert_events)(void *impl, int64_t id, int64_t after_id, int limit,
+                        struct sb_alert_event **out, size_t *n, int64_t *next);
+    int (*alert_escalation_due)(void *impl, int64_t now_ms, int64_t ack_timeout_ms,
+                                int max_level, int limit, struct sb_alert_page *out);
+    int (*alert_summary)(void *impl, const char *building, struct sb_alert_summary *out);
+
+    int (*alert_sub_add)(void *impl, struct sb_alert_sub *s);
+    int (*alert_sub_list)(void *impl, int64_t user_id, struct sb_alert_sub **out, size_t *n);
+    int (*alert_sub_match)(void *impl, const char *building, int severity,
+                           struct sb_alert_sub **out, size_t *n);
+    int (*alert_sub_secret)(void *impl, int64_t id, char *out, size_t cap);
+    int (*alert_sub_delete)(void *impl, int64_t id, int64_t user_id);
 };
 
 /* The handle the rest of sbems holds: backend + its state. */
@@ -337,5 +561,169 @@ static inline int sb_appdb_audit_append(struct sb_appdb *db, const struct sb_aud
 static inline int sb_appdb_audit_query(struct sb_appdb *db, const struct sb_audit_filter *f,
                                        struct sb_audit_page *out)
 { return SB__APPDB_CALL(db, audit_query, f, out); }
+
+/*
+ * Alert rules.  put stores r (id, building, json, enabled, updated_ms,
+ * updated_by) or replaces the rule of that id, keeping its created_ms;
+ * *created (may be NULL) = 1 when it was new.  SB_EINVAL: a bad slug, json
+ * empty, longer than SB_ALERT_RULE_JSON_MAX or not valid JSON.  Deleting a
+ * rule leaves its alerts and their history.
+ */
+static inline int sb_appdb_alert_rule_put(struct sb_appdb *db, const struct sb_alert_rule *r,
+                                          int *created)
+{ return SB__APPDB_CALL(db, alert_rule_put, r, created); }
+/* SB_ENOENT if there is no such rule. */
+static inline int sb_appdb_alert_rule_get(struct sb_appdb *db, const char *id,
+                                          struct sb_alert_rule *out)
+{ return SB__APPDB_CALL(db, alert_rule_get, id, out); }
+static inline int sb_appdb_alert_rule_delete(struct sb_appdb *db, const char *id)
+{ return SB__APPDB_CALL(db, alert_rule_delete, id); }
+/* Up to limit (1..SB_ALERT_PAGE_MAX) rules in scope with id > after (NULL
+ * or "" = from the first) in id order; out is released first. */
+static inline int sb_appdb_alert_rule_list(struct sb_appdb *db, const struct sb_alert_scope *scope,
+                                           const char *after, int limit,
+                                           struct sb_alert_rule_page *out)
+{ return SB__APPDB_CALL(db, alert_rule_list, scope, after, limit, out); }
+static inline int sb_appdb_alert_rule_count(struct sb_appdb *db,
+                                            const struct sb_alert_scope *scope, int64_t *n)
+{ return SB__APPDB_CALL(db, alert_rule_count, scope, n); }
+
+/*
+ * Alert life cycle.  Every call below that changes an alert does it and
+ * appends its event(s) in one transaction, and on success copies the alert
+ * as it is now into out (out may be NULL).  now_ms is the caller's clock
+ * (Unix ms, >= 0); a failure leaves the alert and its history unchanged.
+ * actor: a username or SB_ALERT_SYSTEM; note: optional (NULL or ""), at most
+ * SB_ALERT_NOTE_MAX bytes of UTF-8 (newlines and tabs allowed).
+ * Common answers: SB_ENOENT unknown id, SB_EEXIST the state does not allow
+ * it (a resolved alert allows only note and notified), SB_EINVAL bad input.
+ */
+/* The condition of rule for key holds.  No open alert for (rule, key): a
+ * new active one (event "raised", *outcome SB_ALERT_RAISED_NEW).  Else the
+ * open one takes count + 1, this severity, value (NaN = none) and message,
+ * and cleared = 0 (event "re-raised"); if it had cleared at most
+ * flap_window_ms before now_ms that is a flap (flaps + 1,
+ * SB_ALERT_RAISED_FLAP; a window of 0 counts none), otherwise
+ * SB_ALERT_RAISED_AGAIN.  outcome may be NULL.  building is only used for
+ * a new alert.  A resolved alert never flaps: the next raise is new. */
+static inline int sb_appdb_alert_raise(struct sb_appdb *db, const char *rule, const char *building,
+                                       const char *key, int severity, double value,
+                                       const char *message, int64_t now_ms,
+                                       int64_t flap_window_ms, struct sb_alert *out, int *outcome)
+{ return SB__APPDB_CALL(db, alert_raise, rule, building, key, severity, value, message, now_ms,
+                        flap_window_ms, out, outcome); }
+/* The condition of the open alert of (rule, key) is gone: cleared = 1 (event
+ * "cleared"); when auto_resolve is set or the alert was acknowledged it is
+ * also resolved by "sbems" (event "resolved").  SB_ENOENT no open alert,
+ * SB_EEXIST already cleared. */
+static inline int sb_appdb_alert_clear(struct sb_appdb *db, const char *rule, const char *key,
+                                       int64_t now_ms, int auto_resolve, struct sb_alert *out)
+{ return SB__APPDB_CALL(db, alert_clear, rule, key, now_ms, auto_resolve, out); }
+/* active -> acknowledged (event "acknowledged" with the note).  An alert
+ * whose condition already cleared is then resolved by "sbems" as well (an
+ * open alert is never both acknowledged and cleared).  SB_EEXIST when not
+ * active. */
+static inline int sb_appdb_alert_ack(struct sb_appdb *db, int64_t id, const char *actor,
+                                     const char *note, int64_t now_ms, struct sb_alert *out)
+{ return SB__APPDB_CALL(db, alert_ack, id, actor, note, now_ms, out); }
+/* Sets the assignee (a username; NULL or "" = nobody) of an open alert;
+ * event "assigned", detail "<assignee>: <note>".  The caller checks the
+ * assignee exists and may see the building. */
+static inline int sb_appdb_alert_assign(struct sb_appdb *db, int64_t id, const char *assignee,
+                                        const char *actor, const char *note, int64_t now_ms,
+                                        struct sb_alert *out)
+{ return SB__APPDB_CALL(db, alert_assign, id, assignee, actor, note, now_ms, out); }
+/* Appends a note (text required), in any state. */
+static inline int sb_appdb_alert_note(struct sb_appdb *db, int64_t id, const char *actor,
+                                      const char *text, int64_t now_ms, struct sb_alert *out)
+{ return SB__APPDB_CALL(db, alert_note, id, actor, text, now_ms, out); }
+/* Shelves an open alert until until_ms (> now_ms, else SB_EINVAL; shelving
+ * a shelved alert moves its end).  A shelved alert is not escalated; the
+ * notifier is expected to stay quiet about it. */
+static inline int sb_appdb_alert_shelve(struct sb_appdb *db, int64_t id, int64_t until_ms,
+                                        const char *actor, const char *note, int64_t now_ms,
+                                        struct sb_alert *out)
+{ return SB__APPDB_CALL(db, alert_shelve, id, until_ms, actor, note, now_ms, out); }
+/* Ends the shelving now.  SB_EEXIST when not shelved at now_ms. */
+static inline int sb_appdb_alert_unshelve(struct sb_appdb *db, int64_t id, const char *actor,
+                                          int64_t now_ms, struct sb_alert *out)
+{ return SB__APPDB_CALL(db, alert_unshelve, id, actor, now_ms, out); }
+/* Resolves an open alert by hand (event "resolved" with the note). */
+static inline int sb_appdb_alert_resolve(struct sb_appdb *db, int64_t id, const char *actor,
+                                         const char *note, int64_t now_ms, struct sb_alert *out)
+{ return SB__APPDB_CALL(db, alert_resolve, id, actor, note, now_ms, out); }
+/* Raises the escalation level of an active (unacknowledged), unshelved
+ * alert to level (1..SB_ALERT_LEVEL_MAX); event "escalated" by "sbems".
+ * SB_EEXIST: not active, shelved, or already at level or above. */
+static inline int sb_appdb_alert_escalate(struct sb_appdb *db, int64_t id, int level,
+                                          int64_t now_ms, struct sb_alert *out)
+{ return SB__APPDB_CALL(db, alert_escalate, id, level, now_ms, out); }
+/* Records a notification's fate, in any state: event "notified" (ok) or
+ * "notify_failed" by "sbems", detail "<channel> <target>: <detail>".
+ * channel: 1..15 of [a-z] ("webhook", "email", "mqtt", "ws"); target and
+ * detail may be NULL. */
+static inline int sb_appdb_alert_notified(struct sb_appdb *db, int64_t id, const char *channel,
+                                          const char *target, int ok, const char *detail,
+                                          int64_t now_ms)
+{ return SB__APPDB_CALL(db, alert_notified, id, channel, target, ok, detail, now_ms); }
+static inline int sb_appdb_alert_get(struct sb_appdb *db, int64_t id, struct sb_alert *out)
+{ return SB__APPDB_CALL(db, alert_get, id, out); }
+/* Fills out (released first) with the alerts matching f, newest first. */
+static inline int sb_appdb_alert_list(struct sb_appdb *db, const struct sb_alert_filter *f,
+                                      struct sb_alert_page *out)
+{ return SB__APPDB_CALL(db, alert_list, f, out); }
+/* The alert's history, oldest first: up to limit (1..SB_ALERT_PAGE_MAX)
+ * events with id > after_id into *out, a malloc'd array the caller frees
+ * (NULL when *n is 0); *next = after_id of the next page, 0 = no more.
+ * SB_ENOENT for an unknown alert. */
+static inline int sb_appdb_alert_events(struct sb_appdb *db, int64_t id, int64_t after_id,
+                                        int limit, struct sb_alert_event **out, size_t *n,
+                                        int64_t *next)
+{ return SB__APPDB_CALL(db, alert_events, id, after_id, limit, out, n, next); }
+/* Alerts due for their next escalation: active (not acknowledged), not
+ * shelved at now_ms, escalated_level < max_level (1..SB_ALERT_LEVEL_MAX),
+ * raised at least ack_timeout_ms x (escalated_level + 1) before now_ms.
+ * Oldest first, at most limit; out is released first (next_before_id 0).
+ * The escalator then calls alert_escalate(id, level + 1). */
+static inline int sb_appdb_alert_escalation_due(struct sb_appdb *db, int64_t now_ms,
+                                                int64_t ack_timeout_ms, int max_level, int limit,
+                                                struct sb_alert_page *out)
+{ return SB__APPDB_CALL(db, alert_escalation_due, now_ms, ack_timeout_ms, max_level, limit, out); }
+/* Counters of the open alerts of one building. */
+static inline int sb_appdb_alert_summary(struct sb_appdb *db, const char *building,
+                                         struct sb_alert_summary *out)
+{ return SB__APPDB_CALL(db, alert_summary, building, out); }
+
+/*
+ * Subscriptions.  add stores s (user_id, channel, target, building,
+ * min_severity, quiet_start/end, secret, enabled) and sets s->id.
+ * SB_EINVAL: unknown channel, a webhook target that is not an http(s) URL,
+ * an email target that is not an address, bad building/severity/times, a
+ * secret on a channel other than webhook; SB_ENOENT unknown user;
+ * SB_ERANGE the user has SB_ALERT_SUBS_MAX already.
+ * The lists return a malloc'd array the caller frees (NULL when *n is 0),
+ * never with secrets.
+ */
+static inline int sb_appdb_alert_sub_add(struct sb_appdb *db, struct sb_alert_sub *s)
+{ return SB__APPDB_CALL(db, alert_sub_add, s); }
+/* The subscriptions of user_id (0 = every user), by id. */
+static inline int sb_appdb_alert_sub_list(struct sb_appdb *db, int64_t user_id,
+                                          struct sb_alert_sub **out, size_t *n)
+{ return SB__APPDB_CALL(db, alert_sub_list, user_id, out, n); }
+/* Who should hear about an alert of building at severity: enabled
+ * subscriptions of enabled users for that building or for all, whose
+ * min_severity takes severity; by user, then id.  The caller still checks
+ * each user may see the building (grants) and applies the quiet hours. */
+static inline int sb_appdb_alert_sub_match(struct sb_appdb *db, const char *building, int severity,
+                                           struct sb_alert_sub **out, size_t *n)
+{ return SB__APPDB_CALL(db, alert_sub_match, building, severity, out, n); }
+/* The webhook secret of subscription id into out[cap] ("" when none), for
+ * signing only; SB_ENOENT unknown id, SB_ENOSPC cap too small. */
+static inline int sb_appdb_alert_sub_secret(struct sb_appdb *db, int64_t id, char *out, size_t cap)
+{ return SB__APPDB_CALL(db, alert_sub_secret, id, out, cap); }
+/* Deletes subscription id of user_id (0 = whoever owns it); SB_ENOENT when
+ * there is none (or it is another user's). */
+static inline int sb_appdb_alert_sub_delete(struct sb_appdb *db, int64_t id, int64_t user_id)
+{ return SB__APPDB_CALL(db, alert_sub_delete, id, user_id); }
 
 #endif /* SB_APPDB_H */

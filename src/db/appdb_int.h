@@ -1,0 +1,83 @@
+/*
+ * appdb_int.h - internals shared by the SQLite backend's files (appdb.c:
+ * connection, schema, users .. commands; appdb_alerts.c: the alert store).
+ * Not for other modules: include db/appdb.h.
+ *
+ * appdb.c owns the connection and its mutex; the alert part keeps its own
+ * prepared statements in a struct sb_appdb__al that appdb.c creates after
+ * migrating and finalises before closing the connection.  The alert methods
+ * receive the backend state (impl) like every method and find their part
+ * with sb_appdb__al_of(); they lock the same mutex, so the one connection
+ * is never used by two threads at once.
+ */
+#ifndef SB_DB_APPDB_INT_H
+#define SB_DB_APPDB_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "db/appdb.h"
+
+struct sb_appdb__al;
+
+/* Schema v3: the four alert tables (appdb_alerts.c), applied by appdb.c's
+ * migration list. */
+extern const char sb_appdb__schema_v3[];
+
+/* The alert part of the backend state impl (appdb.c). */
+struct sb_appdb__al *sb_appdb__al_of(void *impl);
+
+/* Maps a failed SQLite step to an SB_E code (constraints: the caller's
+ * input, not logged; engine failures: logged once, "appdb: what: ..."). */
+int sb_appdb__sqlfail(sqlite3 *db, int src, const char *what);
+
+/* Prepares the alert statements on db (after migration); mu is the
+ * connection's mutex.  0, SB_ENOMEM or SB_ESTORE with the reason in err. */
+int sb_appdb__al_open(sqlite3 *db, pthread_mutex_t *mu, struct sb_appdb__al **out, char *err,
+                      size_t errlen);
+/* Finalises its statements and frees it (NULL is fine). */
+void sb_appdb__al_close(struct sb_appdb__al *al);
+
+/* The ops methods of the alert store (appdb_alerts.c): see appdb.h. */
+int sb_appdb__rule_put(void *impl, const struct sb_alert_rule *r, int *created);
+int sb_appdb__rule_get(void *impl, const char *id, struct sb_alert_rule *out);
+int sb_appdb__rule_delete(void *impl, const char *id);
+int sb_appdb__rule_list(void *impl, const struct sb_alert_scope *scope, const char *after,
+                        int limit, struct sb_alert_rule_page *out);
+int sb_appdb__rule_count(void *impl, const struct sb_alert_scope *scope, int64_t *n);
+int sb_appdb__alert_raise(void *impl, const char *rule, const char *building, const char *key,
+                          int severity, double value, const char *message, int64_t now_ms,
+                          int64_t flap_window_ms, struct sb_alert *out, int *outcome);
+int sb_appdb__alert_clear(void *impl, const char *rule, const char *key, int64_t now_ms,
+                          int auto_resolve, struct sb_alert *out);
+int sb_appdb__alert_ack(void *impl, int64_t id, const char *actor, const char *note,
+                        int64_t now_ms, struct sb_alert *out);
+int sb_appdb__alert_assign(void *impl, int64_t id, const char *assignee, const char *actor,
+                           const char *note, int64_t now_ms, struct sb_alert *out);
+int sb_appdb__alert_note(void *impl, int64_t id, const char *actor, const char *text,
+                         int64_t now_ms, struct sb_alert *out);
+int sb_appdb__alert_shelve(void *impl, int64_t id, int64_t until_ms, const char *actor,
+                           const char *note, int64_t now_ms, struct sb_alert *out);
+int sb_appdb__alert_unshelve(void *impl, int64_t id, const char *actor, int64_t now_ms,
+                             struct sb_alert *out);
+int sb_appdb__alert_resolve(void *impl, int64_t id, const char *actor, const char *note,
+                            int64_t now_ms, struct sb_alert *out);
+int sb_appdb__alert_escalate(void *impl, int64_t id, int level, int64_t now_ms,
+                             struct sb_alert *out);
+int sb_appdb__alert_notified(void *impl, int64_t id, const char *channel, const char *target,
+                             int ok, const char *detail, int64_t now_ms);
+int sb_appdb__alert_get(void *impl, int64_t id, struct sb_alert *out);
+int sb_appdb__alert_list(void *impl, const struct sb_alert_filter *f, struct sb_alert_page *out);
+int sb_appdb__alert_events(void *impl, int64_t id, int64_t after_id, int limit,
+                           struct sb_alert_event **out, size_t *n, int64_t *next);
+int sb_appdb__alert_escalation_due(void *impl, int64_t now_ms, int64_t ack_timeout_ms,
+                                   int max_level, int limit, struct sb_alert_page *out);
+int sb_appdb__alert_summary(void *impl, const char *building, struct sb_alert_summary *out);
+int sb_appdb__sub_add(void *impl, struct sb_alert_sub *s);
+int sb_appdb__sub_list(void *impl, int64_t user_id, struct sb_alert_sub **out, size_t *n);
+int sb_appdb__sub_match(void *impl, const char *building, int severity, struct sb_alert_sub **out,
+                        size_t *n);
+int sb_appdb__sub_secret(void *impl, int64_t id, char *out, size_t cap);
+int sb_appdb__sub_delete(void *impl, int64_t id, int64_t user_id);
+
+#endif /* SB_DB_APPDB_INT_H */
