@@ -26,6 +26,7 @@
 #include "api/api.h"
 #include "api/gz.h"
 #include "api/live.h"
+#include "alerts/service.h"
 #include "drivers/manager.h"
 #include "api/ws.h"
 #include "auth/limits.h"
@@ -799,6 +800,18 @@ static void on_fresh(void *ud, uint32_t point, int stale)
         sb_ws_publish(api->ws, &r, 1);
 }
 
+/* An alert changed (loop thread): to WebSocket clients who may see its building. */
+static void on_alert(void *ud, const struct sb_alert *a, const char *event)
+{
+    struct sb_api *api = ud;
+    json_t *j = json_pack("{s:s, s:o}", "event", event, "alert", sb_alert_json(a));
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (s && api->ws)
+        sb_ws_event_scoped(api->ws, "alerts", a->building, s);
+    free(s);
+    json_decref(j);
+}
+
 static int parse_cors(struct sb_api *api, const char *list)
 {
     const char *p = list;
@@ -940,6 +953,8 @@ int sb_api__new(uv_loop_t *loop, const struct sb_http_ctx *ctx, struct sb_http_s
         goto fail;
     if (ctx->drivers && (rc = sb_drvmgr_on_fresh(ctx->drivers, on_fresh, api)))
         goto fail;
+    if (ctx->alerts)
+        sb_alerts_on_change(ctx->alerts, on_alert, api);
     *out = api;
     return 0;
 fail:
@@ -958,6 +973,8 @@ void sb_api__stop(struct sb_api *api)
     api->bus_sub = 0;
     if (api->ctx.drivers)
         sb_drvmgr_off_fresh(api->ctx.drivers, on_fresh, api);
+    if (api->ctx.alerts)
+        sb_alerts_on_change(api->ctx.alerts, NULL, NULL);
     sb_api__cmds_stop(api);
     sb_ws_stop(api->ws);
 }

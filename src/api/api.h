@@ -173,6 +173,9 @@ void sb_api__json(struct sb_req *rq, int status, json_t *v);
 void sb_api__err_rc(struct sb_req *rq, int rc, const char *what);
 /* Parse the body as a JSON object; answers 400 and returns NULL if it is not. */
 json_t *sb_api__body(struct sb_req *rq);
+
+/* RFC 7396 merge patch applied to object o in place (h_model.c); 0 or SB_ENOMEM. */
+int sb_api__merge_patch(json_t *o, json_t *patch);
 /* Refuse query parameters not in the NULL-terminated list (400). */
 int sb_api__only_query(struct sb_req *rq, const char *const *names);
 /* limit (1..1000, default 100) and cursor of a list: 0 or answered 400. */
@@ -334,6 +337,10 @@ SB_HANDLER(overview); SB_HANDLER(zone_status); SB_HANDLER(telemetry); SB_HANDLER
 SB_HANDLER(latest); SB_HANDLER(history); SB_HANDLER(readings); SB_HANDLER(export);
 SB_HANDLER(drivers); SB_HANDLER(bacnet_discover); SB_HANDLER(bacnet_discovery);
 SB_HANDLER(bacnet_accept); SB_HANDLER(priority);
+SB_HANDLER(alerts_list); SB_HANDLER(alert_get); SB_HANDLER(alert_act);
+SB_HANDLER(arules_list); SB_HANDLER(arule_create); SB_HANDLER(arule_get); SB_HANDLER(arule_patch);
+SB_HANDLER(arule_delete); SB_HANDLER(atemplates); SB_HANDLER(atemplates_apply);
+SB_HANDLER(asubs_list); SB_HANDLER(asub_create); SB_HANDLER(asub_delete);
 #undef SB_HANDLER
 
 /* Loop thread, before a sign-in goes to the pool: refuse while throttled. */

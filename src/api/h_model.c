@@ -329,7 +329,7 @@ static int commit(struct sb_api *api, struct sb_req *rq, struct sb_model *nm)
  * removes the member, an object is merged member by member (recursively,
  * §2), anything else (arrays included) replaces the member whole.
  */
-static int merge_patch(json_t *o, json_t *patch)
+int sb_api__merge_patch(json_t *o, json_t *patch)
 {
     const char *key;
     json_t *v;
@@ -344,7 +344,7 @@ static int merge_patch(json_t *o, json_t *patch)
                     return SB_ENOMEM;
                 cur = json_object_get(o, key);
             }
-            if (merge_patch(cur, v))
+            if (sb_api__merge_patch(cur, v))
                 return SB_ENOMEM;
         } else if (json_object_set(o, key, v)) {
             return SB_ENOMEM;
@@ -415,7 +415,7 @@ static void edit(struct sb_api *api, struct sb_req *rq, enum edit_op op)
                 sb_api__bad_field(rq, "id", "id cannot be changed (delete and create instead)");
                 goto out;
             }
-            if (merge_patch(o, body)) {
+            if (sb_api__merge_patch(o, body)) {
                 sb_api__err(rq, 500, "internal", "out of memory");
                 goto out;
             }

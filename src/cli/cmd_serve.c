@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "api/ctl.h"
+#include "alerts/service.h"
 #include "api/http.h"
 #include "cli/cli.h"
 #include "core/err.h"
@@ -49,6 +50,7 @@ struct daemon {
     struct sb_drvmgr *drivers;   /* device I/O */
     struct sb_mqttbridge *bridge; /* readings to / commands from the MQTT broker */
     struct sb_bacexpose *bacx;    /* sbems's own BACnet device (drivers.json bacnet.expose) */
+    struct sb_alerts *alerts;    /* alert rules, life cycle, notifications */
     json_t *drvconf;             /* the drivers' own settings */
     int ready;                   /* store open, points loaded, HTTP up */
     int stopping;                /* shutdown begun */
@@ -116,8 +118,10 @@ static void begin_stop(struct daemon *d)
         return;
     d->stopping = 1;
     d->ready = 0;
-    /* Drivers first: writes in flight end (their requests are answered)
-     * before the HTTP server goes. */
+    /* Alerts first (they listen to the drivers and the bus), then drivers:
+     * writes in flight end (their requests are answered) before the HTTP
+     * server goes. */
+    sb_alerts_stop(d->alerts);
     sb_mqttbridge_stop(d->bridge);
     sb_bacexpose_stop(d->bacx);
     if (d->drivers)
@@ -246,6 +250,29 @@ static int start_drivers(struct daemon *d)
     return rc;
 }
 
+/* Alert rules evaluated on the live bus, their alerts in the app database,
+ * notifications by webhook, e-mail and MQTT (docs/internals/alerts.md). */
+static int start_alerts(struct daemon *d)
+{
+    const struct sb_config *cfg = &d->c->cfg;
+    if (!cfg->alerts_enabled) {
+        SB_INFO("serve", "alerts.enabled is false: no alert rule is evaluated");
+        return 0;
+    }
+    struct sb_alerts_cfg ac = {
+        .loop = &d->loop, .db = d->db, .models = d->models, .bus = d->bus, .drivers = d->drivers,
+        .flap_window_ms = cfg->alerts_flap_window,
+        .notify = { .smtp_url = cfg->alerts_smtp_url && *cfg->alerts_smtp_url ? cfg->alerts_smtp_url : NULL,
+                    .smtp_from = cfg->alerts_smtp_from,
+                    .mqtt_host = cfg->alerts_mqtt_host && *cfg->alerts_mqtt_host ? cfg->alerts_mqtt_host : NULL,
+                    .mqtt_port = (int)cfg->alerts_mqtt_port, .mqtt_topic_prefix = cfg->alerts_mqtt_topic },
+    };
+    int rc = sb_alerts_new(&ac, &d->alerts);
+    if (rc)
+        fprintf(stderr, "sbems serve: cannot start the alert engine: %s\n", sb_strerror(rc));
+    return rc;
+}
+
 static int start(struct daemon *d)
 {
     struct sb_ingest_cfg ic;
@@ -266,8 +293,11 @@ static int start(struct daemon *d)
     start_handles(d);
     if ((rc = load_drvconf(d)) || (rc = start_drivers(d)))
         return rc;
+    if ((rc = start_alerts(d)))
+        return rc;
     struct sb_http_ctx hc = { .store = &c->store, .ingest = d->ing, .bus = d->bus, .db = d->db,
-                              .models = d->models, .drivers = d->drivers, .cfg = &c->cfg,
+                              .models = d->models, .drivers = d->drivers, .alerts = d->alerts,
+                              .cfg = &c->cfg,
                               .version = SB_VERSION, .ready = is_ready, .ud = d };
     if ((rc = sb_http_start(&d->loop, c->cfg.listen, &hc, &d->http))) {
         fprintf(stderr, "sbems serve: cannot listen on %s (option listen): %s\n", c->cfg.listen,
@@ -327,6 +357,7 @@ int sb_cmd_serve(int argc, char **argv)
             SB_ERR("serve", "ingest stopped with an error: %s", sb_strerror(e));
         sb_ingest_free(d.ing);
     }
+    sb_alerts_free(d.alerts);
     sb_mqttbridge_free(d.bridge);
     sb_bacexpose_free(d.bacx);
     sb_drvmgr_free(d.drivers);

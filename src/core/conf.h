@@ -152,6 +152,13 @@ struct sb_config {
     int64_t  drivers_breaker_cooldown; /* ms it stays open */
     int64_t  drivers_write_interval; /* ms between writes of one point */
     int64_t  drivers_stale_factor;   /* intervals without data: stale */
+    int      alerts_enabled;         /* evaluate alert rules */
+    char    *alerts_smtp_url;        /* e-mail relay, "" = no e-mail */
+    char    *alerts_smtp_from;       /* From of alert e-mails */
+    char    *alerts_mqtt_host;       /* broker for alert messages, "" = none */
+    int64_t  alerts_mqtt_port;
+    char    *alerts_mqtt_topic;      /* topic prefix */
+    int64_t  alerts_flap_window;     /* ms: a re-raise after a clear within it is a flap */
     double   ws_max_rate;            /* updates/s per point on WebSockets */
     int64_t  ws_client_queue;        /* bytes queued per WebSocket client */
     int64_t  ws_max_clients;         /* WebSocket clients at once */

@@ -1,0 +1,190 @@
+"""Alerts through the real daemon: a rule made through the API fires on a
+posted reading (the live bus, not the store), the alert reaches WebSocket
+clients who may see its building and no one else, a webhook subscriber gets
+an HMAC-signed notice on a real HTTP server of the test's, the life cycle
+(acknowledge, conflicts, clear -> resolved) is recorded in the history and
+the overview counts it; bad rules are refused with the field named, roles
+and scope hold, templates make a building's recommended rules."""
+import asyncio
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import websockets
+
+from conftest import PASSWORD, wait_for
+
+
+class Hook(BaseHTTPRequestHandler):
+    got = []
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", 0))
+        Hook.got.append((dict(self.headers), self.rfile.read(n)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def hook_server():
+    srv = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+async def listen(api, token, seconds, want=1):
+    """Alert events a WebSocket client receives in seconds (stops early after want)."""
+    got = []
+    async with websockets.connect(f"ws://127.0.0.1:{api.port}/api/v1/ws") as ws:
+        await ws.send(json.dumps({"type": "auth", "token": token}))
+        assert json.loads(await ws.recv())["type"] == "ready"
+        await ws.send(json.dumps({"type": "subscribe", "id": 1, "channels": ["alerts"]}))
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and len(got) < want:
+            try:
+                m = json.loads(await asyncio.wait_for(ws.recv(), max(0.05, end - time.monotonic())))
+            except asyncio.TimeoutError:
+                break
+            if m.get("type") == "event" and m.get("channel") == "alerts":
+                got.append(m["data"])
+    return got
+
+
+def post(api, v):
+    r = api.req("POST", "/api/v1/readings", "opal",
+                json={"readings": [{"point": "ahu-1.sat", "t": int(time.time() * 1000), "v": v}]})
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+
+
+def test_alert_life_cycle(api):
+    # a user granted only the annex must never hear about hpo's alerts
+    r = api.req("POST", "/api/v1/users", "ann", json={"username": "zed", "roles": ["viewer"],
+                                                      "grants": [{"kind": "building", "id": "annex"}]})
+    assert r.status_code == 201, r.text
+    zed = api.login("zed", r.json()["temporary_password"])
+    r = api.req("POST", "/api/v1/auth/password", token=zed["access_token"],
+                json={"current_password": r.json()["temporary_password"], "new_password": PASSWORD + " z"})
+    zed_token = r.json()["access_token"]
+
+    # refused rules name their field
+    bad = api.req("POST", "/api/v1/alert-rules", "max", json={
+        "id": "bad", "name": "Bad", "type": "threshold", "point": "ahu-1.sat", "severity": "major",
+        "above": 10, "below": 20})
+    assert bad.status_code == 400, bad.text
+    assert bad.json()["error"]["details"][0]["field"] in ("above", "below", "rule"), bad.text
+    r = api.req("POST", "/api/v1/alert-rules", "max", json={
+        "id": "ghost", "name": "Ghost", "type": "threshold", "point": "no.such", "severity": "major", "above": 1})
+    assert r.status_code == 400 and r.json()["error"]["details"][0]["field"] == "point", r.text
+    assert api.req("POST", "/api/v1/alert-rules", "opal", json={}).status_code == 403   # operators may not
+    r = api.req("POST", "/api/v1/alert-rules", "max", json={
+        "id": "annex-hot", "name": "Annex", "type": "threshold", "point": "annex-tstat.t",
+        "severity": "major", "above": 30})
+    assert r.status_code == 400, r.text                                                # outside max's scope
+
+    # the rule, and a webhook subscription whose secret is shown once
+    r = api.req("POST", "/api/v1/alert-rules", "max", json={
+        "id": "sat-high", "name": "AHU-1 discharge air too warm", "type": "threshold",
+        "point": "ahu-1.sat", "severity": "major", "above": 20, "hysteresis": 0.5})
+    assert r.status_code == 201, r.text
+    assert r.json()["building"] == "hpo" and r.json()["updated_by"] == "max"
+    assert api.req("POST", "/api/v1/alert-rules", "max", json={
+        "id": "sat-high", "name": "Again", "type": "threshold", "point": "ahu-1.sat", "severity": "minor",
+        "above": 25}).status_code == 409
+    srv = hook_server()
+    r = api.req("POST", "/api/v1/alert-subscriptions", "opal", json={
+        "channel": "webhook", "target": f"http://127.0.0.1:{srv.server_port}/hook", "building": "hpo",
+        "min_severity": "major"})
+    assert r.status_code == 201, r.text
+    secret = r.json()["secret"]
+    assert len(secret) == 64
+    subs = api.req("GET", "/api/v1/alert-subscriptions", "opal").json()["items"]
+    assert subs[0]["has_secret"] is True and "secret" not in subs[0]
+
+    async def raise_and_listen():
+        vic_task = asyncio.ensure_future(listen(api, api.token("vic"), 10))
+        zed_task = asyncio.ensure_future(listen(api, zed_token, 4, want=99))
+        await asyncio.sleep(0.5)                 # both subscribed before the reading
+        post(api, 21.5)
+        return await vic_task, await zed_task
+    vic_events, zed_events = asyncio.run(raise_and_listen())
+    assert vic_events and vic_events[0]["event"] == "raised", vic_events
+    a = vic_events[0]["alert"]
+    assert a["rule"] == "sat-high" and a["severity"] == "major" and a["value"] == 21.5
+    assert zed_events == [], zed_events                       # not their building
+
+    alerts = api.req("GET", "/api/v1/alerts", "vic").json()["items"]
+    assert [x["id"] for x in alerts] == [a["id"]] and alerts[0]["state"] == "active"
+    assert alerts[0]["point"] == "ahu-1.sat" and alerts[0]["rule_name"] == "AHU-1 discharge air too warm"
+    assert api.req("GET", "/api/v1/alerts", token=zed_token).json()["items"] == []
+    assert api.req("GET", f"/api/v1/alerts/{a['id']}", token=zed_token).status_code == 404
+    ov = api.req("GET", "/api/v1/buildings/hpo/overview", "vic").json()["alerts"]
+    assert wait_for(lambda: api.req("GET", "/api/v1/buildings/hpo/overview", "vic").json()["alerts"]
+                    .get("open") == 1, timeout=5), ov
+
+    # the webhook: signed over "<timestamp>.<body>" with the subscription's secret
+    assert wait_for(lambda: Hook.got, timeout=10), "no webhook call"
+    headers, body = Hook.got[0]
+    ts = headers["X-Sbems-Timestamp"]
+    want = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert headers["X-Sbems-Signature"] == "sha256=" + want
+    assert json.loads(body)["alert"]["id"] == a["id"]
+
+    # a value still beyond the limit is the same condition: no new alert, no new notice
+    post(api, 22.0)
+    time.sleep(1)
+    assert len(api.req("GET", "/api/v1/alerts", "vic").json()["items"]) == 1
+
+    # life cycle: viewers may not act; acknowledge once; then the condition clears
+    assert api.req("POST", f"/api/v1/alerts/{a['id']}/acknowledge", "vic", json={}).status_code == 403
+    r = api.req("POST", f"/api/v1/alerts/{a['id']}/acknowledge", "opal", json={"note": "on it"})
+    assert r.status_code == 200 and r.json()["state"] == "acknowledged", r.text
+    assert r.json()["acknowledged_by"] == "opal"
+    r = api.req("POST", f"/api/v1/alerts/{a['id']}/acknowledge", "opal", json={})
+    assert r.status_code == 409, r.text
+    r = api.req("POST", f"/api/v1/alerts/{a['id']}/assign", "opal", json={"assignee": "max"})
+    assert r.status_code == 403                                # operators take, managers hand out
+    r = api.req("POST", f"/api/v1/alerts/{a['id']}/assign", "opal", json={"assignee": "opal"})
+    assert r.status_code == 200 and r.json()["assignee"] == "opal", r.text
+    post(api, 19.0)                                            # 0.5 K below the limit: clears
+    assert wait_for(lambda: api.req("GET", f"/api/v1/alerts/{a['id']}", "vic").json()["state"] == "resolved",
+                    timeout=10)
+    full = api.req("GET", f"/api/v1/alerts/{a['id']}", "vic").json()
+    kinds = [e["kind"] for e in full["events"]]
+    for k in ("raised", "notified", "acknowledged", "assigned", "cleared", "resolved"):
+        assert k in kinds, kinds
+    assert full["resolved_by"] == "sbems" and len(Hook.got) == 1
+    assert api.req("GET", "/api/v1/alerts", "vic").json()["items"] == []          # none open
+    assert len(api.req("GET", "/api/v1/alerts?state=resolved", "vic").json()["items"]) == 1
+    audit = api.req("GET", "/api/v1/audit?action=alert", "max").json()["items"]
+    assert {x["action"] for x in audit} >= {"alert_rule.create", "alert.update"}, audit
+
+
+def test_rules_crud_and_templates(api):
+    r = api.req("POST", "/api/v1/alert-rules", "max", json={
+        "id": "co2", "name": "CO2", "type": "threshold", "point": "ahu-1.sat", "severity": "minor", "above": 30})
+    assert r.status_code == 201
+    r = api.req("PATCH", "/api/v1/alert-rules/co2", "max", json={"above": 31, "enabled": False})
+    assert r.status_code == 200 and r.json()["above"] == 31 and r.json()["enabled"] is False, r.text
+    assert api.req("PATCH", "/api/v1/alert-rules/co2", "max", json={"type": "stale"}).status_code == 400
+    assert api.req("GET", "/api/v1/alert-rules/co2", "vic").json()["name"] == "CO2"
+    assert api.req("DELETE", "/api/v1/alert-rules/co2", "max").status_code == 204
+    assert api.req("GET", "/api/v1/alert-rules/co2", "vic").status_code == 404
+    ts = api.req("GET", "/api/v1/alert-templates", "vic").json()["items"]
+    assert {"zone-comfort", "device-offline"} <= {t["id"] for t in ts}
+    r = api.req("POST", "/api/v1/alert-templates/apply", "max",
+                json={"building": "hpo", "templates": ["zone-comfort", "device-offline"]})
+    assert r.status_code == 201, r.text
+    made = r.json()["created"]
+    assert any(x.endswith("-comfort") for x in made) and any(x.endswith("-offline") for x in made), made
+    again = api.req("POST", "/api/v1/alert-templates/apply", "max",
+                    json={"building": "hpo", "templates": ["zone-comfort"]}).json()
+    assert again["created"] == [] and all(s["reason"] == "exists" for s in again["skipped"]), again
+    rules = api.req("GET", "/api/v1/alert-rules?building=hpo&limit=1000", "vic").json()["items"]
+    assert len(rules) == len(made)
+    assert api.req("POST", "/api/v1/alert-templates/apply", "max",
+                   json={"building": "annex", "templates": ["zone-comfort"]}).status_code == 400
