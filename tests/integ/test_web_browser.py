@@ -15,7 +15,9 @@ import signal
 import socket
 import subprocess
 
-from conftest import BIN, FAST, PASSWORD, ROOT, free_port, start_daemon
+import requests
+
+from conftest import BIN, FAST, PASSWORD, ROOT, free_port, start_daemon, wait_for
 
 SIM = os.path.join(os.path.dirname(BIN), "sbems-sim")
 WEB = os.path.join(ROOT, "web")
@@ -83,23 +85,40 @@ def test_ui_in_chromium(sbems, tmp_path, broker):
         assert '"ready"' in sim.stdout.readline()
         proc, port = start_daemon(sbems, *FAST, "--set", "drivers.stale_factor=3",
                                   "--set", f"api.web_root={os.path.join(WEB, 'dist')}", drivers=True)
+        # a rule that fires on the live building at once (discharge air is ~13 degC), for
+        # the browser to find and acknowledge the alert
+        base = f"http://127.0.0.1:{port}"
+        tok = requests.post(base + "/api/v1/auth/login", json={"username": "ui", "password": PASSWORD},
+                            timeout=30).json()["access_token"]
+        h = {"Authorization": "Bearer " + tok}
+        alert_name = "Browser test: AHU-1 discharge air above 5 °C"
+        r = requests.post(base + "/api/v1/alert-rules", headers=h, timeout=30, json={
+            "id": "ui-sat", "name": alert_name, "type": "threshold", "point": "ahu-1.discharge-air-temp",
+            "severity": "major", "above": 5})
+        assert r.status_code == 201, r.text
+        assert wait_for(lambda: requests.get(base + "/api/v1/alerts", headers=h, timeout=30).json()["items"],
+                        timeout=60, step=1), "the rule did not fire"
         shots = tmp_path / "shots"
         shots.mkdir()
         p = subprocess.run(["node", "tools/browser-check.mjs", f"http://127.0.0.1:{port}", str(shots)],
                            cwd=WEB, capture_output=True, text=True, timeout=600,
                            env=dict(os.environ, CHROMIUM=CHROMIUM, SBEMS_ADMIN=f"ui:{PASSWORD}",
-                                    SBEMS_VIEWER=f"vw:{PASSWORD}"))
+                                    SBEMS_VIEWER=f"vw:{PASSWORD}", CHECK_ALERT_NAME=alert_name))
         lines = [json.loads(x) for x in p.stdout.splitlines() if x.startswith("{")]
         print("\n".join(json.dumps(x) for x in lines))
         assert p.returncode == 0 and lines and lines[-1].get("done"), p.stdout[-3000:] + p.stderr[-2000:]
         checks = [x["check"] for x in lines if "check" in x]
         for want in ("initial JavaScript within budget", "sign-in with the keyboard alone",
                      "a live value changes on screen", "setpoint change confirmed by the device",
-                     "the simulated zone responds", "CSV export downloads real rows"):
+                     "the simulated zone responds", "CSV export downloads real rows",
+                     "alert acknowledged in the UI"):
             assert want in checks, (want, checks)
         assert sum("axe-core" in c for c in checks) >= 6 and sum("keyboard reaches" in c for c in checks) >= 3
         for tag in ("phone", "tablet", "desktop", "viewer"):
             assert any(c.startswith(f"{tag}: ") and "no console error" in c for c in checks), (tag, checks)
+        # the server agrees: acknowledged by the browser's user
+        alerts = requests.get(base + "/api/v1/alerts?state=all", headers=h, timeout=30).json()["items"]
+        assert any(a["rule"] == "ui-sat" and a["acknowledged_by"] == "ui" for a in alerts), alerts
         names = {f.name for f in shots.iterdir()}
         assert {f"{pg}-{tag}.png" for pg in ("portfolio", "building", "zone")
                 for tag in ("phone", "tablet", "desktop", "viewer")} <= names, names

@@ -21,6 +21,8 @@ const BuildingPage = lazy(() => import('./pages/BuildingPage'));
 const ZonePage = lazy(() => import('./pages/ZonePage'));
 const SchedulesPage = lazy(() => import('./pages/SchedulesPage'));
 const AnalyticsPage = lazy(() => import('./pages/AnalyticsPage'));
+const AlertsPage = lazy(() => import('./pages/AlertsPage'));
+const AlertRulesPage = lazy(() => import('./pages/AlertRulesPage'));
 const EquipmentListPage = lazy(() => import('./pages/EquipmentListPage'));
 const EquipmentPage = lazy(() => import('./pages/EquipmentPage'));
 const DevicesPage = lazy(() => import('./pages/DevicesPage'));
@@ -74,6 +76,8 @@ export function App() {
           <Route path="buildings/:building" element={<BuildingPage />} />
           <Route path="buildings/:building/schedules" element={<SchedulesPage />} />
           <Route path="buildings/:building/analytics" element={<AnalyticsPage />} />
+          <Route path="buildings/:building/alert-rules" element={<AlertRulesPage />} />
+          <Route path="alerts/:id?" element={<AlertsPage />} />
           <Route path="buildings/:building/equipment" element={<EquipmentListPage />} />
           <Route path="equipment/:equipment" element={<EquipmentPage />} />
           <Route path="devices" element={<DevicesPage />} />

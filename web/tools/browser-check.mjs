@@ -34,6 +34,7 @@ const [viewUser, viewPw] = (process.env.SBEMS_VIEWER || '').split(/:(.*)/s);
 const ZONE = process.env.CHECK_ZONE || 'f1-south';
 const EQUIP = process.env.CHECK_EQUIP || 'ahu-1';
 const BUILDING_NAME = process.env.CHECK_BUILDING_NAME || 'Harbor Point Office';
+const ALERT_NAME = process.env.CHECK_ALERT_NAME || '';   /* a rule the test made, firing on the live building */
 const MAX_INITIAL_JS = 250 * 1024;
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 let browser;
@@ -273,6 +274,24 @@ async function setpointFlow(page) {
   await card.getByRole('button', { name: 'OK' }).click();
 }
 
+/** Open the alert of ALERT_NAME and acknowledge it through the UI. */
+async function acknowledgeAlert(page) {
+  await page.goto(base + '/alerts/', { waitUntil: 'domcontentloaded' });
+  const link = page.getByRole('link', { name: ALERT_NAME }).first();
+  await link.waitFor({ timeout: 30000 });
+  await link.click();
+  const ack = page.getByRole('button', { name: 'Acknowledge' }).first();
+  await ack.waitFor({ timeout: 20000 });
+  await ack.click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  await dialog.getByRole('button', { name: 'Acknowledge' }).click();
+  await waitUntil(async () => (await page.getByText('Acknowledged', { exact: true }).count()) > 0, 20000,
+    'the alert shows as acknowledged');
+  await page.screenshot({ path: join(shots, 'alert-acknowledged.png'), fullPage: true });
+  ok('alert acknowledged in the UI', { alert: ALERT_NAME });
+}
+
 /** Export a chart as CSV and check the file. */
 async function exportCsv(page) {
   await page.goto(base + `/zones/${ZONE}/`, { waitUntil: 'domcontentloaded' });
@@ -302,6 +321,8 @@ function pages(admin) {
     { name: 'analytics', path: '/buildings/hpo/analytics/', ready: (p) => p.getByRole('table').first() },
     { name: 'schedules', path: '/buildings/hpo/schedules/', ready: (p) => p.getByRole('rowheader').first() },
     { name: 'export', path: '/buildings/hpo/export/', ready: (p) => p.getByRole('checkbox').first() },
+    { name: 'alerts', path: '/alerts/', ready: (p) => (ALERT_NAME ? p.getByRole('link', { name: ALERT_NAME }) : h1(/Alerts/)) },
+    { name: 'alert-rules', path: '/buildings/hpo/alert-rules/', ready: (p) => p.getByRole('table').first() },
   ];
   if (admin) {
     list.push({ name: 'audit', path: '/audit/', ready: h1('Audit log') },
@@ -312,7 +333,7 @@ function pages(admin) {
 }
 
 /** What a viewer must never be offered (labels of every command, edit and admin control). */
-const CONTROL = /^(Change |Release|Send command|Turn (on|off) |Edit |Review|Invite|Disable|Reset password|Start discovery|Accept)/i;
+const CONTROL = /^(Change |Release|Send command|Turn (on|off) |Edit |Review|Invite|Disable|Reset password|Start discovery|Accept|Acknowledge|Assign|Shelve|Resolve|Add note|Add recommended|New rule|Delete)/i;
 
 async function tour(ctx, tag, width, admin) {
   const page = await openPage(ctx);
@@ -366,6 +387,7 @@ try {
     await keyboardWalk(page, `${pg.name}`);
   }
   await liveChange(page);
+  if (ALERT_NAME) await acknowledgeAlert(page);
   await exportCsv(page);
   await setpointFlow(page);
   noErrors(page, 'desktop');

@@ -191,7 +191,9 @@ export interface Overview {
     /** % of known zones in band */
     score: number | null;
   };
-  alerts: { available: boolean; active: number | null };
+  /** open alerts (the alert service's counts); available false on a server without it */
+  alerts: { available: boolean; active: number | null; open?: number; critical?: number; major?: number;
+            minor?: number; info?: number; unacknowledged?: number };
 }
 
 export type Resolution = 'raw' | '1m' | '15m' | '1h' | '1d' | '1mo';

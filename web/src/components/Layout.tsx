@@ -17,6 +17,7 @@ const BUILDING_PAGES = [
   { to: 'equipment/', label: 'Equipment' },
   { to: 'analytics/', label: 'Analytics' },
   { to: 'schedules/', label: 'Schedules' },
+  { to: 'alert-rules/', label: 'Alert rules' },
   { to: 'export/', label: 'Exports' },
 ];
 
@@ -52,6 +53,7 @@ export function Layout() {
           </Link>
           <nav aria-label="Main" className="flex flex-wrap gap-x-3 text-sm">
             <NavLink to="/" end className={navClass}>Portfolio</NavLink>
+            <NavLink to="/alerts/" className={navClass}>Alerts</NavLink>
             {hasRole(user?.roles, 'admin') && <NavLink to="/devices/" className={navClass}>Devices</NavLink>}
             {hasRole(user?.roles, 'admin') && <NavLink to="/users/" className={navClass}>Users</NavLink>}
             {hasRole(user?.roles, 'manager') && <NavLink to="/audit/" className={navClass}>Audit log</NavLink>}

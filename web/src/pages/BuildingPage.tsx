@@ -101,7 +101,10 @@ export default function BuildingPage() {
           <Stat label="Energy today">{formatMeasure(ov?.energy_today_kwh, 'kWh', units, undefined, energyDigits(units))}</Stat>
           <Stat label="Comfort">{typeof ov?.comfort.score === 'number' ? `${formatNumber(ov.comfort.score, 0)} % in band` : '—'}</Stat>
           <Stat label="Alerts">
-            {ov && !ov.alerts.available ? <span className="muted text-sm font-normal">alerts: not yet available</span> : ov?.alerts.active ?? '—'}
+            {ov && !ov.alerts.available ? <span className="muted text-sm font-normal">alerts: not yet available</span>
+              : typeof ov?.alerts.active === 'number'
+                ? <Link to={`/alerts/?building=${encodeURIComponent(b.id)}`} className="link">{ov.alerts.active} open{ov.alerts.unacknowledged ? ` (${ov.alerts.unacknowledged} not acknowledged)` : ''}</Link>
+                : '—'}
           </Stat>
         </dl>
         {overview.error ? <div className="mt-2"><ErrorBox error={overview.error} /></div> : null}

@@ -61,7 +61,11 @@ function BuildingCard({ b, meters, overview, ovError }: { b: Building; meters: P
           {overview && !overview.alerts.available ? (
             <span className="muted text-sm font-normal">alerts: not yet available</span>
           ) : typeof overview?.alerts.active === 'number' ? (
-            <Badge tone={overview.alerts.active ? 'bad' : 'good'}>{overview.alerts.active} open</Badge>
+            <Link to={`/alerts/?building=${encodeURIComponent(b.id)}`} className="link">
+              <Badge tone={overview.alerts.critical ? 'bad' : overview.alerts.active ? 'warn' : 'good'}>
+                {overview.alerts.active} open{overview.alerts.critical ? `, ${overview.alerts.critical} critical` : ''}
+              </Badge>
+            </Link>
           ) : (
             '—'
           )}
