@@ -48,7 +48,7 @@ FUZZSRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZERS := $(FUZZSRC:fuzz/%.c=$(BUILD)/fuzz/%)
 BINS    := $(OUT)/sbems $(OUT)/sbems-sim
 
-.PHONY: all build web tests check demo bench bench-api bench-sim bench-web fuzz clean bootstrap check-run install install-files
+.PHONY: all build web tests check demo bench bench-api bench-sim bench-web bench-alerts fuzz clean bootstrap check-run install install-files
 .DEFAULT_GOAL := all
 
 all: bootstrap-build
@@ -186,6 +186,14 @@ install-files:
 	install -m 0644 sim/weather/* $(DATADIR)/sim/weather/
 	install -m 0644 README.md LICENSE $(DESTDIR)$(PREFIX)/share/doc/sbems/
 	cp -R docs $(DESTDIR)$(PREFIX)/share/doc/sbems/ && chmod -R u=rwX,go=rX $(DESTDIR)$(PREFIX)/share/doc/sbems
+
+# The alert engine against ingest: 10,000 rules over 10,000 points (bench/bench_alerts.c).
+bench-alerts:
+	@scripts/bootstrap bench
+	@$(MAKE) $(JFLAG) --no-print-directory build
+	@$(CC) -std=c17 -O2 $(WARN) $(CPPFLAGS) -Ibench $(PKG_CFLAGS) bench/bench_alerts.c bench/bench.c \
+	    $(OUT)/libsbems.a -o $(OUT)/bench_alerts $(PKG_LIBS) $(LDLIBS)
+	@rm -rf $(BUILD)/bench-alerts && $(OUT)/bench_alerts -d $(BUILD)/bench-alerts -n 2000000
 
 # The web UI's building dashboard in Chromium (bench/web/run).
 bench-web:
