@@ -40,7 +40,11 @@ struct sb_alerts {
     int handles;                     /* open uv handles */
     int stopping;
     int fresh_on;                    /* registered with the driver manager */
-    pthread_mutex_t mu;              /* changes queue, stats, reload */
+    pthread_mutex_t mu;              /* changes queue, stats, summaries, bound model */
+    pthread_mutex_t emu;             /* the engine pointer (reload, stats, stop).  Order:
+                                        emu before the engine's own locks; the engine's
+                                        thread takes mu inside its lock, so mu is never
+                                        held while taking emu or calling the engine */
     struct change *ch, *ct;
     const struct sb_model *bound;    /* model the rules were last bound to (identity only) */
     int reloading;                   /* a reload runs on the pool */
@@ -341,7 +345,10 @@ int sb_alerts_reload(struct sb_alerts *s)
         rc = SB_ECLOSED;
         goto out;
     }
-    rc = sb_aeng_load(s->eng, mr->m, in, n);
+    /* the engine goes at stop while API requests may still be running */
+    pthread_mutex_lock(&s->emu);
+    rc = !s->eng ? SB_ECLOSED : sb_aeng_load(s->eng, mr->m, in, n);
+    pthread_mutex_unlock(&s->emu);
     pthread_mutex_lock(&s->mu);
     s->bound = mr->m;
     pthread_mutex_unlock(&s->mu);
@@ -436,6 +443,7 @@ int sb_alerts_new(const struct sb_alerts_cfg *cfg, struct sb_alerts **out)
     if (!s->cfg.flap_window_ms)
         s->cfg.flap_window_ms = DEFAULT_FLAP_MS;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->emu, NULL);
     struct sb_aeng_cfg ec = { .bus = cfg->bus, .decide = on_decide, .ud = s };
     if ((rc = sb_aeng_new(&ec, &s->eng)))
         goto fail;
@@ -472,7 +480,11 @@ void sb_alerts_on_change(struct sb_alerts *s, sb_alerts_change_cb cb, void *ud)
 void sb_alerts_stats(struct sb_alerts *s, struct sb_alerts_stats *st)
 {
     struct sb_aeng_stats es;
-    sb_aeng_stats(s->eng, &es);
+    memset(&es, 0, sizeof(es));
+    pthread_mutex_lock(&s->emu);
+    if (s->eng)
+        sb_aeng_stats(s->eng, &es);
+    pthread_mutex_unlock(&s->emu);
     pthread_mutex_lock(&s->mu);
     *st = s->st;
     pthread_mutex_unlock(&s->mu);
@@ -492,8 +504,12 @@ void sb_alerts_stop(struct sb_alerts *s)
     if (s->fresh_on)
         sb_drvmgr_off_fresh(s->cfg.drivers, sb_aeng_fresh, s->eng);
     s->fresh_on = 0;
-    sb_aeng_free(s->eng);               /* no decisions after this */
+    /* no decisions after this; a reload in flight finishes first (emu) */
+    pthread_mutex_lock(&s->emu);
+    struct sb_aeng *eng = s->eng;
     s->eng = NULL;
+    pthread_mutex_unlock(&s->emu);
+    sb_aeng_free(eng);
     sb_notify_free(s->ntf);             /* pending notices reported failed */
     s->ntf = NULL;
     if (s->handles) {
@@ -519,6 +535,7 @@ void sb_alerts_free(struct sb_alerts *s)
         free(c);
     }
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->emu);
     free(s->sum);
     free(s);
 }
