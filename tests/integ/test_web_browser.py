@@ -123,7 +123,7 @@ def test_ui_in_chromium(sbems, tmp_path, broker):
         assert {f"{pg}-{tag}.png" for pg in ("portfolio", "building", "zone")
                 for tag in ("phone", "tablet", "desktop", "viewer")} <= names, names
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()[-3000:]
     finally:
         sim.send_signal(signal.SIGTERM)
         sim.wait(timeout=20)

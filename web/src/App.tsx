@@ -23,6 +23,7 @@ const SchedulesPage = lazy(() => import('./pages/SchedulesPage'));
 const AnalyticsPage = lazy(() => import('./pages/AnalyticsPage'));
 const AlertsPage = lazy(() => import('./pages/AlertsPage'));
 const AlertRulesPage = lazy(() => import('./pages/AlertRulesPage'));
+const NotificationsPage = lazy(() => import('./pages/NotificationsPage'));
 const EquipmentListPage = lazy(() => import('./pages/EquipmentListPage'));
 const EquipmentPage = lazy(() => import('./pages/EquipmentPage'));
 const DevicesPage = lazy(() => import('./pages/DevicesPage'));
@@ -77,6 +78,7 @@ export function App() {
           <Route path="buildings/:building/schedules" element={<SchedulesPage />} />
           <Route path="buildings/:building/analytics" element={<AnalyticsPage />} />
           <Route path="buildings/:building/alert-rules" element={<AlertRulesPage />} />
+          <Route path="alerts/notifications" element={<NotificationsPage />} />
           <Route path="alerts/:id?" element={<AlertsPage />} />
           <Route path="buildings/:building/equipment" element={<EquipmentListPage />} />
           <Route path="equipment/:equipment" element={<EquipmentPage />} />

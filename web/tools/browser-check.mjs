@@ -326,6 +326,7 @@ function pages(admin) {
   ];
   if (admin) {
     list.push({ name: 'audit', path: '/audit/', ready: h1('Audit log') },
+      { name: 'notifications', path: '/alerts/notifications/', ready: h1(/notifications/i) },
       { name: 'devices', path: '/devices/', ready: (p) => p.getByRole('heading', { name: 'Device health' }) },
       { name: 'users', path: '/users/', ready: (p) => p.getByRole('rowheader', { name: 'ui' }) });
   }

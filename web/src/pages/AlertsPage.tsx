@@ -16,7 +16,8 @@
  * alert names its point but not its unit).
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useParams, useSearchParams } from 'react-router-dom';
+import { Link, useParams, useSearchParams } from 'react-router-dom';
+import { hasRole } from '../api/client';
 import type { Alert, AlertDetail, AlertFilter, Severity, StateFilter } from '../api/alerts';
 import { SEVERITIES, SEVERITY_TEXT, STATE_FILTERS, applyAlert, listAlerts, listFields, matchesFilter, parseAlertEvent } from '../api/alerts';
 import type { Building } from '../api/types';
@@ -193,6 +194,11 @@ export default function AlertsPage() {
   return (
     <>
       <PageTitle sub="Newest first. Times in each building's own zone.">{title}</PageTitle>
+      {hasRole(user?.roles, 'operator') && (
+        <p className="mb-3 text-sm">
+          <Link to="/alerts/notifications/" className="link">Your notifications (webhook, e-mail, MQTT)</Link>
+        </p>
+      )}
       <AlertFilters value={fv} buildings={buildings.data ?? []} onChange={setFilter} />
       {liveErr && <p className="muted mt-3 text-sm">No live updates of alerts ({liveErr}); reload the page to see changes.</p>}
       <p role="status" aria-live="polite" className="mt-3 text-sm font-medium">{announce}</p>
