@@ -217,7 +217,7 @@ static bool atext(int c)
 /* A dot-atom local part and a host-name domain (RFC 5321 4.1.2 Mailbox
  * without quoted strings or address literals; 4.5.3.1 lengths): nothing
  * that could end a header, open a comment or list a second address. */
-static bool addr_ok(const char *a)
+bool sb_notify_addr_ok(const char *a)
 {
     const char *at = strchr(a, '@'), *p;
     size_t len = strlen(a), label = 0;
@@ -294,7 +294,7 @@ static int notice_check(const struct sb_notify *n, const struct sb_notice *nt, i
     case CH_WEBHOOK:
         return url_ok(nt->target) && nt->secret[0] ? 0 : SB_EINVAL;
     case CH_EMAIL:
-        if (!addr_ok(nt->target))
+        if (!sb_notify_addr_ok(nt->target))
             return SB_EINVAL;
         return n->smtp_url ? 0 : SB_ENOTSUP;
     default:
@@ -471,8 +471,8 @@ char *sb_notify__email_build(const char *from, const struct sb_notice *nt, int64
     size_t tlen = text ? strlen(text) : 0;
     struct obuf o = { 0 };
 
-    if (!from || !addr_ok(from) || !terminated(nt->target, sizeof(nt->target)) ||
-        !addr_ok(nt->target) || !terminated(nt->subject, sizeof(nt->subject)) ||
+    if (!from || !sb_notify_addr_ok(from) || !terminated(nt->target, sizeof(nt->target)) ||
+        !sb_notify_addr_ok(nt->target) || !terminated(nt->subject, sizeof(nt->subject)) ||
         !ctl_free(nt->subject) || !utf8_ok((const unsigned char *)nt->subject) ||
         tlen > SB_NOTIFY_BODY_MAX)
         return NULL;
@@ -1019,7 +1019,7 @@ static int smtp_settings(struct sb_notify *n, const struct sb_notify_cfg *c, cha
         sb_errf(err, el, "alerts.smtp_url: must start with smtp:// or smtps://");
         return SB_ECONFIG;
     }
-    if (!c->smtp_from || !addr_ok(c->smtp_from)) {
+    if (!c->smtp_from || !sb_notify_addr_ok(c->smtp_from)) {
         sb_errf(err, el, "alerts.smtp_from: a plain address (name@example.org) is required");
         return SB_ECONFIG;
     }

@@ -40,6 +40,7 @@
 #ifndef SB_ALERTS_NOTIFY_H
 #define SB_ALERTS_NOTIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -124,6 +125,10 @@ void sb_notify_free(struct sb_notify *n);
 /* The webhook signature: writes "sha256=<64 hex>" (72 bytes with the NUL)
  * for HMAC-SHA256 keyed with secret over "<ts>.<body>".  Returns 0 or
  * SB_ENOSPC.  Exposed for receivers written in C and for tests. */
+/* Whether a is one mailbox the e-mail sender accepts (RFC 5321 dot-atom local
+ * part, host-name domain; nothing that could end a header or add an address). */
+bool sb_notify_addr_ok(const char *a);
+
 int sb_notify_sign(const char *secret, int64_t ts, const char *body, size_t len,
                    char *out, size_t outlen);
 

@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "alerts/notify.h"
 #include "alerts/rule.h"
 #include "alerts/service.h"
 #include "api/api.h"
@@ -806,10 +807,13 @@ void sb_api__h_asub_create(struct sb_api *api, struct sb_req *rq)
         sb_api__bad_field(rq, "target", "a webhook's target is an http:// or https:// URL");
         goto out;
     }
-    if (!strcmp(ch, "email") && (!tg || !strchr(tg, '@') || strpbrk(tg, " \r\n<>,;"))) {
-        sb_api__bad_field(rq, "target", "an e-mail target is one address (name@example.com)");
+    if (!strcmp(ch, "email") && (!tg || !sb_notify_addr_ok(tg))) {
+        /* the sender's own rule, so nothing is stored that would fail on every alert */
+        sb_api__bad_field(rq, "target", "an e-mail target is one plain address (name@example.com)");
         goto out;
     }
+    if (!strcmp(ch, "mqtt"))
+        tg = NULL;                             /* the topic is <alerts.mqtt_topic>/<building>/<severity> */
     if (bl && !sees(rq, model(api, rq), bl)) {
         sb_api__bad_field(rq, "building", "unknown building (or not in your scope)");
         goto out;
@@ -818,8 +822,8 @@ void sb_api__h_asub_create(struct sb_api *api, struct sb_req *rq)
         sb_api__bad_field(rq, "min_severity", "min_severity is critical, major, minor or info");
         goto out;
     }
-    if ((qs || qe) && !(valid_hhmm(qs) && valid_hhmm(qe))) {
-        sb_api__bad_field(rq, "quiet_start", "quiet hours are both quiet_start and quiet_end as HH:MM");
+    if ((qs || qe) && !(valid_hhmm(qs) && valid_hhmm(qe) && strcmp(qs, qe) != 0)) {
+        sb_api__bad_field(rq, "quiet_start", "quiet hours are two different times, quiet_start and quiet_end, as HH:MM");
         goto out;
     }
     u.user_id = rq->who.uid;
@@ -839,8 +843,12 @@ void sb_api__h_asub_create(struct sb_api *api, struct sb_req *rq)
         sodium_memzero(k, sizeof(k));
     }
     int rc = sb_appdb_alert_sub_add(api->ctx.db, &u);
+    if (rc == SB_ERANGE || rc == SB_ENOSPC) {   /* the store's per-user cap */
+        sb_api__err(rq, 409, "conflict", "at most 64 notification subscriptions per user");
+        goto out;
+    }
     if (rc) {
-        sb_api__err_rc(rq, rc, rc == SB_ENOSPC ? "too many subscriptions" : "storing the subscription");
+        sb_api__err_rc(rq, rc, "storing the subscription");
         goto out;
     }
     snprintf(u.username, sizeof(u.username), "%s", rq->who.username);

@@ -188,3 +188,26 @@ def test_rules_crud_and_templates(api):
     assert len(rules) == len(made)
     assert api.req("POST", "/api/v1/alert-templates/apply", "max",
                    json={"building": "annex", "templates": ["zone-comfort"]}).status_code == 400
+
+
+def test_subscriptions_refuse_what_would_never_work(api):
+    def sub(**b):
+        return api.req("POST", "/api/v1/alert-subscriptions", "opal", json=b)
+    # an address the e-mail sender would refuse on every alert is refused now
+    r = sub(channel="email", target="Opal <opal@example.com>")
+    assert r.status_code == 400 and r.json()["error"]["details"][0]["field"] == "target", r.text
+    assert sub(channel="email", target="opal@example.com").status_code == 201
+    r = sub(channel="webhook", target="ftp://example.com/x")
+    assert r.status_code == 400 and r.json()["error"]["details"][0]["field"] == "target"
+    # quiet hours that are never quiet
+    r = sub(channel="email", target="o2@example.com", quiet_start="22:00", quiet_end="22:00")
+    assert r.status_code == 400 and r.json()["error"]["details"][0]["field"] == "quiet_start", r.text
+    # MQTT's topic is the server's; a target is ignored
+    r = sub(channel="mqtt", target="anything/#")
+    assert r.status_code == 201 and r.json()["target"] == "", r.text
+    # the per-user cap answers 409 with a reason
+    n = len(api.req("GET", "/api/v1/alert-subscriptions", "opal").json()["items"])
+    for i in range(64 - n):
+        assert sub(channel="email", target=f"o{i}@example.com").status_code == 201
+    r = sub(channel="email", target="one-too-many@example.com")
+    assert r.status_code == 409 and "64" in r.json()["error"]["message"], r.text
