@@ -91,8 +91,8 @@ static int run_one(const struct sb_arule *r, struct sb_arule_state *s, const uin
         v = (double)(int32_t)bits / 100.0;
     if (op & 32)
         *t = (int64_t)bits;                      /* jump anywhere, extremes included */
-    else
-        *t += dt;
+    else if (dt > 0 ? *t <= INT64_MAX - dt : *t >= INT64_MIN - dt)
+        *t += dt;                                /* (an overflowing step keeps the time) */
     if (op & 1)
         return sb_arule_tick(r, s, *t, (op & 2) ? NULL : &c, ev);
     return sb_arule_feed(r, s, *t, v, e[1], (op & 2) ? NULL : &c, ev);

@@ -297,7 +297,9 @@ void sb_api__h_arule_delete(struct sb_api *api, struct sb_req *rq)
         sb_alerts_reload(api->ctx.alerts);
     char target[96];
     snprintf(target, sizeof(target), "alert-rule:%s", sr.id);
-    sb_api__audit(api, rq, "alert_rule.delete", target, rule_json(&sr), NULL, "ok", NULL);
+    json_t *before = rule_json(&sr);            /* the audit copies it, it does not take it */
+    sb_api__audit(api, rq, "alert_rule.delete", target, before, NULL, "ok", NULL);
+    json_decref(before);
     rq->resp.status = 204;
 }
 
@@ -741,8 +743,9 @@ void sb_api__h_alert_act(struct sb_api *api, struct sb_req *rq)
         sb_alerts_changed(api->ctx.alerts, &out, event);
     char target[64];
     snprintf(target, sizeof(target), "alert:%" PRId64, out.id);
-    sb_api__audit(api, rq, "alert.update", target, NULL, json_pack("{s:s, s:s?}", "action", act, "note",
-                                                                   note ? note : text), "ok", NULL);
+    json_t *what = json_pack("{s:s, s:s?}", "action", act, "note", note ? note : text);
+    sb_api__audit(api, rq, "alert.update", target, NULL, what, "ok", NULL);   /* copied, not taken */
+    json_decref(what);
     sb_api__json(rq, 200, alert_full(api, model(api, rq), &out));
 done:
     json_decref(b);
