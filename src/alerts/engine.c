@@ -91,16 +91,6 @@ static size_t pidx_find(const struct sb_aeng *e, uint32_t p)
 
 /* ---- context ----------------------------------------------------------------------- */
 
-static int occupied(const struct bound *b, int64_t now)
-{
-    if (!b->sched.set || !b->tz)
-        return 0;
-    int64_t local = now / 1000 + sb_tz_offset(b->tz, now / 1000);
-    int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
-    int wday = (int)(((days % 7) + 10) % 7);          /* 1970-01-01 was a Thursday (3) */
-    int minute = (int)((local - days * 86400) / 60);
-    return sb_schedule_occupied(&b->sched, wday, minute);
-}
 
 /* What the rule cannot know by itself (mu held). */
 static void context(const struct sb_aeng *e, const struct bound *b, int64_t now, struct sb_arule_ctx *c)
@@ -109,7 +99,7 @@ static void context(const struct sb_aeng *e, const struct bound *b, int64_t now,
     c->band_heat = 1.0;                /* no band: cool below heat (rule.h) */
     c->band_cool = 0.0;
     if (b->comfort) {
-        c->occupied = occupied(b, now);
+        c->occupied = b->tz && sb_schedule_occupied_at(&b->sched, b->tz, now);
         const struct sb_band *band = c->occupied ? &b->band.occupied : &b->band.unoccupied;
         if (b->band.set) {
             c->band_heat = band->heating;
@@ -253,17 +243,6 @@ static void bound_free(struct bound *b)
     free(b->eqp);
 }
 
-/* The zone's temperature: the first temperature point of equipment serving it. */
-static const struct sb_point *zone_temp(const struct sb_model *m, int32_t zone_ix)
-{
-    for (size_t i = 0; i < m->npoints; i++) {
-        const struct sb_point *p = &m->points[i];
-        if (p->kind == SB_POINT_TEMPERATURE && p->equipment_ix >= 0 &&
-            m->equipment[p->equipment_ix].zone_ix == zone_ix)
-            return p;
-    }
-    return NULL;
-}
 
 /* Bind rule r to m's ids; 0, or SB_ENOENT when the model lacks its object. */
 static int bind(const struct sb_model *m, const struct sb_arule *r, struct bound *b)
@@ -277,7 +256,7 @@ static int bind(const struct sb_model *m, const struct sb_arule *r, struct bound
         const struct sb_zone *z = sb_model_zone(m, r->target);
         if (!z)
             return SB_ENOENT;
-        const struct sb_point *t = zone_temp(m, (int32_t)(z - m->zones));
+        const struct sb_point *t = sb_zone_temp_point(m, (int32_t)(z - m->zones));
         if (!t)
             return SB_ENOENT;                      /* nothing measures the zone */
         b->point = t->id;

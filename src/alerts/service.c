@@ -159,9 +159,8 @@ static int quiet(const struct sb_alert_sub *u, const struct sb_tz *tz, int64_t n
     int a = hhmm(u->quiet_start), b = hhmm(u->quiet_end);
     if (a < 0 || b < 0 || a == b)
         return 0;
-    int64_t local = now / 1000 + (tz ? sb_tz_offset(tz, now / 1000) : 0);
-    int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
-    int min = (int)((local - days * 86400) / 60);
+    int min;
+    sb_tz_wall(tz, now, NULL, &min);
     return a < b ? (min >= a && min < b) : (min >= a || min < b);
 }
 

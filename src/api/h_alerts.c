@@ -51,10 +51,8 @@ static void scope_of(const struct sb_req *rq, const struct sb_model *m, struct s
 
 static int building_ix(const struct sb_model *m, const char *slug)
 {
-    for (size_t b = 0; b < m->nbuildings; b++)
-        if (strcmp(m->buildings[b].slug, slug) == 0)
-            return (int)b;
-    return -1;
+    const struct sb_building *b = sb_model_building(m, slug);
+    return b ? (int)(b - m->buildings) : -1;
 }
 
 static int sees(const struct sb_req *rq, const struct sb_model *m, const char *building)

@@ -287,22 +287,6 @@ void sb_api__h_telemetry(struct sb_api *api, struct sb_req *rq)
     sb_http__buf_puts(b, "}\n");
 }
 
-/* Whether zone z is occupied now, by its schedule in its building's zone. */
-static int occupied_now(const struct sb_model *m, const struct sb_zone *z, int64_t now_ms)
-{
-    return sb_zone_occupied(m, z, now_ms);
-}
-
-/* The zone's temperature: first temperature point of equipment serving it. */
-static const struct sb_point *zone_temp(const struct sb_model *m, int32_t zi)
-{
-    for (size_t i = 0; i < m->npoints; i++) {
-        const struct sb_point *p = &m->points[i];
-        if (p->kind == SB_POINT_TEMPERATURE && m->equipment[p->equipment_ix].zone_ix == zi)
-            return p;
-    }
-    return NULL;
-}
 
 /* "in_band", "too_warm", "too_cold" or "unknown" for a temperature. */
 static const char *comfort_state(const struct sb_band *band, double t, int have)
@@ -318,9 +302,9 @@ void sb_api__h_zone_status(struct sb_api *api, struct sb_req *rq)
     const struct sb_zone *z = sb_model_zone(m, rq->params[0]);
     int32_t zi = (int32_t)(z - m->zones);
     int64_t now = sb_now_ms();
-    int occ = occupied_now(m, z, now);
+    int occ = sb_zone_occupied(m, z, now);
     const struct sb_band *band = occ ? &z->comfort.occupied : &z->comfort.unoccupied;
-    const struct sb_point *tp = zone_temp(m, zi);
+    const struct sb_point *tp = sb_zone_temp_point(m, zi);
     struct sb_sample s;
     int have = tp && sb_live_get(api->live, tp->id, &s) == 0;
     struct sb_http__buf *b = &rq->resp.body;
@@ -518,9 +502,9 @@ void sb_api__h_overview(struct sb_api *api, struct sb_req *rq)
         if (zo->building_ix != bi)
             continue;
         zn++;
-        int occ = occupied_now(m, zo, now);
+        int occ = sb_zone_occupied(m, zo, now);
         zocc += occ;
-        const struct sb_point *tp = zone_temp(m, (int32_t)z);
+        const struct sb_point *tp = sb_zone_temp_point(m, (int32_t)z);
         struct sb_sample s;
         int have = tp && zo->comfort.set && sb_live_get(api->live, tp->id, &s) == 0;
         const char *st = comfort_state(occ ? &zo->comfort.occupied : &zo->comfort.unoccupied,

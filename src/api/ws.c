@@ -563,10 +563,8 @@ void sb_ws_event(struct sb_ws *ws, const char *channel, const char *json)
 /* Whether the principal's grants cover building (a slug): admins see all. */
 static int may_see(const struct sb_principal *p, const struct sb_model *m, const char *building)
 {
-    for (size_t b = 0; b < m->nbuildings; b++)
-        if (strcmp(m->buildings[b].slug, building) == 0)
-            return sb_api__in_scope(p, m, b);
-    return 0;
+    const struct sb_building *b = sb_model_building(m, building);
+    return b && sb_api__in_scope(p, m, (size_t)(b - m->buildings));
 }
 
 void sb_ws_event_scoped(struct sb_ws *ws, const char *channel, const char *building,

@@ -984,3 +984,14 @@ const struct sb_tz *sb_tz_get(const char *name)
     pthread_mutex_unlock(&cache_mu);
     return tz;
 }
+
+void sb_tz_wall(const struct sb_tz *tz, int64_t now_ms, int *wday, int *minute)
+{
+    int64_t s = now_ms >= 0 ? now_ms / 1000 : -((-now_ms + 999) / 1000);
+    int64_t local = s + (tz ? sb_tz_offset(tz, s) : 0);
+    int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+    if (wday)
+        *wday = (int)(((days % 7) + 10) % 7);          /* 1970-01-01 was a Thursday (3) */
+    if (minute)
+        *minute = (int)((local - days * 86400) / 60);
+}

@@ -45,6 +45,10 @@ const char *sb_tz_name(const struct sb_tz *tz);
 /* Offset from UTC in seconds east (local = utc + offset) at instant utc_s. */
 int32_t sb_tz_offset(const struct sb_tz *tz, int64_t utc_s);
 
+/* The wall clock of tz (NULL: UTC) at now_ms: *wday 0 = Monday .. 6 = Sunday
+ * (as schedules count), *minute since local midnight.  Either may be NULL. */
+void sb_tz_wall(const struct sb_tz *tz, int64_t now_ms, int *wday, int *minute);
+
 /* Like sb_tz_offset, and also the span [*from, *until) around utc_s over
  * which that offset holds: *from is the last change of offset at or before
  * utc_s, *until the next one after it (INT64_MIN / INT64_MAX when there is

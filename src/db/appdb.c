@@ -453,7 +453,7 @@ static int tx_end(struct adb *a, int commit)
     return commit ? SB_ESTORE : 0;
 }
 
-static void cpy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
+void sb_appdb__cpy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
 {
     const unsigned char *s = sqlite3_column_text(st, i);
     size_t n = s ? (size_t)sqlite3_column_bytes(st, i) : 0;
@@ -470,10 +470,10 @@ static void row_user(sqlite3_stmt *st, struct sb_user *u)
 {
     memset(u, 0, sizeof(*u));
     u->id = sqlite3_column_int64(st, 0);
-    cpy_col(u->username, sizeof(u->username), st, 1);
-    cpy_col(u->email, sizeof(u->email), st, 2);
-    cpy_col(u->display_name, sizeof(u->display_name), st, 3);
-    cpy_col(u->pw_hash, sizeof(u->pw_hash), st, 4);
+    sb_appdb__cpy_col(u->username, sizeof(u->username), st, 1);
+    sb_appdb__cpy_col(u->email, sizeof(u->email), st, 2);
+    sb_appdb__cpy_col(u->display_name, sizeof(u->display_name), st, 3);
+    sb_appdb__cpy_col(u->pw_hash, sizeof(u->pw_hash), st, 4);
     u->roles = (uint32_t)sqlite3_column_int64(st, 5) & SB_ROLE_ALL;
     u->disabled = sqlite3_column_int(st, 6) != 0;
     u->must_change_pw = sqlite3_column_int(st, 7) != 0;
@@ -967,8 +967,8 @@ static int s_grants_get(void *impl, int64_t user_id, struct sb_grant **out, size
             }
             v = nv;
         }
-        cpy_col(v[len].kind, sizeof(v[len].kind), st, 0);
-        cpy_col(v[len].slug, sizeof(v[len].slug), st, 1);
+        sb_appdb__cpy_col(v[len].kind, sizeof(v[len].kind), st, 0);
+        sb_appdb__cpy_col(v[len].slug, sizeof(v[len].slug), st, 1);
         len++;
     }
     if (rc == 0 && src != SQLITE_DONE)
@@ -1048,7 +1048,7 @@ static int rt_exchange(struct adb *a, const char *old_hash, const char *new_hash
         return rc;
     row = sqlite3_column_int64(st, 0);
     res->user_id = sqlite3_column_int64(st, 1);
-    cpy_col(res->family, sizeof(res->family), st, 2);
+    sb_appdb__cpy_col(res->family, sizeof(res->family), st, 2);
     expires = sqlite3_column_int64(st, 3);
     used = sqlite3_column_int(st, 4);
     revoked = sqlite3_column_int(st, 5);

@@ -34,6 +34,7 @@
 #include "core/timefmt.h"
 #include "db/appdb.h"
 #include "db/appdb_int.h"
+#include "model/slug.h"
 
 #define MOD "appdb"
 #define DAY_MS (86400LL * 1000)
@@ -148,18 +149,10 @@ static int text_ok(const char *s, size_t max)
 }
 
 /* The model's slug rule (model/slug.h): [a-z0-9][a-z0-9_.-]{0,63}. */
+/* A slug as the model spells them (model/slug.h), within the store's field. */
 static int slug_ok(const char *s)
 {
-    size_t n;
-
-    if (!s || (n = strnlen(s, SB_ALERT_SLUG_CAP)) == 0 || n >= SB_ALERT_SLUG_CAP ||
-        !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-              s[i] == '.' || s[i] == '-'))
-            return 0;
-    return 1;
+    return s && strnlen(s, SB_ALERT_SLUG_CAP) < SB_ALERT_SLUG_CAP && sb_slug_valid(s);
 }
 
 #define ACTOR_OK(s) text_ok((s), SB_ALERT_ACTOR_CAP - 1)
@@ -501,17 +494,6 @@ static int tx_end(struct sb_appdb__al *x, int commit)
     return commit ? SB_ESTORE : 0;
 }
 
-static void cpy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-    size_t n = s ? (size_t)sqlite3_column_bytes(st, i) : 0;
-
-    if (n >= cap)
-        n = cap - 1;
-    if (n)
-        memcpy(dst, s, n);
-    dst[n] = 0;
-}
 
 /* Runs a statement whose parameters are bound and copies each row with fn
  * into a growing malloc'd array of elements of size sz: *out and *n, the
@@ -597,13 +579,13 @@ static void row_rule(sqlite3_stmt *st, void *dst)
     struct sb_alert_rule *r = dst;
 
     memset(r, 0, sizeof(*r));
-    cpy_col(r->id, sizeof(r->id), st, 0);
-    cpy_col(r->building, sizeof(r->building), st, 1);
-    cpy_col(r->json, sizeof(r->json), st, 2);
+    sb_appdb__cpy_col(r->id, sizeof(r->id), st, 0);
+    sb_appdb__cpy_col(r->building, sizeof(r->building), st, 1);
+    sb_appdb__cpy_col(r->json, sizeof(r->json), st, 2);
     r->enabled = sqlite3_column_int(st, 3) != 0;
     r->created_ms = sqlite3_column_int64(st, 4);
     r->updated_ms = sqlite3_column_int64(st, 5);
-    cpy_col(r->updated_by, sizeof(r->updated_by), st, 6);
+    sb_appdb__cpy_col(r->updated_by, sizeof(r->updated_by), st, 6);
 }
 
 static int rule_upsert(struct sb_appdb__al *x, const struct sb_alert_rule *r, int *created)
@@ -762,25 +744,25 @@ static void row_alert(sqlite3_stmt *st, void *dst)
 
     memset(a, 0, sizeof(*a));
     a->id = sqlite3_column_int64(st, 0);
-    cpy_col(a->rule, sizeof(a->rule), st, 1);
-    cpy_col(a->building, sizeof(a->building), st, 2);
-    cpy_col(a->key, sizeof(a->key), st, 3);
+    sb_appdb__cpy_col(a->rule, sizeof(a->rule), st, 1);
+    sb_appdb__cpy_col(a->building, sizeof(a->building), st, 2);
+    sb_appdb__cpy_col(a->key, sizeof(a->key), st, 3);
     a->severity = sb_alert_sev_parse((const char *)sqlite3_column_text(st, 4));
     a->state = sb_alert_state_parse((const char *)sqlite3_column_text(st, 5));
     a->cleared = sqlite3_column_int(st, 6) != 0;
     a->raised_ms = sqlite3_column_int64(st, 7);
     a->cleared_ms = sqlite3_column_int64(st, 8);
     a->acked_ms = sqlite3_column_int64(st, 9);
-    cpy_col(a->acked_by, sizeof(a->acked_by), st, 10);
+    sb_appdb__cpy_col(a->acked_by, sizeof(a->acked_by), st, 10);
     a->resolved_ms = sqlite3_column_int64(st, 11);
-    cpy_col(a->resolved_by, sizeof(a->resolved_by), st, 12);
-    cpy_col(a->assignee, sizeof(a->assignee), st, 13);
+    sb_appdb__cpy_col(a->resolved_by, sizeof(a->resolved_by), st, 12);
+    sb_appdb__cpy_col(a->assignee, sizeof(a->assignee), st, 13);
     a->shelved_until_ms = sqlite3_column_int64(st, 14);
     a->escalated_level = sqlite3_column_int(st, 15);
     a->flaps = sqlite3_column_int64(st, 16);
     a->count = sqlite3_column_int64(st, 17);
     a->value = sqlite3_column_type(st, 18) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 18);
-    cpy_col(a->message, sizeof(a->message), st, 19);
+    sb_appdb__cpy_col(a->message, sizeof(a->message), st, 19);
 }
 
 /* Steps a one-row AL_COLS statement (parameters bound) into out. */
@@ -1412,9 +1394,9 @@ static void row_event(sqlite3_stmt *st, void *dst)
     e->id = sqlite3_column_int64(st, 0);
     e->alert = sqlite3_column_int64(st, 1);
     e->ts_ms = sqlite3_column_int64(st, 2);
-    cpy_col(e->kind, sizeof(e->kind), st, 3);
-    cpy_col(e->actor, sizeof(e->actor), st, 4);
-    cpy_col(e->detail, sizeof(e->detail), st, 5);
+    sb_appdb__cpy_col(e->kind, sizeof(e->kind), st, 3);
+    sb_appdb__cpy_col(e->actor, sizeof(e->actor), st, 4);
+    sb_appdb__cpy_col(e->detail, sizeof(e->detail), st, 5);
 }
 
 static int events_read(struct sb_appdb__al *x, int64_t id, int64_t after_id, int limit,
@@ -1518,14 +1500,14 @@ static void row_sub(sqlite3_stmt *st, void *dst)
     memset(s, 0, sizeof(*s));
     s->id = sqlite3_column_int64(st, 0);
     s->user_id = sqlite3_column_int64(st, 1);
-    cpy_col(s->username, sizeof(s->username), st, 2);
-    cpy_col(s->channel, sizeof(s->channel), st, 3);
-    cpy_col(s->target, sizeof(s->target), st, 4);
-    cpy_col(s->building, sizeof(s->building), st, 5);
+    sb_appdb__cpy_col(s->username, sizeof(s->username), st, 2);
+    sb_appdb__cpy_col(s->channel, sizeof(s->channel), st, 3);
+    sb_appdb__cpy_col(s->target, sizeof(s->target), st, 4);
+    sb_appdb__cpy_col(s->building, sizeof(s->building), st, 5);
     sev = sb_alert_sev_parse((const char *)sqlite3_column_text(st, 6));
     s->min_severity = sev > 0 ? sev : 0;
-    cpy_col(s->quiet_start, sizeof(s->quiet_start), st, 7);
-    cpy_col(s->quiet_end, sizeof(s->quiet_end), st, 8);
+    sb_appdb__cpy_col(s->quiet_start, sizeof(s->quiet_start), st, 7);
+    sb_appdb__cpy_col(s->quiet_end, sizeof(s->quiet_end), st, 8);
     s->has_secret = sqlite3_column_int(st, 9) != 0;
     s->enabled = sqlite3_column_int(st, 10) != 0;
 }
@@ -1627,7 +1609,7 @@ int sb_appdb__sub_secret(void *impl, int64_t id, char *out, size_t cap)
         if ((size_t)sqlite3_column_bytes(st, 0) >= cap)
             rc = SB_ENOSPC;
         else
-            cpy_col(out, cap, st, 0);
+            sb_appdb__cpy_col(out, cap, st, 0);
         qreset(st);
     }
     pthread_mutex_unlock(x->mu);

@@ -31,6 +31,10 @@ struct sb_appdb__al *sb_appdb__al_of(void *impl);
  * input, not logged; engine failures: logged once, "appdb: what: ..."). */
 int sb_appdb__sqlfail(sqlite3 *db, int src, const char *what);
 
+/* Column i of the current row as text into dst[cap] (truncated, always
+ * NUL-terminated; NULL reads as ""). */
+void sb_appdb__cpy_col(char *dst, size_t cap, sqlite3_stmt *st, int i);
+
 /* Prepares the alert statements on db (after migration); mu is the
  * connection's mutex.  0, SB_ENOMEM or SB_ESTORE with the reason in err. */
 int sb_appdb__al_open(sqlite3 *db, pthread_mutex_t *mu, struct sb_appdb__al **out, char *err,

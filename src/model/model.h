@@ -316,9 +316,18 @@ int sb_schedule_format_days(unsigned mask, char *buf, size_t cap);
  * minute minute_of_day. */
 int sb_schedule_occupied(const struct sb_schedule *s, int wday, int minute_of_day);
 
+/* True if schedule s is occupied at now_ms read in time zone tz (NULL: UTC;
+ * 0 without a schedule). */
+int sb_schedule_occupied_at(const struct sb_schedule *s, const struct sb_tz *tz, int64_t now_ms);
+
 /* True if zone z of m is occupied at now_ms by its schedule, read in its
  * building's time zone (0 without a schedule or a zone). */
 int sb_zone_occupied(const struct sb_model *m, const struct sb_zone *z, int64_t now_ms);
+
+/* The zone's temperature: the first temperature point of equipment serving
+ * zone index zi (the overview, zone status and comfort alerts agree on it),
+ * or NULL. */
+const struct sb_point *sb_zone_temp_point(const struct sb_model *m, int32_t zi);
 
 /* --- error lists ---------------------------------------------------------- */
 

@@ -202,16 +202,30 @@ int sb_schedule_occupied(const struct sb_schedule *s, int wday, int minute_of_da
     return 0;
 }
 
+int sb_schedule_occupied_at(const struct sb_schedule *s, const struct sb_tz *tz, int64_t now_ms)
+{
+    int wday, minute;
+    if (!s->set)
+        return 0;
+    sb_tz_wall(tz, now_ms, &wday, &minute);
+    return sb_schedule_occupied(s, wday, minute);
+}
+
 int sb_zone_occupied(const struct sb_model *m, const struct sb_zone *z, int64_t now_ms)
 {
     if (!z || z->building_ix < 0 || (size_t)z->building_ix >= m->nbuildings)
         return 0;
     const struct sb_building *b = &m->buildings[z->building_ix];
-    if (!z->sched.set || !b->tz)
-        return 0;
-    int64_t local = now_ms / 1000 + sb_tz_offset(b->tz, now_ms / 1000);
-    int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
-    int wday = (int)(((days % 7) + 10) % 7);          /* 1970-01-01 was a Thursday (3) */
-    int minute = (int)((local - days * 86400) / 60);
-    return sb_schedule_occupied(&z->sched, wday, minute);
+    return b->tz ? sb_schedule_occupied_at(&z->sched, b->tz, now_ms) : 0;
+}
+
+const struct sb_point *sb_zone_temp_point(const struct sb_model *m, int32_t zi)
+{
+    for (size_t i = 0; i < m->npoints; i++) {
+        const struct sb_point *p = &m->points[i];
+        if (p->kind == SB_POINT_TEMPERATURE && p->equipment_ix >= 0 &&
+            m->equipment[p->equipment_ix].zone_ix == zi)
+            return p;
+    }
+    return NULL;
 }
