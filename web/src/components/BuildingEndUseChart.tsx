@@ -1,20 +1,8 @@
-/**
- * Energy per local day, stacked by end use (Recharts), in the user's energy
- * unit, with the same data offered as an export.  Charts are pictures to a
- * screen reader: the figure carries each day's total in words, and the table
- * beside it carries the split.
- */
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+/** Energy per local day, stacked by end use: EnergyStackChart with day labels. */
 import { dayLabel } from '../lib/enduse';
 import type { EndUseRow } from '../lib/enduse';
-import { usePrefs } from '../lib/prefs';
-import { displayUnit, energyDigits, formatMeasure, formatNumber, toDisplay } from '../lib/units';
-import { ExportMenu } from './ExportMenu';
+import { EnergyStackChart } from './EnergyStackChart';
 import type { ExportSpec } from './ExportMenu';
-
-// Distinguishable on white and on slate-900, and in the legend by name too.
-const COLOURS = ['#0d9488', '#d97706', '#2563eb', '#c026d3', '#65a30d', '#dc2626', '#7c3aed', '#0891b2'];
-const OTHER_COLOUR = '#64748b';
 
 export interface EndUseChartProps {
   title: string;
@@ -27,51 +15,8 @@ export interface EndUseChartProps {
 }
 
 export function BuildingEndUseChart({ title, days, stacked, totalByDay, exportSpec, from, to }: EndUseChartProps) {
-  const { units, dark } = usePrefs();
-  const unit = displayUnit('kWh', units);
-  const digits = energyDigits(units);
-  const conv = (v: number | null) => (v === null ? null : toDisplay(v, 'kWh', units).value);
-  const data = days.map((d, i) => {
-    const row: Record<string, string | number | null> = { day: dayLabel(d) };
-    stacked.forEach((r, j) => {
-      row[`s${j}`] = conv(r.byDay[i] ?? null);
-    });
-    return row;
-  });
-  const grid = dark ? '#334155' : '#cbd5e1';
-  const text = dark ? '#cbd5e1' : '#334155';
-  const summary = days.map((d, i) => `${dayLabel(d)}: ${formatMeasure(totalByDay[i] ?? null, 'kWh', units, undefined, digits)}`).join('; ');
-  const anyData = stacked.some((r) => r.knownDays > 0);
-  let colour = 0;
   return (
-    <figure className="card min-w-0" aria-label={title}>
-      <figcaption className="mb-2 flex flex-wrap items-center justify-between gap-2 text-sm font-semibold">
-        <span>
-          {title} <span className="muted font-normal">({unit})</span>
-        </span>
-        <ExportMenu spec={exportSpec} from={from} to={to} title={title} />
-      </figcaption>
-      <p className="sr-only">Daily totals: {summary}.</p>
-      <div style={{ height: 260 }} className="overflow-hidden" aria-hidden="true">
-        {!anyData ? (
-          <p className="muted flex h-full items-center justify-center text-sm">No energy data in this period.</p>
-        ) : (
-          <ResponsiveContainer width="100%" height="100%">
-            <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
-              <CartesianGrid stroke={grid} strokeDasharray="3 3" vertical={false} />
-              <XAxis dataKey="day" stroke={text} fontSize={12} />
-              <YAxis stroke={text} fontSize={12} width={56} tickFormatter={(v: number) => formatNumber(v, digits)} />
-              <Tooltip formatter={(v) => (typeof v === 'number' ? `${formatNumber(v, digits)} ${unit}` : String(v))}
-                       contentStyle={{ background: dark ? '#0f172a' : '#ffffff', borderColor: grid, color: text }} />
-              <Legend formatter={(v) => <span style={{ color: text }}>{String(v)}</span>} />
-              {stacked.map((r, j) => (
-                <Bar key={r.key} dataKey={`s${j}`} name={r.name} stackId="e" isAnimationActive={false}
-                     fill={r.kind === 'other' ? OTHER_COLOUR : (COLOURS[colour++ % COLOURS.length] as string)} />
-              ))}
-            </BarChart>
-          </ResponsiveContainer>
-        )}
-      </div>
-    </figure>
+    <EnergyStackChart title={title} labels={days.map((d) => dayLabel(d))} stacked={stacked} totals={totalByDay}
+                      summaryLabel="Daily totals" exportSpec={exportSpec} from={from} to={to} height={260} yWidth={56} />
   );
 }
