@@ -18,7 +18,8 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 # -j for sub-makes unless the caller gave one (then they share its jobserver);
 # MAKEFLAGS shows -j only inside recipes, hence the shell test.
 JFLAG    = $$(case " $$MAKEFLAGS" in *" -j"*|*jobserver*) ;; *) echo -j$(JOBS) ;; esac)
-PKGS    := libuv sqlite3 jansson libsodium libwebsockets libjwt xlsxwriter zlib libmodbus libmosquitto libcurl libprotobuf-c
+PKGS    := libuv sqlite3 jansson libsodium libwebsockets libjwt xlsxwriter zlib libmodbus libmosquitto libcurl libprotobuf-c \
+           xgboost lapacke openblas clp
 
 ifeq ($(SAN),1)
 OUT     := $(BUILD)/san

@@ -44,7 +44,7 @@
 #include "db/appdb_int.h"
 
 #define MOD "appdb"
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define BUSY_TIMEOUT_MS 10000
 
 /* ---- roles ------------------------------------------------------------- */
@@ -284,6 +284,7 @@ struct adb {
     sqlite3_stmt *st[Q_COUNT];          /* prepared at open */
     sqlite3_stmt *aud[AF_VARIANTS];     /* audit queries by filter mask, prepared on first use */
     struct sb_appdb__al *al;            /* the alert store's statements (appdb_alerts.c) */
+    struct sb_appdb__an *an;            /* the analytics store's (appdb_analytics.c) */
 };
 
 /* Schema v1.  Users and audit ids use AUTOINCREMENT so an id is never
@@ -362,9 +363,10 @@ static const char schema_v2[] =
     "CREATE INDEX IF NOT EXISTS app_commands_active ON app_commands(point, priority)"
     " WHERE released_ms IS NULL;";
 
-/* Schema v3 (the alert store) lives with the code that uses it. */
+/* Schemas v3 (the alert store) and v4 (analytics) live with the code that
+ * uses them. */
 static const char *const migrations[SCHEMA_VERSION + 1] = {
-    [1] = schema_v1, [2] = schema_v2, [3] = sb_appdb__schema_v3
+    [1] = schema_v1, [2] = schema_v2, [3] = sb_appdb__schema_v3, [4] = sb_appdb__schema_v4
 };
 
 /* Maps a failed step to an SB_E code.  Constraint failures are the caller's
@@ -398,10 +400,39 @@ struct sb_appdb__al *sb_appdb__al_of(void *impl)
     return ((struct adb *)impl)->al;
 }
 
-static void qreset(sqlite3_stmt *st)
+struct sb_appdb__an *sb_appdb__an_of(void *impl)
+{
+    return ((struct adb *)impl)->an;
+}
+
+void sb_appdb__qreset(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+}
+
+static void qreset(sqlite3_stmt *st)
+{
+    sb_appdb__qreset(st);
+}
+
+int sb_appdb__step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+    int src = sqlite3_step(st);
+    int rc = src == SQLITE_DONE ? 0 : sb_appdb__sqlfail(db, src, what);
+
+    sb_appdb__qreset(st);
+    return rc;
+}
+
+int sb_appdb__step_row(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+    int src = sqlite3_step(st);
+
+    if (src == SQLITE_ROW)
+        return 0;
+    sb_appdb__qreset(st);
+    return src == SQLITE_DONE ? SB_ENOENT : sb_appdb__sqlfail(db, src, what);
 }
 
 /* Binds text, NULL as SQL NULL.  SQLITE_STATIC: every statement is reset
@@ -417,23 +448,14 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 /* Steps a statement that returns no rows, then resets it. */
 static int step_done(struct adb *a, sqlite3_stmt *st, const char *what)
 {
-    int src = sqlite3_step(st);
-    int rc = src == SQLITE_DONE ? 0 : sqlfail(a, src, what);
-
-    qreset(st);
-    return rc;
+    return sb_appdb__step_done(a->db, st, what);
 }
 
 /* Steps to the first row: 0 with the row current, SB_ENOENT if none (the
  * statement is then reset), or an error (reset). */
 static int step_row(struct adb *a, sqlite3_stmt *st, const char *what)
 {
-    int src = sqlite3_step(st);
-
-    if (src == SQLITE_ROW)
-        return 0;
-    qreset(st);
-    return src == SQLITE_DONE ? SB_ENOENT : sqlfail(a, src, what);
+    return sb_appdb__step_row(a->db, st, what);
 }
 
 static int tx_begin(struct adb *a)
@@ -588,6 +610,7 @@ static void s_close(void *impl)
     for (int i = 0; i < AF_VARIANTS; i++)
         sqlite3_finalize(a->aud[i]);
     sb_appdb__al_close(a->al);
+    sb_appdb__an_close(a->an);
     if (a->db && sqlite3_close(a->db) != SQLITE_OK)
         SB_ERR(MOD, "close: %s", sqlite3_errmsg(a->db));
     pthread_mutex_destroy(&a->mu);
@@ -702,6 +725,8 @@ int sb_appdb_sqlite_open(const char *path, struct sb_appdb **out, char *err, siz
         rc = prepare_all(a, err, errlen);
     if (rc == 0)
         rc = sb_appdb__al_open(a->db, &a->mu, &a->al, err, errlen);
+    if (rc == 0)
+        rc = sb_appdb__an_open(a->db, &a->mu, &a->an, err, errlen);
 out:
     if (rc) {
         s_close(a);
@@ -1484,4 +1509,14 @@ static const struct sb_appdb_ops sqlite_ops = {
     .alert_sub_match = sb_appdb__sub_match,
     .alert_sub_secret = sb_appdb__sub_secret,
     .alert_sub_delete = sb_appdb__sub_delete,
+    .doc_put = sb_appdb__doc_put,
+    .doc_get = sb_appdb__doc_get,
+    .doc_delete = sb_appdb__doc_delete,
+    .doc_list = sb_appdb__doc_list,
+    .fc_put = sb_appdb__fc_put,
+    .fc_get = sb_appdb__fc_get,
+    .fc_purge = sb_appdb__fc_purge,
+    .report_file_put = sb_appdb__rf_put,
+    .report_file_list = sb_appdb__rf_list,
+    .report_file_get = sb_appdb__rf_get,
 };

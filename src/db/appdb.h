@@ -2,7 +2,8 @@
  * appdb.h - the API's relational application data: users, role grants,
  * refresh-token families, the append-only audit log, held commands, and the
  * alert store (rules, alerts with their history, notification
- * subscriptions).
+ * subscriptions), and the analytics store (JSON documents such as tariffs
+ * and trained models, the forecast log, generated report files).
  *
  * One ops table per backend (the store's pattern, libmodbus's backend table):
  * callers hold a struct sb_appdb and go through the sb_appdb_* wrappers
@@ -22,7 +23,9 @@
  * records' strings until sb_audit_page_release(); alert and rule pages own
  * their arrays until sb_alert_page_release() / sb_alert_rule_page_release();
  * alert_events and the subscription lists return malloc'd arrays the caller
- * frees with free().  Nothing here logs a password hash, a token hash, a
+ * frees with free(); documents own body and blob until sb_doc_release()
+ * (lists: sb_docs_free()), forecast rows are a malloc'd array, report files
+ * own their bytes until sb_report_file_release() (lists: free()).  Nothing here logs a password hash, a token hash, a
  * token or a webhook secret.
  *
  * Errors: 0 or a negative SB_E* (core/err.h): SB_EINVAL bad argument,
@@ -38,7 +41,7 @@
 
 #include "core/err.h"
 
-#define SB_APPDB_ABI 2   /* 2: the alert methods (schema v3) */
+#define SB_APPDB_ABI 3   /* 2: the alert methods (schema v3); 3: analytics (v4) */
 
 /* ---- roles ------------------------------------------------------------- */
 
@@ -345,6 +348,50 @@ struct sb_alert_sub {
 /* Every method takes the backend state (struct sb_appdb.impl) first.  Only
  * migrate is optional (NULL: the backend needs none); the wrappers answer
  * SB_ENOTSUP for a NULL method. */
+/* ---- analytics store (schema v4) ----------------------------------------- */
+
+#define SB_DOC_KEY_MAX 128   /* longest document key, bytes */
+
+/* A JSON document under (kind, key): "tariff" (key = tariff id),
+ * "building_tariff" and "holidays" (key = building), "measure", "report",
+ * "fc_model" (key = meter), "zone_model" (key = zone).  The module owning a
+ * kind validates body before storing it; the database only checks that it
+ * is JSON. */
+struct sb_doc {
+    char kind[24];               /* printable ASCII, no spaces */
+    char key[SB_DOC_KEY_MAX + 1];
+    char building[65];           /* the building it belongs to, "" = none (scoping) */
+    char *body;                  /* JSON text (owned) */
+    void *blob;                  /* binary part (owned), NULL = none */
+    size_t blob_len;
+    int64_t updated_ms;
+};
+void sb_doc_release(struct sb_doc *d);
+void sb_docs_free(struct sb_doc *v, size_t n);
+
+/* One forecast value as issued: the hour starting target_ms, predicted at
+ * issued_ms (horizon = (target - issued) / 1 h + 1); lo/hi the prediction
+ * interval (NaN = none). */
+struct sb_fc_row {
+    int64_t issued_ms, target_ms;
+    double yhat, lo, hi;
+    char model[33];              /* filled by fc_get */
+};
+
+/* A generated report file. */
+struct sb_report_file {
+    int64_t id;                  /* set by report_file_put */
+    char report[SB_DOC_KEY_MAX + 1];   /* report definition id */
+    char building[65];
+    int64_t from_ms, to_ms;      /* the period it covers */
+    int64_t created_ms;
+    char format[8];              /* "xlsx", "csv", "json" */
+    char name[128];              /* download file name */
+    size_t size;                 /* bytes */
+    void *bytes;                 /* owned; NULL in lists */
+};
+void sb_report_file_release(struct sb_report_file *f);
+
 struct sb_appdb_ops {
     int abi;                     /* SB_APPDB_ABI */
     const char *name;            /* "sqlite" */
@@ -429,6 +476,21 @@ struct sb_appdb_ops {
                            struct sb_alert_sub **out, size_t *n);
     int (*alert_sub_secret)(void *impl, int64_t id, char *out, size_t cap);
     int (*alert_sub_delete)(void *impl, int64_t id, int64_t user_id);
+    /* analytics (ABI 3) */
+    int (*doc_put)(void *impl, const struct sb_doc *d);
+    int (*doc_get)(void *impl, const char *kind, const char *key, struct sb_doc *out);
+    int (*doc_delete)(void *impl, const char *kind, const char *key);
+    int (*doc_list)(void *impl, const char *kind, const char *building, int with_blob,
+                    struct sb_doc **out, size_t *n);
+    int (*fc_put)(void *impl, const char *meter, const char *model, const struct sb_fc_row *r,
+                  size_t n);
+    int (*fc_get)(void *impl, const char *meter, int64_t t0, int64_t t1, int horizon_h,
+                  size_t limit, struct sb_fc_row **out, size_t *n);
+    int (*fc_purge)(void *impl, int64_t before_ms);
+    int (*report_file_put)(void *impl, struct sb_report_file *f, int keep);
+    int (*report_file_list)(void *impl, const char *report, const char *building, int limit,
+                            struct sb_report_file **out, size_t *n);
+    int (*report_file_get)(void *impl, int64_t id, struct sb_report_file *out);
 };
 
 /* The handle the rest of sbems holds: backend + its state. */
@@ -725,5 +787,50 @@ static inline int sb_appdb_alert_sub_secret(struct sb_appdb *db, int64_t id, cha
  * there is none (or it is another user's). */
 static inline int sb_appdb_alert_sub_delete(struct sb_appdb *db, int64_t id, int64_t user_id)
 { return SB__APPDB_CALL(db, alert_sub_delete, id, user_id); }
+
+/* ---- analytics store ------------------------------------------------------ */
+
+/* Stores d (insert or replace by kind and key; building "" = none).
+ * SB_EINVAL for a bad kind/key or body that is not JSON. */
+static inline int sb_appdb_doc_put(struct sb_appdb *db, const struct sb_doc *d)
+{ return SB__APPDB_CALL(db, doc_put, d); }
+/* The document (kind, key) into *out (release it); SB_ENOENT when none. */
+static inline int sb_appdb_doc_get(struct sb_appdb *db, const char *kind, const char *key,
+                                   struct sb_doc *out)
+{ return SB__APPDB_CALL(db, doc_get, kind, key, out); }
+static inline int sb_appdb_doc_delete(struct sb_appdb *db, const char *kind, const char *key)
+{ return SB__APPDB_CALL(db, doc_delete, kind, key); }
+/* Documents of kind (of building unless NULL), by key, at most 10,000;
+ * blobs only when with_blob.  Free with sb_docs_free. */
+static inline int sb_appdb_doc_list(struct sb_appdb *db, const char *kind, const char *building,
+                                    int with_blob, struct sb_doc **out, size_t *n)
+{ return SB__APPDB_CALL(db, doc_list, kind, building, with_blob, out, n); }
+
+/* Records n issued forecast values of meter by model (one transaction;
+ * the same issue and target hour replaces). */
+static inline int sb_appdb_fc_put(struct sb_appdb *db, const char *meter, const char *model,
+                                  const struct sb_fc_row *r, size_t n)
+{ return SB__APPDB_CALL(db, fc_put, meter, model, r, n); }
+/* Issued values with t0 <= target < t1 (horizon_h > 0: only that horizon;
+ * the hour starting at the issue time is horizon 1, the next 2, ...), by
+ * target then issue time, at most
+ * limit (0 = 100,000); *out malloc'd. */
+static inline int sb_appdb_fc_get(struct sb_appdb *db, const char *meter, int64_t t0, int64_t t1,
+                                  int horizon_h, size_t limit, struct sb_fc_row **out, size_t *n)
+{ return SB__APPDB_CALL(db, fc_get, meter, t0, t1, horizon_h, limit, out, n); }
+static inline int sb_appdb_fc_purge(struct sb_appdb *db, int64_t before_ms)
+{ return SB__APPDB_CALL(db, fc_purge, before_ms); }
+
+/* Stores f (sets f->id) and keeps only the newest keep files of its report. */
+static inline int sb_appdb_report_file_put(struct sb_appdb *db, struct sb_report_file *f, int keep)
+{ return SB__APPDB_CALL(db, report_file_put, f, keep); }
+/* Files (without bytes) of report and/or building (NULL = any), newest
+ * first, at most limit (1..1000, else 100); *out malloc'd. */
+static inline int sb_appdb_report_file_list(struct sb_appdb *db, const char *report,
+                                            const char *building, int limit,
+                                            struct sb_report_file **out, size_t *n)
+{ return SB__APPDB_CALL(db, report_file_list, report, building, limit, out, n); }
+static inline int sb_appdb_report_file_get(struct sb_appdb *db, int64_t id, struct sb_report_file *out)
+{ return SB__APPDB_CALL(db, report_file_get, id, out); }
 
 #endif /* SB_APPDB_H */

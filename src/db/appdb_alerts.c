@@ -445,8 +445,7 @@ void sb_appdb__al_close(struct sb_appdb__al *x)
 
 static void qreset(sqlite3_stmt *st)
 {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    sb_appdb__qreset(st);
 }
 
 /* NULL and "" bind SQL NULL.  SQLITE_STATIC: every statement is reset before
@@ -461,22 +460,12 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 
 static int step_done(struct sb_appdb__al *x, sqlite3_stmt *st, const char *what)
 {
-    int src = sqlite3_step(st);
-    int rc = src == SQLITE_DONE ? 0 : sb_appdb__sqlfail(x->db, src, what);
-
-    qreset(st);
-    return rc;
+    return sb_appdb__step_done(x->db, st, what);
 }
 
-/* 0 with the first row current, SB_ENOENT (reset) when none, or an error. */
 static int step_row(struct sb_appdb__al *x, sqlite3_stmt *st, const char *what)
 {
-    int src = sqlite3_step(st);
-
-    if (src == SQLITE_ROW)
-        return 0;
-    qreset(st);
-    return src == SQLITE_DONE ? SB_ENOENT : sb_appdb__sqlfail(x->db, src, what);
+    return sb_appdb__step_row(x->db, st, what);
 }
 
 static int tx_begin(struct sb_appdb__al *x)

@@ -19,13 +19,27 @@
 #include "db/appdb.h"
 
 struct sb_appdb__al;
+struct sb_appdb__an;
 
 /* Schema v3: the four alert tables (appdb_alerts.c), applied by appdb.c's
  * migration list. */
 extern const char sb_appdb__schema_v3[];
 
-/* The alert part of the backend state impl (appdb.c). */
+/* Schema v4: analytics documents, the forecast log, report files
+ * (appdb_analytics.c). */
+extern const char sb_appdb__schema_v4[];
+
+/* The alert and analytics parts of the backend state impl (appdb.c). */
 struct sb_appdb__al *sb_appdb__al_of(void *impl);
+struct sb_appdb__an *sb_appdb__an_of(void *impl);
+
+/* Statement helpers every file of the backend uses (appdb.c): reset and
+ * clear bindings; step to SQLITE_DONE (0) and reset; step to the first row
+ * (0 with the row current, SB_ENOENT reset when none) - failures mapped by
+ * sb_appdb__sqlfail with what. */
+void sb_appdb__qreset(sqlite3_stmt *st);
+int  sb_appdb__step_done(sqlite3 *db, sqlite3_stmt *st, const char *what);
+int  sb_appdb__step_row(sqlite3 *db, sqlite3_stmt *st, const char *what);
 
 /* Maps a failed SQLite step to an SB_E code (constraints: the caller's
  * input, not logged; engine failures: logged once, "appdb: what: ..."). */
@@ -41,6 +55,27 @@ int sb_appdb__al_open(sqlite3 *db, pthread_mutex_t *mu, struct sb_appdb__al **ou
                       size_t errlen);
 /* Finalises its statements and frees it (NULL is fine). */
 void sb_appdb__al_close(struct sb_appdb__al *al);
+
+/* The analytics part's statements (appdb_analytics.c), like the alert part's. */
+int  sb_appdb__an_open(sqlite3 *db, pthread_mutex_t *mu, struct sb_appdb__an **out, char *err,
+                       size_t errlen);
+void sb_appdb__an_close(struct sb_appdb__an *an);
+
+/* The ops methods of the analytics store (appdb_analytics.c): see appdb.h. */
+int sb_appdb__doc_put(void *impl, const struct sb_doc *d);
+int sb_appdb__doc_get(void *impl, const char *kind, const char *key, struct sb_doc *out);
+int sb_appdb__doc_delete(void *impl, const char *kind, const char *key);
+int sb_appdb__doc_list(void *impl, const char *kind, const char *building, int with_blob,
+                       struct sb_doc **out, size_t *n);
+int sb_appdb__fc_put(void *impl, const char *meter, const char *model, const struct sb_fc_row *r,
+                     size_t n);
+int sb_appdb__fc_get(void *impl, const char *meter, int64_t t0, int64_t t1, int horizon_h,
+                     size_t limit, struct sb_fc_row **out, size_t *n);
+int sb_appdb__fc_purge(void *impl, int64_t before_ms);
+int sb_appdb__rf_put(void *impl, struct sb_report_file *f, int keep);
+int sb_appdb__rf_list(void *impl, const char *report, const char *building, int limit,
+                      struct sb_report_file **out, size_t *n);
+int sb_appdb__rf_get(void *impl, int64_t id, struct sb_report_file *out);
 
 /* The ops methods of the alert store (appdb_alerts.c): see appdb.h. */
 int sb_appdb__rule_put(void *impl, const struct sb_alert_rule *r, int *created);

@@ -202,9 +202,9 @@ TEST(migrate_from_v2)
     REQUIRE(db);
     CHECK_EQ(db->ops->abi, SB_APPDB_ABI);
     CHECK_EQ(sb_appdb_migrate(db, &from, &to), 0);
-    CHECK_EQ(from, 3);   /* open already migrated 2 -> 3 */
-    CHECK_EQ(to, 3);
-    CHECK_EQ(raw_int(path, "SELECT version FROM app_schema"), 3);
+    CHECK_EQ(from, 4);   /* open already migrated 2 -> 4 */
+    CHECK_EQ(to, 4);
+    CHECK_EQ(raw_int(path, "SELECT version FROM app_schema"), 4);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM app_schema"), 1);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                            "('app_alert_rules', 'app_alerts', 'app_alert_events', "
@@ -241,8 +241,8 @@ TEST(migrate_from_v2)
     db = open_db(path);
     REQUIRE(db);
     CHECK_EQ(sb_appdb_migrate(db, &from, &to), 0);
-    CHECK_EQ(from, 3);
-    CHECK_EQ(to, 3);
+    CHECK_EQ(from, 4);
+    CHECK_EQ(to, 4);
     sb_appdb_close(db);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM app_alerts"), 1);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM app_users"), 1);
