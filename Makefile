@@ -49,7 +49,7 @@ FUZZSRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZERS := $(FUZZSRC:fuzz/%.c=$(BUILD)/fuzz/%)
 BINS    := $(OUT)/sbems $(OUT)/sbems-sim
 
-.PHONY: all build web tests check demo bench bench-api bench-sim bench-web bench-alerts fuzz clean bootstrap check-run install install-files
+.PHONY: all build web tests check demo bench bench-api bench-sim bench-web bench-alerts bench-analytics bench-fdd fuzz clean bootstrap check-run install install-files
 .DEFAULT_GOAL := all
 
 all: bootstrap-build
@@ -201,6 +201,17 @@ bench-web:
 	@scripts/bootstrap check
 	@$(MAKE) $(JFLAG) --no-print-directory build
 	@bench/web/run $(BUILD)/rel
+
+# Forecast and M&V accuracy on real meter data (bench/analytics, docs/internals/analytics-*.md).
+bench-analytics:
+	@scripts/bootstrap build
+	@bench/analytics/run_forecast
+	@bench/analytics/run_mv
+
+# The NIST APAR rules on LBNL's labelled AHU data (bench/fdd, docs/internals/fdd-apar.md).
+bench-fdd:
+	@scripts/bootstrap build
+	@bench/fdd/run
 
 clean:
 	rm -rf $(BUILD)

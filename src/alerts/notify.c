@@ -281,12 +281,42 @@ static bool body_ok(const char *b)
     return !b || strnlen(b, SB_NOTIFY_BODY_MAX + 1) <= SB_NOTIFY_BODY_MAX;
 }
 
+/* An attachment's name and type: a safe file name (it reaches a header),
+ * a type of the form word/word. */
+static int attach_ok(const struct sb_notice *nt)
+{
+    size_t n = strnlen(nt->attach_name, sizeof(nt->attach_name)), slash = 0;
+
+    if (n == 0 || n == sizeof(nt->attach_name) || nt->attach_name[0] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = nt->attach_name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    n = strnlen(nt->attach_type, sizeof(nt->attach_type));
+    if (n == 0 || n == sizeof(nt->attach_type))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = nt->attach_type[i];
+        if (c == '/')
+            slash++;
+        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                   c == '+'))
+            return 0;
+    }
+    return slash == 1 && nt->attach_type[0] != '/' && nt->attach_type[n - 1] != '/';
+}
+
 /* The notice is deliverable by n; *chan set.  SB_EINVAL or SB_ENOTSUP. */
 static int notice_check(const struct sb_notify *n, const struct sb_notice *nt, int *chan)
 {
     if (!fields_terminated(nt) || (*chan = chan_parse(nt->channel)) < 0)
         return SB_EINVAL;
     if (!nt->body_json || !body_ok(nt->body_json) || !body_ok(nt->body_text))
+        return SB_EINVAL;
+    if (nt->attach && (nt->attach_len > SB_NOTIFY_ATTACH_MAX || !attach_ok(nt)))
         return SB_EINVAL;
     if (!ctl_free(nt->subject) || !utf8_ok((const unsigned char *)nt->subject))
         return SB_EINVAL;
@@ -442,7 +472,7 @@ static void put_qp(struct obuf *o, const char *s, size_t len)
 }
 
 static void put_headers(struct obuf *o, const char *from, const struct sb_notice *nt,
-                        int64_t now_s)
+                        int64_t now_s, const char *boundary)
 {
     char date[64], line[600], rnd[8], rhex[17];
 
@@ -456,12 +486,33 @@ static void put_headers(struct obuf *o, const char *from, const struct sb_notice
     snprintf(line, sizeof(line), "Message-ID: <%s.%lld@%s>\r\n", rhex,
              (long long)nt->alert_id, strchr(from, '@') + 1);
     puts_(o, line);
-    puts_(o, "MIME-Version: 1.0\r\n"
-             "Content-Type: text/plain; charset=utf-8\r\n"
-             "Content-Transfer-Encoding: quoted-printable\r\n"
-             "Auto-Submitted: auto-generated\r\n");   /* RFC 3834 5: no auto-replies */
-    snprintf(line, sizeof(line), "X-Sbems-Alert: %lld\r\n\r\n", (long long)nt->alert_id);
-    puts_(o, line);
+    puts_(o, "MIME-Version: 1.0\r\n");
+    if (nt->attach) {
+        snprintf(line, sizeof(line), "Content-Type: multipart/mixed; boundary=\"%s\"\r\n", boundary);
+        puts_(o, line);
+    } else {
+        puts_(o, "Content-Type: text/plain; charset=utf-8\r\n"
+                 "Content-Transfer-Encoding: quoted-printable\r\n");
+    }
+    puts_(o, "Auto-Submitted: auto-generated\r\n");   /* RFC 3834 5: no auto-replies */
+    if (nt->alert_id > 0) {
+        snprintf(line, sizeof(line), "X-Sbems-Alert: %lld\r\n", (long long)nt->alert_id);
+        puts_(o, line);
+    }
+    puts_(o, "\r\n");
+}
+
+/* The attachment in base64, 76 characters a line (RFC 2045 6.8). */
+static void put_b64(struct obuf *o, const unsigned char *b, size_t n)
+{
+    char line[80];
+
+    for (size_t i = 0; i < n; i += 57) {
+        size_t k = n - i < 57 ? n - i : 57;
+        sodium_bin2base64(line, sizeof(line), b + i, k, sodium_base64_VARIANT_ORIGINAL);
+        puts_(o, line);
+        puts_(o, "\r\n");
+    }
 }
 
 char *sb_notify__email_build(const char *from, const struct sb_notice *nt, int64_t now_s,
@@ -470,18 +521,44 @@ char *sb_notify__email_build(const char *from, const struct sb_notice *nt, int64
     const char *text = nt->body_text ? nt->body_text : nt->body_json;
     size_t tlen = text ? strlen(text) : 0;
     struct obuf o = { 0 };
+    char boundary[48] = "", line[640];
 
     if (!from || !sb_notify_addr_ok(from) || !terminated(nt->target, sizeof(nt->target)) ||
         !sb_notify_addr_ok(nt->target) || !terminated(nt->subject, sizeof(nt->subject)) ||
         !ctl_free(nt->subject) || !utf8_ok((const unsigned char *)nt->subject) ||
-        tlen > SB_NOTIFY_BODY_MAX)
+        tlen > SB_NOTIFY_BODY_MAX ||
+        (nt->attach && (nt->attach_len > SB_NOTIFY_ATTACH_MAX || !attach_ok(nt))))
         return NULL;
-    /* headers < 2 KiB; subject words <= 2x; QP <= 3 bytes per byte + 3 per soft break */
-    o.cap = 2048 + 2 * 4 * sizeof(nt->subject) + 4 * tlen + 8;
+    if (nt->attach) {   /* a boundary that cannot occur in QP or base64 text: '=' + '_' */
+        unsigned char rnd[12];
+        char hx[25];
+        randombytes_buf(rnd, sizeof(rnd));
+        sodium_bin2hex(hx, sizeof(hx), rnd, sizeof(rnd));
+        snprintf(boundary, sizeof(boundary), "=_sbems_%s", hx);
+    }
+    /* headers < 2 KiB; subject words <= 2x; QP <= 3 bytes per byte + 3 per soft
+     * break; base64 4/3 + CRLF per 57 bytes; part headers < 1 KiB */
+    o.cap = 2048 + 2 * 4 * sizeof(nt->subject) + 4 * tlen + 8 +
+            (nt->attach ? nt->attach_len / 57 * 78 + 80 + 1024 : 0);
     if (!(o.p = malloc(o.cap)))
         return NULL;
-    put_headers(&o, from, nt, now_s);
+    put_headers(&o, from, nt, now_s, boundary);
+    if (nt->attach) {
+        snprintf(line, sizeof(line), "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                 "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary);
+        puts_(&o, line);
+    }
     put_qp(&o, text ? text : "", tlen);
+    if (nt->attach) {
+        snprintf(line, sizeof(line), "--%s\r\nContent-Type: %s; name=\"%s\"\r\n"
+                 "Content-Transfer-Encoding: base64\r\n"
+                 "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n", boundary,
+                 nt->attach_type, nt->attach_name, nt->attach_name);
+        puts_(&o, line);
+        put_b64(&o, nt->attach, nt->attach_len);
+        snprintf(line, sizeof(line), "--%s--\r\n", boundary);
+        puts_(&o, line);
+    }
     put(&o, "", 1);
     if (o.bad) {
         free(o.p);
@@ -882,6 +959,7 @@ static void item_free(struct item *it)
         return;
     free(it->nt.body_json);
     free(it->nt.body_text);
+    free(it->nt.attach);
     sodium_memzero(it->nt.secret, sizeof(it->nt.secret));
     free(it);
 }
@@ -1171,6 +1249,7 @@ int sb_notify_submit(struct sb_notify *n, struct sb_notice *nt)
     }
     it->nt = *nt;   /* the bodies move into the item */
     nt->body_json = nt->body_text = NULL;
+    nt->attach = NULL;
     it->chan = chan;
     randombytes_buf(rnd, sizeof(rnd));
     sodium_bin2hex(it->delivery, sizeof(it->delivery), rnd, sizeof(rnd));
@@ -1196,7 +1275,9 @@ int sb_notify_submit(struct sb_notify *n, struct sb_notice *nt)
 out:
     free(nt->body_json);
     free(nt->body_text);
+    free(nt->attach);
     nt->body_json = nt->body_text = NULL;
+    nt->attach = NULL;
     item_free(it);
     return rc;
 }

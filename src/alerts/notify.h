@@ -31,8 +31,10 @@
  * sb_notify_free().
  *
  * Ownership: the dispatcher copies cfg's strings; sb_notify_submit() copies
- * the notice and takes its body_json / body_text buffers in every case
- * (also when it refuses the notice), setting those pointers to NULL.
+ * the notice and takes its body_json / body_text / attach buffers in every
+ * case (also when it refuses the notice), setting those pointers to NULL.
+ * An e-mail with an attachment is multipart/mixed (RFC 2046 5.1.3): the
+ * text, then the file in base64 (RFC 2045 6.8).
  * Secrets are wiped (sodium_memzero) before the memory is released and are
  * never logged.  Webhook URLs are not restricted to public addresses: the
  * API that stores subscriptions decides which targets users may set.
@@ -48,6 +50,7 @@
 #define SB_NOTIFY_TARGET_MAX   512         /* URL or e-mail address */
 #define SB_NOTIFY_SECRET_MAX   65          /* webhook HMAC key, 1..64 bytes */
 #define SB_NOTIFY_BODY_MAX     (256 * 1024) /* body_json / body_text bytes */
+#define SB_NOTIFY_ATTACH_MAX   (8 * 1024 * 1024) /* e-mail attachment bytes */
 #define SB_NOTIFY_DETAIL_MAX   256         /* result detail, NUL included */
 
 /* Dispatcher settings; 0 / NULL selects the default shown. */
@@ -79,6 +82,10 @@ struct sb_notice {
     char    subject[200];                   /* e-mail Subject; no control characters */
     char   *body_json;                      /* malloc'd JSON (webhook/mqtt body); taken */
     char   *body_text;                      /* malloc'd e-mail text, NULL = body_json; taken */
+    unsigned char *attach;                  /* e-mail: malloc'd file to attach, NULL = none; taken */
+    size_t  attach_len;                     /* its bytes, at most SB_NOTIFY_ATTACH_MAX */
+    char    attach_name[128];               /* its file name: [A-Za-z0-9._-] only */
+    char    attach_type[80];                /* its media type ("text/csv") */
 };
 
 /* Final result of one notice: ok 1 = delivered, 0 = given up; tries =

@@ -341,6 +341,12 @@ SB_HANDLER(alerts_list); SB_HANDLER(alert_get); SB_HANDLER(alert_act);
 SB_HANDLER(arules_list); SB_HANDLER(arule_create); SB_HANDLER(arule_get); SB_HANDLER(arule_patch);
 SB_HANDLER(arule_delete); SB_HANDLER(atemplates); SB_HANDLER(atemplates_apply);
 SB_HANDLER(asubs_list); SB_HANDLER(asub_create); SB_HANDLER(asub_delete);
+SB_HANDLER(pred_load); SB_HANDLER(pred_accuracy); SB_HANDLER(pred_temp);
+SB_HANDLER(an_models); SB_HANDLER(an_retrain); SB_HANDLER(an_cost); SB_HANDLER(an_bill); SB_HANDLER(an_savings);
+SB_HANDLER(tariffs_list); SB_HANDLER(tariff_get); SB_HANDLER(tariff_put); SB_HANDLER(tariff_delete);
+SB_HANDLER(bdoc_get); SB_HANDLER(bdoc_put);
+SB_HANDLER(reports_list); SB_HANDLER(report_create); SB_HANDLER(report_get); SB_HANDLER(report_put);
+SB_HANDLER(report_delete); SB_HANDLER(report_run); SB_HANDLER(report_files); SB_HANDLER(report_file);
 #undef SB_HANDLER
 
 /* Loop thread, before a sign-in goes to the pool: refuse while throttled. */

@@ -8,6 +8,7 @@
  * and seal everything accepted, close the store, exit 0.  SIGHUP reopens
  * log.file (rotation).
  */
+#include <cblas.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "api/ctl.h"
 #include "alerts/service.h"
+#include "analytics/service.h"
 #include "api/http.h"
 #include "cli/cli.h"
 #include "core/err.h"
@@ -51,6 +53,7 @@ struct daemon {
     struct sb_mqttbridge *bridge; /* readings to / commands from the MQTT broker */
     struct sb_bacexpose *bacx;    /* sbems's own BACnet device (drivers.json bacnet.expose) */
     struct sb_alerts *alerts;    /* alert rules, life cycle, notifications */
+    struct sb_analytics *analytics; /* forecasts, zone models */
     json_t *drvconf;             /* the drivers' own settings */
     int ready;                   /* store open, points loaded, HTTP up */
     int stopping;                /* shutdown begun */
@@ -122,6 +125,7 @@ static void begin_stop(struct daemon *d)
      * writes in flight end (their requests are answered) before the HTTP
      * server goes. */
     sb_alerts_stop(d->alerts);
+    sb_analytics_stop(d->analytics);
     sb_mqttbridge_stop(d->bridge);
     sb_bacexpose_stop(d->bacx);
     if (d->drivers)
@@ -273,6 +277,31 @@ static int start_alerts(struct daemon *d)
     return rc;
 }
 
+/* Load forecasts and zone models trained from the store on their own worker
+ * thread (docs/internals/analytics.md). */
+static int start_analytics(struct daemon *d)
+{
+    const struct sb_config *cfg = &d->c->cfg;
+    if (!cfg->analytics_enabled) {
+        SB_INFO("serve", "analytics.enabled is false: no forecast is trained or issued");
+        return 0;
+    }
+    /* Model fits run on the service's one worker: OpenBLAS's own thread pool
+     * only adds wake-ups on this class of machine (docs/internals/analytics-rc.md). */
+    openblas_set_num_threads(1);
+    struct sb_analytics_cfg ac = {
+        .loop = &d->loop, .store = &d->c->store, .db = d->db, .models = d->models,
+        .drivers = d->drivers, .train_hour = (int)cfg->analytics_train_hour,
+        .history_days = (int)cfg->analytics_history_days, .zone_days = (int)cfg->analytics_zone_days,
+        .smtp_url = cfg->alerts_smtp_url && *cfg->alerts_smtp_url ? cfg->alerts_smtp_url : NULL,
+        .smtp_from = cfg->alerts_smtp_from,
+    };
+    int rc = sb_analytics_new(&ac, &d->analytics);
+    if (rc)
+        fprintf(stderr, "sbems serve: cannot start analytics: %s\n", sb_strerror(rc));
+    return rc;
+}
+
 static int start(struct daemon *d)
 {
     struct sb_ingest_cfg ic;
@@ -293,10 +322,11 @@ static int start(struct daemon *d)
     start_handles(d);
     if ((rc = load_drvconf(d)) || (rc = start_drivers(d)))
         return rc;
-    if ((rc = start_alerts(d)))
+    if ((rc = start_alerts(d)) || (rc = start_analytics(d)))
         return rc;
     struct sb_http_ctx hc = { .store = &c->store, .ingest = d->ing, .bus = d->bus, .db = d->db,
                               .models = d->models, .drivers = d->drivers, .alerts = d->alerts,
+                              .analytics = d->analytics,
                               .cfg = &c->cfg,
                               .version = SB_VERSION, .ready = is_ready, .ud = d };
     if ((rc = sb_http_start(&d->loop, c->cfg.listen, &hc, &d->http))) {
@@ -358,6 +388,7 @@ int sb_cmd_serve(int argc, char **argv)
         sb_ingest_free(d.ing);
     }
     sb_alerts_free(d.alerts);
+    sb_analytics_free(d.analytics);
     sb_mqttbridge_free(d.bridge);
     sb_bacexpose_free(d.bacx);
     sb_drvmgr_free(d.drivers);

@@ -250,6 +250,18 @@ static const struct sb_conf_opt opts[] = {
     { .name = "alerts.flap_window", .type = SB_CONF_DURATION, .off = F(alerts_flap_window),
       .min = 1000, .max = 7 * 24 * MS_H, .def = "10m",
       .doc = "A raise this soon after the alert cleared counts as a flap of the same alert." },
+    { .name = "analytics.enabled", .type = SB_CONF_BOOL, .off = F(analytics_enabled), .def = "true",
+      .doc = "Train load forecasters and zone thermal models from the store and issue forecasts "
+             "every hour (docs/internals/analytics.md)." },
+    { .name = "analytics.train_hour", .type = SB_CONF_INT, .off = F(analytics_train_hour),
+      .min = 0, .max = 23, .def = "2",
+      .doc = "Local hour of each building at which its models are retrained every night." },
+    { .name = "analytics.history_days", .type = SB_CONF_INT, .off = F(analytics_history_days),
+      .min = 30, .max = 3660, .def = "730",
+      .doc = "Days of history a load forecaster is trained on (it needs 90 days with 90 % coverage)." },
+    { .name = "analytics.zone_days", .type = SB_CONF_INT, .off = F(analytics_zone_days),
+      .min = 7, .max = 365, .def = "28",
+      .doc = "Days of history a zone thermal model is identified from." },
     { .name = "ws.max_rate", .type = SB_CONF_DOUBLE, .off = F(ws_max_rate),
       .dmin = 0.1, .dmax = 1000, .def = "10",
       .doc = "Most WebSocket updates per second per point; faster readings are coalesced "

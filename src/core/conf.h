@@ -159,6 +159,10 @@ struct sb_config {
     int64_t  alerts_mqtt_port;
     char    *alerts_mqtt_topic;      /* topic prefix */
     int64_t  alerts_flap_window;     /* ms: a re-raise after a clear within it is a flap */
+    int      analytics_enabled;      /* train and issue forecasts and zone models */
+    int64_t  analytics_train_hour;   /* local hour of the nightly retrain */
+    int64_t  analytics_history_days; /* load forecaster training window */
+    int64_t  analytics_zone_days;    /* zone model training window */
     double   ws_max_rate;            /* updates/s per point on WebSockets */
     int64_t  ws_client_queue;        /* bytes queued per WebSocket client */
     int64_t  ws_max_clients;         /* WebSocket clients at once */

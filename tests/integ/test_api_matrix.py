@@ -154,10 +154,55 @@ def cases(api):
     c("GET", "/api/v1/bacnet/discover", 404)
     c("POST", "/api/v1/bacnet/discover/accept", 409,
       body=lambda s: {"building": "hpo", "points": [{"device": 1, "object": "analog-input:1"}]})
-    for p in ("/api/v1/schedules", "/api/v1/analytics/consumption",
-              "/api/v1/analytics/savings", "/api/v1/predictions/load",
-              "/api/v1/predictions/temperature"):
+    for p in ("/api/v1/schedules", "/api/v1/analytics/consumption"):
         c("GET", p, 501)
+
+    # analytics: this daemon has no history, so a computation that needs it
+    # answers 409 with what is missing; a building, meter or zone outside the
+    # grants is named in a query or body: 400 like an unknown one
+    rep = analytics_in_both(api)
+    c("GET", "/api/v1/analytics/savings", 409,
+      inp="/api/v1/analytics/savings?building=hpo&baseline=2025-01-01/2025-12-31&reporting=2026-01-01/2026-06-30",
+      out="/api/v1/analytics/savings?building=annex&baseline=2025-01-01/2025-12-31&reporting=2026-01-01/2026-06-30",
+      out_status=400)
+    c("GET", "/api/v1/analytics/cost", 409, inp="/api/v1/analytics/cost?building=hpo&period=2026-01-01/2026-01-31",
+      out="/api/v1/analytics/cost?building=annex&period=2026-01-01/2026-01-31", out_status=400)
+    c("GET", "/api/v1/analytics/bill", 409, inp="/api/v1/analytics/bill?building=hpo",
+      out="/api/v1/analytics/bill?building=annex", out_status=400)
+    c("GET", "/api/v1/analytics/models", 200, inp="/api/v1/analytics/models?building=hpo",
+      out="/api/v1/analytics/models?building=annex", out_status=400)
+    c("POST", "/api/v1/analytics/models/retrain", 202, scoped_body=True, out_status=400,
+      body=lambda s: {"target": "meter-main" if s == "in" else "annex"})
+    c("GET", "/api/v1/predictions/load", 409, inp="/api/v1/predictions/load?meter=meter-main",
+      out="/api/v1/predictions/load?meter=annex-meter", out_status=400)
+    c("GET", "/api/v1/predictions/load/accuracy", 200,
+      inp=f"/api/v1/predictions/load/accuracy?meter=meter-main&from={now - 86400000}&to={now}",
+      out=f"/api/v1/predictions/load/accuracy?meter=annex-meter&from={now - 86400000}&to={now}",
+      out_status=400)
+    c("GET", "/api/v1/predictions/temperature", 409, inp="/api/v1/predictions/temperature?zone=f1-core",
+      out="/api/v1/predictions/temperature?zone=annex-z", out_status=400)
+    c("GET", "/api/v1/tariffs", 200)
+    c("GET", "/api/v1/tariffs/{tariff}", 200, inp="/api/v1/tariffs/m-flat")
+    c("PUT", "/api/v1/tariffs/{tariff}", 200, inp="/api/v1/tariffs/m-flat", body=lambda s: FLAT)
+    c("DELETE", "/api/v1/tariffs/{tariff}", 204, inp="NEWTARIFF")
+    for seg, body in (("tariff", {"tariff": None}), ("holidays", {"days": []}), ("measures", {"measures": []})):
+        c("GET", "/api/v1/buildings/{building}/" + seg, 200, inp=f"/api/v1/buildings/hpo/{seg}",
+          out=f"/api/v1/buildings/annex/{seg}")
+        c("PUT", "/api/v1/buildings/{building}/" + seg, 200, inp=f"/api/v1/buildings/hpo/{seg}",
+          out=f"/api/v1/buildings/annex/{seg}", body=lambda s, b=body: b)
+    c("GET", "/api/v1/reports", 200)
+    c("POST", "/api/v1/reports", 201, scoped_body=True, out_status=400,
+      body=lambda s: report_def("r" + uid(), "hpo" if s == "in" else "annex"))
+    c("GET", "/api/v1/reports/{report}", 200, inp="/api/v1/reports/m-hpo", out="/api/v1/reports/m-annex")
+    c("PUT", "/api/v1/reports/{report}", 200, inp="/api/v1/reports/m-hpo", out="/api/v1/reports/m-annex",
+      body=lambda s: report_def("m-hpo" if s == "in" else "m-annex", "hpo" if s == "in" else "annex"))
+    c("DELETE", "/api/v1/reports/{report}", 204, inp="NEWREPORT", out="NEWREPORT@annex")
+    c("POST", "/api/v1/reports/{report}/run", 201, inp="/api/v1/reports/m-hpo/run",
+      out="/api/v1/reports/m-annex/run", body=lambda s: {})
+    c("GET", "/api/v1/reports/{report}/files", 200, inp="/api/v1/reports/m-hpo/files",
+      out="/api/v1/reports/m-annex/files")
+    c("GET", "/api/v1/report-files/{file}", 200, inp=f"/api/v1/report-files/{rep['hpo']}",
+      out=f"/api/v1/report-files/{rep['annex']}")
 
     # alerts: a resolved alert in each building (raised, then cleared), so the
     # life-cycle actions answer the same for every role allowed: 409 (the
@@ -192,6 +237,36 @@ def cases(api):
     # one's own subscriptions only: an id nobody has answers 404 to every role allowed
     c("DELETE", "/api/v1/alert-subscriptions/{sub}", 404, inp="/api/v1/alert-subscriptions/999999")
     return C
+
+
+FLAT = {"id": "m-flat", "name": "Flat", "currency": "USD",
+        "energy": [{"period": "all_day", "price_per_kwh": 0.2}]}
+
+
+def report_def(rid, building):
+    return {"id": rid, "building": building, "name": "R", "frequency": "daily", "formats": ["csv"]}
+
+
+def analytics_in_both(api):
+    """A meter in the annex, a tariff, and a report with one generated file in
+    each building: {building: file id}."""
+    for path, body in (("/api/v1/equipment", {"id": "annex-meter", "building": "annex", "name": "Annex meter",
+                                              "type": "meter"}),
+                       ("/api/v1/points", {"id": "annex-meter.energy", "equipment": "annex-meter",
+                                           "name": "Energy", "kind": "energy", "unit": "kWh",
+                                           "source": {"driver": "mqtt", "address": "annex/meter/energy"}})):
+        r = api.req("POST", path, "ann", json=body)
+        assert r.status_code == 201, r.text
+    r = api.req("PUT", "/api/v1/tariffs/m-flat", "ann", json=FLAT)
+    assert r.status_code in (200, 201), r.text
+    files = {}
+    for b in ("hpo", "annex"):
+        r = api.req("POST", "/api/v1/reports", "ann", json=report_def("m-" + b, b))
+        assert r.status_code == 201, r.text
+        r = api.req("POST", f"/api/v1/reports/m-{b}/run", "ann", json={})
+        assert r.status_code == 201, r.text
+        files[b] = r.json()["files"][0]["id"]
+    return files
 
 
 def alerts_in_both(api):
@@ -232,6 +307,14 @@ def fresh(api, kind):
             "point": "annex-tstat.t" if annex else "ahu-1.sat"})
         assert r.status_code == 201, r.text
         return f"/api/v1/alert-rules/r{i}"
+    if kind == "NEWTARIFF":
+        r = api.req("PUT", f"/api/v1/tariffs/t{i}", "ann", json={**FLAT, "id": "t" + i})
+        assert r.status_code == 201, r.text
+        return f"/api/v1/tariffs/t{i}"
+    if kind == "NEWREPORT":
+        r = api.req("POST", "/api/v1/reports", "ann", json=report_def("r" + i, "annex" if annex else "hpo"))
+        assert r.status_code == 201, r.text
+        return f"/api/v1/reports/r{i}"
     if kind == "NEWUSER":
         r = api.req("POST", "/api/v1/users", "ann", json={"username": "d" + i, "roles": ["viewer"]})
         return f"/api/v1/users/{r.json()['id']}{suffix}"
