@@ -30,6 +30,11 @@ const DevicesPage = lazy(() => import('./pages/DevicesPage'));
 const UsersPage = lazy(() => import('./pages/UsersPage'));
 const AuditPage = lazy(() => import('./pages/AuditPage'));
 const ExportPage = lazy(() => import('./pages/ExportPage'));
+const ForecastPage = lazy(() => import('./pages/ForecastPage'));
+const SavingsPage = lazy(() => import('./pages/SavingsPage'));
+const TariffCostPage = lazy(() => import('./pages/TariffCostPage'));
+const AnalyticsModelsPage = lazy(() => import('./pages/AnalyticsModelsPage'));
+const TariffsPage = lazy(() => import('./pages/TariffsPage'));
 
 function NotFound() {
   return (
@@ -78,6 +83,11 @@ export function App() {
           <Route path="buildings/:building/schedules" element={<SchedulesPage />} />
           <Route path="buildings/:building/analytics" element={<AnalyticsPage />} />
           <Route path="buildings/:building/alert-rules" element={<AlertRulesPage />} />
+          <Route path="buildings/:building/forecast" element={<ForecastPage />} />
+          <Route path="buildings/:building/savings" element={<SavingsPage />} />
+          <Route path="buildings/:building/cost" element={<TariffCostPage />} />
+          <Route path="buildings/:building/models" element={<AnalyticsModelsPage />} />
+          <Route path="tariffs" element={<TariffsPage />} />
           <Route path="alerts/notifications" element={<NotificationsPage />} />
           <Route path="alerts/:id?" element={<AlertsPage />} />
           <Route path="buildings/:building/equipment" element={<EquipmentListPage />} />

@@ -16,6 +16,10 @@ const BUILDING_PAGES = [
   { to: '', label: 'Dashboard' },
   { to: 'equipment/', label: 'Equipment' },
   { to: 'analytics/', label: 'Analytics' },
+  { to: 'forecast/', label: 'Forecast' },
+  { to: 'savings/', label: 'Savings' },
+  { to: 'cost/', label: 'Cost' },
+  { to: 'models/', label: 'Models' },
   { to: 'schedules/', label: 'Schedules' },
   { to: 'alert-rules/', label: 'Alert rules' },
   { to: 'export/', label: 'Exports' },
@@ -54,6 +58,7 @@ export function Layout() {
           <nav aria-label="Main" className="flex flex-wrap gap-x-3 text-sm">
             <NavLink to="/" end className={navClass}>Portfolio</NavLink>
             <NavLink to="/alerts/" className={navClass}>Alerts</NavLink>
+            <NavLink to="/tariffs/" className={navClass}>Tariffs</NavLink>
             {hasRole(user?.roles, 'admin') && <NavLink to="/devices/" className={navClass}>Devices</NavLink>}
             {hasRole(user?.roles, 'admin') && <NavLink to="/users/" className={navClass}>Users</NavLink>}
             {hasRole(user?.roles, 'manager') && <NavLink to="/audit/" className={navClass}>Audit log</NavLink>}

@@ -1,16 +1,15 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { json } from '../test/fetchMock';
 import type { Call } from '../test/fetchMock';
 import { A_NOW, analyticsServer } from '../test/fixtures-analytics';
 import { makeHarness, renderWith } from '../test/render';
 import AnalyticsPage from './AnalyticsPage';
 
-async function show(opts: { energy?: 'kWh' | 'MWh' | 'kBtu'; savings?: () => Response; dataFrom?: number } = {}) {
+async function show(opts: { energy?: 'kWh' | 'MWh' | 'kBtu'; dataFrom?: number } = {}) {
   localStorage.setItem('sbems.tempUnit', 'C');
   localStorage.setItem('sbems.energyUnit', opts.energy ?? 'kWh');
-  const h = makeHarness(analyticsServer(opts.savings, opts.dataFrom));
+  const h = makeHarness(analyticsServer(opts.dataFrom));
   await h.client.login('v', 'pw');
   renderWith(h, <AnalyticsPage />, { path: '/buildings/hpo/analytics/', route: '/buildings/:building/analytics' });
   await screen.findByRole('heading', { level: 1, name: 'Analytics' });
@@ -51,10 +50,11 @@ describe('AnalyticsPage', () => {
     expect(within(screen.getByRole('table', { name: table })).getAllByRole('row')).toHaveLength(1 + 14 + 1);
     expect(cells(table, 'Whole range')).toEqual(['5,600 kWh', '4,200 kWh', '12,600 kWh', '7,000 kWh', '5,600 kWh', '28,000 kWh']);
 
-    // on load: building, equipment, points, the savings probe; per meter a daily history and two hourly
+    // on load: building, equipment, points; per meter a daily history and two hourly
     // ones (comparisons); one 15-minute history of the main meter's power
     const others = h.calls.filter((c) => c.path !== '/api/v1/auth/login');
-    expect(others).toHaveLength(20);
+    expect(others).toHaveLength(19);
+    expect(others.filter((c) => c.path.startsWith('/api/v1/analytics/') || c.path.startsWith('/api/v1/predictions/'))).toEqual([]);
     const hist = history(h.calls);
     const from14 = String(Date.UTC(2026, 10, 14, 5)); // Sat Nov 14, 00:00 EST
     expect(hist.filter((c) => c.query.get('resolution') === '1d').map(q).sort()).toEqual(
@@ -182,21 +182,18 @@ describe('AnalyticsPage', () => {
     expect(cells(/This week against last week/, 'Total')[3]).toBe('20 % less');
   });
 
-  it('says in one line that forecasts, savings and costs come later (501)', async () => {
-    const h = await show();
-    const probe = h.calls.filter((c) => c.path === '/api/v1/analytics/savings');
-    expect(probe).toHaveLength(1);
-    expect(probe[0]?.query.get('building')).toBe('hpo');
-    const panel = screen.getByRole('heading', { name: 'Forecast, baseline, savings and cost' }).closest('section') as HTMLElement;
-    expect(panel).toHaveTextContent('Forecasts, savings against a baseline and costs come with the analytics engine (not yet available on this server).');
-    expect(within(panel).queryByText(/\d/)).toBeNull(); // no numbers
-  });
-
-  it('shows nothing and logs nothing when the savings endpoint answers 200', async () => {
+  it('links the analytics engine\'s pages of the building, and logs nothing', async () => {
     const spies = (['log', 'warn', 'error', 'info'] as const).map((k) => vi.spyOn(console, k));
-    await show({ savings: () => json(200, { building: 'hpo', savings: [] }) });
-    expect(screen.queryByRole('heading', { name: 'Forecast, baseline, savings and cost' })).toBeNull();
-    expect(screen.queryByText(/analytics engine/)).toBeNull();
+    await show();
+    const panel = screen.getByRole('heading', { name: 'Forecasts, savings and costs' }).closest('section') as HTMLElement;
+    expect(within(panel).getAllByRole('link').map((a) => [a.textContent, a.getAttribute('href')])).toEqual([
+      ['Load forecast', '/buildings/hpo/forecast/'],
+      ['Measured savings', '/buildings/hpo/savings/'],
+      ['Cost and bills', '/buildings/hpo/cost/'],
+      ['Analytics models', '/buildings/hpo/models/'],
+      ['Tariffs', '/tariffs/'],
+    ]);
+    expect(screen.queryByText(/not yet available/)).toBeNull();
     // Recharts's warning that jsdom lays nothing out (0 x 0 charts) is not the page's
     const jsdomChart = /width\(0\) and height\(0\) of chart/;
     for (const s of spies) {

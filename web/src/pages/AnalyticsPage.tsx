@@ -2,12 +2,12 @@
  * Analytics of one building (/buildings/:building/analytics/): consumption
  * by day, week or month and end use; this week and this month against last
  * week and the same month last year, like-for-like; peak demand per period;
- * and the place of forecasts, baselines, savings and costs, which come with
- * the analytics engine (GET /api/v1/analytics/* answers 501 today).
+ * and links to what the analytics engine computes on its own pages (load
+ * forecasts, measured savings, bills and tariffs, the models' state).
  *
- * Everything is computed here from rollups the server already keeps
+ * Everything here is computed from rollups the server already keeps
  * (GET /points/{p}/history).  Requests on load: the building, its equipment
- * and points (3, more only past 1000 items a list), the savings probe (1),
+ * and points (3, more only past 1000 items a list),
  * per meter one daily history for the range and two hourly ones for the
  * comparisons, and one history per main meter for peak demand.  A range
  * change asks again for the daily and peak histories only; a granularity
@@ -21,7 +21,6 @@ import { AnalyticsComparison } from '../components/AnalyticsComparison';
 import { AnalyticsConsumption } from '../components/AnalyticsConsumption';
 import { AnalyticsPeakDemand } from '../components/AnalyticsPeakDemand';
 import { AnalyticsPeriodPicker } from '../components/AnalyticsPeriodPicker';
-import { AnalyticsSavingsPanel } from '../components/AnalyticsSavingsPanel';
 import { ErrorBox, Loading, PageTitle } from '../components/ui';
 import { PRESET_GRANULARITY, presetRange } from '../lib/analytics';
 import type { DayRange, Granularity, Preset } from '../lib/analytics';
@@ -99,7 +98,30 @@ export default function AnalyticsPage() {
         <AnalyticsPeakDemand tz={tz} mains={model.mains} range={range} granularity={sel.g} />
       </section>
 
-      <AnalyticsSavingsPanel building={bid} />
+      <AnalyticsEngineLinks building={bid} />
     </>
+  );
+}
+
+const ENGINE_PAGES = [
+  { to: 'forecast/', label: 'Load forecast', what: 'the next 72 hours per meter with its interval, and how past forecasts compared with the meters' },
+  { to: 'savings/', label: 'Measured savings', what: 'energy avoided against a weather-adjusted baseline (CalTRACK), with honest uncertainty, per measure' },
+  { to: 'cost/', label: 'Cost and bills', what: 'bills through the building\u2019s tariff, line by line, and its holidays' },
+  { to: 'models/', label: 'Analytics models', what: 'whether each meter\u2019s forecaster and each zone\u2019s thermal model is trained, and how well' },
+];
+
+/** What the analytics engine computes, each on its own page (nothing is asked from here). */
+function AnalyticsEngineLinks({ building }: { building: string }) {
+  const base = `/buildings/${encodeURIComponent(building)}/`;
+  return (
+    <section aria-labelledby="engine-h" className="mb-6">
+      <h2 id="engine-h" className="mb-2 text-lg font-semibold">Forecasts, savings and costs</h2>
+      <ul className="card space-y-2 text-sm">
+        {ENGINE_PAGES.map((p) => (
+          <li key={p.to}><Link className="link" to={base + p.to}>{p.label}</Link>: {p.what}.</li>
+        ))}
+        <li><Link className="link" to="/tariffs/">Tariffs</Link>: the utility rates sbems prices bills with.</li>
+      </ul>
+    </section>
   );
 }

@@ -1,7 +1,8 @@
 /**
  * One zone: its conditions now, temperature / humidity / CO2 / occupancy
- * history continued live, and its setpoints with who holds them; commands
- * for roles that may send them.
+ * history continued live, the next 24 h its thermal model predicts (when it
+ * has one), and its setpoints with who holds them; commands for roles that
+ * may send them.
  */
 import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
@@ -23,6 +24,7 @@ import { usePrefs } from '../lib/prefs';
 import { useAsync } from '../lib/useAsync';
 import { COMFORT_TEXT, COMFORT_TONE } from '../components/comfort';
 import { Disclosure } from '../components/Disclosure';
+import { ZonePrediction } from '../components/ZonePrediction';
 
 const RANGES = [
   { label: '6 h', ms: 6 * 3_600_000 },
@@ -157,6 +159,8 @@ export default function ZonePage() {
           </div>
         )}
       </section>
+
+      <ZonePrediction zone={zone.id} building={building.id} tz={tz} />
 
       <section aria-labelledby="sp-h" className="mb-6">
         <h2 id="sp-h" className="mb-2 text-lg font-semibold">Setpoints</h2>
