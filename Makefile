@@ -205,7 +205,7 @@ bench-web:
 # Forecast and M&V accuracy on real meter data (bench/analytics, docs/internals/analytics-*.md).
 bench-analytics:
 	@scripts/bootstrap build
-	@bench/analytics/run_forecast
+	@bench/analytics/run_forecast --retrain-monthly
 	@bench/analytics/run_mv
 
 # The NIST APAR rules on LBNL's labelled AHU data (bench/fdd, docs/internals/fdd-apar.md).

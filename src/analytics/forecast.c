@@ -87,6 +87,9 @@ static int resolve(const struct sb_fc_opts *in, struct sb_fc_opts *o)
     if (o->level == 0) o->level = d.level;
     if (!o->backtest_stride) o->backtest_stride = d.backtest_stride;
     if (!o->candidates) o->candidates = d.candidates;
+    /* the facade always asks 1..72 h and always hands the GBM TOWT */
+    o->gbm.max_horizon = SB_FC_MAX_HORIZON;
+    o->gbm.stack_towt = 1;
     if (o->min_days < 0 || !(o->min_coverage > 0 && o->min_coverage <= 1) ||
         !(o->level > 0 && o->level < 1) || o->backtest_stride < 1 || o->backtest_days < 0 ||
         (o->candidates & ~FC_ALL))
@@ -965,6 +968,12 @@ static int parse_blob(const json_t *root, struct sb_forecaster *f, char *err, si
         return rc;
     if (f->rep.chosen == SB_FC_GBM && (rc = load_nested(g, 1, f, err, errlen)))
         return rc;
+    if (f->gbm && (sb_gbm_opts(f->gbm)->max_horizon != SB_FC_MAX_HORIZON ||
+                   !sb_gbm_opts(f->gbm)->stack_towt)) {
+        sb_errf(err, errlen, "forecaster: the gbm must forecast %d h and stack TOWT",
+                SB_FC_MAX_HORIZON);
+        return SB_EINVAL;
+    }
     if (f->rep.chosen != SB_FC_GBM && !json_is_null(g)) {
         sb_errf(err, errlen, "forecaster: \"gbm\" present but %s was chosen",
                 sb_fc_model_name(f->rep.chosen));

@@ -486,30 +486,66 @@ static json_t *opts_json(const struct sb_gbm_opts *o)
                      "target", o->target);
 }
 
+/* zlib-deflated copy of raw[len] in a new buffer (*out, *outlen). */
+static int deflate_bytes(const unsigned char *raw, size_t len, unsigned char **out,
+                         size_t *outlen)
+{
+    uLongf n = compressBound((uLong)len);
+    unsigned char *buf = malloc(n);
+    if (!buf)
+        return SB_ENOMEM;
+    if (compress2(buf, &n, raw, (uLong)len, 6) != Z_OK) {
+        free(buf);
+        return SB_EIO;
+    }
+    *out = buf;
+    *outlen = (size_t)n;
+    return 0;
+}
+
 int sb_gbm_save(const struct sb_gbm *m, char **json)
 {
     bst_ulong len = 0;
     const char *raw = NULL;
+    unsigned char *z = NULL;
+    size_t zlen = 0;
     char *enc = NULL;
     json_t *root = NULL;
-    int rc = SB_ENOMEM;
+    int rc;
 
     *json = NULL;
     if (!m)
         return SB_EINVAL;
-    if (XGBoosterSaveModelToBuffer(m->bst, "{\"format\": \"ubj\"}", &len, &raw))
+    if (XGBoosterSaveModelToBuffer(m->bst, "{\"format\": \"ubj\"}", &len, &raw) ||
+        len > GBM_MAX_MODEL_BYTES)
         return SB_EIO;
-    if (!(enc = b64_encode((const unsigned char *)raw, (size_t)len)))
+    if ((rc = deflate_bytes((const unsigned char *)raw, (size_t)len, &z, &zlen)))
+        return rc;
+    rc = SB_ENOMEM;
+    if (!(enc = b64_encode(z, zlen)))
         goto out;
     uLong crc = crc32(0L, (const Bytef *)raw, (uInt)len);
-    root = json_pack("{s:s,s:i,s:o,s:s,s:I}", "format", GBM_FORMAT, "version", GBM_VERSION,
-                     "opts", opts_json(&m->o), "xgb_ubj", enc, "xgb_crc32", (json_int_t)crc);
+    root = json_pack("{s:s,s:i,s:o,s:I,s:I,s:s}", "format", GBM_FORMAT, "version", GBM_VERSION,
+                     "opts", opts_json(&m->o), "xgb_size", (json_int_t)len, "xgb_crc32",
+                     (json_int_t)crc, "xgb_ubj_deflate", enc);
     if (root && (*json = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(17))))
         rc = 0;
 out:
+    free(z);
     free(enc);
     json_decref(root);
     return rc;
+}
+
+static int same_opts(const struct sb_gbm_opts *a, const struct sb_gbm_opts *b)
+{
+    return a->rounds == b->rounds && a->max_depth == b->max_depth && a->eta == b->eta &&
+           a->subsample == b->subsample && a->colsample == b->colsample &&
+           a->min_child_weight == b->min_child_weight && a->lambda == b->lambda &&
+           a->max_bin == b->max_bin && a->max_horizon == b->max_horizon &&
+           a->origin_stride == b->origin_stride &&
+           a->horizons_per_origin == b->horizons_per_origin && a->stack_towt == b->stack_towt &&
+           a->target == b->target;
 }
 
 static int read_opts(const json_t *j, struct sb_gbm_opts *o, char *err, size_t errlen)
@@ -532,29 +568,60 @@ static int read_opts(const json_t *j, struct sb_gbm_opts *o, char *err, size_t e
     o->stack_towt = stack;
     o->seed = 1;
     struct sb_gbm_opts chk;
-    if (resolve(o, &chk) || chk.rounds != o->rounds || chk.max_horizon != o->max_horizon ||
-        chk.horizons_per_origin != o->horizons_per_origin) {
+    /* every option must be stated and in range: resolve() would quietly
+     * turn a 0 into a default */
+    if (resolve(o, &chk) || !same_opts(&chk, o)) {
         sb_errf(err, errlen, "gbm: \"opts\" out of range");
         return SB_EINVAL;
     }
     return 0;
 }
 
-/* Decodes and checks the embedded model bytes before XGBoost sees them. */
+/* Inflates z[zlen] into exactly size bytes (the declared size bounds the
+ * output: no decompression bomb). */
+static int inflate_bytes(const unsigned char *z, size_t zlen, size_t size, unsigned char **out)
+{
+    uLongf n = (uLongf)size;
+    unsigned char *buf = malloc(size ? size : 1);
+    if (!buf)
+        return SB_ENOMEM;
+    if (uncompress(buf, &n, z, (uLong)zlen) != Z_OK || n != (uLongf)size) {
+        free(buf);
+        return SB_ECORRUPT;
+    }
+    *out = buf;
+    return 0;
+}
+
+/* Decodes, inflates and checks the embedded model bytes before XGBoost
+ * sees them. */
 static int read_model_bytes(const json_t *root, unsigned char **raw, size_t *len, char *err,
                             size_t errlen)
 {
-    const json_t *enc = json_object_get(root, "xgb_ubj");
+    const json_t *enc = json_object_get(root, "xgb_ubj_deflate");
     const json_t *crc = json_object_get(root, "xgb_crc32");
-    if (!json_is_string(enc) || !json_is_integer(crc)) {
-        sb_errf(err, errlen, "gbm: missing \"xgb_ubj\" or \"xgb_crc32\"");
+    const json_t *size = json_object_get(root, "xgb_size");
+    unsigned char *z = NULL;
+    size_t zlen = 0, n;
+    int rc;
+
+    if (!json_is_string(enc) || !json_is_integer(crc) || !json_is_integer(size) ||
+        json_integer_value(size) < 1 || json_integer_value(size) > GBM_MAX_MODEL_BYTES) {
+        sb_errf(err, errlen, "gbm: missing or bad \"xgb_ubj_deflate\", \"xgb_size\" or "
+                "\"xgb_crc32\"");
         return SB_EINVAL;
     }
-    size_t n = json_string_length(enc);
-    if (n > GBM_MAX_MODEL_BYTES / 3 * 4 ||
-        b64_decode(json_string_value(enc), n, raw, len)) {
-        sb_errf(err, errlen, "gbm: \"xgb_ubj\" is not valid base64");
+    n = json_string_length(enc);
+    if (n > GBM_MAX_MODEL_BYTES / 3 * 4 || b64_decode(json_string_value(enc), n, &z, &zlen)) {
+        sb_errf(err, errlen, "gbm: \"xgb_ubj_deflate\" is not valid base64");
         return SB_EINVAL;
+    }
+    *len = (size_t)json_integer_value(size);
+    rc = inflate_bytes(z, zlen, *len, raw);
+    free(z);
+    if (rc) {
+        sb_errf(err, errlen, "gbm: embedded model does not inflate to %zu bytes", *len);
+        return rc;
     }
     if (crc32(0L, *raw, (uInt)*len) != (uLong)json_integer_value(crc)) {
         sb_errf(err, errlen, "gbm: embedded model fails its CRC-32");
@@ -565,12 +632,29 @@ static int read_model_bytes(const json_t *root, unsigned char **raw, size_t *len
     return 0;
 }
 
+/* One prediction on a row of missing values: every tree is walked along
+ * its default branches. */
+static int probe(BoosterHandle b)
+{
+    float x[SB_GBM_NFEAT];
+    DMatrixHandle dm = NULL;
+    bst_ulong len = 0;
+    const float *res = NULL;
+    for (int i = 0; i < SB_GBM_NFEAT; i++)
+        x[i] = NAN;
+    int rc = XGDMatrixCreateFromMat_omp(x, 1, SB_GBM_NFEAT, NAN, &dm, 1) ||
+             XGBoosterPredict(b, dm, 0, 0, 0, &len, &res) || len != 1 || !isfinite(res[0]);
+    if (dm)
+        XGDMatrixFree(dm);
+    return rc;
+}
+
 static int make_booster(const unsigned char *raw, size_t len, BoosterHandle *out, char *err,
                         size_t errlen)
 {
     BoosterHandle b = NULL;
     if (XGBoosterCreate(NULL, 0, &b) || XGBoosterLoadModelFromBuffer(b, raw, (bst_ulong)len) ||
-        XGBoosterSetParam(b, "nthread", "1")) {
+        XGBoosterSetParam(b, "nthread", "1") || XGBoosterSetParam(b, "verbosity", "0")) {
         int rc = xgb_fail(err, errlen, "model load");
         if (b)
             XGBoosterFree(b);
@@ -580,6 +664,12 @@ static int make_booster(const unsigned char *raw, size_t len, BoosterHandle *out
     if (XGBoosterGetNumFeature(b, &nf) || nf != SB_GBM_NFEAT) {
         sb_errf(err, errlen, "gbm: embedded model has %lu features, want %d", (unsigned long)nf,
                 SB_GBM_NFEAT);
+        XGBoosterFree(b);
+        return SB_ECORRUPT;
+    }
+    if (probe(b)) {   /* a model that cannot predict is refused now, not at 02:00 */
+        sb_errf(err, errlen, "gbm: embedded model fails a test prediction: %s",
+                XGBGetLastError());
         XGBoosterFree(b);
         return SB_ECORRUPT;
     }

@@ -120,10 +120,13 @@ void sb_gbm_features(const struct sb_load_series *s, const double *towt_hat, int
 
 /*
  * Serialises as a JSON object (new malloc'd string in *json, caller frees):
- * {"format":"sbems-gbm","version":1,"opts":{...},"xgb_ubj":"<base64 of
- * XGBoost's UBJSON model>","xgb_crc32":<CRC-32 of those bytes>}.
- * sb_gbm_load parses it back, refusing anything malformed (bad base64, CRC
- * mismatch, options out of range) before XGBoost sees the bytes.
+ * {"format":"sbems-gbm","version":1,"opts":{...},"xgb_size":<bytes>,
+ *  "xgb_crc32":<CRC-32 of those bytes>,"xgb_ubj_deflate":"<base64 of the
+ *  zlib-deflated XGBoost UBJSON model>"}.  Deflate because the UBJSON of
+ * 300 trees is ~1.4 MB and deflates ~3.4x.  sb_gbm_load parses it back,
+ * refusing anything malformed (bad base64, a stream that does not inflate
+ * to exactly xgb_size bytes (<= 64 MiB), CRC mismatch, options out of
+ * range) before XGBoost sees the bytes.
  */
 int sb_gbm_save(const struct sb_gbm *m, char **json);
 int sb_gbm_load(const char *json, size_t len, struct sb_gbm **out, char *err, size_t errlen);

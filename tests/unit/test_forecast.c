@@ -189,10 +189,73 @@ TEST(gbm_rejects_bad_blobs)
         "{\"format\":\"sbems-gbm\",\"version\":1,\"opts\":{\"rounds\":10,\"max_depth\":3,"
         "\"eta\":0.1,\"subsample\":1,\"colsample\":1,\"min_child_weight\":1,\"lambda\":1,"
         "\"max_bin\":64,\"max_horizon\":72,\"origin_stride\":5,\"horizons_per_origin\":12,"
-        "\"stack_towt\":false,\"target\":0},\"xgb_ubj\":\"ab$=\",\"xgb_crc32\":0}";
+        "\"stack_towt\":false,\"target\":0},\"xgb_size\":10,\"xgb_crc32\":0,"
+        "\"xgb_ubj_deflate\":\"ab$=\"}";
     CHECK_EQ(sb_gbm_load(bad_b64, strlen(bad_b64), &m, err, sizeof(err)), SB_EINVAL);
     CHECK(strstr(err, "base64") != NULL);
     CHECK(m == NULL);
+}
+
+/* Replaces the first occurrence of from (which must exist) in a copy of s. */
+static char *replaced(const char *s, const char *from, const char *to)
+{
+    const char *p = strstr(s, from);
+    if (!p)
+        return NULL;
+    size_t a = (size_t)(p - s), lf = strlen(from), lt = strlen(to), n = strlen(s);
+    char *out = malloc(n - lf + lt + 1);
+    memcpy(out, s, a);
+    memcpy(out + a, to, lt);
+    memcpy(out + a + lt, p + lf, n - a - lf + 1);
+    return out;
+}
+
+TEST(gbm_round_trip_and_tamper)
+{
+    struct sb_gbm_opts o;
+    struct sb_gbm *m = NULL, *g = NULL;
+    static double towt[N];
+    double a[72], b[72];
+    char *js = NULL, err[200] = "", num[32];
+    make_meter(&M1, 15, 2, 19);
+    for (int i = 0; i < N; i++)
+        towt[i] = 60;
+    sb_gbm_defaults(&o);
+    o.rounds = 20;
+    struct sb_load_series s = series_of(&M1, 60 * 24), full = series_of(&M1, N);
+    REQUIRE(sb_gbm_fit(&s, towt, &o, &m, err, sizeof(err)) == 0);
+    CHECK_EQ(sb_gbm_opts(m)->rounds, 20);
+    CHECK_EQ(sb_gbm_opts(m)->target, SB_GBM_TARGET_ANOMALY);
+    REQUIRE(sb_gbm_save(m, &js) == 0);
+    REQUIRE(sb_gbm_load(js, strlen(js), &g, err, sizeof(err)) == 0);
+    REQUIRE(sb_gbm_predict(m, &full, towt, 70 * 24, 72, a) == 0);
+    REQUIRE(sb_gbm_predict(g, &full, towt, 70 * 24, 72, b) == 0);
+    CHECK(memcmp(a, b, sizeof(a)) == 0);
+    CHECK(isfinite(a[0]) && isfinite(a[71]));
+    CHECK_EQ(sb_gbm_predict(g, &full, towt, N - 5, 72, b), SB_EINVAL);
+    sb_gbm_free(g);
+    g = NULL;
+    /* a declared size one byte off: the stream does not inflate to it */
+    const char *sz = strstr(js, "\"xgb_size\":");
+    REQUIRE(sz != NULL);
+    long size = strtol(sz + 11, NULL, 10);
+    snprintf(num, sizeof(num), "\"xgb_size\":%ld", size);
+    char want[32];
+    snprintf(want, sizeof(want), "\"xgb_size\":%ld", size + 1);
+    char *bad = replaced(js, num, want);
+    REQUIRE(bad != NULL);
+    CHECK_EQ(sb_gbm_load(bad, strlen(bad), &g, err, sizeof(err)), SB_ECORRUPT);
+    CHECK(strstr(err, "inflate") != NULL);
+    free(bad);
+    /* intact stream, wrong checksum */
+    bad = replaced(js, "\"xgb_crc32\":", "\"xgb_crc32\":1");
+    REQUIRE(bad != NULL);
+    CHECK_EQ(sb_gbm_load(bad, strlen(bad), &g, err, sizeof(err)), SB_ECORRUPT);
+    CHECK(strstr(err, "CRC") != NULL);
+    CHECK(g == NULL);
+    free(bad);
+    free(js);
+    sb_gbm_free(m);
 }
 
 /* ---------- facade ---------- */
@@ -374,7 +437,7 @@ TEST(save_load_round_trip)
     sb_fc_free(g);
     g = NULL;
     /* one flipped character inside the embedded model: CRC or JSON refuses */
-    char *p = strstr(blob, "\"xgb_ubj\":\"");
+    char *p = strstr(blob, "\"xgb_ubj_deflate\":\"");
     REQUIRE(p != NULL);
     p[40] = p[40] == 'A' ? 'B' : 'A';
     CHECK(sb_fc_load(blob, len, &g, err, sizeof(err)) != 0);
@@ -445,6 +508,7 @@ int main(void)
     RUN(sufficiency_counts_days);
     RUN(gbm_features_ignore_load_after_origin);
     RUN(gbm_rejects_bad_blobs);
+    RUN(gbm_round_trip_and_tamper);
     RUN(refuses_insufficient_data);
     RUN(gbm_beats_towt_on_lag_driven_load);
     RUN(intervals_cover_their_level);
