@@ -210,6 +210,7 @@ void sb_api__h_report_delete(struct sb_api *api, struct sb_req *rq)
     if (!ready(api, rq) || def_param(api, rq, &old))
         return;
     if (sb_appdb_doc_delete(api->ctx.db, "report", rq->params[0]) == 0) {
+        sb_appdb_report_file_delete(api->ctx.db, rq->params[0]);   /* its files go with it */
         sb_api__audit(api, rq, "report.delete", rq->params[0], public_def(old), NULL, "ok", NULL);
         rq->resp.status = 204;
     } else {

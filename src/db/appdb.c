@@ -1519,4 +1519,5 @@ static const struct sb_appdb_ops sqlite_ops = {
     .report_file_put = sb_appdb__rf_put,
     .report_file_list = sb_appdb__rf_list,
     .report_file_get = sb_appdb__rf_get,
+    .report_file_delete = sb_appdb__rf_delete,
 };

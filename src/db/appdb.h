@@ -491,6 +491,7 @@ struct sb_appdb_ops {
     int (*report_file_list)(void *impl, const char *report, const char *building, int limit,
                             struct sb_report_file **out, size_t *n);
     int (*report_file_get)(void *impl, int64_t id, struct sb_report_file *out);
+    int (*report_file_delete)(void *impl, const char *report);
 };
 
 /* The handle the rest of sbems holds: backend + its state. */
@@ -821,7 +822,8 @@ static inline int sb_appdb_fc_get(struct sb_appdb *db, const char *meter, int64_
 static inline int sb_appdb_fc_purge(struct sb_appdb *db, int64_t before_ms)
 { return SB__APPDB_CALL(db, fc_purge, before_ms); }
 
-/* Stores f (sets f->id) and keeps only the newest keep files of its report. */
+/* Stores f (sets f->id), replacing a file of the same report, period start
+ * and format, and keeps only the newest keep files of its report. */
 static inline int sb_appdb_report_file_put(struct sb_appdb *db, struct sb_report_file *f, int keep)
 { return SB__APPDB_CALL(db, report_file_put, f, keep); }
 /* Files (without bytes) of report and/or building (NULL = any), newest
@@ -832,5 +834,8 @@ static inline int sb_appdb_report_file_list(struct sb_appdb *db, const char *rep
 { return SB__APPDB_CALL(db, report_file_list, report, building, limit, out, n); }
 static inline int sb_appdb_report_file_get(struct sb_appdb *db, int64_t id, struct sb_report_file *out)
 { return SB__APPDB_CALL(db, report_file_get, id, out); }
+/* Deletes every file of report (its definition is going). */
+static inline int sb_appdb_report_file_delete(struct sb_appdb *db, const char *report)
+{ return SB__APPDB_CALL(db, report_file_delete, report); }
 
 #endif /* SB_APPDB_H */

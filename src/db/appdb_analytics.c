@@ -54,7 +54,7 @@ const char sb_appdb__schema_v4[] =
 enum {
     NQ_DOC_PUT, NQ_DOC_GET, NQ_DOC_DEL, NQ_DOC_LIST_ALL, NQ_DOC_LIST_B,
     NQ_FC_PUT, NQ_FC_GET, NQ_FC_PURGE,
-    NQ_RF_PUT, NQ_RF_LIST, NQ_RF_GET, NQ_RF_TRIM, NQ_BEGIN, NQ_COMMIT, NQ_ROLLBACK,
+    NQ_RF_PUT, NQ_RF_LIST, NQ_RF_GET, NQ_RF_TRIM, NQ_RF_SAME, NQ_RF_DEL, NQ_BEGIN, NQ_COMMIT, NQ_ROLLBACK,
     NQ_COUNT
 };
 
@@ -88,6 +88,8 @@ static const char *const nq_sql[NQ_COUNT] = {
     [NQ_RF_TRIM] = "DELETE FROM app_report_files WHERE report = ?1 AND id NOT IN"
                    " (SELECT id FROM app_report_files WHERE report = ?1"
                    " ORDER BY created_ms DESC, id DESC LIMIT ?2)",
+    [NQ_RF_SAME] = "DELETE FROM app_report_files WHERE report = ?1 AND from_ms = ?2 AND format = ?3",
+    [NQ_RF_DEL] = "DELETE FROM app_report_files WHERE report = ?1",
     [NQ_BEGIN] = "BEGIN IMMEDIATE",
     [NQ_COMMIT] = "COMMIT",
     [NQ_ROLLBACK] = "ROLLBACK",
@@ -435,6 +437,13 @@ int sb_appdb__rf_put(void *impl, struct sb_report_file *f, int keep)
         return SB_EINVAL;
     pthread_mutex_lock(x->mu);
     rc = sb_appdb__step_done(x->db, x->st[NQ_BEGIN], "report file begin");
+    if (rc == 0) {   /* a period generated again replaces its file of that format */
+        sqlite3_stmt *same = x->st[NQ_RF_SAME];
+        sqlite3_bind_text(same, 1, f->report, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(same, 2, f->from_ms);
+        sqlite3_bind_text(same, 3, f->format, -1, SQLITE_STATIC);
+        rc = sb_appdb__step_done(x->db, same, "report file replace");
+    }
     if (rc == 0) {
         sqlite3_bind_text(st, 1, f->report, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, f->building, -1, SQLITE_STATIC);
@@ -522,6 +531,18 @@ int sb_appdb__rf_get(void *impl, int64_t id, struct sb_report_file *out)
             memcpy(out->bytes, sqlite3_column_blob(st, 9), out->size);
         sb_appdb__qreset(st);
     }
+    pthread_mutex_unlock(x->mu);
+    return rc;
+}
+
+int sb_appdb__rf_delete(void *impl, const char *report)
+{
+    struct sb_appdb__an *x = sb_appdb__an_of(impl);
+    sqlite3_stmt *st = x->st[NQ_RF_DEL];
+
+    pthread_mutex_lock(x->mu);
+    sqlite3_bind_text(st, 1, report, -1, SQLITE_STATIC);
+    int rc = sb_appdb__step_done(x->db, st, "report file delete");
     pthread_mutex_unlock(x->mu);
     return rc;
 }

@@ -76,6 +76,7 @@ int sb_appdb__rf_put(void *impl, struct sb_report_file *f, int keep);
 int sb_appdb__rf_list(void *impl, const char *report, const char *building, int limit,
                       struct sb_report_file **out, size_t *n);
 int sb_appdb__rf_get(void *impl, int64_t id, struct sb_report_file *out);
+int sb_appdb__rf_delete(void *impl, const char *report);
 
 /* The ops methods of the alert store (appdb_alerts.c): see appdb.h. */
 int sb_appdb__rule_put(void *impl, const struct sb_alert_rule *r, int *created);

@@ -197,8 +197,9 @@ def cases(api):
     c("PUT", "/api/v1/reports/{report}", 200, inp="/api/v1/reports/m-hpo", out="/api/v1/reports/m-annex",
       body=lambda s: report_def("m-hpo" if s == "in" else "m-annex", "hpo" if s == "in" else "annex"))
     c("DELETE", "/api/v1/reports/{report}", 204, inp="NEWREPORT", out="NEWREPORT@annex")
-    c("POST", "/api/v1/reports/{report}/run", 201, inp="/api/v1/reports/m-hpo/run",
-      out="/api/v1/reports/m-annex/run", body=lambda s: {})
+    # runs of their own reports: a run of a period replaces that period's files
+    c("POST", "/api/v1/reports/{report}/run", 201, inp="/api/v1/reports/run-hpo/run",
+      out="/api/v1/reports/run-annex/run", body=lambda s: {})
     c("GET", "/api/v1/reports/{report}/files", 200, inp="/api/v1/reports/m-hpo/files",
       out="/api/v1/reports/m-annex/files")
     c("GET", "/api/v1/report-files/{file}", 200, inp=f"/api/v1/report-files/{rep['hpo']}",
@@ -266,6 +267,8 @@ def analytics_in_both(api):
         r = api.req("POST", f"/api/v1/reports/m-{b}/run", "ann", json={})
         assert r.status_code == 201, r.text
         files[b] = r.json()["files"][0]["id"]
+        r = api.req("POST", "/api/v1/reports", "ann", json=report_def("run-" + b, b))
+        assert r.status_code == 201, r.text
     return files
 
 

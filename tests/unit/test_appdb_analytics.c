@@ -230,6 +230,29 @@ TEST(report_files)
     CHECK(g.bytes && g.size == strlen("day,kwh\n4,40\n") && memcmp(g.bytes, "day,kwh\n4,40\n", g.size) == 0);
     sb_report_file_release(&g);
     CHECK_EQ(sb_appdb_report_file_get(db, 999999, &g), SB_ENOENT);
+    /* The same period again replaces its file; deleting the report's files. */
+    struct sb_report_file again;
+    memset(&again, 0, sizeof(again));
+    snprintf(again.report, sizeof(again.report), "weekly-hq");
+    snprintf(again.building, sizeof(again.building), "hq");
+    snprintf(again.format, sizeof(again.format), "csv");
+    snprintf(again.name, sizeof(again.name), "hq-week-4b.csv");
+    again.bytes = body;
+    again.size = 3;
+    again.from_ms = T0 + 4 * 7 * 24 * HOUR_MS;
+    again.created_ms = again.from_ms + 8 * 24 * HOUR_MS;
+    CHECK_EQ(sb_appdb_report_file_put(db, &again, 3), 0);
+    CHECK_EQ(sb_appdb_report_file_list(db, "weekly-hq", NULL, 0, &v, &n), 0);
+    CHECK_EQ(n, 3);
+    if (n == 3) {
+        CHECK_STR(v[0].name, "hq-week-4b.csv");
+        CHECK_STR(v[1].name, "hq-week-3.csv");
+    }
+    free(v);
+    CHECK_EQ(sb_appdb_report_file_delete(db, "weekly-hq"), 0);
+    CHECK_EQ(sb_appdb_report_file_list(db, "weekly-hq", NULL, 0, &v, &n), 0);
+    CHECK_EQ(n, 0);
+    free(v);
     CHECK_EQ(sb_appdb_report_file_list(db, NULL, "annex", 0, &v, &n), 0);
     CHECK_EQ(n, 0);
     free(v);

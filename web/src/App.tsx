@@ -35,6 +35,7 @@ const SavingsPage = lazy(() => import('./pages/SavingsPage'));
 const TariffCostPage = lazy(() => import('./pages/TariffCostPage'));
 const AnalyticsModelsPage = lazy(() => import('./pages/AnalyticsModelsPage'));
 const TariffsPage = lazy(() => import('./pages/TariffsPage'));
+const ReportsPage = lazy(() => import('./pages/ReportsPage'));
 
 function NotFound() {
   return (
@@ -87,6 +88,7 @@ export function App() {
           <Route path="buildings/:building/savings" element={<SavingsPage />} />
           <Route path="buildings/:building/cost" element={<TariffCostPage />} />
           <Route path="buildings/:building/models" element={<AnalyticsModelsPage />} />
+          <Route path="buildings/:building/reports" element={<ReportsPage />} />
           <Route path="tariffs" element={<TariffsPage />} />
           <Route path="alerts/notifications" element={<NotificationsPage />} />
           <Route path="alerts/:id?" element={<AlertsPage />} />

@@ -326,6 +326,7 @@ function pages(admin) {
     { name: 'tariffs', path: '/tariffs/', ready: h1('Tariffs') },
     { name: 'schedules', path: '/buildings/hpo/schedules/', ready: (p) => p.getByRole('rowheader').first() },
     { name: 'export', path: '/buildings/hpo/export/', ready: (p) => p.getByRole('checkbox').first() },
+    { name: 'reports', path: '/buildings/hpo/reports/', ready: (p) => p.getByRole('heading', { level: 2, name: 'Report definitions' }) },
     { name: 'alerts', path: '/alerts/', ready: (p) => (ALERT_NAME ? p.getByRole('link', { name: ALERT_NAME }) : h1(/Alerts/)) },
     { name: 'alert-rules', path: '/buildings/hpo/alert-rules/', ready: (p) => p.getByRole('table').first() },
   ];
