@@ -252,19 +252,20 @@ static void on_notified(void *ud, const struct sb_notice *nt, int ok, int tries,
 
 /* ---- decisions (engine thread) ---------------------------------------------------------- */
 
-static void on_decide(void *ud, const struct sb_arule *r, const char *building, int raise,
-                      const struct sb_arule_event *ev)
+/* A raise or clear into the store, then the loop (WebSocket) and, for news,
+ * the subscribers: what every decision goes through, the engine's and those
+ * sb_alerts_record brings (fault detection). */
+static int record(struct sb_alerts *s, const char *rule, const char *building, const char *key,
+                  int severity, double value, const char *text, int raise, int64_t now, int auto_resolve)
 {
-    struct sb_alerts *s = ud;
     struct sb_alert a;
     int outcome = 0, rc;
-    int64_t now = ev->t ? ev->t : now_ms();
 
     if (raise)
-        rc = sb_appdb_alert_raise(s->cfg.db, r->id, building, r->id, (int)r->severity, ev->value,
-                                  ev->text, now, s->cfg.flap_window_ms, &a, &outcome);
+        rc = sb_appdb_alert_raise(s->cfg.db, rule, building, key, severity, value, text, now,
+                                  s->cfg.flap_window_ms, &a, &outcome);
     else
-        rc = sb_appdb_alert_clear(s->cfg.db, r->id, r->id, now, r->auto_resolve, &a);
+        rc = sb_appdb_alert_clear(s->cfg.db, rule, key, now, auto_resolve, &a);
     pthread_mutex_lock(&s->mu);
     if (rc == 0 && raise)
         s->st.raised++;
@@ -275,9 +276,9 @@ static void on_decide(void *ud, const struct sb_arule *r, const char *building, 
     pthread_mutex_unlock(&s->mu);
     if (rc) {
         if (rc != SB_ENOENT)              /* a clear with nothing open is no news */
-            SB_ERR(MOD, "rule %s: recording the %s: %s", r->id, raise ? "raise" : "clear",
+            SB_ERR(MOD, "rule %s: recording the %s: %s", rule, raise ? "raise" : "clear",
                    sb_strerror(rc));
-        return;
+        return rc;
     }
     const char *event = raise ? (outcome == SB_ALERT_RAISED_NEW ? "raised" : "re-raised")
                               : a.state == SB_ALERT_RESOLVED ? "resolved" : "cleared";
@@ -286,6 +287,27 @@ static void on_decide(void *ud, const struct sb_arule *r, const char *building, 
      * of an open one is not (de-duplication), nor anything while shelved */
     if (raise && outcome != SB_ALERT_RAISED_AGAIN && a.shelved_until_ms <= now)
         notify(s, &a, event);
+    return 0;
+}
+
+static void on_decide(void *ud, const struct sb_arule *r, const char *building, int raise,
+                      const struct sb_arule_event *ev)
+{
+    struct sb_alerts *s = ud;
+    int64_t now = ev->t ? ev->t : now_ms();
+
+    record(s, r->id, building, r->id, (int)r->severity, ev->value, ev->text, raise, now, r->auto_resolve);
+}
+
+int sb_alerts_record(struct sb_alerts *s, const char *rule, const char *building, const char *key,
+                     int severity, double value, const char *text, int raise, int64_t now_ms_,
+                     int auto_resolve)
+{
+    if (!s || !rule || !building || !key || (raise && (severity < SB_ALERT_SEV_CRITICAL ||
+                                                       severity > SB_ALERT_SEV_INFO)))
+        return SB_EINVAL;
+    return record(s, rule, building, key, severity, value, text ? text : "", raise,
+                  now_ms_ ? now_ms_ : now_ms(), auto_resolve);
 }
 
 /* ---- rules -------------------------------------------------------------------------------- */

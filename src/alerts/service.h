@@ -59,6 +59,16 @@ int  sb_alerts_reload(struct sb_alerts *s);
  * tell the loop (the change callback).  Any thread; a is copied. */
 void sb_alerts_changed(struct sb_alerts *s, const struct sb_alert *a, const char *event);
 
+/* A raise (raise = 1) or clear of an alert decided outside the rule engine
+ * (fault detection): rule is its source ("fdd-apar-13"; no rule row needed),
+ * key what it is about (the equipment), the alert's life cycle, WebSocket
+ * event and notifications exactly as for the engine's.  Any thread (it
+ * writes the database: not the loop).  Returns 0, SB_ENOENT (a clear with
+ * nothing open), SB_EINVAL or the store's error. */
+int  sb_alerts_record(struct sb_alerts *s, const char *rule, const char *building, const char *key,
+                      int severity, double value, const char *text, int raise, int64_t now_ms,
+                      int auto_resolve);
+
 /* Open alerts of building (the overview), from memory: 0, or SB_ENOENT when
  * not known yet.  Kept current by every change; loop-safe (no database). */
 int  sb_alerts_summary(struct sb_alerts *s, const char *building, struct sb_alert_summary *out);

@@ -72,7 +72,8 @@ const struct sb_point *sb_solar_point(const struct sb_model *m, int32_t building
 
 static int64_t res_ms(int res)
 {
-    return res == SB_RES_15M ? 15 * 60000LL : res == SB_RES_1H ? SB_HOUR_MS : 0;
+    return res == SB_RES_1M ? 60000LL : res == SB_RES_15M ? 15 * 60000LL
+         : res == SB_RES_1H ? SB_HOUR_MS : 0;
 }
 
 int sb_meter_energy(struct sb_store_h *st, const struct sb_point *p, int res, int64_t t0_ms,
@@ -145,6 +146,36 @@ int sb_point_mean(struct sb_store_h *st, const struct sb_point *p, int res, int6
         double v = b->covered > 0 && b->integral != 0 ? b->integral / b->covered : b->sum / b->n;
         if (isfinite(v)) {
             out[i] = v;
+            got++;
+        }
+    }
+    sb_aggs_release(&a);
+    return got;
+}
+
+int sb_point_last(struct sb_store_h *st, const struct sb_point *p, int res, int64_t t0_ms, size_t n,
+                  double *out)
+{
+    int64_t step = res_ms(res);
+    struct sb_aggs a = { 0 };
+    int rc, got = 0;
+
+    if (!p || !step || t0_ms % step)
+        return SB_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        out[i] = NAN;
+    if (n == 0)
+        return 0;
+    rc = sb_store_range_agg(st, p->id, (enum sb_res)res, t0_ms, t0_ms + (int64_t)n * step, &a);
+    if (rc < 0)
+        return rc;
+    for (size_t k = 0; k < a.n; k++) {
+        const struct sb_agg *b = &a.v[k];
+        if (b->start < t0_ms || (b->start - t0_ms) % step || b->n == 0)
+            continue;
+        size_t i = (size_t)((b->start - t0_ms) / step);
+        if (i < n && isfinite(b->last)) {
+            out[i] = b->last;
             got++;
         }
     }

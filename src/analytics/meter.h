@@ -46,9 +46,14 @@ int sb_meter_energy(struct sb_store_h *st, const struct sb_point *p, int res, in
                     size_t n, double *out);
 
 /* Mean of an analog point (canonical unit) in n intervals of res
- * (SB_RES_15M or SB_RES_1H) from t0_ms (aligned), NaN where the interval
- * has no sample.  Returns intervals with a value. */
+ * (SB_RES_1M, SB_RES_15M or SB_RES_1H) from t0_ms (aligned), NaN where the
+ * interval has no sample.  Returns intervals with a value. */
 int sb_point_mean(struct sb_store_h *st, const struct sb_point *p, int res, int64_t t0_ms, size_t n,
+                  double *out);
+
+/* The last sample of each interval (statuses and commands: a state, not a
+ * mean), NaN where the interval has none.  Returns intervals with a value. */
+int sb_point_last(struct sb_store_h *st, const struct sb_point *p, int res, int64_t t0_ms, size_t n,
                   double *out);
 
 /* Local calendar of n hours from t0_ms in tz: how[i] the hour of the week

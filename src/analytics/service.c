@@ -206,6 +206,8 @@ static void *worker(void *arg)
             hourly_pass(a, r->m, hour);
             a->last_hour_ms = hour;
         }
+        if (now >= first && a->cfg.alerts)
+            svc_fdd_pass(a, r->m, svc_now(a));
         sb_mref_put(r);
         pthread_mutex_lock(&a->mu);
     }
@@ -314,7 +316,7 @@ int sb_analytics_models(struct sb_analytics *a, const char *building, json_t **o
 {
     struct sb_mref *r = sb_mhub_get(a->cfg.models);
     const struct sb_model *m = r->m;
-    json_t *meters = json_array(), *zones = json_array();
+    json_t *meters = json_array(), *zones = json_array(), *fdd = json_array();
 
     for (size_t i = 0; i < m->nequipment; i++) {
         const struct sb_equipment *e = &m->equipment[i];
@@ -326,8 +328,14 @@ int sb_analytics_models(struct sb_analytics *a, const char *building, json_t **o
         if (zone_has_temp(m, i) && (!building || strcmp(z->building, building) == 0))
             json_array_append_new(zones, svc_zone_status(a, m, i));
     }
+    for (size_t i = 0; i < m->nequipment; i++) {
+        const struct sb_equipment *e = &m->equipment[i];
+        if ((e->type == SB_EQUIP_AHU || e->type == SB_EQUIP_RTU) &&
+            (!building || strcmp(e->building, building) == 0))
+            json_array_append_new(fdd, svc_fdd_status(a, m, i));
+    }
     sb_mref_put(r);
-    *out = json_pack("{s:o, s:o}", "meters", meters, "zones", zones);
+    *out = json_pack("{s:o, s:o, s:o}", "meters", meters, "zones", zones, "fdd", fdd);
     return *out ? 0 : SB_ENOMEM;
 }
 
@@ -372,5 +380,6 @@ void sb_analytics_free(struct sb_analytics *a)
     pthread_mutex_destroy(&a->rmu);
     pthread_cond_destroy(&a->cv);
     free(a->fc);
+    free(a->fdd);
     free(a);
 }

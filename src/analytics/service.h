@@ -29,6 +29,7 @@
 
 struct sb_mhub;
 struct sb_drvmgr;
+struct sb_alerts;
 struct sb_analytics;
 
 struct sb_analytics_cfg {
@@ -42,6 +43,7 @@ struct sb_analytics_cfg {
     int zone_days;                 /* zone model training window, days (default 28) */
     int64_t first_pass_ms;         /* delay of the first pass after start (default 5 s) */
     int64_t (*now_ms)(void);       /* clock (tests); NULL = wall clock */
+    struct sb_alerts *alerts;      /* where fault findings go; NULL: fault detection off */
     const char *smtp_url;          /* report e-mails (alerts.smtp_url); NULL = none */
     const char *smtp_from;
 };
@@ -69,7 +71,8 @@ int  sb_analytics_load_accuracy(struct sb_analytics *a, const char *meter, int64
 int  sb_analytics_zone_forecast(struct sb_analytics *a, const char *zone, int hours, double heat_sp,
                                 double cool_sp, json_t **out, char *err, size_t errlen);
 
-/* Status of every model of building (NULL: all): {"meters": [...], "zones": [...]}. */
+/* Status of every model of building (NULL: all): {"meters": [...], "zones":
+ * [...], "fdd": [...]} (fdd: each air handler, watched or why not). */
 int  sb_analytics_models(struct sb_analytics *a, const char *building, json_t **out);
 
 /* Ask the worker to retrain a meter's or a zone's model now (slug), or all

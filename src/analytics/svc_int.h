@@ -51,6 +51,8 @@ struct sb_analytics {
     int64_t last_nightly_day;                    /* worker only */
     struct sb_analytics_stats st;                /* under mu */
     struct sb_notify *notify;                    /* report delivery (e-mail, webhook) */
+    struct svc_fdd_unit *fdd;                    /* AHU fault detectors, worker only */
+    size_t nfdd, capfdd;
     pthread_mutex_t rmu;                         /* one report generation at a time */
 };
 
@@ -74,6 +76,13 @@ json_t *svc_load_status(struct sb_analytics *a, const struct sb_model *m, size_t
 /* Zone models (svc_zone.c). */
 int  svc_zone_train(struct sb_analytics *a, const struct sb_model *m, size_t zone_ix);
 json_t *svc_zone_status(struct sb_analytics *a, const struct sb_model *m, size_t zone_ix);
+
+/* Fault detection on air handlers (svc_fdd.c): the minutes since the last
+ * pass through the APAR rules (worker); a unit's binding state for the
+ * model status. */
+struct svc_fdd_unit;
+void svc_fdd_pass(struct sb_analytics *a, const struct sb_model *m, int64_t now);
+json_t *svc_fdd_status(struct sb_analytics *a, const struct sb_model *m, size_t equip_ix);
 
 /* Reports (svc_report.c): generate those whose period ended (worker). */
 void svc_reports_due(struct sb_analytics *a, const struct sb_model *m, int64_t now);

@@ -195,8 +195,8 @@ void sb_api__h_an_models(struct sb_api *api, struct sb_req *rq)
     int rc = sb_analytics_models(api->ctx.analytics, b, &out);
     if (rc == 0 && !b && !(rq->who.roles & SB_ROLE_ADMIN)) {
         /* Everything the service knows, filtered to the user's buildings. */
-        const char *keys[] = { "meters", "zones" };
-        for (int k = 0; k < 2; k++) {
+        const char *keys[] = { "meters", "zones", "fdd" };
+        for (int k = 0; k < 3; k++) {
             json_t *arr = json_object_get(out, keys[k]), *keep = json_array(), *x;
             size_t i;
             json_array_foreach(arr, i, x)

@@ -294,7 +294,7 @@ static int start_analytics(struct daemon *d)
         .drivers = d->drivers, .train_hour = (int)cfg->analytics_train_hour,
         .history_days = (int)cfg->analytics_history_days, .zone_days = (int)cfg->analytics_zone_days,
         .smtp_url = cfg->alerts_smtp_url && *cfg->alerts_smtp_url ? cfg->alerts_smtp_url : NULL,
-        .smtp_from = cfg->alerts_smtp_from,
+        .smtp_from = cfg->alerts_smtp_from, .alerts = d->alerts,
     };
     int rc = sb_analytics_new(&ac, &d->analytics);
     if (rc)

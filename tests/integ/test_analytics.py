@@ -28,6 +28,25 @@ HOUR = 3600 * 1000
 DAYS = 760                       # history: two baseline/reporting years and some
 SAVING = 0.10                    # from the reporting start on
 ZONE_DAYS = 35
+FDD_H = 4                        # hours of one-minute AHU data before now
+
+
+def ahu_rows(end, unit, faulty):
+    """One-minute readings of an air handler in mechanical cooling with the
+    outside air damper at its minimum (APAR mode 4), canonical units.  The
+    faulty one's cooling coil does not cool: the valve is open 90 % and the
+    supply air leaves warmer than the mixed air (fan heat); the healthy one
+    holds its 13 °C setpoint."""
+    out = []
+    for k in range(FDD_H * 60):
+        t = end - FDD_H * HOUR + k * 60000 + 30000
+        oat, rat, oad = 30.0, 24.0, 15.0
+        mat = 0.15 * oat + 0.85 * rat + random.gauss(0, 0.05)
+        sat = mat + 0.5 + random.gauss(0, 0.05) if faulty else 13.0 + random.gauss(0, 0.05)
+        vals = {"sat": sat, "mat": mat, "rat": rat, "oat": oat, "oad": oad, "ccv": 90.0 if faulty else 60.0,
+                "sat-sp": 13.0, "sf-status": 1, "sf-speed": 80.0, "sa-sp": 250.0, "sa-sp-sp": 250.0}
+        out += [f"{unit}.{p},{t},{v:.3f}" for p, v in vals.items()]
+    return out
 
 
 def temp_at(t_ms, rnd_state):
@@ -108,8 +127,10 @@ def history(tmp_path_factory):
             # 15 minutes (what a trend of a fast-polled point averages to)
             rows.append(f"vav-1-north.zn-t,{t},{ta + random.gauss(0, 0.05):.3f}")
             rows.append(f"vav-1-north.flow,{t - 1},{fsum / fn * 1000:.2f}")       # L/s
-            rows.append(f"ahu-1.sat,{t - 1},{sat:.2f}")
+            if t < end - FDD_H * HOUR:                  # the AHU's own minutes below
+                rows.append(f"ahu-1.sat,{t - 1},{sat:.2f}")
             fsum, fn = 0.0, 0
+    rows += ahu_rows(end, "ahu-1", True) + ahu_rows(end, "ahu-2", False)
     path.write_text("point,time,value\n" + "\n".join(rows) + "\n")
     return {"path": str(path), "start": start, "end": end, "rep0": rep0, "temps": temps}
 
@@ -121,8 +142,17 @@ def local_date(t_ms):
 @pytest.fixture(scope="module")
 def api(tmp_path_factory, history):
     from conftest import Sbems, USERS
+    import json
     s = Sbems(tmp_path_factory.mktemp("data"))
-    s.run("import", SITE)
+    site = json.load(open(SITE))
+    # the air handlers' floors occupied now, whatever the hour of the test
+    # (f1-north keeps its schedule: the RC test's history follows it)
+    for z in site["zones"]:
+        if z["id"].startswith(("f1-", "f2-")) and z["id"] != "f1-north":
+            z["schedule"] = {"mon-sun": "00:00-24:00"}
+    sp = tmp_path_factory.mktemp("site") / "site.json"
+    sp.write_text(json.dumps(site))
+    s.run("import", str(sp))
     # two years back: raw retention must allow it (the ingest refuses older readings otherwise)
     s.run("ingest", history["path"], "--set", "retention.raw=0")
     for name, (roles, grants) in USERS.items():
@@ -437,3 +467,22 @@ def test_reports(api, history, tmp_path):
         assert api.req("DELETE", "/api/v1/reports/hq-weekly", "max").status_code == 204
     finally:
         srv.shutdown()
+
+
+def test_fault_detection(api):
+    """APAR on the air handlers' minutes: the unit whose coil does not cool
+    raises fdd-apar alerts with the finding in words; the healthy one none."""
+    st = {f["equipment"]: f for f in models(api)["fdd"]}
+    assert st["ahu-1"]["status"] == "watched" and st["ahu-2"]["status"] == "watched", st
+    def fdd_alerts():
+        items = api.req("GET", "/api/v1/alerts?building=hpo&state=all", "vic").json()["items"]
+        return [a for a in items if a["rule"].startswith("fdd-apar-")]
+    assert wait_for(lambda: any(a["key"] == "ahu-1" for a in fdd_alerts()), timeout=300, step=2), fdd_alerts()
+    time.sleep(3)
+    found = fdd_alerts()
+    mine = [a for a in found if a["key"] == "ahu-1"]
+    assert all(a["key"] != "ahu-2" or int(a["rule"].split("-")[-1]) > 28 for a in found), \
+        [(a["key"], a["rule"], a["message"]) for a in found]
+    apar = [a for a in mine if int(a["rule"].split("-")[-1]) <= 28]
+    assert apar and all(a["severity"] == "major" for a in apar), mine
+    assert any("AHU" in a["message"] or "Air" in a["message"] for a in apar), apar
