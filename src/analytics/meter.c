@@ -11,14 +11,6 @@
 #include "core/tz.h"
 #include "store/agg.h"
 
-static int has_tag(const struct sb_point *p, const char *tag)
-{
-    for (size_t i = 0; i < p->tags.n; i++)
-        if (strcmp(p->tags.v[i], tag) == 0)
-            return 1;
-    return 0;
-}
-
 static const struct sb_point *first_real(const struct sb_model *m, const struct sb_equipment *e,
                                          enum sb_point_kind kind)
 {
@@ -49,11 +41,11 @@ const struct sb_point *sb_outdoor_temp_point(const struct sb_model *m, int32_t b
         const struct sb_point *p = &m->points[i];
         if (p->kind != SB_POINT_TEMPERATURE || p->building_ix != building_ix)
             continue;
-        if (has_tag(p, "dewpoint") || has_tag(p, "wetbulb"))
+        if (sb_point_has_tag(p, "dewpoint") || sb_point_has_tag(p, "wetbulb"))
             continue;
-        if (has_tag(p, "weather"))
+        if (sb_point_has_tag(p, "weather"))
             return p;
-        if (!outside && has_tag(p, "air") && (has_tag(p, "outside") || has_tag(p, "outdoor")))
+        if (!outside && sb_point_has_tag(p, "air") && (sb_point_has_tag(p, "outside") || sb_point_has_tag(p, "outdoor")))
             outside = p;
     }
     return outside;
@@ -63,7 +55,7 @@ const struct sb_point *sb_solar_point(const struct sb_model *m, int32_t building
 {
     for (size_t i = 0; i < m->npoints; i++) {
         const struct sb_point *p = &m->points[i];
-        if (p->building_ix == building_ix && (has_tag(p, "solar") || has_tag(p, "irradiance")) &&
+        if (p->building_ix == building_ix && (sb_point_has_tag(p, "solar") || sb_point_has_tag(p, "irradiance")) &&
             p->kind != SB_POINT_ENERGY && p->kind != SB_POINT_POWER)
             return p;
     }
@@ -119,8 +111,11 @@ int sb_meter_energy(struct sb_store_h *st, const struct sb_point *p, int res, in
     return got;
 }
 
-int sb_point_mean(struct sb_store_h *st, const struct sb_point *p, int res, int64_t t0_ms, size_t n,
-                  double *out)
+/* One value per interval of an analog or state point: the mean (MEAN: sum /
+ * n; analog points aggregated as RATE: the time-weighted mean) or the
+ * interval's last sample. */
+static int fill(struct sb_store_h *st, const struct sb_point *p, int res, int64_t t0_ms, size_t n,
+                double *out, int last)
 {
     int64_t step = res_ms(res);
     struct sb_aggs a = { 0 };
@@ -142,8 +137,8 @@ int sb_point_mean(struct sb_store_h *st, const struct sb_point *p, int res, int6
         size_t i = (size_t)((b->start - t0_ms) / step);
         if (i >= n)
             continue;
-        /* MEAN: sum / n; RATE-kind analog points: the time-weighted mean. */
-        double v = b->covered > 0 && b->integral != 0 ? b->integral / b->covered : b->sum / b->n;
+        double v = last ? b->last
+                 : b->covered > 0 && b->integral != 0 ? b->integral / b->covered : b->sum / b->n;
         if (isfinite(v)) {
             out[i] = v;
             got++;
@@ -153,34 +148,16 @@ int sb_point_mean(struct sb_store_h *st, const struct sb_point *p, int res, int6
     return got;
 }
 
+int sb_point_mean(struct sb_store_h *st, const struct sb_point *p, int res, int64_t t0_ms, size_t n,
+                  double *out)
+{
+    return fill(st, p, res, t0_ms, n, out, 0);
+}
+
 int sb_point_last(struct sb_store_h *st, const struct sb_point *p, int res, int64_t t0_ms, size_t n,
                   double *out)
 {
-    int64_t step = res_ms(res);
-    struct sb_aggs a = { 0 };
-    int rc, got = 0;
-
-    if (!p || !step || t0_ms % step)
-        return SB_EINVAL;
-    for (size_t i = 0; i < n; i++)
-        out[i] = NAN;
-    if (n == 0)
-        return 0;
-    rc = sb_store_range_agg(st, p->id, (enum sb_res)res, t0_ms, t0_ms + (int64_t)n * step, &a);
-    if (rc < 0)
-        return rc;
-    for (size_t k = 0; k < a.n; k++) {
-        const struct sb_agg *b = &a.v[k];
-        if (b->start < t0_ms || (b->start - t0_ms) % step || b->n == 0)
-            continue;
-        size_t i = (size_t)((b->start - t0_ms) / step);
-        if (i < n && isfinite(b->last)) {
-            out[i] = b->last;
-            got++;
-        }
-    }
-    sb_aggs_release(&a);
-    return got;
+    return fill(st, p, res, t0_ms, n, out, 1);
 }
 
 int32_t sb_local_day(const struct sb_tz *tz, int64_t utc_ms)
@@ -189,7 +166,7 @@ int32_t sb_local_day(const struct sb_tz *tz, int64_t utc_ms)
     return (int32_t)(s >= 0 ? s / 86400 : -((-s + 86399) / 86400));
 }
 
-void sb_calendar_hours(const struct sb_tz *tz, int64_t t0_ms, size_t n, const int32_t *days,
+void sb_calendar_hours(const struct sb_tz *tz, int64_t t0_ms, size_t n, const int64_t *days,
                        size_t nd, uint8_t *how, uint8_t *hol)
 {
     for (size_t i = 0; i < n; i++) {

@@ -60,7 +60,7 @@ int sb_point_last(struct sb_store_h *st, const struct sb_point *p, int res, int6
  * (0 = Monday 00:00 .. 167, analytics/towt.h), hol[i] 1 on a holiday: a
  * local date found in days[nd] (days since 1970-01-01, sorted or not).
  * hol may be NULL. */
-void sb_calendar_hours(const struct sb_tz *tz, int64_t t0_ms, size_t n, const int32_t *days,
+void sb_calendar_hours(const struct sb_tz *tz, int64_t t0_ms, size_t n, const int64_t *days,
                        size_t nd, uint8_t *how, uint8_t *hol);
 
 /* Local date of utc_ms in tz as days since 1970-01-01. */

@@ -48,32 +48,6 @@ int svc_weather(struct sb_analytics *a, const char *variable, int64_t from_ms, s
     return rc > 0;
 }
 
-int svc_holidays(struct sb_analytics *a, const char *building, int32_t **days, size_t *n)
-{
-    struct sb_doc d;
-    json_t *j, *v;
-    size_t i;
-
-    *days = NULL;
-    *n = 0;
-    if (sb_appdb_doc_get(a->cfg.db, "holidays", building, &d))
-        return 0;
-    j = json_loads(d.body, 0, NULL);
-    sb_doc_release(&d);
-    v = json_object_get(j, "days");
-    if (json_is_array(v) && json_array_size(v) > 0 &&
-        (*days = malloc(json_array_size(v) * sizeof(**days)))) {
-        json_t *e;
-        json_array_foreach(v, i, e) {
-            const char *s = json_string_value(json_object_get(e, "date"));
-            unsigned y, mo, dd;
-            if (s && sscanf(s, "%4u-%2u-%2u", &y, &mo, &dd) == 3)
-                (*days)[(*n)++] = (int32_t)sb_days_from_civil(y, mo, dd);
-        }
-    }
-    json_decref(j);
-    return 0;
-}
 
 int svc_doc_put(struct sb_analytics *a, const char *kind, const char *key, const char *building,
                 json_t *body, const void *blob, size_t blob_len)
@@ -105,7 +79,7 @@ static int64_t trained_ms(struct sb_analytics *a, const char *kind, const char *
     struct sb_doc d;
     int64_t t = 0;
 
-    if (sb_appdb_doc_get(a->cfg.db, kind, key, &d) == 0) {
+    if (sb_appdb_doc_meta(a->cfg.db, kind, key, &d) == 0) {
         t = d.updated_ms;
         sb_doc_release(&d);
     }

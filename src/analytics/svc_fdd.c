@@ -50,14 +50,6 @@ struct svc_fdd_unit {
     struct sb_apar apar;
 };
 
-static int tag(const struct sb_point *p, const char *t)
-{
-    for (size_t i = 0; i < p->tags.n; i++)
-        if (strcmp(p->tags.v[i], t) == 0)
-            return 1;
-    return 0;
-}
-
 static int is_kind(const struct sb_point *p, enum sb_point_kind a, enum sb_point_kind b)
 {
     return p->kind == a || p->kind == b;
@@ -73,24 +65,24 @@ static void ahu_points(const struct sb_model *m, const struct sb_equipment *e, c
         int k = -1;
         if (!p->equipment || strcmp(p->equipment, e->slug) != 0)
             continue;
-        int supply = tag(p, "discharge") || tag(p, "supply");
-        if (p->kind == SB_POINT_TEMPERATURE && tag(p, "air")) {
-            k = supply ? F_SAT : tag(p, "mixed") ? F_MAT : tag(p, "return") ? F_RAT
-              : (tag(p, "outside") || tag(p, "outdoor")) ? F_OAT : -1;
-        } else if (p->kind == SB_POINT_SETPOINT && supply && tag(p, "temp")) {
+        int supply = sb_point_has_tag(p, "discharge") || sb_point_has_tag(p, "supply");
+        if (p->kind == SB_POINT_TEMPERATURE && sb_point_has_tag(p, "air")) {
+            k = supply ? F_SAT : sb_point_has_tag(p, "mixed") ? F_MAT : sb_point_has_tag(p, "return") ? F_RAT
+              : (sb_point_has_tag(p, "outside") || sb_point_has_tag(p, "outdoor")) ? F_OAT : -1;
+        } else if (p->kind == SB_POINT_SETPOINT && supply && sb_point_has_tag(p, "temp")) {
             k = F_SATSP;
-        } else if (p->kind == SB_POINT_SETPOINT && tag(p, "pressure")) {
+        } else if (p->kind == SB_POINT_SETPOINT && sb_point_has_tag(p, "pressure")) {
             k = F_DSPSP;
-        } else if (p->kind == SB_POINT_PRESSURE && supply && !tag(p, "sp")) {
+        } else if (p->kind == SB_POINT_PRESSURE && supply && !sb_point_has_tag(p, "sp")) {
             k = F_DSP;
-        } else if (is_kind(p, SB_POINT_POSITION, SB_POINT_COMMAND) && tag(p, "valve")) {
-            k = (tag(p, "heat") || tag(p, "heating")) ? F_HC : (tag(p, "cool") || tag(p, "cooling")) ? F_CC : -1;
-        } else if (is_kind(p, SB_POINT_POSITION, SB_POINT_COMMAND) && tag(p, "damper") &&
-                   (tag(p, "outside") || tag(p, "outdoor"))) {
+        } else if (is_kind(p, SB_POINT_POSITION, SB_POINT_COMMAND) && sb_point_has_tag(p, "valve")) {
+            k = (sb_point_has_tag(p, "heat") || sb_point_has_tag(p, "heating")) ? F_HC : (sb_point_has_tag(p, "cool") || sb_point_has_tag(p, "cooling")) ? F_CC : -1;
+        } else if (is_kind(p, SB_POINT_POSITION, SB_POINT_COMMAND) && sb_point_has_tag(p, "damper") &&
+                   (sb_point_has_tag(p, "outside") || sb_point_has_tag(p, "outdoor"))) {
             k = F_OAD;
-        } else if (p->kind == SB_POINT_STATUS && tag(p, "fan")) {
+        } else if (p->kind == SB_POINT_STATUS && sb_point_has_tag(p, "fan")) {
             k = F_FAN;
-        } else if (tag(p, "fan") && tag(p, "speed")) {
+        } else if (sb_point_has_tag(p, "fan") && sb_point_has_tag(p, "speed")) {
             k = F_SPEED;
         }
         if (k >= 0 && !pt[k])

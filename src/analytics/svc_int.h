@@ -63,9 +63,6 @@ int64_t svc_now(const struct sb_analytics *a);
 int svc_weather(struct sb_analytics *a, const char *variable, int64_t from_ms, size_t hours,
                 double *out);
 
-/* A building's holidays (local days since 1970-01-01) from its "holidays"
- * document: malloc'd array in *days (NULL when none). */
-int svc_holidays(struct sb_analytics *a, const char *building, int32_t **days, size_t *n);
 
 /* Meter forecasts (svc_load.c). */
 int  svc_load_train(struct sb_analytics *a, const struct sb_model *m, size_t equip_ix);

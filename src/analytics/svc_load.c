@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analytics/bdocs.h"
 #include "analytics/forecast.h"
 #include "analytics/meter.h"
 #include "analytics/stats.h"
@@ -53,7 +54,6 @@ static int lread(struct sb_analytics *a, const struct sb_model *m, const struct 
     const struct sb_building *b = &m->buildings[e->building_ix];
     const struct sb_point *pm = sb_meter_point(m, e);
     const struct sb_point *po = sb_outdoor_temp_point(m, e->building_ix);
-    int32_t *days = NULL;
     size_t nd = 0;
     int rc;
 
@@ -73,7 +73,7 @@ static int lread(struct sb_analytics *a, const struct sb_model *m, const struct 
     if ((rc = sb_meter_energy(a->cfg.store, pm, SB_RES_1H, t0, n, s->y)) < 0 ||
         (rc = sb_point_mean(a->cfg.store, po, SB_RES_1H, t0, n, s->t)) < 0)
         return rc;
-    svc_holidays(a, b->slug, &days, &nd);
+    int64_t *days = sb_building_holidays(a->cfg.db, b->slug, &nd);
     sb_calendar_hours(b->tz, t0, n, days, nd, s->how, s->hol);
     free(days);
     return 0;
@@ -332,7 +332,7 @@ static json_t *model_info(struct sb_analytics *a, const char *meter)
     json_t *o, *j;
     char ts[40];
 
-    if (sb_appdb_doc_get(a->cfg.db, "fc_model", meter, &d))
+    if (sb_appdb_doc_meta(a->cfg.db, "fc_model", meter, &d))
         return json_pack("{s:s, s:s}", "status", "pending", "message", "not trained yet");
     j = json_loads(d.body, 0, NULL);
     o = json_pack("{s:O*, s:O*, s:s}", "status", json_object_get(j, "status"), "message",

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analytics/bdocs.h"
 #include "analytics/meter.h"
 #include "analytics/mv.h"
 #include "analytics/report.h"
@@ -431,27 +432,6 @@ static void savings(struct sb_analytics *a, const struct sb_model *m, const stru
     free(adj);
 }
 
-static struct sb_tariff *load_tariff(struct sb_analytics *a, const char *building)
-{
-    struct sb_doc d;
-    char id[SB_DOC_KEY_MAX + 1] = "", err[200];
-    struct sb_tariff *t = NULL;
-
-    if (sb_appdb_doc_get(a->cfg.db, "building_tariff", building, &d) == 0) {
-        json_t *j = json_loads(d.body, 0, NULL);
-        snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j, "tariff")) ?: "");
-        json_decref(j);
-        sb_doc_release(&d);
-    }
-    if (id[0] && sb_appdb_doc_get(a->cfg.db, "tariff", id, &d) == 0) {
-        if ((t = calloc(1, sizeof(*t))) && sb_tariff_parse(d.body, strlen(d.body), t, err, sizeof(err))) {
-            free(t);
-            t = NULL;
-        }
-        sb_doc_release(&d);
-    }
-    return t;
-}
 
 static int gather(struct sb_analytics *a, const struct sb_model *m, const struct sb_building *b,
                   json_t *def, int64_t d0, int64_t d1, struct gather *g)
@@ -484,7 +464,8 @@ static int gather(struct sb_analytics *a, const struct sb_model *m, const struct
     g->kwh = calloc(nm ? nm : 1, sizeof(*g->kwh));
     if (!g->meters || !g->kwh)
         return SB_ENOMEM;
-    struct sb_tariff *t = load_tariff(a, b->slug);
+    char why[256];
+    struct sb_tariff *t = sb_building_tariff(a->cfg.db, b->slug, why, sizeof(why));
     if (t) {   /* a copy: t goes before the report is built */
         snprintf(g->currency, sizeof(g->currency), "%s", t->currency);
         g->d.currency = g->currency;

@@ -85,21 +85,13 @@ static size_t bridge(double *v, size_t n, size_t max)
     return left;
 }
 
-static int has_tag(const struct sb_point *p, const char *t)
-{
-    for (size_t i = 0; i < p->tags.n; i++)
-        if (strcmp(p->tags.v[i], t) == 0)
-            return 1;
-    return 0;
-}
-
 static const struct sb_point *discharge_point(const struct sb_model *m, const struct sb_equipment *e,
                                               enum sb_point_kind kind)
 {
     for (size_t i = 0; i < m->npoints; i++) {
         const struct sb_point *p = &m->points[i];
         if (p->kind == kind && p->equipment && strcmp(p->equipment, e->slug) == 0 &&
-            has_tag(p, "discharge") && has_tag(p, "air"))
+            sb_point_has_tag(p, "discharge") && sb_point_has_tag(p, "air"))
             return p;
     }
     return NULL;

@@ -422,6 +422,13 @@ static int param_building(const struct sb_model *m, const char *name, const char
     return 0;
 }
 
+const struct sb_model *sb_api__model(struct sb_api *api, struct sb_req *rq)
+{
+    if (!rq->model && api->ctx.models)
+        rq->model = sb_mhub_get(api->ctx.models);
+    return rq->model ? rq->model->m : NULL;
+}
+
 const struct sb_point *sb_api__point(const struct sb_model *m, const char *val)
 {
     char *end;

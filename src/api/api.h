@@ -151,6 +151,10 @@ const char *sb_api__allow_text(unsigned set);
 /* A point by integer id ("42") or slug; NULL if unknown. */
 const struct sb_point *sb_api__point(const struct sb_model *m, const char *val);
 
+/* The model rq works on: pinned on first use (api.c releases it with the
+ * request), NULL when no model hub is open. */
+const struct sb_model *sb_api__model(struct sb_api *api, struct sb_req *rq);
+
 /* Add one query fragment "name=value" (decoded) to rq's table.  0, or
  * SB_ENOSPC with rq->qoverflow set (more than SB_REQ_QMAX or the bytes). */
 int sb_req_add_query(struct sb_req *rq, const char *frag, size_t n);

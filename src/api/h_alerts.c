@@ -61,16 +61,10 @@ static int sees(const struct sb_req *rq, const struct sb_model *m, const char *b
     return b >= 0 ? sb_api__in_scope(&rq->who, m, (size_t)b) : (rq->who.roles & SB_ROLE_ADMIN) != 0;
 }
 
-static const struct sb_model *model(struct sb_api *api, struct sb_req *rq)
-{
-    if (!rq->model)
-        rq->model = sb_mhub_get(api->ctx.models);
-    return rq->model ? rq->model->m : NULL;
-}
 
 static int ready(struct sb_api *api, struct sb_req *rq)
 {
-    if (!api->ctx.db || !api->ctx.models || !model(api, rq)) {
+    if (!api->ctx.db || !api->ctx.models || !sb_api__model(api, rq)) {
         sb_api__err(rq, 503, "unavailable", "the app database or the model is not open");
         return 0;
     }
@@ -122,7 +116,7 @@ static json_t *rule_json(const struct sb_alert_rule *sr)
  * as rule (create: no rule exists with its id).  Answers on error. */
 static int put_rule(struct sb_api *api, struct sb_req *rq, json_t *body, int create, int *created)
 {
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     struct sb_arule r;
     struct sb_alert_rule sr;
     char err[256];
@@ -192,7 +186,7 @@ static int put_rule(struct sb_api *api, struct sb_req *rq, json_t *body, int cre
 static int rule_param(struct sb_api *api, struct sb_req *rq, struct sb_alert_rule *sr)
 {
     int rc = sb_appdb_alert_rule_get(api->ctx.db, rq->params[0], sr);
-    if (rc == 0 && !sees(rq, model(api, rq), sr->building))
+    if (rc == 0 && !sees(rq, sb_api__model(api, rq), sr->building))
         rc = SB_ENOENT;
     if (rc)
         sb_api__err(rq, rc == SB_ENOENT ? 404 : 503, rc == SB_ENOENT ? "not_found" : "unavailable",
@@ -210,7 +204,7 @@ void sb_api__h_arules_list(struct sb_api *api, struct sb_req *rq)
 
     if (sb_api__only_query(rq, q_ok) || sb_api__page_args(rq, &limit, &cursor) || !ready(api, rq))
         return;
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     scope_of(rq, m, &sc);
     if ((bld = sb_req_q(rq, "building"))) {
         if (!sees(rq, m, bld)) {
@@ -363,7 +357,7 @@ static void apply_one(struct sb_api *api, struct sb_req *rq, const char *tid, js
         why = "not valid";
     if (!why) {
         const char *b = NULL;
-        char *canon = rule_building(model(api, rq), &r, &b) ? NULL
+        char *canon = rule_building(sb_api__model(api, rq), &r, &b) ? NULL
                       : (snprintf(r.building, sizeof(r.building), "%s", b), sb_arule_to_json(&r));
         memset(&sr, 0, sizeof(sr));
         snprintf(sr.id, sizeof(sr.id), "%s", r.id);
@@ -459,7 +453,7 @@ void sb_api__h_atemplates_apply(struct sb_api *api, struct sb_req *rq)
     size_t i;
     if (!b || sb_api__only_keys(rq, b, keys) || !ready(api, rq))
         goto out;
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     const char *bld = json_string_value(json_object_get(b, "building"));
     int bi = bld ? building_ix(m, bld) : -1;
     if (bi < 0 || !sb_api__in_scope(&rq->who, m, (size_t)bi)) {
@@ -556,7 +550,7 @@ void sb_api__h_alerts_list(struct sb_api *api, struct sb_req *rq)
 
     if (sb_api__only_query(rq, q_ok) || sb_api__page_args(rq, &limit, &cursor) || !ready(api, rq))
         return;
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     memset(&f, 0, sizeof(f));
     scope_of(rq, m, &sc);
     if ((v = sb_req_q(rq, "building"))) {
@@ -610,7 +604,7 @@ static int alert_param(struct sb_api *api, struct sb_req *rq, struct sb_alert *a
     char *end = NULL;
     int64_t id = strtoll(rq->params[0], &end, 10);
     int rc = id > 0 && end && !*end ? sb_appdb_alert_get(api->ctx.db, id, a) : SB_ENOENT;
-    if (rc == 0 && !sees(rq, model(api, rq), a->building))
+    if (rc == 0 && !sees(rq, sb_api__model(api, rq), a->building))
         rc = SB_ENOENT;
     if (rc)
         sb_api__err(rq, rc == SB_ENOENT ? 404 : 503, rc == SB_ENOENT ? "not_found" : "unavailable",
@@ -645,7 +639,7 @@ void sb_api__h_alert_get(struct sb_api *api, struct sb_req *rq)
 {
     struct sb_alert a;
     if (ready(api, rq) && alert_param(api, rq, &a) == 0)
-        sb_api__json(rq, 200, alert_full(api, model(api, rq), &a));
+        sb_api__json(rq, 200, alert_full(api, sb_api__model(api, rq), &a));
 }
 
 /* A string member of at most max bytes (NULL when absent); -1 after answering. */
@@ -715,7 +709,7 @@ void sb_api__h_alert_act(struct sb_api *api, struct sb_req *rq)
         struct sb_principal p;
         int ok = sb_appdb_user_by_name(api->ctx.db, who, &u) == 0 && !u.disabled &&
                  sb_api__principal_load(api, u.id, &p) == 0 && sb_api__has(&p, SB_NEED_OPERATOR) &&
-                 sees(&(struct sb_req){ .who = p }, model(api, rq), a.building);
+                 sees(&(struct sb_req){ .who = p }, sb_api__model(api, rq), a.building);
         if (!ok) {
             sb_api__bad_field(rq, "assignee", "no such active user who may act on this building");
             goto done;
@@ -744,7 +738,7 @@ void sb_api__h_alert_act(struct sb_api *api, struct sb_req *rq)
     json_t *what = json_pack("{s:s, s:s?}", "action", act, "note", note ? note : text);
     sb_api__audit(api, rq, "alert.update", target, NULL, what, "ok", NULL);   /* copied, not taken */
     json_decref(what);
-    sb_api__json(rq, 200, alert_full(api, model(api, rq), &out));
+    sb_api__json(rq, 200, alert_full(api, sb_api__model(api, rq), &out));
 done:
     json_decref(b);
 }
@@ -815,7 +809,7 @@ void sb_api__h_asub_create(struct sb_api *api, struct sb_req *rq)
     }
     if (!strcmp(ch, "mqtt"))
         tg = NULL;                             /* the topic is <alerts.mqtt_topic>/<building>/<severity> */
-    if (bl && !sees(rq, model(api, rq), bl)) {
+    if (bl && !sees(rq, sb_api__model(api, rq), bl)) {
         sb_api__bad_field(rq, "building", "unknown building (or not in your scope)");
         goto out;
     }

@@ -19,16 +19,10 @@
 #include "core/timefmt.h"
 #include "model/hub.h"
 
-static const struct sb_model *model(struct sb_api *api, struct sb_req *rq)
-{
-    if (!rq->model)
-        rq->model = sb_mhub_get(api->ctx.models);
-    return rq->model ? rq->model->m : NULL;
-}
 
 static int ready(struct sb_api *api, struct sb_req *rq)
 {
-    if (!api->ctx.analytics || !api->ctx.models || !model(api, rq)) {
+    if (!api->ctx.analytics || !api->ctx.models || !sb_api__model(api, rq)) {
         sb_api__err(rq, 503, "unavailable", "analytics is not running (analytics.enabled)");
         return 0;
     }
@@ -111,7 +105,7 @@ void sb_api__h_pred_load(struct sb_api *api, struct sb_req *rq)
 
     if (sb_api__only_query(rq, q_ok) || int_q(rq, "horizon_h", 1, 72, 24, &h) || !ready(api, rq))
         return;
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     const struct sb_equipment *e = meter ? sb_model_equipment(m, meter) : NULL;
     if (!e || visible_building(rq, m, e->building) < 0) {
         sb_api__bad_field(rq, "meter", "meter must name a meter (equipment) in your scope");
@@ -141,7 +135,7 @@ void sb_api__h_pred_accuracy(struct sb_api *api, struct sb_req *rq)
                           "from and to are required: RFC 3339 times or integer ms");
         return;
     }
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     const struct sb_equipment *e = meter ? sb_model_equipment(m, meter) : NULL;
     if (!e || visible_building(rq, m, e->building) < 0 || !sb_meter_point(m, e)) {
         sb_api__bad_field(rq, "meter", "meter must name a meter (equipment) in your scope");
@@ -168,7 +162,7 @@ void sb_api__h_pred_temp(struct sb_api *api, struct sb_req *rq)
                           "give both heating and cooling setpoints, or neither (the comfort band)");
         return;
     }
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     const struct sb_zone *z = zone ? sb_model_zone(m, zone) : NULL;
     if (!z || visible_building(rq, m, z->building) < 0) {
         sb_api__bad_field(rq, "zone", "zone must name a zone in your scope");
@@ -187,7 +181,7 @@ void sb_api__h_an_models(struct sb_api *api, struct sb_req *rq)
 
     if (sb_api__only_query(rq, q_ok) || !ready(api, rq))
         return;
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     if (b && visible_building(rq, m, b) < 0) {
         sb_api__bad_field(rq, "building", "unknown building (or not in your scope)");
         return;
@@ -220,7 +214,7 @@ void sb_api__h_an_retrain(struct sb_api *api, struct sb_req *rq)
         return;
     }
     const char *t = json_string_value(json_object_get(body, "target"));
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     const struct sb_equipment *e = t ? sb_model_equipment(m, t) : NULL;
     const struct sb_zone *z = t ? sb_model_zone(m, t) : NULL;
     const char *b = e ? e->building : z ? z->building : t;

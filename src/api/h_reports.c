@@ -20,16 +20,10 @@
 #include "core/timefmt.h"
 #include "model/hub.h"
 
-static const struct sb_model *model(struct sb_api *api, struct sb_req *rq)
-{
-    if (!rq->model)
-        rq->model = sb_mhub_get(api->ctx.models);
-    return rq->model ? rq->model->m : NULL;
-}
 
 static int ready(struct sb_api *api, struct sb_req *rq)
 {
-    if (!api->ctx.db || !api->ctx.models || !model(api, rq)) {
+    if (!api->ctx.db || !api->ctx.models || !sb_api__model(api, rq)) {
         sb_api__err(rq, 503, "unavailable", "the app database or the model is not open");
         return 0;
     }
@@ -62,7 +56,7 @@ static int def_param(struct sb_api *api, struct sb_req *rq, json_t **def)
         *def = json_loads(d.body, 0, NULL);
         sb_doc_release(&d);
     }
-    if (!*def || !sees(rq, model(api, rq), json_string_value(json_object_get(*def, "building")))) {
+    if (!*def || !sees(rq, sb_api__model(api, rq), json_string_value(json_object_get(*def, "building")))) {
         json_decref(*def);
         *def = NULL;
         sb_api__err(rq, 404, "not_found", "no such report");
@@ -80,7 +74,7 @@ void sb_api__h_reports_list(struct sb_api *api, struct sb_req *rq)
 
     if (sb_api__only_query(rq, q_ok) || !ready(api, rq))
         return;
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     if (b && !sees(rq, m, b)) {
         sb_api__bad_field(rq, "building", "unknown building (or not in your scope)");
         return;
@@ -115,7 +109,7 @@ void sb_api__h_report_get(struct sb_api *api, struct sb_req *rq)
 static void put_def(struct sb_api *api, struct sb_req *rq, json_t *body, json_t *old)
 {
     char err[256], secret[65] = "";
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
 
     if (json_object_get(body, "secret") || json_object_get(body, "has_secret")) {
         json_object_del(body, "has_secret");   /* what GET showed may come back */
@@ -292,7 +286,7 @@ void sb_api__h_report_file(struct sb_api *api, struct sb_req *rq)
     if (!ready(api, rq))
         return;
     int rc = id > 0 && end && !*end ? sb_appdb_report_file_get(api->ctx.db, id, &f) : SB_ENOENT;
-    if (rc == 0 && !sees(rq, model(api, rq), f.building)) {
+    if (rc == 0 && !sees(rq, sb_api__model(api, rq), f.building)) {
         sb_report_file_release(&f);
         rc = SB_ENOENT;
     }

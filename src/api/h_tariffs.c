@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analytics/bdocs.h"
 #include "analytics/meter.h"
 #include "analytics/mv.h"
 #include "analytics/service.h"
@@ -28,16 +29,10 @@
 #define DAY_MS (24 * SB_HOUR_MS)
 #define MAX_SPAN_DAYS (3 * 366)
 
-static const struct sb_model *model(struct sb_api *api, struct sb_req *rq)
-{
-    if (!rq->model)
-        rq->model = sb_mhub_get(api->ctx.models);
-    return rq->model ? rq->model->m : NULL;
-}
 
 static int ready(struct sb_api *api, struct sb_req *rq)
 {
-    if (!api->ctx.db || !api->ctx.models || !model(api, rq)) {
+    if (!api->ctx.db || !api->ctx.models || !sb_api__model(api, rq)) {
         sb_api__err(rq, 503, "unavailable", "the app database or the model is not open");
         return 0;
     }
@@ -225,23 +220,6 @@ void sb_api__h_bdoc_get(struct sb_api *api, struct sb_req *rq)
     }
 }
 
-/* A local date "YYYY-MM-DD" that exists. */
-static int date_ok(const char *s, int64_t *day)
-{
-    unsigned y, m, d;
-    int n = 0;
-
-    if (!s || strlen(s) != 10 || sscanf(s, "%4u-%2u-%2u%n", &y, &m, &d, &n) != 3 || n != 10 ||
-        y < 1970 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31)
-        return 0;
-    int64_t k = sb_days_from_civil(y, m, d);
-    int64_t yy;
-    unsigned mm, dd;
-    sb_civil_from_days(k, &yy, &mm, &dd);
-    if (day)
-        *day = k;
-    return mm == m && dd == d;
-}
 
 /* Checks a building document; 0 or a message in err naming the field. */
 static int bdoc_check(struct sb_api *api, const char *kind, json_t *b, char *err, size_t cap)
@@ -276,7 +254,7 @@ static int bdoc_check(struct sb_api *api, const char *kind, json_t *b, char *err
         const char *id = json_string_value(json_object_get(e, "id"));
         size_t keys = json_object_size(e);
         size_t want = hol ? 2 : 3 + (json_object_get(e, "description") ? 1 : 0);
-        if (!json_is_object(e) || keys != want || !date_ok(date, NULL) || !name || !*name ||
+        if (!json_is_object(e) || keys != want || !sb_local_date_ok(date, NULL) || !name || !*name ||
             strlen(name) > 200 || (!hol && (!id || !sb_slug_valid(id))) ||
             (!hol && json_object_get(e, "description") &&
              (!json_is_string(json_object_get(e, "description")) ||
@@ -332,56 +310,7 @@ void sb_api__h_bdoc_put(struct sb_api *api, struct sb_req *rq)
 
 /* ---- series for cost and savings ---------------------------------------------------- */
 
-/* The building's tariff (parsed) or NULL with why. */
-static struct sb_tariff *building_tariff(struct sb_api *api, const char *building, char *why,
-                                         size_t cap)
-{
-    struct sb_doc d;
-    struct sb_tariff *t = NULL;
-    char id[SB_DOC_KEY_MAX + 1] = "";
 
-    if (sb_appdb_doc_get(api->ctx.db, "building_tariff", building, &d) == 0) {
-        json_t *j = doc_json(&d);
-        snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j, "tariff")) ?: "");
-        json_decref(j);
-        sb_doc_release(&d);
-    }
-    if (!id[0]) {
-        snprintf(why, cap, "the building has no tariff (PUT /api/v1/buildings/%s/tariff)", building);
-        return NULL;
-    }
-    if (sb_appdb_doc_get(api->ctx.db, "tariff", id, &d)) {
-        snprintf(why, cap, "the building's tariff %s no longer exists", id);
-        return NULL;
-    }
-    if ((t = calloc(1, sizeof(*t))) && sb_tariff_parse(d.body, strlen(d.body), t, why, cap)) {
-        free(t);
-        t = NULL;
-    }
-    sb_doc_release(&d);
-    return t;
-}
-
-/* The building's holidays as local day numbers (malloc'd, may be NULL). */
-static int64_t *holidays(struct sb_api *api, const char *building, size_t *n)
-{
-    struct sb_doc d;
-    int64_t *v = NULL;
-    json_t *e;
-    size_t i;
-
-    *n = 0;
-    if (sb_appdb_doc_get(api->ctx.db, "holidays", building, &d))
-        return NULL;
-    json_t *j = doc_json(&d), *arr = json_object_get(j, "days");
-    sb_doc_release(&d);
-    if (json_array_size(arr) && (v = malloc(json_array_size(arr) * sizeof(*v))))
-        json_array_foreach(arr, i, e)
-            if (date_ok(json_string_value(json_object_get(e, "date")), &v[*n]))
-                (*n)++;
-    json_decref(j);
-    return v;
-}
 
 /* The meter of the request: meter= when given (a meter of the building),
  * else the building's first main meter (a meter without a parent). */
@@ -415,8 +344,8 @@ static int period_q(struct sb_req *rq, const char *name, const struct sb_tz *tz,
     char a[16], b[16], msg[160];
     int64_t d0, d1;
 
-    if (!v || strlen(v) != 21 || v[10] != '/' || (memcpy(a, v, 10), a[10] = 0, !date_ok(a, &d0)) ||
-        (memcpy(b, v + 11, 10), b[10] = 0, !date_ok(b, &d1)) || d1 < d0 ||
+    if (!v || strlen(v) != 21 || v[10] != '/' || (memcpy(a, v, 10), a[10] = 0, !sb_local_date_ok(a, &d0)) ||
+        (memcpy(b, v + 11, 10), b[10] = 0, !sb_local_date_ok(b, &d1)) || d1 < d0 ||
         d1 - d0 >= MAX_SPAN_DAYS) {
         snprintf(msg, sizeof(msg), "%s must be YYYY-MM-DD/YYYY-MM-DD (local dates, end included, "
                                    "at most %d days)", name, MAX_SPAN_DAYS);
@@ -550,11 +479,11 @@ static int cost_args(struct sb_api *api, struct sb_req *rq, const struct sb_mode
     }
     if (!(c->e = pick_meter(rq, m, bi)))
         return -1;
-    if (!(c->t = building_tariff(api, c->b->slug, why, sizeof(why)))) {
+    if (!(c->t = sb_building_tariff(api->ctx.db, c->b->slug, why, sizeof(why)))) {
         sb_api__err(rq, 409, "no_tariff", why);
         return -1;
     }
-    c->hol = holidays(api, c->b->slug, &c->nh);
+    c->hol = sb_building_holidays(api->ctx.db, c->b->slug, &c->nh);
     return 0;
 }
 
@@ -566,7 +495,7 @@ void sb_api__h_an_cost(struct sb_api *api, struct sb_req *rq)
 
     if (sb_api__only_query(rq, q_ok) || !ready(api, rq))
         return;
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     const char *bs = sb_req_q(rq, "building");
     const struct sb_building *pb = bs ? sb_model_building(m, bs) : NULL;
     if (pb && period_q(rq, "period", pb->tz, &t0, &t1))
@@ -675,7 +604,7 @@ void sb_api__h_an_bill(struct sb_api *api, struct sb_req *rq)
 
     if (sb_api__only_query(rq, q_ok) || !ready(api, rq))
         return;
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     if (cost_args(api, rq, m, &c))
         return;
     int64_t now = sb_now_ms();
@@ -757,7 +686,7 @@ static size_t measures(struct sb_api *api, const char *building, int64_t r0, int
     sb_doc_release(&d);
     json_array_foreach(arr, i, e) {
         int64_t day;
-        if (n == cap || !date_ok(json_string_value(json_object_get(e, "start")), &day))
+        if (n == cap || !sb_local_date_ok(json_string_value(json_object_get(e, "start")), &day))
             continue;
         int64_t s = sb_tz_local_to_utc(tz, day * 86400);
         if (s * 1000 < r0 || s * 1000 >= r1)
@@ -950,7 +879,7 @@ void sb_api__h_an_savings(struct sb_api *api, struct sb_req *rq)
 
     if (sb_api__only_query(rq, q_ok) || !ready(api, rq))
         return;
-    const struct sb_model *m = model(api, rq);
+    const struct sb_model *m = sb_api__model(api, rq);
     const char *bs = sb_req_q(rq, "building"), *meth = sb_req_q(rq, "method");
     const struct sb_building *b = bs ? sb_model_building(m, bs) : NULL;
     int bi = b ? (int)(b - m->buildings) : -1;
@@ -983,7 +912,7 @@ void sb_api__h_an_savings(struct sb_api *api, struct sb_req *rq)
         goto out;
     }
     size_t nh = 0;
-    hol = holidays(api, b->slug, &nh);
+    hol = sb_building_holidays(api->ctx.db, b->slug, &nh);
     struct sb_mv_opts o = { .method = meth && strcmp(meth, "daily") == 0 ? SB_MV_DAILY : SB_MV_HOURLY,
                             .gas = has_etag(e, "gas"), .tz = b->tz, .holidays = hol, .n_holidays = nh };
     struct sb_mv_input base = { .interval = SB_MV_HOUR, .t0 = b0 / 1000, .n = hb.n, .kwh = hb.kwh,
@@ -1058,7 +987,7 @@ void sb_api__h_an_savings(struct sb_api *api, struct sb_req *rq)
                                                  "prices hours, the daily model predicts days"));
         daily = days_json(dr.day0, dr.in.n, adj, dr.kwh);
     } else {
-        if ((t = building_tariff(api, b->slug, why, sizeof(why)))) {
+        if ((t = sb_building_tariff(api->ctx.db, b->slug, why, sizeof(why)))) {
             struct sb_tariff_site site = { .tz = b->tz, .holidays = hol, .n_holidays = nh };
             double cb, ca;
             /* Price both series over the same hours: where either is missing, neither counts. */

@@ -478,7 +478,7 @@ struct sb_appdb_ops {
     int (*alert_sub_delete)(void *impl, int64_t id, int64_t user_id);
     /* analytics (ABI 3) */
     int (*doc_put)(void *impl, const struct sb_doc *d);
-    int (*doc_get)(void *impl, const char *kind, const char *key, struct sb_doc *out);
+    int (*doc_get)(void *impl, const char *kind, const char *key, int with_blob, struct sb_doc *out);
     int (*doc_delete)(void *impl, const char *kind, const char *key);
     int (*doc_list)(void *impl, const char *kind, const char *building, int with_blob,
                     struct sb_doc **out, size_t *n);
@@ -798,7 +798,12 @@ static inline int sb_appdb_doc_put(struct sb_appdb *db, const struct sb_doc *d)
 /* The document (kind, key) into *out (release it); SB_ENOENT when none. */
 static inline int sb_appdb_doc_get(struct sb_appdb *db, const char *kind, const char *key,
                                    struct sb_doc *out)
-{ return SB__APPDB_CALL(db, doc_get, kind, key, out); }
+{ return SB__APPDB_CALL(db, doc_get, kind, key, 1, out); }
+/* The same without its binary part (blob NULL): a model's status without
+ * reading the model. */
+static inline int sb_appdb_doc_meta(struct sb_appdb *db, const char *kind, const char *key,
+                                    struct sb_doc *out)
+{ return SB__APPDB_CALL(db, doc_get, kind, key, 0, out); }
 static inline int sb_appdb_doc_delete(struct sb_appdb *db, const char *kind, const char *key)
 { return SB__APPDB_CALL(db, doc_delete, kind, key); }
 /* Documents of kind (of building unless NULL), by key, at most 10,000;

@@ -63,8 +63,8 @@ static const char *const nq_sql[NQ_COUNT] = {
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(kind, key) DO UPDATE SET"
                    " building = excluded.building, body = excluded.body, blob = excluded.blob,"
                    " updated_ms = excluded.updated_ms",
-    [NQ_DOC_GET] = "SELECT kind, key, building, body, blob, updated_ms FROM app_docs"
-                   " WHERE kind = ?1 AND key = ?2",
+    [NQ_DOC_GET] = "SELECT kind, key, building, body, CASE WHEN ?3 THEN blob END, updated_ms"
+                   " FROM app_docs WHERE kind = ?1 AND key = ?2",
     [NQ_DOC_DEL] = "DELETE FROM app_docs WHERE kind = ?1 AND key = ?2",
     [NQ_DOC_LIST_ALL] = "SELECT kind, key, building, body, CASE WHEN ?2 THEN blob END, updated_ms"
                         " FROM app_docs WHERE kind = ?1 ORDER BY key LIMIT 10000",
@@ -212,7 +212,8 @@ int sb_appdb__doc_put(void *impl, const struct sb_doc *d)
     return rc;
 }
 
-int sb_appdb__doc_get(void *impl, const char *kind, const char *key, struct sb_doc *out)
+int sb_appdb__doc_get(void *impl, const char *kind, const char *key, int with_blob,
+                      struct sb_doc *out)
 {
     struct sb_appdb__an *x = sb_appdb__an_of(impl);
     sqlite3_stmt *st = x->st[NQ_DOC_GET];
@@ -223,6 +224,7 @@ int sb_appdb__doc_get(void *impl, const char *kind, const char *key, struct sb_d
     pthread_mutex_lock(x->mu);
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, with_blob ? 1 : 0);
     int rc = sb_appdb__step_row(x->db, st, "doc get");
     if (rc == 0) {
         rc = doc_row(st, out);

@@ -63,7 +63,8 @@ void sb_appdb__an_close(struct sb_appdb__an *an);
 
 /* The ops methods of the analytics store (appdb_analytics.c): see appdb.h. */
 int sb_appdb__doc_put(void *impl, const struct sb_doc *d);
-int sb_appdb__doc_get(void *impl, const char *kind, const char *key, struct sb_doc *out);
+int sb_appdb__doc_get(void *impl, const char *kind, const char *key, int with_blob,
+                      struct sb_doc *out);
 int sb_appdb__doc_delete(void *impl, const char *kind, const char *key);
 int sb_appdb__doc_list(void *impl, const char *kind, const char *building, int with_blob,
                        struct sb_doc **out, size_t *n);

@@ -600,3 +600,11 @@ void sb_model_to_canonical(const struct sb_model *m, struct sb_reading *x, size_
             x[i].v = sb_unit_conv_apply(&p->to_canon, x[i].v);
     }
 }
+
+int sb_point_has_tag(const struct sb_point *p, const char *tag)
+{
+    for (size_t i = 0; p && tag && i < p->tags.n; i++)
+        if (strcmp(p->tags.v[i], tag) == 0)
+            return 1;
+    return 0;
+}

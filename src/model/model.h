@@ -324,6 +324,9 @@ int sb_schedule_occupied_at(const struct sb_schedule *s, const struct sb_tz *tz,
  * building's time zone (0 without a schedule or a zone). */
 int sb_zone_occupied(const struct sb_model *m, const struct sb_zone *z, int64_t now_ms);
 
+/* True if point p carries Haystack marker tag (exact, case-sensitive). */
+int sb_point_has_tag(const struct sb_point *p, const char *tag);
+
 /* The zone's temperature: the first temperature point of equipment serving
  * zone index zi (the overview, zone status and comfort alerts agree on it),
  * or NULL. */

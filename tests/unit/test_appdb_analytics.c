@@ -76,6 +76,12 @@ TEST(documents)
     CHECK_EQ(g.updated_ms, T0 + 5);
     CHECK_STR(g.building, "hq");
     sb_doc_release(&g);
+    /* Without the binary part: the same document, no blob read. */
+    CHECK_EQ(sb_appdb_doc_meta(db, "fc_model", "meter-main", &g), 0);
+    CHECK_STR(g.body, "{\"model\":\"towt\"}");
+    CHECK(g.blob == NULL && g.blob_len == 0);
+    CHECK_EQ(g.updated_ms, T0 + 5);
+    sb_doc_release(&g);
 
     /* Same key, other kind: a different document. */
     CHECK_EQ(sb_appdb_doc_get(db, "tariff", "meter-main", &g), SB_ENOENT);
