@@ -45,6 +45,8 @@ struct sb_simfault {
     size_t ndevs;
     struct fault *f;
     int nf, next_id;
+    int has_period;             /* a backfill: starts confined to its rows */
+    int64_t first_ms, last_ms;  /* the backfill's first and last row times */
 };
 
 int sb_simfault_new(const char *label_file, struct sb_simfault **out, char *err, size_t errlen)
@@ -109,6 +111,16 @@ int sb_simfault_add_device(struct sb_simfault *f, const char *name, int meter)
     f->is_meter = m;
     snprintf(f->devs[f->ndevs], sizeof(f->devs[0]), "%s", name);
     f->is_meter[f->ndevs++] = (unsigned char)(meter != 0);
+    return 0;
+}
+
+int sb_simfault_set_period(struct sb_simfault *f, int64_t first_ms, int64_t last_ms)
+{
+    if (last_ms < first_ms)
+        return SB_EINVAL;
+    f->has_period = 1;
+    f->first_ms = first_ms;
+    f->last_ms = last_ms;
     return 0;
 }
 
@@ -195,7 +207,9 @@ static void label(struct sb_simfault *f, const struct fault *x, const char *even
                                                            : json_null());
     if (!isnan(x->value))
         json_object_set_new(j, "value", json_real(x->value));
-    char *t = json_dumps(j, JSON_COMPACT);
+    /* 15 digits give back the decimal the request was written in (0.3,
+     * not 0.29999999999999999) */
+    char *t = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
     if (t) {
         fprintf(f->labels, "%s\n", t);
         fflush(f->labels);     /* a scorer may read while the sim runs */
@@ -342,6 +356,21 @@ static int parse_target(struct sb_simfault *f, const json_t *req, struct fault *
     return 0;
 }
 
+/* A backfill has no rows outside its period: a fault starting there
+ * would be labelled but never show. */
+static int in_period(const struct sb_simfault *f, int64_t start_ms, char *err, size_t errlen)
+{
+    char a[40], b[40];
+    int before = start_ms < f->first_ms;
+
+    if (!f->has_period || (!before && start_ms <= f->last_ms))
+        return 0;
+    snprintf(err, errlen, "start: %s is %s the backfill's %s row %s", sb_time_format(start_ms, a, sizeof(a)),
+             before ? "before" : "after", before ? "first" : "last",
+             sb_time_format(before ? f->first_ms : f->last_ms, b, sizeof(b)));
+    return SB_ERANGE;
+}
+
 int sb_simfault_inject(struct sb_simfault *f, const json_t *req, int64_t sim_now_ms, int64_t wall_now_ms,
                        char *err, size_t errlen)
 {
@@ -355,10 +384,12 @@ int sb_simfault_inject(struct sb_simfault *f, const json_t *req, int64_t sim_now
     }
     if ((rc = check_keys(req, err, errlen)) < 0 || (rc = parse_target(f, req, &x, err, errlen)) < 0)
         return rc;
-    if (parse_when(json_object_get(req, "start"), sim_now_ms, &x.start_ms) < 0) {
+    if (parse_when(json_object_get(req, "start"), f->has_period ? f->first_ms : sim_now_ms, &x.start_ms) < 0) {
         snprintf(err, errlen, "start: \"now\", \"+10m\" or an RFC 3339 time");
         return SB_EINVAL;
     }
+    if ((rc = in_period(f, x.start_ms, err, errlen)) < 0)
+        return rc;
     if ((rc = parse_duration(json_object_get(req, "duration"), &dur)) < 0) {
         snprintf(err, errlen, "duration: seconds or \"2h\" (up to a year)");
         return rc;

@@ -9,6 +9,8 @@
  *   {"class": "oa_damper_stuck", "equipment": "AHU-1", "value": 100,
  *    "start": "+10m" | "2026-07-01T08:00:00Z" (simulated time; default now),
  *    "duration": "2h" | seconds (default: until cleared)}
+ * "+10m" and "now" count from the simulated time of the injection, or, in
+ * a backfill (sb_simfault_set_period), from the backfill's first row.
  * "value" is required except for fan_failure and the communication faults.
  * Classes: the plant's physical faults (sb_plant_fault_name(): stuck or
  * leaking valves, stuck dampers, sensor bias and drift, fan failure,
@@ -24,8 +26,8 @@
  * The last line of an id is its whole truth.  Wall times matter when the
  * simulator runs accelerated: sbems stamps readings in wall time.
  *
- * Threads: loop thread only (the backfill runs it on its own thread with
- * its own manager).  Ownership: borrows the plants (they outlive it).
+ * Threads: one thread (the loop's, or the backfill's, which has no loop).
+ * Ownership: borrows the plants (they outlive it).
  */
 #ifndef SB_SIM_FAULT_H
 #define SB_SIM_FAULT_H
@@ -47,6 +49,15 @@ int  sb_simfault_add_site(struct sb_simfault *f, struct sb_plant *plant, const c
 /* A device a face serves (for device_offline / meter_dropout); meter marks
  * a meter. */
 int  sb_simfault_add_device(struct sb_simfault *f, const char *name, int meter);
+
+/* Confines the faults injected from now on to a backfill whose rows run
+ * from first_ms to last_ms (simulated time): relative starts count from
+ * first_ms, and a start outside [first_ms, last_ms] is refused with
+ * SB_ERANGE ("start: 2023-07-09T12:00:00.000Z is before the backfill's
+ * first row 2023-07-10T05:05:00.000Z").  Inject with sim_now_ms before
+ * first_ms (the plants' start), so that only the backfill's own ticks
+ * start faults.  SB_EINVAL if last_ms < first_ms. */
+int  sb_simfault_set_period(struct sb_simfault *f, int64_t first_ms, int64_t last_ms);
 
 /* Schedules a fault.  Returns its id (> 0), or SB_EINVAL / SB_ENOENT /
  * SB_ERANGE with the reason in err ("equipment: no AHU, VAV or chiller named VAV-9-01"). */

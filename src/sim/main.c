@@ -11,6 +11,7 @@
  *             [--faults FILE] [--labels FILE] [--seconds N]
  *   sbems-sim --list | --site-json [--no-bacnet] | --drivers-json   (print, exit)
  *   sbems-sim --backfill DAYS --points FILE [--step S] [--until TIME] [--out FILE]
+ *             [--faults FILE] [--labels FILE]
  *
  * Live mode prints one JSON line {"ready":true,...} when every device
  * serves; SIGINT/SIGTERM stop it cleanly.
@@ -74,6 +75,7 @@ static int usage(FILE *f, int rc)
                "                 [--mqtt 127.0.0.1:1883] [--faults FILE] [--labels FILE] [--seconds N]\n"
                "       sbems-sim --list | --site-json [--no-bacnet] | --drivers-json\n"
                "       sbems-sim --backfill DAYS --points FILE [--step 300] [--until TIME] [--out FILE]\n"
+               "                 [--faults FILE] [--labels FILE]\n"
                "See docs/internals/sim.md.\n");
     return rc;
 }
@@ -181,29 +183,43 @@ static int print_json(json_t *j, int indent)
     return rc;
 }
 
+/* The faults first: a bad request must not truncate the output file. */
 static int backfill(struct run *r, const struct opts *o)
 {
     json_error_t je;
-    json_t *pts = json_load_file(o->points, 0, &je);
-    FILE *out = o->out ? fopen(o->out, "w") : stdout;
-    char err[256];
+    json_t *pts = NULL;
+    FILE *out = NULL;
+    char err[512];
+    double step = o->step ? o->step : 300;
     int64_t to = r->sim_ms, from = to - (int64_t)(o->backfill_days * 86400e3), rows;
+    int rc = 1;
 
-    if (!pts || !out) {
-        fprintf(stderr, "sbems-sim: %s: %s\n", pts ? o->out : o->points, pts ? "cannot write" : je.text);
-        json_decref(pts);
-        return 1;
-    }
-    rows = sb_sim_backfill(&r->sim, pts, from, to, o->step ? o->step : 300, out, err, sizeof(err));
-    json_decref(pts);
-    if (out != stdout)
-        fclose(out);
-    if (rows < 0) {
+    if (o->faults && sb_sim_backfill_faults(&r->sim, o->faults, from, to, step, err, sizeof(err)) < 0) {
         fprintf(stderr, "sbems-sim: %s\n", err);
         return 1;
     }
+    if (!(pts = json_load_file(o->points, 0, &je))) {
+        fprintf(stderr, "sbems-sim: %s: %s\n", o->points, je.text);
+        return 1;
+    }
+    if (!(out = o->out ? fopen(o->out, "w") : stdout)) {
+        fprintf(stderr, "sbems-sim: %s: cannot write\n", o->out);
+        goto out;
+    }
+    rows = sb_sim_backfill(&r->sim, pts, from, to, step, out, err, sizeof(err));
+    if (out != stdout && fclose(out) != 0 && rows >= 0) {
+        snprintf(err, sizeof(err), "%s: write failed", o->out);
+        rows = SB_EIO;
+    }
+    if (rows < 0) {
+        fprintf(stderr, "sbems-sim: %s\n", err);
+        goto out;
+    }
     fprintf(stderr, "sbems-sim: backfill: %lld rows\n", (long long)rows);
-    return 0;
+    rc = 0;
+out:
+    json_decref(pts);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -249,7 +265,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "sbems-sim: %s\n", err);
         goto out;
     }
-    if (o.faults && sb_simfault_load(r.sim.faults, o.faults, build_ms, sb_now_ms(), err, sizeof(err)) < 0) {
+    /* a backfill loads them for its own rows (backfill()) */
+    if (o.faults && !(o.backfill_days > 0) &&
+        sb_simfault_load(r.sim.faults, o.faults, build_ms, sb_now_ms(), err, sizeof(err)) < 0) {
         fprintf(stderr, "sbems-sim: %s\n", err);
         goto out;
     }

@@ -38,7 +38,8 @@ static const struct field {
     double lo, hi;             /* sensor range */
 } fields[NFIELD] = {
     [F_CO2]      = { "co2",         "co2",       R_INT,   0, 10000 },
-    [F_TEMP]     = { "temperature", "temp",      R_TENTH, -20, 60 },
+    [F_TEMP]     = { "temperature", "air_temp",  R_TENTH, -20, 60 },   /* its own sensor: not the
+                                                                       controller's (which may drift) */
     [F_RH]       = { "humidity",    "rh",        R_TENTH, 0, 100 },
     [F_OCC]      = { "occupancy",   "occupancy", R_INT,   0, 10000 },
     [F_OCCUPIED] = { "occupied",    "occupied",  R_BOOL,  0, 1 },

@@ -3,6 +3,8 @@
  */
 #include <arpa/inet.h>
 #include <math.h>
+#include <mosquitto.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -537,10 +539,34 @@ static json_t *no_weather(json_t *part)
     return part;
 }
 
-static void merge_face(json_t *doc, json_t *part)
+/* Room devices (IAQ sensors "IAQ-1-03", thermostats "RT-1-03 (...)") sit in
+ * the zone their name gives: sbems links them to it, so a zone's sensors can
+ * be compared (a drifting controller sensor against the room's own). */
+static void place_devices(const struct sb_sim_site *st, json_t *part)
+{
+    json_t *eqs = json_object_get(part, "equipment"), *e;
+    size_t i;
+
+    json_array_foreach(eqs, i, e) {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        const char *at = name ? strstr(name, "IAQ-") : NULL;
+        int f, z, zpf = st->pc.zones_per_floor;
+        char id[96];
+        if (!at && name)
+            at = strstr(name, "RT-");
+        if (!at || json_object_get(e, "zone") || sscanf(strchr(at, '-') + 1, "%d-%d", &f, &z) != 2 ||
+            f < 1 || f > st->pc.floors || z < 1 || z > zpf)
+            continue;
+        zone_id(st, f, z, zpf, id, sizeof(id));
+        json_object_set_new(e, "zone", json_string(id));
+    }
+}
+
+static void merge_face(const struct sb_sim_site *st, json_t *doc, json_t *part)
 {
     if (!part)
         return;
+    place_devices(st, part);
     json_array_extend(json_object_get(doc, "equipment"), json_object_get(part, "equipment"));
     json_array_extend(json_object_get(doc, "points"), json_object_get(part, "points"));
     json_decref(part);
@@ -563,13 +589,13 @@ json_t *sb_sim_sitedoc(const struct sb_sim *s, int with_bacnet)
         json_array_extend(json_object_get(doc, "zones"), zs);
         json_decref(zs);
         if (st->bac && with_bacnet)
-            merge_face(doc, sb_simbac_site(st->bac));
+            merge_face(st, doc, sb_simbac_site(st->bac));
         if (st->mb)
-            merge_face(doc, sb_simmb_site(st->mb));
+            merge_face(st, doc, sb_simmb_site(st->mb));
         if (st->mq)
-            merge_face(doc, sb_simmq_site(st->mq));
+            merge_face(st, doc, sb_simmq_site(st->mq));
         if (st->http)
-            merge_face(doc, i == 0 ? sb_simhttp_site(st->http) : no_weather(sb_simhttp_site(st->http)));
+            merge_face(st, doc, i == 0 ? sb_simhttp_site(st->http) : no_weather(sb_simhttp_site(st->http)));
     }
     return doc;
 }
@@ -621,7 +647,112 @@ json_t *sb_sim_drivers(const struct sb_sim *s)
 
 /* ---- bind and backfill ----------------------------------------------- */
 
-int sb_sim_bind(const struct sb_sim *s, const json_t *point, struct sb_sim_bound *b)
+/* Every face's device list, made once per site and face while a set of
+ * points is bound (a BACnet list carries every object: not per point). */
+struct devlists {
+    json_t *l[SB_SIM_MAX_SITES][F_COUNT];
+};
+
+static void devlists_free(struct devlists *c)
+{
+    for (int i = 0; i < SB_SIM_MAX_SITES; i++)
+        for (int f = 0; f < F_COUNT; f++)
+            json_decref(c->l[i][f]);
+}
+
+static json_t *face_list(const struct sb_sim_site *st, int face)
+{
+    switch (face) {
+    case F_BAC: return st->bac ? sb_simbac_list(st->bac) : NULL;
+    case F_MB: return st->mb ? sb_simmb_list(st->mb) : NULL;
+    case F_MQ: return st->mq ? sb_simmq_list(st->mq) : NULL;
+    case F_HTTP: return st->http ? sb_simhttp_list(st->http) : NULL;
+    }
+    return NULL;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* The source's address as an object (a new reference): sbems's model keeps
+ * an object address as its JSON text. */
+static json_t *address_obj(const json_t *src)
+{
+    json_t *a = json_object_get(src, "address");
+
+    if (json_is_object(a))
+        return json_incref(a);
+    if (json_is_string(a) && json_string_value(a)[0] == '{')
+        return json_loads(json_string_value(a), 0, NULL);
+    return NULL;
+}
+
+static int same_ipv4(const char *a, const char *b)
+{
+    struct in_addr x, y;
+
+    return a && b && inet_pton(AF_INET, a, &x) == 1 && inet_pton(AF_INET, b, &y) == 1 && x.s_addr == y.s_addr;
+}
+
+/* An uplink topic or a filter that matches it (MQTT 3.1.1 §4.7). */
+static int topic_matches(const char *filter, const char *topic)
+{
+    bool m = false;
+
+    if (!filter || !topic)
+        return 0;
+    return strcmp(filter, topic) == 0 ||
+           (mosquitto_topic_matches_sub(filter, topic, &m) == MOSQ_ERR_SUCCESS && m);
+}
+
+/* Whether device d (an entry of the face's list) is the one the source
+ * (driver drv, address a) reads.  The face has bound the source already,
+ * so one key of the address is enough to tell its devices apart. */
+static int serves(const struct sb_sim_site *st, int face, const json_t *d, const char *drv, const json_t *a)
+{
+    const json_t *inst = json_object_get(a, "device");
+    char pre[72], w[80];
+
+    switch (face) {
+    case F_BAC:     /* the Device object's instance (135-2020 clause 12.11.1) */
+        return json_is_integer(inst) && json_integer_value(inst) == json_integer_value(json_object_get(d, "device"));
+    case F_MB:      /* each meter listens on its own address (mbdev.h) */
+        return same_ipv4(jstr(a, "host"), jstr(d, "address"));
+    case F_MQ:
+        return topic_matches(jstr(a, "topic"), jstr(d, "topic"));
+    case F_HTTP:
+        if (strcmp(drv, "weather") == 0) {
+            sb_sim_name_prefix(&st->ref, pre, sizeof(pre));
+            snprintf(w, sizeof(w), "%sWEATHER", pre);   /* httpd.h */
+            return jstr(d, "name") && strcmp(jstr(d, "name"), w) == 0;
+        }
+        return jstr(d, "id") && jstr(a, "device") && strcmp(jstr(d, "id"), jstr(a, "device")) == 0;
+    }
+    return 0;
+}
+
+/* b->device: the name of the device of b's face that serves src, or "". */
+static void device_of(const struct sb_sim *s, struct devlists *c, const json_t *src, struct sb_sim_bound *b)
+{
+    const struct sb_sim_site *st = &s->sites[b->site];
+    const char *drv = jstr(src, "driver");
+    json_t **l = &c->l[b->site][b->face], *a = address_obj(src), *d;
+    size_t i;
+
+    b->device[0] = 0;
+    if (!*l)
+        *l = face_list(st, b->face);
+    json_array_foreach(*l, i, d)
+        if (a && drv && jstr(d, "name") && serves(st, b->face, d, drv, a)) {
+            snprintf(b->device, sizeof(b->device), "%s", jstr(d, "name"));
+            break;
+        }
+    json_decref(a);
+}
+
+static int bind_cached(const struct sb_sim *s, const json_t *point, struct sb_sim_bound *b, struct devlists *c)
 {
     const json_t *src = json_object_get(point, "source");
     int h;
@@ -636,16 +767,31 @@ int sb_sim_bind(const struct sb_sim *s, const json_t *point, struct sb_sim_bound
             (f = F_MQ, st->mq && (h = sb_simmq_bind(st->mq, src)) >= 0) ||
             (f = F_HTTP, st->http && (h = sb_simhttp_bind(st->http, src)) >= 0)) {
             *b = (struct sb_sim_bound){ .site = i, .face = f, .handle = h };
+            device_of(s, c, src, b);
             return 0;
         }
     }
     return SB_ENOENT;
 }
 
+int sb_sim_bind(const struct sb_sim *s, const json_t *point, struct sb_sim_bound *b)
+{
+    struct devlists c = { 0 };
+    int rc = bind_cached(s, point, b, &c);
+
+    devlists_free(&c);
+    return rc;
+}
+
 int sb_sim_value(const struct sb_sim *s, const struct sb_sim_bound *b, double *v)
 {
     const struct sb_sim_site *st = &s->sites[b->site];
 
+    /* here rather than in each face: a REST thermostat's cloud keeps
+     * answering its last values while it is offline (httpd.h), but a
+     * history has no stale flag, and the reading did not happen */
+    if (b->device[0] && sb_simfault_offline(s->faults, b->device))
+        return SB_EAGAIN;
     switch (b->face) {
     case F_BAC: return sb_simbac_value(st->bac, b->handle, v);
     case F_MB: return sb_simmb_value(st->mb, b->handle, v);
@@ -664,6 +810,7 @@ static int bind_all(const struct sb_sim *s, const json_t *doc, struct col **out,
 {
     const json_t *pts = json_is_array(doc) ? doc : json_object_get(doc, "points");
     struct col *c = calloc(json_array_size(pts) + 1, sizeof(*c));
+    struct devlists dl = { 0 };
     size_t i;
     json_t *p;
 
@@ -672,11 +819,51 @@ static int bind_all(const struct sb_sim *s, const json_t *doc, struct col **out,
         return SB_ENOMEM;
     json_array_foreach(pts, i, p) {
         const char *id = json_string_value(json_object_get(p, "id"));
-        if (id && sb_sim_bind(s, p, &c[*n].b) == 0)
+        if (id && bind_cached(s, p, &c[*n].b, &dl) == 0)
             c[(*n)++].id = id;
     }
+    devlists_free(&dl);
     *out = c;
     return 0;
+}
+
+int64_t sb_sim_backfill_rows(int64_t from_ms, int64_t to_ms, double step_s, int64_t *first_ms, int64_t *last_ms)
+{
+    int64_t step_ms = (int64_t)(step_s * 1000), n = 0;
+
+    if (step_ms > 0 && to_ms > from_ms)
+        n = (to_ms - from_ms) / step_ms;
+    *first_ms = from_ms + step_ms;
+    *last_ms = from_ms + n * step_ms;
+    return n;
+}
+
+int sb_sim_backfill_faults(struct sb_sim *s, const char *path, int64_t from_ms, int64_t to_ms, double step_s,
+                           char *err, size_t errlen)
+{
+    int64_t first, last;
+
+    if (!(step_s >= 1 && step_s <= 3600) || sb_sim_backfill_rows(from_ms, to_ms, step_s, &first, &last) < 1) {
+        snprintf(err, errlen, "backfill: step 1..3600 s and a period of at least one step");
+        return SB_EINVAL;
+    }
+    sb_simfault_set_period(s->faults, first, last);
+    /* injected at the plants' start, before the first row: only the
+     * backfill's own ticks start them */
+    return sb_simfault_load(s->faults, path, from_ms, from_ms, err, errlen);
+}
+
+static void write_row(const struct sb_sim *s, const struct col *cols, size_t n, int64_t t, FILE *out)
+{
+    fprintf(out, "%lld", (long long)t);
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        if (sb_sim_value(s, &cols[i].b, &v) == 0 && isfinite(v))
+            fprintf(out, ",%.7g", v);
+        else
+            fputc(',', out);
+    }
+    fputc('\n', out);
 }
 
 int64_t sb_sim_backfill(struct sb_sim *s, const json_t *points_doc, int64_t from_ms, int64_t to_ms,
@@ -684,7 +871,7 @@ int64_t sb_sim_backfill(struct sb_sim *s, const json_t *points_doc, int64_t from
 {
     struct col *cols = NULL;
     size_t n;
-    int64_t rows = 0, step_ms = (int64_t)(step_s * 1000);
+    int64_t rows, first, last, step_ms = (int64_t)(step_s * 1000);
     int rc;
 
     if (!(step_s >= 1 && step_s <= 3600) || to_ms <= from_ms) {
@@ -702,20 +889,22 @@ int64_t sb_sim_backfill(struct sb_sim *s, const json_t *points_doc, int64_t from
     for (size_t i = 0; i < n; i++)
         fprintf(out, ",%s", cols[i].id);
     fputc('\n', out);
-    /* the plants were built at from_ms; the first row is one step in */
-    for (int64_t t = from_ms + step_ms; t <= to_ms; t += step_ms) {
-        step_plants(s, step_s, t, t);
-        fprintf(out, "%lld", (long long)t);
-        for (size_t i = 0; i < n; i++) {
-            double v;
-            if (sb_sim_value(s, &cols[i].b, &v) == 0 && isfinite(v))
-                fprintf(out, ",%.7g", v);
-            else
-                fputc(',', out);
-        }
-        fputc('\n', out);
-        rows++;
+    /* the plants were built at from_ms; the first row is one step in.  The
+     * tick at the row a step starts from (sim = wall: the rows are stamped
+     * in simulated time) starts and ends the faults due by then, so they
+     * act over the whole step and their labels carry row times. */
+    rows = sb_sim_backfill_rows(from_ms, to_ms, step_s, &first, &last);
+    for (int64_t k = 1; k <= rows; k++) {
+        int64_t t = from_ms + k * step_ms;
+        sb_simfault_tick(s->faults, t - step_ms, t - step_ms);
+        for (int i = 0; i < s->nsites; i++)
+            sb_plant_step(s->sites[i].plant, step_s, t);
+        s->sim_ms = t;
+        write_row(s, cols, n, t, out);
     }
+    /* a fault that starts or ends at the last row is labelled, though no
+     * row shows that */
+    sb_simfault_tick(s->faults, last, last);
     free(cols);
     if (fflush(out) != 0 || ferror(out)) {
         snprintf(err, errlen, "backfill: write failed");

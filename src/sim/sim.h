@@ -100,19 +100,47 @@ void sb_sim_close(struct sb_sim *s);    /* stop serving */
 void sb_sim_free(struct sb_sim *s);     /* after the loop let go */
 
 /* Binds an sbems point (its JSON with "id" and "source") to a face of any
- * site: 0 with b filled in, or SB_ENOENT. */
+ * site: 0 with b filled in, or SB_ENOENT.  b->device is the device that
+ * serves the point, named as the faces list it and the fault manager knows
+ * it (sb_simfault_add_device): BACnet by the source's device instance,
+ * Modbus by the meter's host, MQTT by the uplink topic, REST by the
+ * thermostat id, weather by the site's "WEATHER"; "" if none of the face's
+ * devices matches (then no communication fault reaches the point). */
 struct sb_sim_bound {
     int site, face, handle;
+    char device[64];            /* "AHU-1", "MTR-MAIN", "IAQ-1-03", "RT-1-01", "HOU-WEATHER" */
 };
 int  sb_sim_bind(const struct sb_sim *s, const json_t *point, struct sb_sim_bound *b);
+/* The point's value now, as its device would report it: 0, SB_EAGAIN
+ * while b->device is under device_offline or meter_dropout (no answer), or
+ * the face's error (SB_ENOENT, SB_ENAN, ...). */
 int  sb_sim_value(const struct sb_sim *s, const struct sb_sim_bound *b, double *v);
 
-/* Backfill: simulates [from_ms, to_ms) in step_s steps and writes a wide
+/* Backfill: simulates (from_ms, to_ms] in step_s steps and writes a wide
  * CSV ("time,<point>,…", times in ms, values as the devices report them:
  * ingest with --units source) for every point of points_doc (an array of
- * sbems points, or an object with "points") that a face binds.  Faults
- * loaded into s->faults apply.  Returns the rows written or SB_E*. */
+ * sbems points, or an object with "points") that a face binds.  Row k is
+ * stamped t_k = from_ms + k·step (k = 1 .. ⌊(to_ms − from_ms)/step⌋) and is
+ * the state at the end of the step (t_{k−1}, t_k].  Before that step the
+ * fault manager ticks at t_{k−1} (simulated time = wall time: sbems takes
+ * the rows' stamps as reading times), after the last row once more at its
+ * time; so a fault starts and ends on a row time (its requested times
+ * rounded up to the next row) and shows in the rows start < t ≤ end.  A
+ * point whose device is offline has an empty cell.  Returns the rows
+ * written or SB_E*. */
 int64_t sb_sim_backfill(struct sb_sim *s, const json_t *points_doc, int64_t from_ms, int64_t to_ms,
                         double step_s, FILE *out, char *err, size_t errlen);
+/* The rows of that backfill: their count, the first and last row times. */
+int64_t sb_sim_backfill_rows(int64_t from_ms, int64_t to_ms, double step_s, int64_t *first_ms,
+                             int64_t *last_ms);
+/* Loads the fault requests of path (sb_simfault_load) for that backfill,
+ * before sb_sim_backfill(): relative starts ("+10m", "now", none) count
+ * from the first row, and a start before the first row or after the last
+ * is refused ("faults.json: fault 2: start: … is before the backfill's
+ * first row …", the index 0-based).  0 or SB_E* with the reason in err;
+ * after a failure the requests before the bad one stay scheduled, so the
+ * caller gives up rather than run the backfill. */
+int  sb_sim_backfill_faults(struct sb_sim *s, const char *path, int64_t from_ms, int64_t to_ms, double step_s,
+                            char *err, size_t errlen);
 
 #endif /* SB_SIM_SIM_H */

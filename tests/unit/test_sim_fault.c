@@ -790,7 +790,8 @@ static int split(char *line, char **f, int cap)
  * offline 09:00-11:00 EST, AHU-2's fan failed 13:00-14:00.  A row is the
  * state at the end of the step that produced it (the step (t - 5 min, t]),
  * and a fault acts on the steps that start in [start, end): its rows are
- * start < t <= end.  The offline device's cells are empty in exactly those
+ * start < t <= end.  (Faults injected directly, as here, take absolute
+ * times; test_sim_backfill.c loads them as the command line does.)  The offline device's cells are empty in exactly those
  * rows; the failed fan draws 0 kW in exactly those rows while the other
  * AHU's fan runs; the labels have the requested times. */
 TEST(backfill_with_faults)
@@ -875,7 +876,11 @@ TEST(backfill_with_faults)
         CHECK_EQ(json_integer_value(json_object_get(r, "id")), want[i].id);
         CHECK_STR(lstr(r, "event"), want[i].ev);
         CHECK_STR(lstr(r, "start"), tfmt(want[i].id == 1 ? off_s : fan_s, a));
+        /* the rows are stamped in simulated time: so are the labels' wall times */
+        CHECK_STR(lstr(r, "start_wall"), tfmt(want[i].id == 1 ? off_s : fan_s, a));
     }
+    CHECK_STR(lstr(json_array_get(l, 1), "end_wall"), tfmt(off_e, b));
+    CHECK_STR(lstr(json_array_get(l, 3), "end_wall"), tfmt(fan_e, b));
     CHECK_STR(lstr(json_array_get(l, 1), "end"), tfmt(off_e, b));
     CHECK_STR(lstr(json_array_get(l, 3), "end"), tfmt(fan_e, b));
     CHECK_STR(lstr(json_array_get(l, 3), "class"), "fan_failure");

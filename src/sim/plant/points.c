@@ -110,6 +110,9 @@ static void zone_points(struct reg *r, struct sb_zone_ent *z)
 
     RO(r, "degC", SB_PK_TEMPERATURE, 1, &z->t_meas, "floor%d.zone%d.temp", f, i);    /* the sensor */
     RO(r, "degC", SB_PK_TEMPERATURE, 1, &z->z.t_m, "floor%d.zone%d.mass_temp", f, i);
+    /* the air itself: what an independent sensor in the room (the IAQ
+     * sensor of mqttdev.c) reads; the controller's sensor above may drift */
+    RO(r, "degC", SB_PK_TEMPERATURE, 1, &z->z.t_air, "floor%d.zone%d.air_temp", f, i);
     CMD(r, "degC", SB_PK_SETPOINT, 1, &z->htg_sp, 5, 30, "floor%d.zone%d.htg_sp", f, i);
     CMD(r, "degC", SB_PK_SETPOINT, 1, &z->clg_sp, 15, 40, "floor%d.zone%d.clg_sp", f, i);
     RO(r, "ppm", SB_PK_CO2, 1, &z->z.co2, "floor%d.zone%d.co2", f, i);
