@@ -208,10 +208,12 @@ bench-analytics:
 	@bench/analytics/run_forecast --retrain-monthly
 	@bench/analytics/run_mv
 
-# The NIST APAR rules on LBNL's labelled AHU data (bench/fdd, docs/internals/fdd-apar.md).
+# The NIST APAR rules on LBNL's labelled AHU data, and every detector on the simulator's injected
+# faults (bench/fdd, docs/internals/fdd-apar.md, docs/internals/fdd.md).
 bench-fdd:
 	@scripts/bootstrap build
 	@bench/fdd/run
+	@bench/fdd/sim/run
 
 clean:
 	rm -rf $(BUILD)

@@ -13,7 +13,7 @@
  *   tuned  - thresholds and timing chosen on the OTHER files only
  *            (leave-one-file-out), then scored on the held-out file.
  * A day is "flagged" when any APAR rule (1-28) was FIRED for at least one
- * minute that day; the beyond-APAR rules (29-31) are reported beside it and
+ * minute that day; the beyond-APAR rules (29-33) are reported beside it and
  * never count.  Single-threaded; every loop is bounded by the data.
  *
  * Usage: bench_fdd DATA_DIR   (Markdown on stdout)

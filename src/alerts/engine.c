@@ -17,6 +17,13 @@
 
 #define MOD "alerts"
 
+/* A zone an equipment serves, for a schedule rule: when it is occupied. */
+struct served {
+    int32_t zone;                      /* index in the model bound to (each zone once) */
+    struct sb_schedule sched;          /* the zone's schedule (copied) */
+    const struct sb_tz *tz;            /* its building's zone (shared, never freed) */
+};
+
 /* A rule bound to the model's ids, with its state. */
 struct bound {
     struct sb_arule r;                 /* copy of the definition */
@@ -29,6 +36,8 @@ struct bound {
     struct sb_schedule sched;          /* the zone's schedule (copied) */
     const struct sb_tz *tz;            /* its building's zone (shared, never freed) */
     struct sb_comfort band;            /* its comfort bands, degC */
+    struct served *srv;                /* schedule: the zones the point's equipment serves */
+    size_t nsrv;
 };
 
 struct pidx {                          /* point -> rule, sorted by point */
@@ -106,6 +115,8 @@ static void context(const struct sb_aeng *e, const struct bound *b, int64_t now,
             c->band_cool = band->cooling;
         }
     }
+    for (size_t i = 0; i < b->nsrv && !c->occupied; i++)
+        c->occupied = sb_schedule_occupied_at(&b->srv[i].sched, b->srv[i].tz, now) != 0;
     if (b->neqp) {
         size_t n = 0;
         pthread_mutex_lock((pthread_mutex_t *)&e->smu);
@@ -241,17 +252,55 @@ void sb_aeng_fresh(void *engine, uint32_t point, int stale)
 static void bound_free(struct bound *b)
 {
     free(b->eqp);
+    free(b->srv);
+}
+
+/* Zone zi, once, into b's served list if its schedule says anything (a zone
+ * without one cannot tell when the equipment should run). */
+static void add_served(const struct sb_model *m, int32_t zi, struct bound *b)
+{
+    const struct sb_zone *z = &m->zones[zi];
+    const struct sb_tz *tz = z->building_ix >= 0 ? m->buildings[z->building_ix].tz : NULL;
+
+    if (!z->sched.set || !tz)
+        return;
+    for (size_t i = 0; i < b->nsrv; i++)
+        if (b->srv[i].zone == zi)
+            return;                                /* two boxes in one zone */
+    b->srv[b->nsrv++] = (struct served){ .zone = zi, .sched = z->sched, .tz = tz };
+}
+
+/* Schedule: the zones equipment ei serves, its own or its boxes' (those
+ * whose parent it is), as the FDD service reads them; SB_ENOENT when none
+ * has a schedule. */
+static int bind_served(const struct sb_model *m, int32_t ei, struct bound *b)
+{
+    size_t n = 1;
+
+    for (size_t i = 0; i < m->nequipment; i++)
+        n += m->equipment[i].parent_ix == ei;
+    if (!(b->srv = calloc(n, sizeof(*b->srv))))
+        return SB_ENOMEM;
+    if (m->equipment[ei].zone_ix >= 0)
+        add_served(m, m->equipment[ei].zone_ix, b);
+    for (size_t i = 0; i < m->nequipment; i++)
+        if (m->equipment[i].parent_ix == ei && m->equipment[i].zone_ix >= 0)
+            add_served(m, m->equipment[i].zone_ix, b);
+    return b->nsrv ? 0 : SB_ENOENT;
 }
 
 
 /* Bind rule r to m's ids; 0, or SB_ENOENT when the model lacks its object. */
 static int bind(const struct sb_model *m, const struct sb_arule *r, struct bound *b)
 {
-    if (r->type == SB_ART_THRESHOLD || r->type == SB_ART_RATE || r->type == SB_ART_STALE) {
+    if (r->type == SB_ART_THRESHOLD || r->type == SB_ART_RATE || r->type == SB_ART_STALE ||
+        r->type == SB_ART_SCHEDULE) {
         const struct sb_point *p = sb_model_point(m, r->target);
         if (!p)
             return SB_ENOENT;
         b->point = p->id;
+        if (r->type == SB_ART_SCHEDULE)
+            return p->equipment_ix >= 0 ? bind_served(m, p->equipment_ix, b) : SB_ENOENT;
     } else if (r->type == SB_ART_COMFORT) {
         const struct sb_zone *z = sb_model_zone(m, r->target);
         if (!z)
@@ -299,7 +348,8 @@ int sb_aeng_load(struct sb_aeng *e, const struct sb_model *m, const struct sb_ae
     }
     for (size_t i = 0; i < n; i++) {
         struct bound *b = &rules[nr];
-        if (!in[i].rule->enabled)
+        /* forecast rules are the analytics service's (sb_alerts_rules_of_type) */
+        if (!in[i].rule->enabled || in[i].rule->type == SB_ART_FORECAST)
             continue;
         b->r = *in[i].rule;
         snprintf(b->building, sizeof(b->building), "%s", in[i].building ? in[i].building : "");
@@ -309,8 +359,8 @@ int sb_aeng_load(struct sb_aeng *e, const struct sb_model *m, const struct sb_ae
             goto out;
         }
         if (brc) {
-            SB_WARN(MOD, "rule %s: %s is not in the model (or nothing measures it): skipped",
-                    b->r.id, b->r.target);
+            SB_WARN(MOD, "rule %s: %s is not in the model (or nothing measures it, or it "
+                    "serves no zone with a schedule): skipped", b->r.id, b->r.target);
             bound_free(b);
             memset(b, 0, sizeof(*b));
             unbound++;

@@ -7,9 +7,12 @@
  * The rules themselves are pure (alerts/rule.h); this module routes readings
  * to the rules that watch their point, keeps each rule's state, supplies the
  * context a rule cannot know (a zone's occupancy and comfort band from the
- * model, whether an equipment's polled points are all stale from the driver
- * framework) and reports every raise and clear to the decide callback, which
- * records the alert's life cycle (alerts/service.c).
+ * model; for a schedule rule, whether any zone the point's equipment serves -
+ * its own or its boxes' - is occupied; whether an equipment's polled points
+ * are all stale from the driver framework) and reports every raise and clear
+ * to the decide callback, which records the alert's life cycle
+ * (alerts/service.c).  Forecast rules are not loaded: the analytics service
+ * evaluates them.
  *
  * Threads: the bus callback (ingest writer thread) only copies the readings
  * of watched points into a bounded queue; the engine's own thread evaluates
@@ -64,8 +67,9 @@ int  sb_aeng_new(const struct sb_aeng_cfg *cfg, struct sb_aeng **out);
 
 /*
  * Replace the rule set (n rules) against model m: each rule is bound to its
- * point / zone / equipment ids; a rule whose object the model lacks is
- * skipped and counted.  The state of a rule whose id and definition are
+ * point / zone / equipment ids; a rule whose object the model lacks (or a
+ * schedule rule whose equipment serves no zone with a schedule) is skipped
+ * and counted.  Disabled and forecast rules are left out, uncounted.  The state of a rule whose id and definition are
  * unchanged is kept (a reload does not re-raise or forget delays).
  */
 int  sb_aeng_load(struct sb_aeng *e, const struct sb_model *m, const struct sb_aeng_rule_in *in,

@@ -32,7 +32,8 @@
 
 static const char *const type_names[] = {
     [SB_ART_THRESHOLD] = "threshold", [SB_ART_RATE] = "rate", [SB_ART_STALE] = "stale",
-    [SB_ART_OFFLINE] = "offline", [SB_ART_COMFORT] = "comfort",
+    [SB_ART_OFFLINE] = "offline", [SB_ART_COMFORT] = "comfort", [SB_ART_SCHEDULE] = "schedule",
+    [SB_ART_FORECAST] = "forecast",
 };
 
 static const char *const sev_names[] = {
@@ -40,9 +41,18 @@ static const char *const sev_names[] = {
     [SB_ARS_INFO] = "info",
 };
 
+static const char *const dir_names[] = {
+    [SB_ARD_ABOVE] = "above", [SB_ARD_BELOW] = "below", [SB_ARD_BOTH] = "both",
+};
+
 const char *sb_arule_type_name(enum sb_arule_type t)
 {
-    return (t >= SB_ART_THRESHOLD && t <= SB_ART_COMFORT) ? type_names[t] : "?";
+    return (t >= SB_ART_THRESHOLD && t <= SB_ART_FORECAST) ? type_names[t] : "?";
+}
+
+const char *sb_arule_dir_name(enum sb_arule_dir d)
+{
+    return (d >= SB_ARD_ABOVE && d <= SB_ARD_BOTH) ? dir_names[d] : "?";
 }
 
 const char *sb_arule_sev_name(enum sb_arule_sev s)
@@ -68,9 +78,12 @@ static int lookup(const char *const *tab, int n, const char *name)
 #define T_STL TB(SB_ART_STALE)
 #define T_OFF TB(SB_ART_OFFLINE)
 #define T_CMF TB(SB_ART_COMFORT)
-#define T_ALL (T_THR | T_RAT | T_STL | T_OFF | T_CMF)
+#define T_SCH TB(SB_ART_SCHEDULE)
+#define T_FC  TB(SB_ART_FORECAST)
+#define T_ALL (T_THR | T_RAT | T_STL | T_OFF | T_CMF | T_SCH | T_FC)
+#define T_PNT (T_THR | T_RAT | T_STL | T_SCH | T_FC)   /* types whose target is a point */
 
-enum fkind { F_TYPE, F_SLUG, F_TEXT, F_SEV, F_BOOL, F_NUM, F_SECS };
+enum fkind { F_TYPE, F_SLUG, F_TEXT, F_SEV, F_BOOL, F_NUM, F_SECS, F_INT, F_DIR };
 
 enum {
     FL_NULL   = 1,  /* null (and "" for strings) means "not set" */
@@ -90,7 +103,7 @@ struct field {
     size_t off;         /* offset of the value in struct sb_arule */
     size_t has_off;     /* offset of its bool has_* (FL_NULL numbers), else NO_HAS */
     size_t cap;         /* F_SLUG / F_TEXT: size of the char array */
-    int32_t lo, hi;     /* F_TEXT: characters; F_SECS: seconds */
+    int32_t lo, hi;     /* F_TEXT: characters; F_SECS: seconds; F_INT: the value */
 };
 
 #define OFF(f) offsetof(struct sb_arule, f)
@@ -98,6 +111,7 @@ struct field {
 #define STR(n, k, ty, rq, fl, f, lo, hi) { n, k, ty, rq, fl, OFF(f), NO_HAS, CAP(f), lo, hi }
 #define NUM(n, ty, rq, fl, f, has) { n, F_NUM, ty, rq, fl, OFF(f), has, 0, 0, 0 }
 #define SECS(n, ty, rq, f, lo) { n, F_SECS, ty, rq, 0, OFF(f), NO_HAS, 0, lo, SB_ARULE_MAX_S }
+#define INT(n, ty, f, lo, hi) { n, F_INT, ty, 0, 0, OFF(f), NO_HAS, 0, lo, hi }
 #define OTHER(n, k, ty, rq, f) { n, k, ty, rq, 0, OFF(f), NO_HAS, 0, 0, 0 }
 
 /* Checked in this order, so the first error reported is deterministic. */
@@ -106,7 +120,7 @@ static const struct field fields[] = {
     STR("id", F_SLUG, T_ALL, T_ALL, 0, id, 0, 0),
     STR("name", F_TEXT, T_ALL, T_ALL, 0, name, 1, SB_ARULE_NAME_CHARS),
     OTHER("severity", F_SEV, T_ALL, T_ALL, severity),
-    STR("point", F_SLUG, T_THR | T_RAT | T_STL, T_THR | T_RAT | T_STL, 0, target, 0, 0),
+    STR("point", F_SLUG, T_PNT, T_PNT, 0, target, 0, 0),
     STR("equipment", F_SLUG, T_OFF, T_OFF, 0, target, 0, 0),
     STR("zone", F_SLUG, T_CMF, T_CMF, 0, target, 0, 0),
     NUM("above", T_THR, 0, FL_NULL, above, OFF(has_above)),
@@ -118,8 +132,11 @@ static const struct field fields[] = {
     SECS("after_s", T_STL, T_STL, after_s, 1),
     SECS("window_s", T_CMF, 0, window_s, 1),
     NUM("kh_limit", T_CMF, 0, FL_POS, kh_limit, NO_HAS),
-    SECS("on_delay_s", T_THR | T_RAT | T_OFF, 0, on_delay_s, 0),
-    SECS("off_delay_s", T_THR | T_RAT | T_OFF, 0, off_delay_s, 0),
+    NUM("running_above", T_SCH, 0, 0, running_above, NO_HAS),
+    INT("hours", T_FC, hours, 1, SB_ARULE_FC_HOURS_MAX),
+    OTHER("direction", F_DIR, T_FC, 0, direction),
+    SECS("on_delay_s", T_THR | T_RAT | T_OFF | T_SCH, 0, on_delay_s, 0),
+    SECS("off_delay_s", T_THR | T_RAT | T_OFF | T_SCH, 0, off_delay_s, 0),
     OTHER("enabled", F_BOOL, T_ALL, 0, enabled),
     OTHER("auto_resolve", F_BOOL, T_ALL, 0, auto_resolve),
     STR("building", F_SLUG, T_ALL, 0, FL_NULL, building, 0, 0),
@@ -183,9 +200,10 @@ static int parse_type(json_t *root, struct sb_arule *out, char *err, size_t errl
         sb_errf(err, errlen, "type: required");
         return SB_EINVAL;
     }
-    t = json_is_string(v) ? lookup(type_names, SB_ART_COMFORT + 1, json_string_value(v)) : 0;
+    t = json_is_string(v) ? lookup(type_names, SB_ART_FORECAST + 1, json_string_value(v)) : 0;
     if (!t) {
-        sb_errf(err, errlen, "type: must be one of threshold, rate, stale, offline, comfort");
+        sb_errf(err, errlen, "type: must be one of threshold, rate, stale, offline, comfort, "
+                "schedule, forecast");
         return SB_EINVAL;
     }
     out->type = (enum sb_arule_type)t;
@@ -299,6 +317,19 @@ static int parse_secs(const struct field *f, json_t *v, struct sb_arule *out, ch
     return 0;
 }
 
+static int parse_int(const struct field *f, json_t *v, struct sb_arule *out, char *err,
+                     size_t errlen)
+{
+    json_int_t x = json_is_integer(v) ? json_integer_value(v) : 0;
+
+    if (!json_is_integer(v) || x < f->lo || x > f->hi) {
+        sb_errf(err, errlen, "%s: must be an integer %d..%d", f->name, f->lo, f->hi);
+        return SB_EINVAL;
+    }
+    *(int32_t *)((char *)out + f->off) = (int32_t)x;
+    return 0;
+}
+
 static int parse_field(const struct field *f, json_t *v, struct sb_arule *out, char *err,
                        size_t errlen)
 {
@@ -314,6 +345,16 @@ static int parse_field(const struct field *f, json_t *v, struct sb_arule *out, c
         return parse_num(f, v, out, err, errlen);
     case F_SECS:
         return parse_secs(f, v, out, err, errlen);
+    case F_INT:
+        return parse_int(f, v, out, err, errlen);
+    case F_DIR:
+        s = json_is_string(v) ? lookup(dir_names, SB_ARD_BOTH + 1, json_string_value(v)) : 0;
+        if (!s) {
+            sb_errf(err, errlen, "%s: must be one of above, below, both", f->name);
+            return SB_EINVAL;
+        }
+        out->direction = (enum sb_arule_dir)s;
+        return 0;
     case F_BOOL:
         if (!json_is_boolean(v)) {
             sb_errf(err, errlen, "%s: must be true or false", f->name);
@@ -337,13 +378,22 @@ static void set_defaults(struct sb_arule *r)
 {
     r->enabled = true;
     /* Issue 10's lifecycle: auto-resolve by default where the condition going
-     * away means the problem is gone; a rate spike or a comfort budget spent
-     * is worth a human look even after it clears. */
+     * away means the problem is gone; a rate spike, a comfort budget spent or
+     * hours of energy off the forecast are worth a human look even after they
+     * clear. */
     r->auto_resolve = r->type == SB_ART_THRESHOLD || r->type == SB_ART_STALE ||
-                      r->type == SB_ART_OFFLINE;
+                      r->type == SB_ART_OFFLINE || r->type == SB_ART_SCHEDULE;
     if (r->type == SB_ART_COMFORT) {
         r->window_s = 86400;
         r->kh_limit = 2.0;
+    }
+    /* 0.5 splits a binary status (0 off, 1 on); a power or flow point wants
+     * its own standby level. */
+    if (r->type == SB_ART_SCHEDULE)
+        r->running_above = 0.5;
+    if (r->type == SB_ART_FORECAST) {
+        r->hours = 2;
+        r->direction = SB_ARD_ABOVE;
     }
 }
 
@@ -554,10 +604,18 @@ static void write_type_fields(struct wb *w, const struct sb_arule *r)
         kv_int(w, "window_s", r->window_s);
         kv_num(w, "kh_limit", true, r->kh_limit);
         break;
+    case SB_ART_SCHEDULE:
+        kv_num(w, "running_above", true, r->running_above);
+        break;
+    case SB_ART_FORECAST:
+        kv_int(w, "hours", r->hours);
+        kv_str(w, "direction", sb_arule_dir_name(r->direction));
+        break;
     case SB_ART_OFFLINE:
         break;
     }
-    if (r->type == SB_ART_THRESHOLD || r->type == SB_ART_RATE || r->type == SB_ART_OFFLINE) {
+    if (r->type == SB_ART_THRESHOLD || r->type == SB_ART_RATE || r->type == SB_ART_OFFLINE ||
+        r->type == SB_ART_SCHEDULE) {
         kv_int(w, "on_delay_s", r->on_delay_s);
         kv_int(w, "off_delay_s", r->off_delay_s);
     }
@@ -613,7 +671,9 @@ int sb_arule_equal(const struct sb_arule *a, const struct sb_arule *b)
            a->has_rise == b->has_rise && a->has_fall == b->has_fall &&
            a->max_rise == b->max_rise && a->max_fall == b->max_fall && a->per_s == b->per_s &&
            a->on_delay_s == b->on_delay_s && a->off_delay_s == b->off_delay_s &&
-           a->after_s == b->after_s && a->window_s == b->window_s && a->kh_limit == b->kh_limit;
+           a->after_s == b->after_s && a->window_s == b->window_s && a->kh_limit == b->kh_limit &&
+           a->running_above == b->running_above && a->hours == b->hours &&
+           a->direction == b->direction;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -815,6 +875,14 @@ static enum cond cond_of(const struct sb_arule *r, struct sb_arule_state *s, int
         return s->offline ? C_BEYOND : C_INSIDE;
     case SB_ART_COMFORT:
         return cond_comfort(r, s, now);
+    case SB_ART_SCHEDULE:
+        /* running (strictly above, as threshold) while nothing it serves is
+         * occupied; without any occupancy yet it counts as occupied: no
+         * alarm on what is not known */
+        return (s->has_v && s->last_v > r->running_above && s->has_occ && !s->occ) ? C_BEYOND
+                                                                                  : C_INSIDE;
+    case SB_ART_FORECAST:
+        break;
     }
     return C_INSIDE;
 }
@@ -1002,12 +1070,19 @@ static void text_raise(struct tw *t, const struct sb_arule *r, const struct sb_a
                fmt_num(r->kh_limit, c));
         dur = 0;
         break;
+    case SB_ART_SCHEDULE:
+        tw_fmt(t, "%s running (%s) while every zone it serves is unoccupied", r->target,
+               fmt_num(ev->value, a));
+        break;
+    case SB_ART_FORECAST:
+        break;
     }
     if (dur >= 1000)
         tw_fmt(t, " for %s", fmt_dur(dur, a));
 }
 
-static void text_clear(struct tw *t, const struct sb_arule *r, const struct sb_arule_event *ev)
+static void text_clear(struct tw *t, const struct sb_arule *r, const struct sb_arule_state *s,
+                       const struct sb_arule_event *ev)
 {
     char a[32], b[32], c[32];
 
@@ -1030,6 +1105,14 @@ static void text_clear(struct tw *t, const struct sb_arule *r, const struct sb_a
         tw_fmt(t, "%s K\u00b7h over the last %s (limit %s)", fmt_num(ev->value, a),
                fmt_dur((int64_t)r->window_s * 1000, b), fmt_num(r->kh_limit, c));
         break;
+    case SB_ART_SCHEDULE:
+        if (s->has_v && s->last_v > r->running_above)
+            tw_fmt(t, "%s running, but a zone it serves is occupied", r->target);
+        else
+            tw_fmt(t, "%s stopped (%s)", r->target, fmt_num(ev->value, a));
+        break;
+    case SB_ART_FORECAST:
+        break;
     }
 }
 
@@ -1038,6 +1121,7 @@ static double event_value(const struct sb_arule *r, const struct sb_arule_state 
 {
     switch (r->type) {
     case SB_ART_THRESHOLD:
+    case SB_ART_SCHEDULE:
         return s->last_v;
     case SB_ART_RATE:
         return s->chg;
@@ -1047,6 +1131,8 @@ static double event_value(const struct sb_arule *r, const struct sb_arule_state 
         return (double)(now - since) / 1000.0;
     case SB_ART_COMFORT:
         return s->kh;
+    case SB_ART_FORECAST:
+        break;
     }
     return 0;
 }
@@ -1062,7 +1148,7 @@ static void fill_event(const struct sb_arule *r, const struct sb_arule_state *s,
     ev->value = event_value(r, s, now, since);
     ev->text[0] = '\0';
     if (kind == SB_AR_CLEAR)
-        text_clear(&t, r, ev);
+        text_clear(&t, r, s, ev);
     else if (r->message[0])
         expand(&t, r, ev->value);
     else
@@ -1118,6 +1204,15 @@ static int evaluate(const struct sb_arule *r, struct sb_arule_state *s, int64_t 
     return k;
 }
 
+/* Schedule: a NULL ctx keeps what was last said (the engine always gives one). */
+static void hold_occupancy(struct sb_arule_state *s, const struct sb_arule_ctx *ctx)
+{
+    if (ctx) {
+        s->occ = ctx->occupied;
+        s->has_occ = true;
+    }
+}
+
 static void hold_value(struct sb_arule_state *s, int64_t t, double v)
 {
     s->last_v = v;
@@ -1130,6 +1225,9 @@ static void take(const struct sb_arule *r, struct sb_arule_state *s, int64_t t, 
                  uint16_t q, const struct sb_arule_ctx *ctx, int64_t now)
 {
     switch (r->type) {
+    case SB_ART_SCHEDULE:
+        hold_occupancy(s, ctx);   /* then the value, held as threshold holds it */
+        /* fall through */
     case SB_ART_THRESHOLD:
     case SB_ART_RATE:
         if (q & Q_UNUSABLE) {
@@ -1159,6 +1257,8 @@ static void take(const struct sb_arule *r, struct sb_arule_state *s, int64_t t, 
             hold_value(s, t, v);
         comfort_hold_ctx(s, ctx);
         return;
+    case SB_ART_FORECAST:
+        return;
     }
 }
 
@@ -1169,7 +1269,7 @@ int sb_arule_feed(const struct sb_arule *r, struct sb_arule_state *s, int64_t t,
 
     if (!r || !s)
         return SB_EINVAL;
-    if (!r->enabled)
+    if (!r->enabled || r->type == SB_ART_FORECAST)
         return SB_AR_NONE;
     ensure_view(r, s);
     if (!isfinite(v)) {
@@ -1192,7 +1292,7 @@ int sb_arule_tick(const struct sb_arule *r, struct sb_arule_state *s, int64_t no
 {
     if (!r || !s)
         return SB_EINVAL;
-    if (!r->enabled)
+    if (!r->enabled || r->type == SB_ART_FORECAST)
         return SB_AR_NONE;
     ensure_view(r, s);
     if (now < -T_LIMIT || now > T_LIMIT || (s->has_now && now < s->now)) {
@@ -1202,6 +1302,8 @@ int sb_arule_tick(const struct sb_arule *r, struct sb_arule_state *s, int64_t no
     clock_to(s, now);
     if (r->type == SB_ART_OFFLINE && ctx)
         s->offline = ctx->offline;
+    if (r->type == SB_ART_SCHEDULE)
+        hold_occupancy(s, ctx);
     if (r->type == SB_ART_COMFORT) {
         comfort_integrate(r, s, now);
         comfort_hold_ctx(s, ctx);

@@ -15,6 +15,13 @@
  *   comfort    `zone` temperature outside the comfort band while occupied,
  *              integrated to K·h; fires when the K·h within the last
  *              `window_s` reach `kh_limit` (band and occupancy come in ctx).
+ *   schedule   `point` (a fan's status, power or flow) above `running_above`
+ *              while every zone its equipment serves is unoccupied by its
+ *              schedule (occupancy comes in ctx); on/off delays.
+ *   forecast   `point` (a meter's energy or power) outside the forecaster's
+ *              90 % interval for `hours` consecutive complete hours, in
+ *              `direction`.  Parsed and validated here only: the analytics
+ *              service evaluates it (feed/tick return SB_AR_NONE).
  *
  * Thresholds are in the point's canonical unit (model/units.h; comfort: °C).
  * Parsing refuses unknown fields, fields that do not apply to the type, wrong
@@ -65,8 +72,19 @@ enum sb_arule_type {
     SB_ART_RATE,
     SB_ART_STALE,
     SB_ART_OFFLINE,
-    SB_ART_COMFORT
+    SB_ART_COMFORT,
+    SB_ART_SCHEDULE,   /* running out of schedule */
+    SB_ART_FORECAST    /* deviation from forecast (evaluated by analytics) */
 };
+
+/* forecast: which side of the interval counts. */
+enum sb_arule_dir {
+    SB_ARD_ABOVE = 1,  /* energy above the interval's upper bound */
+    SB_ARD_BELOW,      /* below its lower bound */
+    SB_ARD_BOTH        /* either, hour by hour */
+};
+
+#define SB_ARULE_FC_HOURS_MAX 72   /* forecast: longest run of hours */
 
 enum sb_arule_sev {
     SB_ARS_CRITICAL = 1,
@@ -86,8 +104,9 @@ struct sb_arule {
     bool   enabled;                  /* default true; disabled rules never report */
     bool   auto_resolve;             /* lifecycle hint: resolve on clear (default
                                         true for threshold/stale/offline) */
-    char   target[SB_SLUG_MAX];      /* point (threshold/rate/stale), equipment
-                                        (offline) or zone (comfort) slug */
+    char   target[SB_SLUG_MAX];      /* point (threshold/rate/stale/schedule/
+                                        forecast), equipment (offline) or zone
+                                        (comfort) slug */
     char   building[SB_SLUG_MAX];    /* slug or "" (filled by the API) */
     char   template_id[SB_SLUG_MAX]; /* JSON "template": origin template or "" */
     char   message[SB_ARULE_MSG_CHARS * 4 + 1]; /* template text or "" */
@@ -97,18 +116,24 @@ struct sb_arule {
     bool   has_rise, has_fall;       /* rate: which limits are set */
     double max_rise, max_fall;       /* rate: > 0, canonical unit per per_s */
     int32_t per_s;                   /* rate: window, 1..7 d */
-    int32_t on_delay_s;              /* threshold/rate/offline: 0..7 d */
-    int32_t off_delay_s;             /* threshold/rate/offline: 0..7 d */
+    int32_t on_delay_s;              /* threshold/rate/offline/schedule: 0..7 d */
+    int32_t off_delay_s;             /* threshold/rate/offline/schedule: 0..7 d */
     int32_t after_s;                 /* stale: 1..7 d */
     int32_t window_s;                /* comfort: 1..7 d, default 86400 */
     double kh_limit;                 /* comfort: K·h, > 0, default 2.0 */
+    double running_above;            /* schedule: running when the value is above
+                                        it (canonical unit), default 0.5 */
+    int32_t hours;                   /* forecast: 1..72 hours in a row, default 2 */
+    enum sb_arule_dir direction;     /* forecast: default SB_ARD_ABOVE */
 };
 
-/* What the engine knows besides the reading.  May be NULL: offline keeps the
- * last value it was given, comfort counts the time as unoccupied. */
+/* What the engine knows besides the reading.  May be NULL: offline and
+ * schedule keep the last value they were given (schedule: occupied until
+ * told otherwise), comfort counts the time as unoccupied. */
 struct sb_arule_ctx {
     bool   offline;     /* offline: every polled point of the equipment is stale */
-    bool   occupied;    /* comfort: the zone is occupied now */
+    bool   occupied;    /* comfort: the zone is occupied now; schedule: some zone
+                           the point's equipment serves is occupied now */
     double band_heat;   /* comfort: lower edge of the band, °C */
     double band_cool;   /* comfort: upper edge, °C (>= band_heat, else no band) */
 };
@@ -119,8 +144,8 @@ struct sb_arule_event {
     int     kind;       /* SB_AR_RAISE or SB_AR_CLEAR */
     int64_t t;          /* when the transition happened (evaluation time), ms */
     int64_t since;      /* when its condition began to hold, ms */
-    double  value;      /* threshold: the value; rate: the signed change within
-                           per_s; stale: seconds without good data; offline:
+    double  value;      /* threshold, schedule: the value; rate: the signed change
+                           within per_s; stale: seconds without good data; offline:
                            seconds the condition held; comfort: K·h in window */
     char    text[SB_ARULE_TEXT_MAX];  /* the expanded message or a default sentence */
 };
@@ -170,6 +195,7 @@ struct sb_arule_state {
     bool    has_good;
     bool    flagged;     /* stale: the newest reading was flagged SB_Q_STALE */
     bool    offline;     /* offline: last ctx->offline seen */
+    bool    occ, has_occ;/* schedule: last ctx->occupied seen (none yet: occupied) */
     uint64_t n_out_of_order;  /* readings ignored: t earlier than the last */
     uint64_t n_nan;           /* readings ignored: NaN / infinite value */
     uint64_t n_quality;       /* readings whose value was skipped: STALE/FAULT flag */
@@ -197,9 +223,10 @@ char *sb_arule_to_json(const struct sb_arule *r);
 /* 1 when every field of a and b is equal, else 0. */
 int sb_arule_equal(const struct sb_arule *a, const struct sb_arule *b);
 
-/* Static names ("threshold", "major"); "?" for an unknown value. */
+/* Static names ("threshold", "major", "above"); "?" for an unknown value. */
 const char *sb_arule_type_name(enum sb_arule_type t);
 const char *sb_arule_sev_name(enum sb_arule_sev s);
+const char *sb_arule_dir_name(enum sb_arule_dir d);
 
 /* Resets *s to NORMAL with empty windows and zero counters. */
 void sb_arule_state_init(struct sb_arule_state *s);
@@ -212,7 +239,8 @@ void sb_arule_state_init(struct sb_arule_state *s);
  * the latest tick is accepted; the machine then evaluates at the tick's time
  * (its clock never goes back).  Returns SB_AR_NONE / SB_AR_RAISE /
  * SB_AR_CLEAR (filling *ev when not NULL), or SB_EINVAL if r or s is NULL.
- * A disabled rule returns SB_AR_NONE and leaves *s unchanged. */
+ * A disabled rule, and a forecast rule (evaluated by the analytics service,
+ * not here), return SB_AR_NONE and leave *s unchanged. */
 int sb_arule_feed(const struct sb_arule *r, struct sb_arule_state *s, int64_t t, double v,
                   uint16_t q, const struct sb_arule_ctx *ctx, struct sb_arule_event *ev);
 

@@ -24,6 +24,10 @@
 #define MOD "alerts"
 #define MODEL_CHECK_MS 5000          /* how often a model swap is looked for */
 #define DEFAULT_FLAP_MS (10 * 60000)
+/* Escalations are looked for every 30 s, or twice per interval when it is
+ * shorter (a test's seconds), never more than once a second. */
+#define ESC_CHECK_MAX_MS 30000
+#define ESC_CHECK_MIN_MS 1000
 
 struct change {
     struct sb_alert a;
@@ -37,6 +41,7 @@ struct sb_alerts {
     struct sb_notify *ntf;
     uv_async_t wake;
     uv_timer_t timer;
+    uv_timer_t esc_timer;            /* escalation check (only with escalate_after_ms) */
     int handles;                     /* open uv handles */
     int stopping;
     int fresh_on;                    /* registered with the driver manager */
@@ -49,6 +54,10 @@ struct sb_alerts {
     const struct sb_model *bound;    /* model the rules were last bound to (identity only) */
     int reloading;                   /* a reload runs on the pool */
     uv_work_t work;
+    int escalating;                  /* an escalation check runs on the pool */
+    uv_work_t esc_work;
+    pthread_mutex_t xmu;             /* held by an escalation check for its whole run, and
+                                        by stop around freeing the notifier it uses */
     struct sb_alerts_stats st;
     struct bsum { char b[SB_ALERT_SLUG_CAP]; struct sb_alert_summary s; } *sum;  /* by building */
     size_t nsum, capsum;
@@ -194,17 +203,18 @@ static void utf8_tidy(char *s)
     }
 }
 
-/* Who subscribed to this building and severity, outside quiet hours: a
- * notice each (engine thread). */
-static void notify(struct sb_alerts *s, const struct sb_alert *a, const char *event)
+/* Who subscribed to this building, severity and level (0: raised; n: the
+ * alert escalated to n), outside quiet hours: a notice each (engine thread,
+ * a pool thread for escalations). */
+static void notify(struct sb_alerts *s, const struct sb_alert *a, const char *event, int level)
 {
     struct sb_alert_sub *subs = NULL;
     size_t n = 0;
-    if (!s->ntf || sb_appdb_alert_sub_match(s->cfg.db, a->building, a->severity, &subs, &n))
+    if (!s->ntf || sb_appdb_alert_sub_match(s->cfg.db, a->building, a->severity, level, &subs, &n))
         return;
     const struct sb_tz *tz = n ? building_tz(s, a->building) : NULL;
     int64_t now = now_ms();
-    json_t *j = json_pack("{s:s, s:o}", "event", event, "alert", sb_alert_json(a));
+    json_t *j = json_pack("{s:s, s:i, s:o}", "event", event, "level", level, "alert", sb_alert_json(a));
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     for (size_t i = 0; body && i < n; i++) {
@@ -219,8 +229,13 @@ static void notify(struct sb_alerts *s, const struct sb_alert *a, const char *ev
         snprintf(nt.severity, sizeof(nt.severity), "%s", sb_alert_sev_name(a->severity));
         nt.alert_id = a->id;
         nt.sub_id = u->id;
-        snprintf(nt.subject, sizeof(nt.subject), "[sbems] %s alert in %.64s: %.100s",
-                 sb_alert_sev_name(a->severity), a->building, a->message);
+        if (level)                              /* the prefix leaves less room for the message */
+            snprintf(nt.subject, sizeof(nt.subject), "[sbems] not acknowledged (level %d): %.8s "
+                     "alert in %.64s: %.60s", level, sb_alert_sev_name(a->severity), a->building,
+                     a->message);
+        else
+            snprintf(nt.subject, sizeof(nt.subject), "[sbems] %s alert in %.64s: %.100s",
+                     sb_alert_sev_name(a->severity), a->building, a->message);
         utf8_tidy(nt.subject);
         if (strcmp(u->channel, "webhook") == 0 &&
             sb_appdb_alert_sub_secret(s->cfg.db, u->id, nt.secret, sizeof(nt.secret)))
@@ -286,8 +301,88 @@ static int record(struct sb_alerts *s, const char *rule, const char *building, c
     /* a new episode, or one that came back after clearing, is news; a repeat
      * of an open one is not (de-duplication), nor anything while shelved */
     if (raise && outcome != SB_ALERT_RAISED_AGAIN && a.shelved_until_ms <= now)
-        notify(s, &a, event);
+        notify(s, &a, event, 0);
     return 0;
+}
+
+/* ---- escalation (a pool thread) --------------------------------------------------------- */
+
+static int is_stopping(struct sb_alerts *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int stop = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    return stop;
+}
+
+/* Every alert due escalates one level: the store's transition (event
+ * "escalated", refused for one acknowledged, shelved or resolved meanwhile),
+ * the loop's WebSocket event, the notices of that level.  An alert more
+ * than one level behind (the daemon was down) climbs one level per pass, so
+ * each level's subscribers are told in turn. */
+static void escalate_due(struct sb_alerts *s, int64_t now)
+{
+    for (int pass = 0; pass < SB_ALERT_SUB_LEVEL_MAX; pass++) {
+        struct sb_alert_page pg = { 0 };
+        size_t done = 0;
+        int rc = sb_appdb_alert_escalation_due(s->cfg.db, now, s->cfg.escalate_after_ms,
+                                               SB_ALERT_SUB_LEVEL_MAX, SB_ALERT_PAGE_MAX, &pg);
+        if (rc) {
+            SB_ERR(MOD, "listing the alerts due for escalation: %s", sb_strerror(rc));
+            return;
+        }
+        for (size_t i = 0; i < pg.n && !is_stopping(s); i++) {
+            struct sb_alert a;
+            rc = sb_appdb_alert_escalate(s->cfg.db, pg.v[i].id, pg.v[i].escalated_level + 1, now, &a);
+            if (rc) {
+                if (rc != SB_EEXIST)      /* acknowledged or shelved meanwhile: no news */
+                    SB_ERR(MOD, "alert %" PRId64 ": escalating: %s", pg.v[i].id, sb_strerror(rc));
+                continue;
+            }
+            done++;
+            pthread_mutex_lock(&s->mu);
+            s->st.escalated++;
+            pthread_mutex_unlock(&s->mu);
+            sb_alerts_changed(s, &a, "escalated");
+            notify(s, &a, "escalated", a.escalated_level);
+        }
+        sb_alert_page_release(&pg);
+        if (!done)
+            break;
+    }
+}
+
+static void esc_work(uv_work_t *w)
+{
+    struct sb_alerts *s = w->data;
+    pthread_mutex_lock(&s->xmu);
+    if (!is_stopping(s))
+        escalate_due(s, now_ms());
+    pthread_mutex_unlock(&s->xmu);
+}
+
+static void esc_done(uv_work_t *w, int status)
+{
+    struct sb_alerts *s = w->data;
+    (void)status;
+    s->escalating = 0;
+}
+
+/* The loop only hands the check over (it reads and writes the database). */
+static void on_esc_timer(uv_timer_t *t)
+{
+    struct sb_alerts *s = t->data;
+    if (s->escalating || s->stopping)
+        return;
+    s->escalating = 1;
+    s->esc_work.data = s;
+    if (uv_queue_work(s->cfg.loop, &s->esc_work, esc_work, esc_done) != 0)
+        s->escalating = 0;
+}
+
+int64_t sb_alerts_escalate_after(const struct sb_alerts *s)
+{
+    return s ? s->cfg.escalate_after_ms : 0;
 }
 
 static void on_decide(void *ud, const struct sb_arule *r, const char *building, int raise,
@@ -312,13 +407,16 @@ int sb_alerts_record(struct sb_alerts *s, const char *rule, const char *building
 
 /* ---- rules -------------------------------------------------------------------------------- */
 
-int sb_alerts_reload(struct sb_alerts *s)
+typedef char bslug[SB_ALERT_SLUG_CAP];
+
+/* Every stored rule that parses, with its building: *rules and *bld are
+ * malloc'd arrays of *n (the caller frees both, also on error). */
+static int read_rules(struct sb_alerts *s, struct sb_arule **rules_, bslug **bld_, size_t *n_)
 {
     struct sb_alert_scope all = { .all = 1 };
     struct sb_alert_rule_page pg;
     struct sb_arule *rules = NULL;
-    struct sb_aeng_rule_in *in = NULL;
-    char (*bld)[SB_ALERT_SLUG_CAP] = NULL;
+    bslug *bld = NULL;
     size_t n = 0, cap = 0;
     char after[SB_ALERT_SLUG_CAP] = "";
     int rc = 0;
@@ -334,7 +432,7 @@ int sb_alerts_reload(struct sb_alerts *s)
                 struct sb_arule *nr = realloc(rules, c * sizeof(*nr));
                 if (nr)
                     rules = nr;
-                char (*nb)[SB_ALERT_SLUG_CAP] = nr ? realloc(bld, c * sizeof(*nb)) : NULL;
+                bslug *nb = nr ? realloc(bld, c * sizeof(*nb)) : NULL;
                 if (!nr || !nb) {
                     sb_alert_rule_page_release(&pg);
                     rc = SB_ENOMEM;
@@ -355,6 +453,53 @@ int sb_alerts_reload(struct sb_alerts *s)
         if (!after[0])
             break;
     }
+out:
+    *rules_ = rules;
+    *bld_ = bld;
+    *n_ = n;
+    return rc;
+}
+
+int sb_alerts_rules_of_type(struct sb_alerts *s, enum sb_arule_type type, struct sb_arule **out,
+                            size_t *n)
+{
+    struct sb_arule *rules = NULL;
+    bslug *bld = NULL;
+    size_t nr = 0, k = 0;
+
+    if (!s || !out || !n)
+        return SB_EINVAL;
+    *out = NULL;
+    *n = 0;
+    int rc = read_rules(s, &rules, &bld, &nr);
+    for (size_t i = 0; rc == 0 && i < nr; i++)
+        if (rules[i].type == type && rules[i].enabled) {
+            rules[k] = rules[i];              /* compacted in place, order kept */
+            /* the stored row's building is the one the API checked */
+            snprintf(rules[k].building, sizeof(rules[k].building), "%.*s",
+                     (int)sizeof(rules[k].building) - 1, bld[i]);
+            k++;
+        }
+    free(bld);
+    if (rc || k == 0) {
+        free(rules);
+        return rc;
+    }
+    *out = rules;                            /* a few spare slots at the end: harmless */
+    *n = k;
+    return 0;
+}
+
+int sb_alerts_reload(struct sb_alerts *s)
+{
+    struct sb_arule *rules = NULL;
+    struct sb_aeng_rule_in *in = NULL;
+    bslug *bld = NULL;
+    size_t n = 0;
+    int rc = read_rules(s, &rules, &bld, &n);
+
+    if (rc)
+        goto out;
     if (!(in = calloc(n ? n : 1, sizeof(*in)))) {
         rc = SB_ENOMEM;
         goto out;
@@ -465,6 +610,7 @@ int sb_alerts_new(const struct sb_alerts_cfg *cfg, struct sb_alerts **out)
         s->cfg.flap_window_ms = DEFAULT_FLAP_MS;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->emu, NULL);
+    pthread_mutex_init(&s->xmu, NULL);
     struct sb_aeng_cfg ec = { .bus = cfg->bus, .decide = on_decide, .ud = s };
     if ((rc = sb_aeng_new(&ec, &s->eng)))
         goto fail;
@@ -484,6 +630,18 @@ int sb_alerts_new(const struct sb_alerts_cfg *cfg, struct sb_alerts **out)
     s->wake.data = s->timer.data = s;
     s->handles = 2;
     uv_timer_start(&s->timer, on_timer, MODEL_CHECK_MS, MODEL_CHECK_MS);
+    if (s->cfg.escalate_after_ms > 0) {
+        int64_t every = s->cfg.escalate_after_ms / 2;
+        every = every > ESC_CHECK_MAX_MS ? ESC_CHECK_MAX_MS
+                : every < ESC_CHECK_MIN_MS ? ESC_CHECK_MIN_MS : every;
+        if (uv_timer_init(cfg->loop, &s->esc_timer)) {
+            rc = SB_EIO;
+            goto fail;
+        }
+        s->esc_timer.data = s;
+        s->handles++;
+        uv_timer_start(&s->esc_timer, on_esc_timer, (uint64_t)every, (uint64_t)every);
+    }
     *out = s;
     return 0;
 fail:
@@ -531,18 +689,24 @@ void sb_alerts_stop(struct sb_alerts *s)
     s->eng = NULL;
     pthread_mutex_unlock(&s->emu);
     sb_aeng_free(eng);
+    pthread_mutex_lock(&s->xmu);        /* an escalation check in flight finishes first */
     sb_notify_free(s->ntf);             /* pending notices reported failed */
     s->ntf = NULL;
+    pthread_mutex_unlock(&s->xmu);
     if (s->handles) {
         uv_timer_stop(&s->timer);
         uv_close((uv_handle_t *)&s->timer, on_close);
         uv_close((uv_handle_t *)&s->wake, on_close);
+        if (s->handles > 2) {
+            uv_timer_stop(&s->esc_timer);
+            uv_close((uv_handle_t *)&s->esc_timer, on_close);
+        }
     }
 }
 
 int sb_alerts_idle(struct sb_alerts *s)
 {
-    return !s || (s->handles == 0 && !s->reloading);
+    return !s || (s->handles == 0 && !s->reloading && !s->escalating);
 }
 
 void sb_alerts_free(struct sb_alerts *s)
@@ -557,6 +721,7 @@ void sb_alerts_free(struct sb_alerts *s)
     }
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->emu);
+    pthread_mutex_destroy(&s->xmu);
     free(s->sum);
     free(s);
 }

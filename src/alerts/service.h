@@ -3,6 +3,10 @@
  * evaluated by the engine (alerts/engine.h) on the live bus, each raise and
  * clear recorded as an alert's life cycle (db/appdb.h, schema v3), changes
  * told to the loop (WebSocket events) and to subscribers (alerts/notify.h).
+ * Escalation: an alert nobody acknowledged is escalated one level per
+ * escalate_after (level n after n x escalate_after, up to
+ * SB_ALERT_SUB_LEVEL_MAX), each time an "escalated" event and notices to the
+ * subscriptions of that level; a loop timer hands the check to the pool.
  *
  * Threads: sb_alerts_new/_free on the loop thread; sb_alerts_reload and
  * sb_alerts_changed from any thread (the API's pool); the change callback
@@ -21,6 +25,7 @@
 #include <uv.h>
 
 #include "alerts/notify.h"
+#include "alerts/rule.h"
 #include "db/appdb.h"
 
 struct sb_bus;
@@ -40,6 +45,7 @@ struct sb_alerts_cfg {
     struct sb_drvmgr *drivers;         /* NULL: offline rules never fire */
     struct sb_notify_cfg notify;       /* channels without settings stay off */
     int64_t flap_window_ms;            /* 0: 10 min */
+    int64_t escalate_after_ms;         /* alerts.escalate_after; 0: never escalate */
     sb_alerts_change_cb changed;
     void *ud;
 };
@@ -69,12 +75,23 @@ int  sb_alerts_record(struct sb_alerts *s, const char *rule, const char *buildin
                       int severity, double value, const char *text, int raise, int64_t now_ms,
                       int auto_resolve);
 
+/* Copies of the enabled stored rules of type (e.g. SB_ART_FORECAST, which
+ * the analytics service evaluates; their building is in r->building): *out
+ * is a malloc'd array of *n rules (NULL when none) the caller frees.  Rules
+ * that no longer parse are skipped (and logged).  Any thread but the loop
+ * (it reads the database).  Returns 0, SB_EINVAL or the store's error. */
+int  sb_alerts_rules_of_type(struct sb_alerts *s, enum sb_arule_type type, struct sb_arule **out,
+                             size_t *n);
+
+/* The escalation interval in use, ms (0: escalation is off).  Any thread. */
+int64_t sb_alerts_escalate_after(const struct sb_alerts *s);
+
 /* Open alerts of building (the overview), from memory: 0, or SB_ENOENT when
  * not known yet.  Kept current by every change; loop-safe (no database). */
 int  sb_alerts_summary(struct sb_alerts *s, const char *building, struct sb_alert_summary *out);
 
 struct sb_alerts_stats {
-    uint64_t raised, cleared, store_errors, notices;
+    uint64_t raised, cleared, store_errors, notices, escalated;
     size_t rules, unbound;
     uint64_t readings, dropped;
 };

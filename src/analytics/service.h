@@ -46,6 +46,17 @@ struct sb_analytics_cfg {
     struct sb_alerts *alerts;      /* where fault findings go; NULL: fault detection off */
     const char *smtp_url;          /* report e-mails (alerts.smtp_url); NULL = none */
     const char *smtp_from;
+    /* Fault impact (docs/internals/fdd.md, "Impact"): cooling plant COP used
+     * to turn wasted cooling into electricity (default 3.5), heating plant
+     * efficiency (default 0.9), price of heating fuel per kWh in the
+     * tariff's currency (0: fuel not priced). */
+    double cooling_cop, heat_efficiency, heat_price;
+    /* Offline runs (sbems fdd): when set, findings go to this function
+     * (raise 1 with the whole finding, 0 with its id and cleared_at) and
+     * neither to the database nor to alerts.  The JSON is borrowed. */
+    void (*fdd_sink)(void *ud, json_t *finding, int raise);
+    void *fdd_sink_ud;
+    int64_t fdd_from_ms;           /* offline runs: where detectors start (0: three hours back) */
 };
 
 int  sb_analytics_new(const struct sb_analytics_cfg *cfg, struct sb_analytics **out);
@@ -101,6 +112,13 @@ struct sb_analytics_stats {
     uint64_t trained, train_failed, issued, drift_retrains, zone_trained, zone_failed;
 };
 void sb_analytics_stats(struct sb_analytics *a, struct sb_analytics_stats *st);
+
+/* Fault detection over stored history, without a daemon (sbems fdd): every
+ * detector runs over [from_ms, to_ms) and its findings go to
+ * cfg->fdd_sink (required; nothing is stored or alerted).  Blocks; uses
+ * cfg->store, cfg->models and cfg->db (the units' FDD settings and the
+ * tariffs; may be NULL).  Returns 0 or SB_EINVAL / SB_ENOMEM. */
+int  sb_fdd_offline(const struct sb_analytics_cfg *cfg, int64_t from_ms, int64_t to_ms);
 
 void sb_analytics_stop(struct sb_analytics *a);   /* worker and timer */
 int  sb_analytics_idle(struct sb_analytics *a);   /* 1 once its handles are closed */

@@ -16,7 +16,16 @@
  * zone, or its boxes' zones).
  *
  * The outside air damper's minimum position (APAR's mode detection needs
- * it) is learnt from the data: the lowest position while the fan runs.
+ * it) is learnt from the data: the lowest position while the fan runs,
+ * unless the unit's FDD settings give it (per-unit overrides of every APAR
+ * threshold: the "fdd_conf" document, re-read when it changes).
+ *
+ * Findings go through svc_find.c with their evidence and an estimate of the
+ * energy they waste per day (docs/internals/fdd.md, "Impact"): airflow x
+ * the temperature error beyond the rule's threshold for coil faults, the
+ * excess outdoor air x |Tra - Toa| for damper faults, the fan's power for a
+ * fan running unoccupied; each over the unit's running hours of the last
+ * day.
  *
  * Timing: each pass (the worker's 30 s wake) reads the 1-minute means of the
  * minutes since the last one, up to two minutes ago (late readings), at most
@@ -41,14 +50,36 @@
 #define FIRST_BACK_MS (3 * SB_HOUR_MS)
 #define MAX_SPAN_MIN 360
 
-enum { F_SAT, F_MAT, F_RAT, F_OAT, F_SATSP, F_HC, F_CC, F_OAD, F_FAN, F_SPEED, F_DSP, F_DSPSP, F_N };
+enum { F_SAT, F_MAT, F_RAT, F_OAT, F_SATSP, F_HC, F_CC, F_OAD, F_FAN, F_SPEED, F_DSP, F_DSPSP, F_CMD,
+       F_FLOW, F_FANKW, F_OAF, F_N };
+
+#define OAF_LEARN_MIN 180        /* minutes at minimum outdoor air before its fraction is known */
+#define OAF_LEARN_MAX (3 * 1440) /* ... and after which it is frozen (a later fault must not be learnt) */
 
 struct svc_fdd_unit {
     char equip[65];
     int64_t next_ms;              /* first minute not yet processed */
     int oad_learnt;               /* apar.conf.u_oad_min learnt from the data */
+    int oad_fixed;                /* ... or set by the unit's FDD settings */
+    /* The minimum position while the economizer cannot run (outdoor air
+     * warmer than return, cooling valve open): as a position (fixed
+     * minimum) and as position x airflow (a minimum outdoor airflow). */
+    double mn_n, mn_d, mn_d2, mn_q, mn_q2;
+    /* The same for the measured outdoor-air fraction at minimum (an airflow
+     * station or the controller's calculation): APAR rules 2 and 18 need
+     * the minimum fraction; learnt over the unit's first three days at
+     * minimum, then frozen. */
+    double of_n, of_f, of_f2, of_q, of_q2;
+    int64_t conf_stamp;           /* the settings document's time (0: none) */
+    struct svc_runstat flow, fan; /* running hours, mean airflow and fan power */
     struct sb_apar apar;
 };
+
+/* Case-insensitive: the point's name holds word w ("Start/Stop"). */
+static int name_has(const struct sb_point *p, const char *w)
+{
+    return p->name && strcasestr(p->name, w) != NULL;
+}
 
 static int is_kind(const struct sb_point *p, enum sb_point_kind a, enum sb_point_kind b)
 {
@@ -84,6 +115,17 @@ static void ahu_points(const struct sb_model *m, const struct sb_equipment *e, c
             k = F_FAN;
         } else if (sb_point_has_tag(p, "fan") && sb_point_has_tag(p, "speed")) {
             k = F_SPEED;
+        } else if (is_kind(p, SB_POINT_COMMAND, SB_POINT_STATUS) && name_has(p, "fan") &&
+                   (name_has(p, "start") || name_has(p, "enable") || sb_point_has_tag(p, "cmd"))) {
+            k = F_CMD;      /* the start command: named so on most controllers, tagged on some */
+        } else if (p->kind == SB_POINT_FLOW && supply && sb_point_has_tag(p, "air")) {
+            k = F_FLOW;
+        } else if (p->kind == SB_POINT_POWER && name_has(p, "fan")) {
+            k = F_FANKW;
+        } else if ((name_has(p, "outdoor air fraction") || name_has(p, "outside air fraction") ||
+                    (sb_point_has_tag(p, "outside") && sb_point_has_tag(p, "fraction"))) &&
+                   !sb_point_has_tag(p, "sp")) {
+            k = F_OAF;
         }
         if (k >= 0 && !pt[k])
             pt[k] = p;
@@ -128,6 +170,28 @@ static double occupied(const struct sb_model *m, const struct sb_equipment *e, i
     return any ? 0 : NAN;
 }
 
+static int set_apar(void *c, const char *name, double v, char *err, size_t errlen)
+{
+    return sb_apar_conf_set(c, name, v, err, errlen);
+}
+
+/* (Re)applies the unit's FDD settings over NIST's defaults, keeping the
+ * detector's history and the learnt damper minimum unless it is set. */
+static void reconf(struct sb_analytics *a, struct svc_fdd_unit *u)
+{
+    struct sb_apar_conf c;
+    double learnt = u->apar.conf.u_oad_min;
+
+    sb_apar_conf_default(&c);
+    c.u_oad_min = NAN;
+    u->conf_stamp = svc_fdd_overrides(a, u->equip, &c, set_apar);
+    u->oad_fixed = isfinite(c.u_oad_min);
+    if (!u->oad_fixed)
+        c.u_oad_min = u->oad_learnt ? learnt : 0;
+    if (sb_apar_reconf(&u->apar, &c))
+        SB_WARN(SVC_MOD, "%s: FDD settings refused as a whole; previous ones kept", u->equip);
+}
+
 static struct svc_fdd_unit *unit_of(struct sb_analytics *a, const char *slug, int64_t now)
 {
     for (size_t i = 0; i < a->nfdd; i++)
@@ -148,68 +212,229 @@ static struct svc_fdd_unit *unit_of(struct sb_analytics *a, const char *slug, in
     sb_apar_conf_default(&c);
     if (sb_apar_init(&u->apar, &c))
         return NULL;
-    u->next_ms = now - now % MIN_MS - FIRST_BACK_MS;
+    reconf(a, u);
+    u->next_ms = a->cfg.fdd_from_ms ? a->cfg.fdd_from_ms - a->cfg.fdd_from_ms % MIN_MS
+                                    : now - now % MIN_MS - FIRST_BACK_MS;
     a->nfdd++;
     return u;
 }
 
-/* Canonical % (valves, dampers, speeds) -> the 0..1 APAR works in. */
-static double frac(const struct sb_point *p, double v)
+/* Impact of an APAR finding (see the file's comment).  Fills f's energy
+ * and basis. */
+static void impact(struct sb_analytics *a, const struct svc_fdd_unit *u, const struct sb_apar_finding *af,
+                   int64_t t_ms, struct svc_find *f)
 {
-    return p && p->canon == SB_UNIT_PERCENT ? v / 100.0 : v;
-}
+    double hours = svc_runstat_hours(&u->flow, t_ms), q = svc_runstat_mean(&u->flow, t_ms);
+    double cop = a->cfg.cooling_cop > 0 ? a->cfg.cooling_cop : 3.5;
+    double eff = a->cfg.heat_efficiency > 0 ? a->cfg.heat_efficiency : 0.9;
+    uint32_t fl = af->faults;
+    const struct sb_apar_sample *e = &af->ev;
+    double kw_th = NAN;
+    int heating = 0;
 
-static void report(struct sb_analytics *a, const struct sb_equipment *e, struct svc_fdd_unit *u,
-                   const struct sb_apar_result *r, int64_t t_ms)
-{
-    for (int id = 1; id <= SB_APAR_NRULES; id++) {
-        uint64_t bit = SB_APAR_BIT(id);
-        if (!((r->raised | r->cleared) & bit))
-            continue;
-        char rule[32], text[SB_ALERT_MSG_MAX + 1] = "";
-        struct sb_apar_finding f;
-        double value = NAN;
-        snprintf(rule, sizeof(rule), "fdd-apar-%d", id);
-        if ((r->raised & bit) && sb_apar_finding(&u->apar, id, &f) == 0) {
-            char body[SB_ALERT_MSG_MAX - 100];
-            sb_apar_finding_format(&f, body, sizeof(body));
-            snprintf(text, sizeof(text), "%.90s: %s", e->name, body);
-            value = f.lhs;
+    f->elec_kwh_day = f->heat_kwh_day = NAN;
+    if (af->rule == SB_APAR_RULE_FAN_UNOCC) {
+        double kw = svc_runstat_mean(&u->fan, t_ms);
+        double h_unocc = hours;   /* runs unoccupied: bounded by its running hours */
+        if (isfinite(kw) && kw > 0) {
+            f->elec_kwh_day = kw * h_unocc;
+            snprintf(f->basis, sizeof(f->basis), "Fan power %.1f kW x %.1f h running in the last day (upper "
+                     "bound: some of it occupied).", kw, h_unocc);
+        } else {
+            snprintf(f->basis, sizeof(f->basis), "Not estimated: the unit has no fan power point.");
         }
-        int raise = (r->raised & bit) != 0;
-        /* APAR proper: major; the beyond-APAR checks (reset missing, fan
-         * unoccupied) are advice: minor.  Cleared by the rule itself. */
-        int sev = id <= SB_APAR_NAPAR ? SB_ALERT_SEV_MAJOR : SB_ALERT_SEV_MINOR;
-        int rc = sb_alerts_record(a->cfg.alerts, rule, e->building, e->slug, sev, value, text, raise,
-                                  t_ms, 1);
-        if (rc && rc != SB_ENOENT)
-            SB_WARN(SVC_MOD, "%s %s: recording %s: %s", e->slug, rule, raise ? "a raise" : "a clear",
-                    sb_strerror(rc));
+        return;
+    }
+    if (fl & (SB_APAR_F_FAN | SB_APAR_F_SEQUENCE | SB_APAR_F_HUNTING | SB_APAR_F_SAT_SENSOR |
+              SB_APAR_F_MAT_SENSOR | SB_APAR_F_RAT_SENSOR | SB_APAR_F_OAT_SENSOR) &&
+        !(fl & (SB_APAR_F_CC_LEAK | SB_APAR_F_HC_LEAK | SB_APAR_F_OAD_STUCK | SB_APAR_F_OAD_LEAK))) {
+        snprintf(f->basis, sizeof(f->basis), "Not estimated: %s costs through the control it misleads or "
+                 "the comfort it loses; measure before and after the repair.",
+                 fl & SB_APAR_F_FAN ? "a stopped fan" : fl & SB_APAR_F_SEQUENCE ? "a missing reset"
+                 : fl & SB_APAR_F_HUNTING ? "hunting" : "a sensor error");
+        return;
+    }
+    if (!isfinite(q) || q <= 0 || hours <= 0) {
+        snprintf(f->basis, sizeof(f->basis), "Not estimated: the unit has no supply airflow measured while "
+                 "running in the last day.");
+        return;
+    }
+    if (fl & (SB_APAR_F_OAD_STUCK | SB_APAR_F_OAD_LEAK | SB_APAR_F_ECON_LOGIC) && isfinite(e->rat) &&
+        isfinite(e->oat) && isfinite(af->lhs) && isfinite(af->rhs) && af->lhs <= 1.5 && af->rhs <= 1.5) {
+        /* an outdoor-air fraction rule: the excess fraction x the air's enthalpy difference (sensible) */
+        double df = fabs(af->lhs - af->rhs);
+        kw_th = SVC_RHO_CP * q * df * fabs(e->rat - e->oat);
+        heating = e->oat < e->rat;
+        snprintf(f->basis, sizeof(f->basis), "Excess outdoor air %.0f %% of %.2f m3/s x |Tra - Toa| %.1f K = "
+                 "%.1f kW of %s", df * 100, q, fabs(e->rat - e->oat), kw_th, heating ? "heating" : "cooling");
+    } else if (isfinite(af->lhs) && isfinite(af->rhs)) {
+        /* a temperature balance: the error beyond the threshold is energy the coils put in or took out */
+        double dt = fabs(af->lhs - af->rhs);
+        kw_th = SVC_RHO_CP * q * dt;
+        heating = af->rule == SB_APAR_RULE_REST_BAL ? e->sat > e->mat
+                : (fl & (SB_APAR_F_HC_LEAK | SB_APAR_F_HC_STUCK | SB_APAR_F_HC_CAPACITY)) &&
+                  !(fl & (SB_APAR_F_CC_LEAK | SB_APAR_F_CC_STUCK));
+        snprintf(f->basis, sizeof(f->basis), "Airflow %.2f m3/s x %.1f K beyond the rule's threshold = %.1f kW of "
+                 "%s", q, dt, kw_th, heating ? "heating" : "cooling");
+    } else {
+        snprintf(f->basis, sizeof(f->basis), "Not estimated: the rule is a logic check without a measured error.");
+        return;
+    }
+    size_t l = strlen(f->basis);
+    if (heating) {
+        f->heat_kwh_day = kw_th / eff * hours;
+        snprintf(f->basis + l, sizeof(f->basis) - l, " / efficiency %.2f x %.1f h running.", eff, hours);
+    } else {
+        f->elec_kwh_day = kw_th / cop * hours;
+        snprintf(f->basis + l, sizeof(f->basis) - l, " / COP %.1f x %.1f h running.", cop, hours);
     }
 }
 
-/* The damper's minimum-outdoor-air position, learnt: the lowest position it
- * takes while the fan runs (a controller never closes it below its
- * minimum while the unit runs occupied), kept as the lowest seen so far.
- * APAR's mode detection needs it (a damper at its minimum is not
- * "modulating"); a unit that closes its damper fully gets 0, NIST's
- * default.  A damper stuck above its setting is read as the minimum: the
- * rules of the modes that need it open (economizing) still see it. */
+static void add_evidence(json_t *ev, const struct sb_point *const *pt, const struct sb_apar_finding *af)
+{
+    const struct sb_apar_sample *e = &af->ev;
+
+    svc_find_ev(ev, "Supply air temperature", pt[F_SAT], e->sat, "°C");
+    svc_find_ev(ev, "Supply air temperature setpoint", pt[F_SATSP], e->sat_sp, "°C");
+    svc_find_ev(ev, "Mixed air temperature", pt[F_MAT], e->mat, "°C");
+    svc_find_ev(ev, "Return air temperature", pt[F_RAT], e->rat, "°C");
+    svc_find_ev(ev, "Outdoor air temperature", pt[F_OAT], e->oat, "°C");
+    svc_find_ev(ev, "Heating valve", pt[F_HC], pt[F_HC] ? e->u_hc * 100 : NAN, "%");
+    svc_find_ev(ev, "Cooling valve", pt[F_CC], pt[F_CC] ? e->u_cc * 100 : NAN, "%");
+    svc_find_ev(ev, "Outdoor air damper", pt[F_OAD], e->u_oad * 100, "%");
+    svc_find_ev(ev, "Outdoor air fraction", pt[F_OAF], e->oaf * 100, "%");
+    svc_find_ev(ev, "Required minimum outdoor air fraction", NULL, e->oaf_min * 100, "%");
+    svc_find_ev(ev, "Duct static pressure", pt[F_DSP], e->dsp, "Pa");
+    svc_find_ev(ev, "Duct static pressure setpoint", pt[F_DSPSP], e->dsp_sp, "Pa");
+    svc_find_ev(ev, "Rule: left side", NULL, af->lhs, "");
+    svc_find_ev(ev, "Rule: right side", NULL, af->rhs, "");
+}
+
+static void report(struct sb_analytics *a, const struct sb_model *m, const struct sb_equipment *e,
+                   struct svc_fdd_unit *u, const struct sb_point *const *pt, const struct sb_apar_result *r,
+                   int64_t t_ms)
+{
+    for (int id = 1; id <= SB_APAR_NRULES; id++) {
+        uint64_t bit = SB_APAR_BIT(id);
+        char check[32];
+        struct sb_apar_finding af;
+        snprintf(check, sizeof(check), "apar-%d", id);
+        if (r->cleared & bit) {
+            svc_find_clear(a, e, NULL, check, t_ms);
+            continue;
+        }
+        if (!(r->raised & bit) || sb_apar_finding(&u->apar, id, &af) != 0)
+            continue;
+        struct svc_find f;
+        memset(&f, 0, sizeof(f));
+        f.e = e;
+        f.kind = "ahu";
+        snprintf(f.check, sizeof(f.check), "%s", check);
+        snprintf(f.title, sizeof(f.title), "%s (%s %d, %s)", af.info->meaning,
+                 af.info->beyond ? "sbems rule" : "APAR rule", id, sb_apar_mode_name(af.mode));
+        sb_apar_faults_format(af.faults, f.faults, sizeof(f.faults));
+        snprintf(f.action, sizeof(f.action), "%s", af.info->action);
+        /* APAR proper and the deadband balance: major; a fan that does not
+         * run: critical; the other beyond-APAR checks (reset missing, fan
+         * unoccupied) are advice. */
+        f.severity = id == SB_APAR_RULE_FAN_FAIL ? SB_ALERT_SEV_CRITICAL
+                   : id <= SB_APAR_NAPAR || id == SB_APAR_RULE_REST_BAL ? SB_ALERT_SEV_MAJOR : SB_ALERT_SEV_MINOR;
+        f.value = af.lhs;
+        f.evidence = json_array();
+        add_evidence(f.evidence, pt, &af);
+        for (int k = 0; k < F_N; k++)
+            if (k == F_SAT || k == F_MAT || k == F_RAT || k == F_OAT || k == F_CC || k == F_HC || k == F_OAD ||
+                (id >= 29 && (k == F_DSP || k == F_SATSP || k == F_SPEED)))
+                svc_find_chart(&f, pt[k]);
+        impact(a, u, &af, t_ms, &f);
+        svc_find_raise(a, m, &f, af.since * 1000, t_ms);
+        json_decref(f.evidence);
+    }
+}
+
+/* The damper's minimum-outdoor-air position.  APAR's modes need it (a
+ * damper at its minimum is not "modulating").  A controller holds it
+ * either as a fixed position or as a minimum outdoor airflow (ASHRAE 62.1
+ * ventilation rate, Guideline 36 §5.16.3 with an airflow station), which
+ * moves the damper inversely with the supply flow.  Both are learnt from
+ * the command while the economizer cannot run - outdoor air warmer than
+ * return air by 1 K with the cooling valve open - where the damper sits at
+ * its minimum whatever the sequence: the model with the smaller spread
+ * (coefficient of variation) is used once 60 such minutes are seen.
+ * Before that, the lowest position while the fan runs stands for it (a
+ * controller never closes below its minimum while occupied).  A stuck
+ * damper does not mislead it: the command is the controller's. */
 static void learn_oad_min(struct svc_fdd_unit *u, const struct sb_point *const *pt, double *const *v,
-                          size_t n)
+                          const double *occ, size_t n)
 {
     double lo = INFINITY;
 
+    if (u->oad_fixed)
+        return;
     for (size_t i = 0; v[F_OAD] && i < n; i++) {
-        double run = v[F_FAN] ? v[F_FAN][i] : v[F_SPEED] ? frac(pt[F_SPEED], v[F_SPEED][i]) : NAN;
-        double d = frac(pt[F_OAD], v[F_OAD][i]);
-        if (isfinite(d) && isfinite(run) && run > 0.05 && d < lo)
+        double run = v[F_FAN] ? v[F_FAN][i] : v[F_SPEED] ? svc_frac(pt[F_SPEED], v[F_SPEED][i]) : NAN;
+        double d = svc_frac(pt[F_OAD], v[F_OAD][i]);
+        if (!isfinite(d) || !isfinite(run) || run <= 0.05)
+            continue;
+        if (d < lo)
             lo = d;
+        double cc = v[F_CC] ? svc_frac(pt[F_CC], v[F_CC][i]) : NAN, q = v[F_FLOW] ? v[F_FLOW][i] : NAN;
+        /* occupied only: a unit cooling the building down at night needs no ventilation air */
+        if (occ[i] == 1 && v[F_OAT] && v[F_RAT] && v[F_OAT][i] > v[F_RAT][i] + 1.0 && cc > 0.05 && d < 0.95) {
+            double dq = isfinite(q) && q > 0 ? d * q : NAN;
+            u->mn_n++;
+            u->mn_d += d;
+            u->mn_d2 += d * d;
+            if (isfinite(dq)) {
+                u->mn_q += dq;
+                u->mn_q2 += dq * dq;
+            }
+            double f = v[F_OAF] ? svc_frac(pt[F_OAF], v[F_OAF][i]) : NAN;
+            if (isfinite(f) && isfinite(dq) && u->of_n < OAF_LEARN_MAX) {
+                u->of_n++;
+                u->of_f += f;
+                u->of_f2 += f * f;
+                u->of_q += f * q;
+                u->of_q2 += f * q * f * q;
+            }
+        }
     }
     if (isfinite(lo) && lo < 0.95 && lo < u->apar.conf.u_oad_min + (u->oad_learnt ? 0 : 1)) {
         u->apar.conf.u_oad_min = lo;
         u->oad_learnt = 1;
     }
+}
+
+static double cv(double n, double s, double s2)
+{
+    double m = s / n, var = s2 / n - m * m;
+    return m > 0 ? sqrt(var > 0 ? var : 0) / m : INFINITY;
+}
+
+/* The outdoor-air fraction required now (NAN: the conf's). */
+static double oaf_min_now(const struct svc_fdd_unit *u, double q)
+{
+    if (u->of_n < OAF_LEARN_MIN)
+        return NAN;
+    double cf = cv(u->of_n, u->of_f, u->of_f2), cq = cv(u->of_n, u->of_q, u->of_q2);
+    if (cq < cf && isfinite(q) && q > 0) {
+        double m = u->of_q / u->of_n / q;
+        return m < 0 ? 0 : m > 1 ? 1 : m;
+    }
+    return u->of_f / u->of_n;
+}
+
+/* The damper's minimum now (NAN: the conf's). */
+static double oad_min_now(const struct svc_fdd_unit *u, double q)
+{
+    if (u->oad_fixed || u->mn_n < 60)
+        return NAN;
+    double cd = cv(u->mn_n, u->mn_d, u->mn_d2), cq = cv(u->mn_n, u->mn_q, u->mn_q2);
+    if (cq < cd && isfinite(q) && q > 0) {
+        double m = u->mn_q / u->mn_n / q;
+        return m < 0 ? 0 : m > 0.95 ? 0.95 : m;
+    }
+    return u->mn_d / u->mn_n;
 }
 
 /* Runs unit u over the minutes [u->next_ms, upto). */
@@ -218,28 +443,22 @@ static void run_unit(struct sb_analytics *a, const struct sb_model *m, const str
 {
     size_t n = (size_t)((upto - u->next_ms) / MIN_MS);
     double *v[F_N];
-    int ok = 1;
 
     if (n == 0)
         return;
     if (n > MAX_SPAN_MIN)
         n = MAX_SPAN_MIN;
-    for (int k = 0; k < F_N; k++) {
-        v[k] = NULL;
-        if (!pt[k])
-            continue;
-        if (!(v[k] = malloc(n * sizeof(double)))) {
-            ok = 0;
-            continue;
-        }
-        int state = k == F_FAN || pt[k]->kind == SB_POINT_COMMAND || pt[k]->kind == SB_POINT_STATUS;
-        int rc = state ? sb_point_last(a->cfg.store, pt[k], SB_RES_1M, u->next_ms, n, v[k])
-                       : sb_point_mean(a->cfg.store, pt[k], SB_RES_1M, u->next_ms, n, v[k]);
-        if (rc < 0)
-            ok = 0;
+    if (svc_read_minutes(a, pt, F_N, u->next_ms, n, v) < 0)
+        return;
+    double *occ = malloc(n * sizeof(double));
+    if (!occ) {
+        svc_free_minutes(v, F_N);
+        return;
     }
-    learn_oad_min(u, pt, v, n);
-    for (size_t i = 0; ok && i < n; i++) {
+    for (size_t i = 0; i < n; i++)
+        occ[i] = occupied(m, e, u->next_ms + (int64_t)i * MIN_MS + MIN_MS / 2);
+    learn_oad_min(u, pt, v, occ, n);
+    for (size_t i = 0; i < n; i++) {
         int64_t t = u->next_ms + (int64_t)i * MIN_MS;
         struct sb_apar_sample s;
         struct sb_apar_result r;
@@ -251,24 +470,30 @@ static void run_unit(struct sb_analytics *a, const struct sb_model *m, const str
         s.rat = V(F_RAT);
         s.oat = V(F_OAT);
         s.sat_sp = V(F_SATSP);
-        s.u_hc = v[F_HC] ? frac(pt[F_HC], V(F_HC)) : 0;   /* no heating coil: never heating */
-        s.u_cc = v[F_CC] ? frac(pt[F_CC], V(F_CC)) : 0;
-        s.u_oad = frac(pt[F_OAD], V(F_OAD));
+        s.u_hc = v[F_HC] ? svc_frac(pt[F_HC], V(F_HC)) : 0;   /* no heating coil: never heating */
+        s.u_cc = v[F_CC] ? svc_frac(pt[F_CC], V(F_CC)) : 0;
+        s.u_oad = svc_frac(pt[F_OAD], V(F_OAD));
         s.fan = V(F_FAN);
-        s.fan_speed = frac(pt[F_SPEED], V(F_SPEED));
+        s.fan_cmd = V(F_CMD);
+        s.fan_speed = svc_frac(pt[F_SPEED], V(F_SPEED));
         s.dsp = V(F_DSP);
         s.dsp_sp = V(F_DSPSP);
-        s.occupied = occupied(m, e, t + MIN_MS / 2);
+        s.occupied = occ[i];
+        s.u_oad_min = oad_min_now(u, V(F_FLOW));
+        s.oaf = svc_frac(pt[F_OAF], V(F_OAF));
+        s.oaf_min = oaf_min_now(u, V(F_FLOW));
+        int run = isfinite(s.fan) ? s.fan >= 0.5 : isfinite(s.fan_speed) && s.fan_speed > 0.05;
+        svc_runstat_add(&u->flow, t, run, svc_m3s(pt[F_FLOW], V(F_FLOW)));
+        svc_runstat_add(&u->fan, t, run, V(F_FANKW));
 #undef V
-        if (isnan(s.fan) && isfinite(s.fan_speed))
-            s.fan = s.fan_speed > 0.05;   /* no status point: running when commanded */
-        if (sb_apar_step(&u->apar, &s, &r) == 0 && (r.raised | r.cleared) && a->cfg.alerts)
-            report(a, e, u, &r, t + MIN_MS);
+        if (isnan(s.fan) && isfinite(s.fan_speed) && !pt[F_DSP])
+            s.fan = s.fan_speed > 0.05;   /* no status and no pressure: running when commanded */
+        if (sb_apar_step(&u->apar, &s, &r) == 0 && (r.raised | r.cleared))
+            report(a, m, e, u, pt, &r, t + MIN_MS);
     }
-    if (ok)
-        u->next_ms += (int64_t)n * MIN_MS;
-    for (int k = 0; k < F_N; k++)
-        free(v[k]);
+    u->next_ms += (int64_t)n * MIN_MS;
+    svc_free_minutes(v, F_N);
+    free(occ);
 }
 
 void svc_fdd_pass(struct sb_analytics *a, const struct sb_model *m, int64_t now)
@@ -284,9 +509,33 @@ void svc_fdd_pass(struct sb_analytics *a, const struct sb_model *m, int64_t now)
         if (unbound(pt))
             continue;
         struct svc_fdd_unit *u = unit_of(a, e->slug, now);
-        if (u && u->next_ms < upto)
+        if (!u)
+            continue;
+        if (svc_fdd_conf_stamp(a, u->equip) != u->conf_stamp)
+            reconf(a, u);
+        while (u->next_ms < upto && !a->stop) {   /* offline runs cover days: six hours at a time */
+            int64_t before = u->next_ms;
             run_unit(a, m, e, u, pt, upto);
+            if (u->next_ms == before)
+                break;
+        }
     }
+}
+
+const struct sb_point *svc_ahu_point(const struct sb_model *m, const struct sb_equipment *ahu, int role)
+{
+    const struct sb_point *pt[F_N];
+
+    ahu_points(m, ahu, pt);
+    switch (role) {
+    case SVC_AHU_SAT: return pt[F_SAT];
+    case SVC_AHU_FAN: return pt[F_FAN];
+    case SVC_AHU_SPEED: return pt[F_SPEED];
+    case SVC_AHU_CMD: return pt[F_CMD];
+    case SVC_AHU_RAT: return pt[F_RAT];
+    case SVC_AHU_SATSP: return pt[F_SATSP];
+    }
+    return NULL;
 }
 
 json_t *svc_fdd_status(struct sb_analytics *a, const struct sb_model *m, size_t ei)
@@ -298,7 +547,8 @@ json_t *svc_fdd_status(struct sb_analytics *a, const struct sb_model *m, size_t 
     ahu_points(m, e, pt);
     why = unbound(pt);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "equipment", e->slug, "building", e->building, "method",
-                          "NIST APAR (28 rules) + reset and schedule checks", "status", why ? "not watched" : "watched");
+                          "NIST APAR (28 rules) + reset, schedule and fan checks", "status",
+                          why ? "not watched" : "watched");
     if (why)
         json_object_set_new(o, "message", json_string(why));
     (void)a;

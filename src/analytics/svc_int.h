@@ -53,6 +53,21 @@ struct sb_analytics {
     struct sb_notify *notify;                    /* report delivery (e-mail, webhook) */
     struct svc_fdd_unit *fdd;                    /* AHU fault detectors, worker only */
     size_t nfdd, capfdd;
+    struct svc_vav_unit *vav;                    /* VAV box detectors, worker only */
+    size_t nvav, capvav;
+    struct svc_plant_unit *plant;                /* chillers, sensors, meters, energy: worker only */
+    size_t nplant, capplant;
+    struct svc_sensor_unit *sens;                /* point and meter checks, worker only */
+    size_t nsens, capsens;
+    int32_t *offline;                            /* equipment with a comm-offline finding */
+    size_t noffline;
+    struct svc_energy *energy;                   /* energy anomaly state per meter, worker only */
+    size_t nenergy;
+    struct svc_fcrule *fcr;                      /* forecast alert rules' runs, worker only */
+    size_t nfcr;
+    struct svc_price *price;                     /* tariff price per building, worker only */
+    size_t nprice;
+    int64_t last_purge_ms;                       /* worker only */
     pthread_mutex_t rmu;                         /* one report generation at a time */
 };
 
@@ -80,6 +95,100 @@ json_t *svc_zone_status(struct sb_analytics *a, const struct sb_model *m, size_t
 struct svc_fdd_unit;
 void svc_fdd_pass(struct sb_analytics *a, const struct sb_model *m, int64_t now);
 json_t *svc_fdd_status(struct sb_analytics *a, const struct sb_model *m, size_t equip_ix);
+/* An air handler's point by role, bound as its APAR detector binds them. */
+enum { SVC_AHU_SAT, SVC_AHU_FAN, SVC_AHU_SPEED, SVC_AHU_CMD, SVC_AHU_RAT, SVC_AHU_SATSP };
+const struct sb_point *svc_ahu_point(const struct sb_model *m, const struct sb_equipment *ahu, int role);
+
+/* Findings (svc_find.c): one finding of any detector.  Strings and points
+ * are borrowed for the call; evidence is a JSON array of
+ * {"label","point","value","unit"} (svc_find_ev appends one). */
+struct svc_find {
+    const struct sb_equipment *e;      /* the equipment at fault */
+    const char *key;                   /* what it is about when not the equipment (a point's
+                                          slug for sensor checks); NULL = e->slug */
+    const char *kind;                  /* "ahu", "vav", "chiller", "sensor", "meter", "energy" */
+    char check[40];                    /* "apar-13", "vav-6", "chiller-cop", ... (a slug) */
+    char title[200];                   /* what was found, in words */
+    char faults[240];                  /* likely fault classes, comma-separated */
+    char action[400];                  /* what to check first */
+    int severity;                      /* SB_ALERT_SEV_* */
+    double value;                      /* the alert's value (the check's measure) */
+    json_t *evidence;                  /* borrowed */
+    const struct sb_point *chart[8];   /* points to chart around the finding */
+    int nchart;
+    double elec_kwh_day, heat_kwh_day; /* estimated waste per day, NAN = unknown */
+    char basis[400];                   /* how the impact was estimated, or why not */
+};
+struct svc_price;
+struct svc_vav_unit;
+struct svc_plant_unit;
+void svc_find_raise(struct sb_analytics *a, const struct sb_model *m, const struct svc_find *f,
+                    int64_t since_ms, int64_t t_ms);
+void svc_find_clear(struct sb_analytics *a, const struct sb_equipment *e, const char *key, const char *check,
+                    int64_t t_ms);
+void svc_find_purge(struct sb_analytics *a, int64_t now);
+void svc_find_ev(json_t *ev, const char *label, const struct sb_point *p, double value, const char *unit);
+/* Reads n minutes from from_ms of pts[0..k-1] (NULL entries give NULL
+ * arrays): statuses and commands as the minute's last value, the rest as
+ * its mean.  v[i] are malloc'd (free with svc_free_minutes).  Returns 0, or
+ * an error (then every v[i] is NULL). */
+int  svc_read_minutes(struct sb_analytics *a, const struct sb_point *const *pts, int k, int64_t from_ms,
+                      size_t n, double **v);
+void svc_free_minutes(double **v, int k);
+/* A canonical % (valves, dampers, speeds) as the 0..1 the detectors use. */
+double svc_frac(const struct sb_point *p, double v);
+/* A canonical airflow (L/s) in the m3/s the detectors use. */
+double svc_m3s(const struct sb_point *p, double v);
+
+/* What a unit did over the last 24 hours, by hour: minutes running and the
+ * sum of a measure while running (airflow, load), for impact estimates. */
+struct svc_runstat {
+    int64_t hour[24];
+    int32_t run_min[24];
+    double sum[24];
+};
+void   svc_runstat_add(struct svc_runstat *r, int64_t t_ms, int running, double measure);
+double svc_runstat_hours(const struct svc_runstat *r, int64_t now_ms);   /* running hours in the last 24 */
+double svc_runstat_mean(const struct svc_runstat *r, int64_t now_ms);    /* measure's mean while running */
+
+#define SVC_RHO_CP 1.207   /* air: rho c_p, kJ/(m3 K) at 20 °C, 1.2 kg/m3 x 1.006 kJ/(kg K) */
+
+/* Points of a chart: appends p when not NULL and there is room. */
+static inline void svc_find_chart(struct svc_find *f, const struct sb_point *p)
+{
+    if (p && f->nchart < (int)(sizeof(f->chart) / sizeof(f->chart[0])))
+        f->chart[f->nchart++] = p;
+}
+
+/* Boxes (svc_fdd_vav.c) and the plant, sensors, meters and energy
+ * (svc_fdd_plant.c): the minutes since their last pass (worker). */
+void svc_vav_pass(struct sb_analytics *a, const struct sb_model *m, int64_t now);
+void svc_plant_pass(struct sb_analytics *a, const struct sb_model *m, int64_t now);
+void svc_vav_free(struct sb_analytics *a);
+/* Energy anomalies (svc_fdd_energy.c): each meter's last hour (and, at
+ * local midnight, its last day) against its forecast; from the hourly pass. */
+struct svc_energy;
+struct svc_fcrule;
+struct svc_sensor_unit;
+/* Sensors and meters (svc_fdd_sensor.c). */
+void svc_sensor_pass(struct sb_analytics *a, const struct sb_model *m, int64_t now);
+void svc_sensor_free(struct sb_analytics *a);
+void svc_energy_hour(struct sb_analytics *a, const struct sb_model *m, int64_t hour);
+void svc_energy_free(struct sb_analytics *a);
+void svc_plant_free(struct sb_analytics *a);
+json_t *svc_vav_status(struct sb_analytics *a, const struct sb_model *m, size_t equip_ix);
+/* A box's point by role, bound as its detector binds them. */
+enum { SVC_VAV_DAT, SVC_VAV_REHEAT, SVC_VAV_FLOW };
+const struct sb_point *svc_vav_point(const struct sb_model *m, const struct sb_equipment *box, int role);
+json_t *svc_plant_status(struct sb_analytics *a, const struct sb_model *m, size_t equip_ix);
+/* Per-unit overrides of a detector's thresholds: the "fdd_conf" document
+ * of the equipment ({"overrides": {name: number}}), applied with set();
+ * a bad stored value is logged and skipped.  Returns the document's
+ * updated_ms (0: none) so callers re-read only on change. */
+int64_t svc_fdd_overrides(struct sb_analytics *a, const char *equip, void *conf,
+                          int (*set)(void *conf, const char *name, double v, char *err, size_t errlen));
+/* The same document's updated_ms only (0: none). */
+int64_t svc_fdd_conf_stamp(struct sb_analytics *a, const char *equip);
 
 /* Reports (svc_report.c): generate those whose period ended (worker). */
 void svc_reports_due(struct sb_analytics *a, const struct sb_model *m, int64_t now);

@@ -99,6 +99,42 @@ static int rule_building(const struct sb_model *m, const struct sb_arule *r, con
     return 0;
 }
 
+/* Whether equipment ei serves a zone with a schedule, its own or one of its
+ * boxes' (whose parent it is): what a schedule rule needs to know when the
+ * equipment should run (the engine reads the same zones). */
+static int serves_scheduled_zone(const struct sb_model *m, int32_t ei)
+{
+    const struct sb_equipment *e = ei >= 0 ? &m->equipment[ei] : NULL;
+    if (!e)
+        return 0;
+    if (e->zone_ix >= 0 && m->zones[e->zone_ix].sched.set)
+        return 1;
+    for (size_t i = 0; i < m->nequipment; i++)
+        if (m->equipment[i].parent_ix == ei && m->equipment[i].zone_ix >= 0 &&
+            m->zones[m->equipment[i].zone_ix].sched.set)
+            return 1;
+    return 0;
+}
+
+/* What the model says against a schedule or forecast rule's point (the
+ * rule's own checks cannot see the model): NULL, or why it is refused. */
+static const char *point_unfit(const struct sb_model *m, const struct sb_arule *r)
+{
+    const struct sb_point *p = sb_model_point(m, r->target);
+    if (!p)
+        return NULL;                              /* rule_building reports it */
+    if (r->type == SB_ART_SCHEDULE) {
+        if (p->kind != SB_POINT_STATUS && p->kind != SB_POINT_POWER && p->kind != SB_POINT_FLOW)
+            return "a schedule rule watches a status, power or flow point";
+        if (!serves_scheduled_zone(m, p->equipment_ix))
+            return "the point's equipment serves no zone with a schedule (its own zone or its "
+                   "boxes' zones), so nothing says when it should run";
+    }
+    if (r->type == SB_ART_FORECAST && p->kind != SB_POINT_ENERGY && p->kind != SB_POINT_POWER)
+        return "a forecast rule watches a meter's energy or power point";
+    return NULL;
+}
+
 static json_t *rule_json(const struct sb_alert_rule *sr)
 {
     json_error_t e;
@@ -138,6 +174,11 @@ static int put_rule(struct sb_api *api, struct sb_req *rq, json_t *body, int cre
         char msg[160];
         snprintf(msg, sizeof(msg), "unknown %s %.64s (or not in your scope)", target_key(&r), r.target);
         sb_api__bad_field(rq, target_key(&r), msg);
+        return -1;
+    }
+    const char *unfit = point_unfit(m, &r);
+    if (unfit) {
+        sb_api__bad_field(rq, "point", unfit);
         return -1;
     }
     if (create && sb_appdb_alert_rule_get(api->ctx.db, r.id, &sr) == 0) {
@@ -312,6 +353,9 @@ static const struct tmpl TEMPLATES[] = {
       "Each CO2 sensor: above 1,100 ppm for 10 minutes, clears below 1,000 ppm (minor)." },
     { "discharge-air-temp", "Discharge air temperature out of range", "point",
       "Each air handler's discharge air temperature sensor: above 20 °C or below 10 °C for 15 minutes (major)." },
+    { "fan-schedule", "Fan out of schedule", "point",
+      "Each fan status point (tagged fan) of equipment serving zones with a schedule: running for 1 hour "
+      "while every zone it serves is unoccupied (minor; the hour allows for optimum start and run-on)." },
 };
 #define NTEMPLATES (sizeof(TEMPLATES) / sizeof(TEMPLATES[0]))
 
@@ -413,6 +457,7 @@ static void template_rules(const struct sb_model *m, size_t b, const char *tid, 
                                                "major", "on_delay_s", 300));
     }
     static const char *const dat[] = { "discharge", "air", "temp", "sensor", NULL };
+    static const char *const fan[] = { "fan", NULL };
     for (size_t i = 0; i < m->npoints; i++) {
         const struct sb_point *p = &m->points[i];
         if ((size_t)p->building_ix != b)
@@ -433,6 +478,14 @@ static void template_rules(const struct sb_model *m, size_t b, const char *tid, 
                                                    "name", name, "type", "threshold", "point", p->slug,
                                                    "severity", "minor", "above", 1100.0, "hysteresis",
                                                    100.0, "on_delay_s", 600, "off_delay_s", 300));
+        } else if (strcmp(tid, "fan-schedule") == 0 && p->kind == SB_POINT_STATUS && has_tags(p, fan) &&
+                   serves_scheduled_zone(m, p->equipment_ix)) {
+            snprintf(id, sizeof(id), "%s-schedule", p->slug);
+            snprintf(name, sizeof(name), "%.100s: running out of schedule", p->name);
+            json_array_append_new(rules, json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:i, s:i}", "id", id,
+                                                   "name", name, "type", "schedule", "point", p->slug,
+                                                   "severity", "minor", "running_above", 0.5,
+                                                   "on_delay_s", 3600, "off_delay_s", 300));
         } else if (strcmp(tid, "discharge-air-temp") == 0 && p->kind == SB_POINT_TEMPERATURE && e &&
                    (e->type == SB_EQUIP_AHU || e->type == SB_EQUIP_RTU) && has_tags(p, dat)) {
             snprintf(id, sizeof(id), "%s-range", p->slug);
@@ -747,13 +800,13 @@ done:
 
 static json_t *sub_json(const struct sb_alert_sub *u)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:b, s:b}", "id", (json_int_t)u->id,
+    return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:i}", "id", (json_int_t)u->id,
                      "user", u->username, "channel", u->channel, "target", u->target, "building",
                      u->building[0] ? u->building : NULL, "min_severity",
                      u->min_severity ? sb_alert_sev_name(u->min_severity) : NULL, "quiet_start",
                      u->quiet_start[0] ? u->quiet_start : NULL, "quiet_end",
                      u->quiet_end[0] ? u->quiet_end : NULL, "has_secret", u->has_secret, "enabled",
-                     u->enabled);
+                     u->enabled, "level", u->level);
 }
 
 void sb_api__h_asubs_list(struct sb_api *api, struct sb_req *rq)
@@ -771,7 +824,10 @@ void sb_api__h_asubs_list(struct sb_api *api, struct sb_req *rq)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(items, sub_json(&v[i]));
     free(v);
-    sb_api__json(rq, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+    /* what a level means in time (the UI words it); 0: nothing escalates */
+    int64_t esc = api->ctx.alerts ? sb_alerts_escalate_after(api->ctx.alerts) : 0;
+    sb_api__json(rq, 200, json_pack("{s:o, s:n, s:I}", "items", items, "next_cursor",
+                                    "escalate_after_s", (json_int_t)(esc / 1000)));
 }
 
 static int valid_hhmm(const char *s)
@@ -783,7 +839,7 @@ static int valid_hhmm(const char *s)
 void sb_api__h_asub_create(struct sb_api *api, struct sb_req *rq)
 {
     static const char *const keys[] = { "channel", "target", "building", "min_severity", "quiet_start",
-                                        "quiet_end", NULL };
+                                        "quiet_end", "level", NULL };
     json_t *b = sb_api__body(rq);
     struct sb_alert_sub u;
     const char *ch, *tg, *bl, *sv, *qs, *qe;
@@ -821,6 +877,14 @@ void sb_api__h_asub_create(struct sb_api *api, struct sb_req *rq)
         sb_api__bad_field(rq, "quiet_start", "quiet hours are two different times, quiet_start and quiet_end, as HH:MM");
         goto out;
     }
+    json_t *lv = json_object_get(b, "level");
+    if (lv && !json_is_null(lv) && (!json_is_integer(lv) || json_integer_value(lv) < 0 ||
+                                    json_integer_value(lv) > SB_ALERT_SUB_LEVEL_MAX)) {
+        sb_api__bad_field(rq, "level", "level is 0 (told when an alert is raised) or 1 to 3 (told when it is "
+                                       "still not acknowledged after that many times alerts.escalate_after)");
+        goto out;
+    }
+    u.level = lv && json_is_integer(lv) ? (int)json_integer_value(lv) : 0;
     u.user_id = rq->who.uid;
     snprintf(u.channel, sizeof(u.channel), "%s", ch);
     snprintf(u.target, sizeof(u.target), "%s", tg ? tg : "");

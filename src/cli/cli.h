@@ -65,6 +65,7 @@ int sb_cmd_migrate(int argc, char **argv);
 int sb_cmd_import(int argc, char **argv);
 int sb_cmd_export(int argc, char **argv);
 int sb_cmd_ingest(int argc, char **argv);
+int sb_cmd_fdd(int argc, char **argv);
 int sb_cmd_query(int argc, char **argv);
 int sb_cmd_backup(int argc, char **argv);
 int sb_cmd_config(int argc, char **argv);

@@ -265,7 +265,7 @@ static int start_alerts(struct daemon *d)
     }
     struct sb_alerts_cfg ac = {
         .loop = &d->loop, .db = d->db, .models = d->models, .bus = d->bus, .drivers = d->drivers,
-        .flap_window_ms = cfg->alerts_flap_window,
+        .flap_window_ms = cfg->alerts_flap_window, .escalate_after_ms = cfg->alerts_escalate_after,
         .notify = { .smtp_url = cfg->alerts_smtp_url && *cfg->alerts_smtp_url ? cfg->alerts_smtp_url : NULL,
                     .smtp_from = cfg->alerts_smtp_from,
                     .mqtt_host = cfg->alerts_mqtt_host && *cfg->alerts_mqtt_host ? cfg->alerts_mqtt_host : NULL,
@@ -293,6 +293,8 @@ static int start_analytics(struct daemon *d)
         .loop = &d->loop, .store = &d->c->store, .db = d->db, .models = d->models,
         .drivers = d->drivers, .train_hour = (int)cfg->analytics_train_hour,
         .history_days = (int)cfg->analytics_history_days, .zone_days = (int)cfg->analytics_zone_days,
+        .cooling_cop = cfg->analytics_cooling_cop, .heat_efficiency = cfg->analytics_heat_efficiency,
+        .heat_price = cfg->analytics_heat_price,
         .smtp_url = cfg->alerts_smtp_url && *cfg->alerts_smtp_url ? cfg->alerts_smtp_url : NULL,
         .smtp_from = cfg->alerts_smtp_from, .alerts = d->alerts,
     };

@@ -250,6 +250,11 @@ static const struct sb_conf_opt opts[] = {
     { .name = "alerts.flap_window", .type = SB_CONF_DURATION, .off = F(alerts_flap_window),
       .min = 1000, .max = 7 * 24 * MS_H, .def = "10m",
       .doc = "A raise this soon after the alert cleared counts as a flap of the same alert." },
+    /* 1 s at the least so a test can watch an escalation happen. */
+    { .name = "alerts.escalate_after", .type = SB_CONF_DURATION, .flags = SB_CONF_ZERO,
+      .off = F(alerts_escalate_after), .min = MS_S, .max = 7 * MS_D, .def = "30m",
+      .doc = "An alert nobody acknowledged escalates to level n after n times this (n = 1..3), "
+             "telling the subscriptions of that level; info alerts never escalate; 0 = never." },
     { .name = "analytics.enabled", .type = SB_CONF_BOOL, .off = F(analytics_enabled), .def = "true",
       .doc = "Train load forecasters and zone thermal models from the store and issue forecasts "
              "every hour (docs/internals/analytics.md)." },
@@ -262,6 +267,17 @@ static const struct sb_conf_opt opts[] = {
     { .name = "analytics.zone_days", .type = SB_CONF_INT, .off = F(analytics_zone_days),
       .min = 7, .max = 365, .def = "28",
       .doc = "Days of history a zone thermal model is identified from." },
+    { .name = "analytics.cooling_cop", .type = SB_CONF_DOUBLE, .off = F(analytics_cooling_cop),
+      .dmin = 0.5, .dmax = 15, .def = "3.5",
+      .doc = "Cooling plant COP used to turn cooling a fault wastes into electricity (fault impact, "
+             "docs/internals/fdd.md)." },
+    { .name = "analytics.heat_efficiency", .type = SB_CONF_DOUBLE, .off = F(analytics_heat_efficiency),
+      .dmin = 0.3, .dmax = 6, .def = "0.9",
+      .doc = "Heating plant efficiency (boiler) or COP (heat pump) used for heating a fault wastes." },
+    { .name = "analytics.heat_price", .type = SB_CONF_DOUBLE, .off = F(analytics_heat_price),
+      .dmin = 0, .dmax = 10, .def = "0",
+      .doc = "Price of heating fuel per kWh in the tariff's currency; 0 leaves wasted heat unpriced "
+             "(said in each finding)." },
     { .name = "ws.max_rate", .type = SB_CONF_DOUBLE, .off = F(ws_max_rate),
       .dmin = 0.1, .dmax = 1000, .def = "10",
       .doc = "Most WebSocket updates per second per point; faster readings are coalesced "

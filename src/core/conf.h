@@ -80,7 +80,7 @@ enum sb_conf_pwcost {
 };
 
 /* Room in struct sb_config for per-option bookkeeping (checked in conf.c). */
-#define SB_CONF_MAX_OPTS 64
+#define SB_CONF_MAX_OPTS 96
 /* Longest value of any option, in bytes (PATH_MAX - 1 on Linux). */
 #define SB_CONF_VALUE_MAX 4095
 
@@ -159,10 +159,14 @@ struct sb_config {
     int64_t  alerts_mqtt_port;
     char    *alerts_mqtt_topic;      /* topic prefix */
     int64_t  alerts_flap_window;     /* ms: a re-raise after a clear within it is a flap */
+    int64_t  alerts_escalate_after;  /* ms per escalation level of an unacknowledged alert; 0 = off */
     int      analytics_enabled;      /* train and issue forecasts and zone models */
     int64_t  analytics_train_hour;   /* local hour of the nightly retrain */
     int64_t  analytics_history_days; /* load forecaster training window */
     int64_t  analytics_zone_days;    /* zone model training window */
+    double   analytics_cooling_cop;  /* fault impact: cooling plant COP */
+    double   analytics_heat_efficiency; /* fault impact: heating plant efficiency */
+    double   analytics_heat_price;   /* fault impact: heating fuel price per kWh, 0 = unpriced */
     double   ws_max_rate;            /* updates/s per point on WebSockets */
     int64_t  ws_client_queue;        /* bytes queued per WebSocket client */
     int64_t  ws_max_clients;         /* WebSocket clients at once */

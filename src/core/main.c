@@ -16,6 +16,7 @@ static const struct {
     { "import", sb_cmd_import, "import a site document (buildings, zones, equipment, points)" },
     { "export", sb_cmd_export, "export the building model as a site document" },
     { "ingest", sb_cmd_ingest, "backfill readings from CSV or JSON lines" },
+    { "fdd", sb_cmd_fdd, "run fault detection over stored history, print the findings" },
     { "query", sb_cmd_query, "print readings or rollups of points" },
     { "backup", sb_cmd_backup, "copy the whole store into one file, while running" },
     { "config", sb_cmd_config, "print the effective configuration or the example file" },

@@ -12,7 +12,8 @@
  *   app_audit           append-only; triggers refuse UPDATE and DELETE
  *   app_commands        commands sbems holds at a priority (v2)
  *   app_alert_*         alert rules, alerts, their events, subscriptions (v3,
- *                       appdb_alerts.c, docs/internals/alerts-store.md)
+ *                       appdb_alerts.c, docs/internals/alerts-store.md);
+ *                       subscription escalation levels (v5)
  *
  * One connection (SQLITE_OPEN_NOMUTEX) serialised by our own mutex: every
  * method locks it for the whole call, so a multi-statement transaction is
@@ -44,7 +45,7 @@
 #include "db/appdb_int.h"
 
 #define MOD "appdb"
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define BUSY_TIMEOUT_MS 10000
 
 /* ---- roles ------------------------------------------------------------- */
@@ -363,10 +364,21 @@ static const char schema_v2[] =
     "CREATE INDEX IF NOT EXISTS app_commands_active ON app_commands(point, priority)"
     " WHERE released_ms IS NULL;";
 
-/* Schemas v3 (the alert store) and v4 (analytics) live with the code that
- * uses them. */
-static const char *const migrations[SCHEMA_VERSION + 1] = {
-    [1] = schema_v1, [2] = schema_v2, [3] = sb_appdb__schema_v3, [4] = sb_appdb__schema_v4
+/* One step.  A step that adds a column names it: ALTER TABLE ADD COLUMN
+ * cannot say IF NOT EXISTS, so the step is skipped when the column is there
+ * already (a file set back to an older version, as the tests do), which keeps
+ * every step idempotent on its own. */
+struct mstep {
+    const char *sql;
+    const char *table, *column;    /* NULL: run sql every time */
+};
+
+/* Schemas v3 (the alert store), v4 (analytics) and v5 (subscription levels)
+ * live with the code that uses them. */
+static const struct mstep migrations[SCHEMA_VERSION + 1] = {
+    [1] = { schema_v1, NULL, NULL }, [2] = { schema_v2, NULL, NULL },
+    [3] = { sb_appdb__schema_v3, NULL, NULL }, [4] = { sb_appdb__schema_v4, NULL, NULL },
+    [5] = { sb_appdb__schema_v5, "app_alert_subs", "level" },
 };
 
 /* Maps a failed step to an SB_E code.  Constraint failures are the caller's
@@ -552,6 +564,34 @@ static int schema_set(struct adb *a, int v, char *err, size_t errlen)
     return rc;
 }
 
+/* 1 when table has column, 0 when not, or SB_ESTORE. */
+static int has_column(struct adb *a, const char *table, const char *column, char *err,
+                      size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(a->db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sb_errf(err, errlen, "appdb: columns of %s: %s", table, sqlite3_errmsg(a->db));
+        rc = SB_ESTORE;
+    } else {
+        rc = sqlite3_column_int(st, 0) > 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int run_step(struct adb *a, const struct mstep *m, char *err, size_t errlen)
+{
+    int has = m->column ? has_column(a, m->table, m->column, err, errlen) : 0;
+
+    return has < 0 ? has : has ? 0 : exec_err(a, m->sql, err, errlen);
+}
+
 /* All steps from the stored version to SCHEMA_VERSION in one IMMEDIATE
  * transaction: two processes migrating at once serialise, and the second
  * finds the work done. */
@@ -571,7 +611,7 @@ static int do_migrate(struct adb *a, int *from, int *to, char *err, size_t errle
         rc = SB_ENOTSUP;
     }
     for (int k = v + 1; rc == 0 && k <= SCHEMA_VERSION; k++)
-        rc = exec_err(a, migrations[k], err, errlen);
+        rc = run_step(a, &migrations[k], err, errlen);
     if (rc == 0 && v != SCHEMA_VERSION)
         rc = schema_set(a, SCHEMA_VERSION, err, errlen);
     if (rc == 0)

@@ -41,7 +41,8 @@
 
 #include "core/err.h"
 
-#define SB_APPDB_ABI 3   /* 2: the alert methods (schema v3); 3: analytics (v4) */
+#define SB_APPDB_ABI 4   /* 2: the alert methods (schema v3); 3: analytics (v4);
+                            4: subscription levels (v5): alert_sub_match takes one */
 
 /* ---- roles ------------------------------------------------------------- */
 
@@ -231,6 +232,7 @@ int sb_alert_state_parse(const char *name);
 #define SB_ALERT_TARGET_MAX    512   /* bytes of a subscription target (URL, address, topic) */
 #define SB_ALERT_SECRET_MAX    128   /* bytes of a webhook HMAC secret */
 #define SB_ALERT_SUBS_MAX      64    /* subscriptions per user */
+#define SB_ALERT_SUB_LEVEL_MAX 3     /* highest escalation level a subscription hears */
 #define SB_ALERT_SYSTEM        "sbems" /* the actor of what the daemon does by itself */
 
 /* A stored rule.  Strings are NUL-terminated inside their arrays (one that
@@ -341,6 +343,9 @@ struct sb_alert_sub {
     char    secret[SB_ALERT_SECRET_MAX + 1]; /* add: input (webhook only); lists: "" */
     int     has_secret;                    /* lists: 1 when a secret is stored */
     int     enabled;                       /* 0/1 */
+    int     level;                         /* 0: told when an alert is raised; 1..3
+                                              (SB_ALERT_SUB_LEVEL_MAX): when it
+                                              escalates to that level (schema v5) */
 };
 
 /* ---- the backend table ------------------------------------------------- */
@@ -472,7 +477,7 @@ struct sb_appdb_ops {
 
     int (*alert_sub_add)(void *impl, struct sb_alert_sub *s);
     int (*alert_sub_list)(void *impl, int64_t user_id, struct sb_alert_sub **out, size_t *n);
-    int (*alert_sub_match)(void *impl, const char *building, int severity,
+    int (*alert_sub_match)(void *impl, const char *building, int severity, int level,
                            struct sb_alert_sub **out, size_t *n);
     int (*alert_sub_secret)(void *impl, int64_t id, char *out, size_t cap);
     int (*alert_sub_delete)(void *impl, int64_t id, int64_t user_id);
@@ -744,8 +749,9 @@ static inline int sb_appdb_alert_events(struct sb_appdb *db, int64_t id, int64_t
                                         int64_t *next)
 { return SB__APPDB_CALL(db, alert_events, id, after_id, limit, out, n, next); }
 /* Alerts due for their next escalation: active (not acknowledged), not
- * shelved at now_ms, escalated_level < max_level (1..SB_ALERT_LEVEL_MAX),
- * raised at least ack_timeout_ms x (escalated_level + 1) before now_ms.
+ * shelved at now_ms, not info (it asks nobody to act), escalated_level <
+ * max_level (1..SB_ALERT_LEVEL_MAX), raised at least ack_timeout_ms x
+ * (escalated_level + 1) before now_ms.
  * Oldest first, at most limit; out is released first (next_before_id 0).
  * The escalator then calls alert_escalate(id, level + 1). */
 static inline int sb_appdb_alert_escalation_due(struct sb_appdb *db, int64_t now_ms,
@@ -759,10 +765,11 @@ static inline int sb_appdb_alert_summary(struct sb_appdb *db, const char *buildi
 
 /*
  * Subscriptions.  add stores s (user_id, channel, target, building,
- * min_severity, quiet_start/end, secret, enabled) and sets s->id.
+ * min_severity, quiet_start/end, secret, enabled, level) and sets s->id.
  * SB_EINVAL: unknown channel, a webhook target that is not an http(s) URL,
  * an email target that is not an address, bad building/severity/times, a
- * secret on a channel other than webhook; SB_ENOENT unknown user;
+ * secret on a channel other than webhook, a level outside
+ * 0..SB_ALERT_SUB_LEVEL_MAX; SB_ENOENT unknown user;
  * SB_ERANGE the user has SB_ALERT_SUBS_MAX already.
  * The lists return a malloc'd array the caller frees (NULL when *n is 0),
  * never with secrets.
@@ -773,13 +780,15 @@ static inline int sb_appdb_alert_sub_add(struct sb_appdb *db, struct sb_alert_su
 static inline int sb_appdb_alert_sub_list(struct sb_appdb *db, int64_t user_id,
                                           struct sb_alert_sub **out, size_t *n)
 { return SB__APPDB_CALL(db, alert_sub_list, user_id, out, n); }
-/* Who should hear about an alert of building at severity: enabled
+/* Who should hear about an alert of building at severity reaching level
+ * (0: raised; 1..SB_ALERT_SUB_LEVEL_MAX: escalated to it): enabled
  * subscriptions of enabled users for that building or for all, whose
- * min_severity takes severity; by user, then id.  The caller still checks
- * each user may see the building (grants) and applies the quiet hours. */
+ * min_severity takes severity and whose level is level; by user, then id.
+ * The caller still checks each user may see the building (grants) and
+ * applies the quiet hours. */
 static inline int sb_appdb_alert_sub_match(struct sb_appdb *db, const char *building, int severity,
-                                           struct sb_alert_sub **out, size_t *n)
-{ return SB__APPDB_CALL(db, alert_sub_match, building, severity, out, n); }
+                                           int level, struct sb_alert_sub **out, size_t *n)
+{ return SB__APPDB_CALL(db, alert_sub_match, building, severity, level, out, n); }
 /* The webhook secret of subscription id into out[cap] ("" when none), for
  * signing only; SB_ENOENT unknown id, SB_ENOSPC cap too small. */
 static inline int sb_appdb_alert_sub_secret(struct sb_appdb *db, int64_t id, char *out, size_t cap)

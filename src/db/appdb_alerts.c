@@ -10,7 +10,8 @@
  *                     open (not resolved) alert per (rule, key), and CHECKs
  *                     hold the state invariants whatever code writes
  *   app_alert_events  the history; UPDATE refused by a trigger
- *   app_alert_subs    subscriptions, deleted with their user
+ *   app_alert_subs    subscriptions, deleted with their user; v5 adds the
+ *                     escalation level each one hears (0 = when raised)
  *
  * Every change is BEGIN IMMEDIATE, read the alert, check the transition,
  * UPDATE, INSERT the event(s), read the alert back, COMMIT: one transaction,
@@ -213,7 +214,8 @@ static int sub_ok(const struct sb_alert_sub *s)
         return 0;
     if (!target_ok(s->channel, s->target) || (s->building[0] && !slug_ok(s->building)) ||
         s->min_severity < 0 || s->min_severity > NSEV || !hhmm_ok(s->quiet_start) ||
-        !hhmm_ok(s->quiet_end) || !s->quiet_start[0] != !s->quiet_end[0])
+        !hhmm_ok(s->quiet_end) || !s->quiet_start[0] != !s->quiet_end[0] || s->level < 0 ||
+        s->level > SB_ALERT_SUB_LEVEL_MAX)
         return 0;
     /* A short HMAC key is guessable; only a webhook signs. */
     return !s->secret[0] ||
@@ -310,6 +312,16 @@ const char sb_appdb__schema_v3[] =
     " CHECK((quiet_start IS NULL) = (quiet_end IS NULL)));"
     "CREATE INDEX IF NOT EXISTS app_alert_subs_user ON app_alert_subs(user_id);";
 
+/* ---- schema v5 --------------------------------------------------------- */
+
+/* Escalation (Niagara-style acknowledge-required alarms): a subscription of
+ * level n hears about an alert still unacknowledged after n x
+ * alerts.escalate_after; 0, every existing row's, is "when raised" as
+ * before.  The CHECK holds for whatever code writes the table. */
+const char sb_appdb__schema_v5[] =
+    "ALTER TABLE app_alert_subs ADD COLUMN level INTEGER NOT NULL DEFAULT 0"
+    " CHECK(level BETWEEN 0 AND 3);";
+
 /* ---- statements -------------------------------------------------------- */
 
 enum aq {
@@ -334,7 +346,7 @@ enum aq {
 #define SUB_SEL "SELECT s.id, s.user_id, u.username, s.channel, s.target, " \
                 "coalesce(s.building, ''), coalesce(s.min_severity, ''), " \
                 "coalesce(s.quiet_start, ''), coalesce(s.quiet_end, ''), " \
-                "coalesce(s.secret, '') <> '', s.enabled " \
+                "coalesce(s.secret, '') <> '', s.enabled, s.level " \
                 "FROM app_alert_subs s JOIN app_users u ON u.id = s.user_id "
 
 static const char *const aq_sql[AQ_COUNT] = {
@@ -369,8 +381,9 @@ static const char *const aq_sql[AQ_COUNT] = {
     [AQ_AL_ASSIGN] = "UPDATE app_alerts SET assignee = ?2 WHERE id = ?1",
     [AQ_AL_SHELVE] = "UPDATE app_alerts SET shelved_until_ms = ?2 WHERE id = ?1",
     [AQ_AL_ESCALATE] = "UPDATE app_alerts SET escalated_level = ?2 WHERE id = ?1",
-    [AQ_AL_DUE] = AL_SEL "WHERE state = 'active' AND (shelved_until_ms IS NULL OR "
-                  "shelved_until_ms <= ?1) AND escalated_level < ?3 AND "
+    /* info asks nobody to act, so it never escalates */
+    [AQ_AL_DUE] = AL_SEL "WHERE state = 'active' AND severity <> 'info' AND "
+                  "(shelved_until_ms IS NULL OR shelved_until_ms <= ?1) AND escalated_level < ?3 AND "
                   "raised_ms <= ?1 - ?2 * (escalated_level + 1) ORDER BY raised_ms, id LIMIT ?4",
     [AQ_AL_SUMMARY] = "SELECT count(*), coalesce(sum(severity = 'critical'), 0), "
                       "coalesce(sum(severity = 'major'), 0), coalesce(sum(severity = 'minor'), 0), "
@@ -382,13 +395,13 @@ static const char *const aq_sql[AQ_COUNT] = {
                    "FROM app_alert_events WHERE alert = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
     [AQ_SUB_COUNT] = "SELECT count(*) FROM app_alert_subs WHERE user_id = ?1",
     [AQ_SUB_INS] = "INSERT INTO app_alert_subs(user_id, channel, target, building, min_severity, "
-                   "quiet_start, quiet_end, secret, enabled) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   "quiet_start, quiet_end, secret, enabled, level) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [AQ_SUB_LIST] = SUB_SEL "WHERE ?1 = 0 OR s.user_id = ?1 ORDER BY s.id",
     [AQ_SUB_MATCH] = SUB_SEL "WHERE s.enabled = 1 AND u.disabled = 0 AND "
                      "(s.building IS NULL OR s.building = ?1) AND "
-                     "(s.min_severity IS NULL OR " SEVRANK("s.min_severity") " >= ?2) "
-                     "ORDER BY s.user_id, s.id",
+                     "(s.min_severity IS NULL OR " SEVRANK("s.min_severity") " >= ?2) AND "
+                     "s.level = ?3 ORDER BY s.user_id, s.id",
     [AQ_SUB_SECRET] = "SELECT coalesce(secret, '') FROM app_alert_subs WHERE id = ?1",
     [AQ_SUB_DEL] = "DELETE FROM app_alert_subs WHERE id = ?1 AND (?2 = 0 OR user_id = ?2)",
 };
@@ -1499,6 +1512,7 @@ static void row_sub(sqlite3_stmt *st, void *dst)
     sb_appdb__cpy_col(s->quiet_end, sizeof(s->quiet_end), st, 8);
     s->has_secret = sqlite3_column_int(st, 9) != 0;
     s->enabled = sqlite3_column_int(st, 10) != 0;
+    s->level = sqlite3_column_int(st, 11);
 }
 
 static int sub_insert(struct sb_appdb__al *x, const struct sb_alert_sub *s, int64_t *id)
@@ -1523,6 +1537,7 @@ static int sub_insert(struct sb_appdb__al *x, const struct sb_alert_sub *s, int6
     bind_opt(st, 7, s->quiet_end);
     bind_opt(st, 8, s->secret);
     sqlite3_bind_int(st, 9, s->enabled != 0);
+    sqlite3_bind_int(st, 10, s->level);
     if ((rc = step_done(x, st, "alert sub insert")) == 0)   /* unknown user: FK, SB_ENOENT */
         *id = sqlite3_last_insert_rowid(x->db);
     return rc;
@@ -1565,19 +1580,21 @@ int sb_appdb__sub_list(void *impl, int64_t user_id, struct sb_alert_sub **out, s
     return rc;
 }
 
-int sb_appdb__sub_match(void *impl, const char *building, int severity, struct sb_alert_sub **out,
-                        size_t *n)
+int sb_appdb__sub_match(void *impl, const char *building, int severity, int level,
+                        struct sb_alert_sub **out, size_t *n)
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
     sqlite3_stmt *st = x->st[AQ_SUB_MATCH];
     void *v = NULL;
     int rc;
 
-    if (!slug_ok(building) || !sb_alert_sev_name(severity) || !out || !n)
+    if (!slug_ok(building) || !sb_alert_sev_name(severity) || level < 0 ||
+        level > SB_ALERT_SUB_LEVEL_MAX || !out || !n)
         return SB_EINVAL;
     pthread_mutex_lock(x->mu);
     bind_opt(st, 1, building);
     sqlite3_bind_int(st, 2, severity);
+    sqlite3_bind_int(st, 3, level);
     rc = collect(x, st, sizeof(**out), row_sub, &v, n, "alert sub match");
     pthread_mutex_unlock(x->mu);
     *out = v;

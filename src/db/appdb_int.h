@@ -29,6 +29,10 @@ extern const char sb_appdb__schema_v3[];
  * (appdb_analytics.c). */
 extern const char sb_appdb__schema_v4[];
 
+/* Schema v5: app_alert_subs.level, the escalation level a subscription hears
+ * (appdb_alerts.c); appdb.c skips it when the column exists. */
+extern const char sb_appdb__schema_v5[];
+
 /* The alert and analytics parts of the backend state impl (appdb.c). */
 struct sb_appdb__al *sb_appdb__al_of(void *impl);
 struct sb_appdb__an *sb_appdb__an_of(void *impl);
@@ -116,8 +120,8 @@ int sb_appdb__alert_escalation_due(void *impl, int64_t now_ms, int64_t ack_timeo
 int sb_appdb__alert_summary(void *impl, const char *building, struct sb_alert_summary *out);
 int sb_appdb__sub_add(void *impl, struct sb_alert_sub *s);
 int sb_appdb__sub_list(void *impl, int64_t user_id, struct sb_alert_sub **out, size_t *n);
-int sb_appdb__sub_match(void *impl, const char *building, int severity, struct sb_alert_sub **out,
-                        size_t *n);
+int sb_appdb__sub_match(void *impl, const char *building, int severity, int level,
+                        struct sb_alert_sub **out, size_t *n);
 int sb_appdb__sub_secret(void *impl, int64_t id, char *out, size_t cap);
 int sb_appdb__sub_delete(void *impl, int64_t id, int64_t user_id);
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "fdd/param.h"
 
 #define HOUR_S 3600
 
@@ -33,7 +34,8 @@ static const size_t sample_fields[] = {
     offsetof(struct sb_apar_sample, fan),         offsetof(struct sb_apar_sample, fan_speed),
     offsetof(struct sb_apar_sample, occupied),    offsetof(struct sb_apar_sample, dsp),
     offsetof(struct sb_apar_sample, dsp_sp),      offsetof(struct sb_apar_sample, oaf),
-    offsetof(struct sb_apar_sample, oaf_min),
+    offsetof(struct sb_apar_sample, oaf_min),     offsetof(struct sb_apar_sample, fan_cmd),
+    offsetof(struct sb_apar_sample, u_oad_min),
 };
 #define NFIELDS (sizeof sample_fields / sizeof sample_fields[0])
 
@@ -81,6 +83,69 @@ void sb_apar_conf_default(struct sb_apar_conf *c)
     c->load_oat_range = 5.6;
     c->load_fan_range = 0.2;
     c->fan_on_speed = 0.05;
+    /* Rule 32: a failed fan shows within minutes; Guideline 36 §5.16's fan
+     * status alarm waits for the proof after the start command. */
+    c->on_delay_s[SB_APAR_RULE_FAN_FAIL] = 600;
+    /* Rule 33: deadband states are short (a unit passes through between
+     * economizing and cooling); the mode delay has already waited an hour. */
+    c->on_delay_s[SB_APAR_RULE_REST_BAL] = 900;
+    c->dsp_fail_frac = 0.2;
+}
+
+#define P(n, u, d, lo, hi, f, i) { n, u, d, lo, hi, offsetof(struct sb_apar_conf, f), i }
+static const struct sb_fdd_param params[] = {
+    P("eps_t", "K", "temperature threshold (NIST 2.0)", 0, 20, eps_t, 0),
+    P("eps_f", "", "outdoor-air fraction threshold (NIST 0.3)", 0, 1, eps_f, 0),
+    P("eps_d", "", "damper command threshold (NIST 0.02)", 0, 0.5, eps_d, 0),
+    P("eps_hc", "", "heating valve command threshold (NIST 0.02)", 0, 0.5, eps_hc, 0),
+    P("eps_cc", "", "cooling valve command threshold (NIST 0.02)", 0, 0.5, eps_cc, 0),
+    P("dt_sf", "K", "temperature rise across the supply fan (NIST 1.1)", -5, 10, dt_sf, 0),
+    P("dt_rf", "K", "temperature rise across the return fan (NIST 1.1)", -5, 10, dt_rf, 0),
+    P("dt_min", "K", "|Tra - Toa| needed for the outdoor-air fraction rules (NIST 5.6)", 0, 50, dt_min, 0),
+    P("u_oad_min", "", "damper command at minimum outdoor air (learnt from the data unless set)", 0, 0.95,
+      u_oad_min, 0),
+    P("mode_switch_max", "/h", "mode changes allowed per hour (NIST 7)", 1, 1000, mode_switch_max, 1),
+    P("mode_delay_s", "s", "wait after a mode change or start (3600)", 0, 86400, mode_delay_s, 1),
+    P("window_s", "s", "moving-average window (300)", 0, 86400, window_s, 1),
+    P("on_delay_s", "s", "persistence before rules 1-31 fire (3600)", 0, 604800, on_delay_s[1], 1),
+    P("rest_delay_s", "s", "persistence before rule 33 fires (900)", 0, 604800,
+      on_delay_s[SB_APAR_RULE_REST_BAL], 1),
+    P("fan_fail_delay_s", "s", "persistence before rule 32 fires (600)", 0, 604800,
+      on_delay_s[SB_APAR_RULE_FAN_FAIL], 1),
+    P("reset_window_s", "s", "running time over which a reset is judged (21600)", SB_APAR_BUCKETS, 604800,
+      reset_window_s, 1),
+    P("sat_reset_band", "K", "SAT setpoint range counted as constant (0.5)", 0, 10, sat_reset_band, 0),
+    P("dsp_reset_band", "Pa", "static setpoint range counted as constant (12)", 0, 500, dsp_reset_band, 0),
+    P("load_oat_range", "K", "outdoor temperature range showing the load varied (5.6)", 0, 50,
+      load_oat_range, 0),
+    P("load_fan_range", "", "fan speed range showing the load varied (0.2)", 0, 1, load_fan_range, 0),
+    P("fan_on_speed", "", "fan counts as running above this speed without a status (0.05)", 0, 1,
+      fan_on_speed, 0),
+    P("dsp_fail_frac", "", "rule 32: static pressure below this part of its setpoint means no air (0.2)", 0,
+      1, dsp_fail_frac, 0),
+};
+#undef P
+
+const struct sb_fdd_param *sb_apar_conf_params(size_t *n)
+{
+    *n = sizeof(params) / sizeof(params[0]);
+    return params;
+}
+
+int sb_apar_conf_set(struct sb_apar_conf *c, const char *name, double v, char *err, size_t errlen)
+{
+    struct sb_apar_conf t = *c;
+    int rc = sb_fdd_param_set(params, sizeof(params) / sizeof(params[0]), &t, name, v, err, errlen);
+
+    if (rc)
+        return rc;
+    if (strcmp(name, "on_delay_s") == 0)
+        for (int id = 2; id < SB_APAR_RULE_FAN_FAIL; id++)
+            t.on_delay_s[id] = t.on_delay_s[1];
+    if (sb_apar_conf_check(&t, err, errlen))
+        return SB_ERANGE;
+    *c = t;
+    return 0;
 }
 
 /* One range check for sb_apar_conf_check. */
@@ -104,7 +169,8 @@ int sb_apar_conf_check(const struct sb_apar_conf *c, char *err, size_t errlen)
             bad(err, errlen, "window_s", c->window_s, 0, 86400) ||
             bad(err, errlen, "max_gap_s", c->max_gap_s, 1, 86400 * 7) ||
             bad(err, errlen, "reset_window_s", c->reset_window_s, SB_APAR_BUCKETS, 86400 * 7) ||
-            bad(err, errlen, "fan_on_speed", c->fan_on_speed, 0, 1);
+            bad(err, errlen, "fan_on_speed", c->fan_on_speed, 0, 1) ||
+            bad(err, errlen, "dsp_fail_frac", c->dsp_fail_frac, 0, 1);
 
     for (int id = 1; !n && id <= SB_APAR_NRULES; id++)
         n = bad(err, errlen, "on_delay_s", c->on_delay_s[id], 0, 86400 * 7);
@@ -124,6 +190,14 @@ void sb_apar_reset(struct sb_apar *a)
     a->mode = SB_APAR_MODE_OFF;
 }
 
+int sb_apar_reconf(struct sb_apar *a, const struct sb_apar_conf *conf)
+{
+    if (sb_apar_conf_check(conf, NULL, 0))
+        return SB_EINVAL;
+    a->conf = *conf;
+    return 0;
+}
+
 int sb_apar_init(struct sb_apar *a, const struct sb_apar_conf *conf)
 {
     if (sb_apar_conf_check(conf, NULL, 0) != 0)
@@ -135,19 +209,24 @@ int sb_apar_init(struct sb_apar *a, const struct sb_apar_conf *conf)
 
 int sb_apar_mode_of(const struct sb_apar_conf *c, double u_hc, double u_cc, double u_oad)
 {
+    return sb_apar_mode_at(c, u_hc, u_cc, u_oad, NAN);
+}
+
+int sb_apar_mode_at(const struct sb_apar_conf *c, double u_hc, double u_cc, double u_oad, double u_min)
+{
     int heat, cool;
 
     if (!isfinite(u_hc) || !isfinite(u_cc) || !isfinite(u_oad))
         return SB_APAR_MODE_NA;
     heat = u_hc > c->eps_hc;
     cool = u_cc > c->eps_cc;
-    if (heat && !cool && sb_apar__damper_at_min(c, u_oad))
+    if (heat && !cool && sb_apar__damper_at_min(c, u_oad, u_min))
         return SB_APAR_MODE_HEAT;
-    if (!heat && !cool && !sb_apar__damper_at_min(c, u_oad) && !sb_apar__damper_full(c, u_oad))
+    if (!heat && !cool && !sb_apar__damper_at_min(c, u_oad, u_min) && !sb_apar__damper_full(c, u_oad))
         return SB_APAR_MODE_ECON;
     if (!heat && cool && sb_apar__damper_full(c, u_oad))
         return SB_APAR_MODE_ECON_MECH;
-    if (!heat && cool && sb_apar__damper_at_min(c, u_oad))
+    if (!heat && cool && sb_apar__damper_at_min(c, u_oad, u_min))
         return SB_APAR_MODE_MECH;
     return SB_APAR_MODE_UNKNOWN;
 }
@@ -343,13 +422,13 @@ static int gate(const struct sb_apar *a, int id, int run, int mode, int steady)
 
     if (!(a->conf.enabled & SB_APAR_BIT(id)))
         return SB_APAR_ST_DISABLED;
-    if (id == SB_APAR_RULE_FAN_UNOCC)
+    if (id == SB_APAR_RULE_FAN_UNOCC || id == SB_APAR_RULE_FAN_FAIL)
         return -1;
     if (run < 0)
         return SB_APAR_ST_NOT_EVALUABLE;
     if (run == 0)
         return SB_APAR_ST_INACTIVE;
-    if (info->beyond)   /* 29, 30: only once the reset window is covered */
+    if (id == SB_APAR_RULE_SAT_RESET || id == SB_APAR_RULE_DSP_RESET)   /* once the reset window is covered */
         return a->bk_n < SB_APAR_BUCKETS ? SB_APAR_ST_INACTIVE : -1;
     if (id == 28)
         return mode == SB_APAR_MODE_NA ? SB_APAR_ST_NOT_EVALUABLE : -1;
@@ -414,7 +493,7 @@ static void eval_rules(struct sb_apar *a, const struct sb_apar_sample *s, const 
             res->status[id] = (uint8_t)g;
             continue;
         }
-        x.v = id == SB_APAR_RULE_FAN_UNOCC ? s : avg;
+        x.v = id == SB_APAR_RULE_FAN_UNOCC || id == SB_APAR_RULE_FAN_FAIL ? s : avg;
         x.lhs = x.rhs = NAN;
         if (id == SB_APAR_RULE_FAN_UNOCC) {
             int fan = fan_state(&a->conf, s);
@@ -442,7 +521,7 @@ int sb_apar_step(struct sb_apar *a, const struct sb_apar_sample *s, struct sb_ap
     memset(res, 0, sizeof *res);
     restart = !a->have_last || s->t - a->last_t > a->conf.max_gap_s;
     run = running_state(&a->conf, s);
-    mode = run == 1 ? sb_apar_mode_of(&a->conf, s->u_hc, s->u_cc, s->u_oad) : SB_APAR_MODE_OFF;
+    mode = run == 1 ? sb_apar_mode_at(&a->conf, s->u_hc, s->u_cc, s->u_oad, s->u_oad_min) : SB_APAR_MODE_OFF;
     steady = track_mode(a, run, mode, s->t, restart);
     if (run == 1) {
         win_push(a, s);

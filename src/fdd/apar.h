@@ -7,9 +7,10 @@
  * BAS already has: it infers an operating mode from the heating valve, the
  * cooling valve and the outdoor-air damper commands, and in each mode checks
  * the mass and energy balances that must then hold.  ASHRAE Guideline 36
- * §5.16 adopted the same rules as its AHU "fault conditions".  Three checks
+ * §5.16 adopted the same rules as its AHU "fault conditions".  Five checks
  * beyond APAR are added and marked as such (SAT reset missing, duct static
- * reset missing, fan running unoccupied).  docs/internals/fdd-apar.md lists
+ * reset missing, fan running unoccupied, fan commanded but not proven, and
+ * rule 7's balance in the deadband APAR leaves unjudged).  docs/internals/fdd-apar.md lists
  * every rule with its inequality, threshold and the faults it suggests.
  *
  * The module is pure and incremental: the caller owns a struct sb_apar
@@ -32,13 +33,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Rule ids: 1..28 are APAR's own numbering; 29..31 are sbems additions
+/* Rule ids: 1..28 are APAR's own numbering; 29..33 are sbems additions
  * ("beyond APAR"). */
 enum {
     SB_APAR_RULE_SAT_RESET = 29,   /* SAT setpoint constant while load varies */
     SB_APAR_RULE_DSP_RESET = 30,   /* duct static setpoint constant while load varies */
     SB_APAR_RULE_FAN_UNOCC = 31,   /* supply fan running while unoccupied */
-    SB_APAR_NRULES         = 31    /* highest rule id; arrays are indexed by id */
+    SB_APAR_RULE_FAN_FAIL  = 32,   /* supply fan commanded on, no proof of air */
+    SB_APAR_RULE_REST_BAL  = 33,   /* coils and damper at rest, supply air not mixed air + fan heat */
+    SB_APAR_NRULES         = 33    /* highest rule id; arrays are indexed by id */
 };
 #define SB_APAR_NAPAR 28            /* rules 1..28 are APAR proper */
 #define SB_APAR_BIT(id) (UINT64_C(1) << (id))
@@ -83,7 +86,8 @@ enum {
     SB_APAR_F_SETPOINT    = 1u << 14,  /* setpoint not achievable / wrong */
     SB_APAR_F_SEQUENCE    = 1u << 15,  /* control sequence missing (reset, trim & respond) */
     SB_APAR_F_SCHEDULE    = 1u << 16,  /* schedule or manual override keeps the unit running */
-    SB_APAR_NFAULTS       = 17
+    SB_APAR_F_FAN         = 1u << 17,  /* supply fan, belt, drive or its status proof failed */
+    SB_APAR_NFAULTS       = 18
 };
 
 /* One reading of the unit.  Initialise with sb_apar_sample_init() (all NAN)
@@ -107,6 +111,9 @@ struct sb_apar_sample {
     double dsp_sp;        /* duct static pressure setpoint, Pa */
     double oaf;           /* measured outdoor-air fraction Qoa/Qsa (airflow stations); NAN: from temperatures */
     double oaf_min;       /* minimum outdoor-air fraction required now; NAN: conf.oaf_min */
+    double fan_cmd;       /* supply fan start command: 1 on, 0 off; NAN: fan_speed > fan_on_speed */
+    double u_oad_min;     /* the damper's minimum-outdoor-air position now, 0..1 (a minimum OA
+                             held as an airflow moves it with the supply flow); NAN: conf.u_oad_min */
 };
 
 /* Per-unit configuration.  sb_apar_conf_default() fills NIST's defaults
@@ -124,7 +131,7 @@ struct sb_apar_conf {
     double u_oad_min;     /* damper command at minimum outdoor air (unit config, 0) */
     double oaf_min;       /* design minimum OA fraction when the sample has none (NAN) */
     double t_co;          /* economizer high-limit changeover Toa, °C; NAN: differential dry bulb (Tra) */
-    int mode_switch_max;  /* MSmax, mode changes allowed per hour (7) */
+    int32_t mode_switch_max; /* MSmax, mode changes allowed per hour (7) */
     int32_t mode_delay_s; /* rules 1-27 wait this long after a mode change or start (3600) */
     int32_t window_s;     /* moving-average window the rules see (300) */
     int32_t max_gap_s;    /* a longer gap between samples restarts the filters (900) */
@@ -137,6 +144,7 @@ struct sb_apar_conf {
     double load_oat_range;  /* Toa range over the window that shows the load varied, °C (5.6) */
     double load_fan_range;  /* fan speed range over the window that shows the load varied (0.2) */
     double fan_on_speed;    /* fan counts as running above this speed when status is NAN (0.05) */
+    double dsp_fail_frac;   /* rule 32: static pressure below this part of its setpoint = no air (0.2) */
 };
 
 /* A rule's outcome on one sample. */
@@ -233,15 +241,32 @@ void sb_apar_conf_default(struct sb_apar_conf *c);
  * err[errlen] (may be NULL). */
 int sb_apar_conf_check(const struct sb_apar_conf *c, char *err, size_t errlen);
 
+/* Per-unit overrides by name (the API's FDD settings): the configurable
+ * numbers of struct sb_apar_conf with unit, meaning, bounds (static table,
+ * *n entries), and a setter that checks bounds and then the whole conf
+ * (sb_apar_conf_check).  "on_delay_s" sets the on-delay of rules 1-31,
+ * "fan_fail_delay_s" that of rule 32.  Returns 0, SB_ENOENT, SB_ERANGE
+ * (err names the parameter). */
+struct sb_fdd_param;
+const struct sb_fdd_param *sb_apar_conf_params(size_t *n);
+int sb_apar_conf_set(struct sb_apar_conf *c, const char *name, double v, char *err, size_t errlen);
+
 /* Initialises a (caller-owned) from a copy of conf.  SB_EINVAL on a bad
  * conf.  No resources are held: there is no release function. */
 int sb_apar_init(struct sb_apar *a, const struct sb_apar_conf *conf);
 
+/* Replaces the conf and keeps the history (an operator changed a threshold:
+ * active rules stay active until evaluated false under the new one).
+ * SB_EINVAL on a bad conf (a is then unchanged). */
+int sb_apar_reconf(struct sb_apar *a, const struct sb_apar_conf *conf);
+
 /* Forgets all history (filters, timers, active rules); keeps the conf. */
 void sb_apar_reset(struct sb_apar *a);
 
-/* Operating mode of one set of commands (pure helper, also used inside). */
+/* Operating mode of one set of commands (pure helper, also used inside);
+ * the _at form takes the damper's minimum now (NAN: conf.u_oad_min). */
 int sb_apar_mode_of(const struct sb_apar_conf *c, double u_hc, double u_cc, double u_oad);
+int sb_apar_mode_at(const struct sb_apar_conf *c, double u_hc, double u_cc, double u_oad, double u_oad_min);
 
 #define SB_APAR_T_MAX (INT64_C(1) << 52)   /* |sample time| limit, s */
 

@@ -32,7 +32,8 @@ struct sb_apar__ctx {
 int sb_apar__eval(int id, struct sb_apar__ctx *x);
 
 /* Damper position tests shared by the mode logic and rules 21-24. */
-int sb_apar__damper_at_min(const struct sb_apar_conf *c, double u_oad);
+/* u_min: the minimum position now, NAN = c->u_oad_min. */
+int sb_apar__damper_at_min(const struct sb_apar_conf *c, double u_oad, double u_min);
 int sb_apar__damper_full(const struct sb_apar_conf *c, double u_oad);
 
 #endif /* SB_FDD_APAR_INT_H */

@@ -155,6 +155,15 @@ static const struct sb_apar_rule_info rules[SB_APAR_NRULES + 1] = {
              "beyond APAR: supply fan running while the unit is unoccupied",
              SB_APAR_F_SCHEDULE,
              "check the occupancy schedule and any manual override of the fan" },
+    [32] = { 32, 0, 1, "fan commanded on and (status off or Psa < f x Psp)",
+             "beyond APAR: supply fan commanded on but not running (no status or no duct pressure)",
+             SB_APAR_F_FAN,
+             "check the fan's drive, belt, motor overloads and safeties (freeze-stat, smoke) and its status proof" },
+    [33] = { 33, 5, 1, "|Tsa - dTsf - Tma| > et with both valves shut and the damper at minimum",
+             "beyond APAR: coils and damper at rest, yet the supply air is not the mixed air plus fan heat",
+             SB_APAR_F_CC_LEAK | SB_APAR_F_HC_LEAK | SB_APAR_F_SAT_SENSOR | SB_APAR_F_MAT_SENSOR,
+             "check the cooling and heating valves for leaks (colder supply: cooling; warmer: heating), then the "
+             "supply and mixed air sensors" },
 };
 
 const struct sb_apar_rule_info *sb_apar_rule_info(int id)
@@ -193,9 +202,9 @@ uint32_t sb_apar_diagnose(uint64_t fired, const double *weight, double *votes)
     return top;
 }
 
-int sb_apar__damper_at_min(const struct sb_apar_conf *c, double u_oad)
+int sb_apar__damper_at_min(const struct sb_apar_conf *c, double u_oad, double u_min)
 {
-    return u_oad <= c->u_oad_min + c->eps_d;
+    return u_oad <= (isfinite(u_min) ? u_min : c->u_oad_min) + c->eps_d;
 }
 
 int sb_apar__damper_full(const struct sb_apar_conf *c, double u_oad)
@@ -329,7 +338,7 @@ static int eval_unknown(int id, struct sb_apar__ctx *x)
     const struct sb_apar_conf *c = x->c;
     const struct sb_apar_sample *v = x->v;
     int heat = v->u_hc > c->eps_hc, cool = v->u_cc > c->eps_cc;
-    int dmod = !sb_apar__damper_at_min(c, v->u_oad) && !sb_apar__damper_full(c, v->u_oad);
+    int dmod = !sb_apar__damper_at_min(c, v->u_oad, v->u_oad_min) && !sb_apar__damper_full(c, v->u_oad);
 
     x->lhs = x->rhs = NAN;
     if (!isfinite(v->u_hc) || !isfinite(v->u_cc) || !isfinite(v->u_oad))
@@ -337,7 +346,7 @@ static int eval_unknown(int id, struct sb_apar__ctx *x)
     switch (id) {
     case 21: return heat && cool && dmod;
     case 22: return heat && cool;
-    case 23: return heat && !sb_apar__damper_at_min(c, v->u_oad);
+    case 23: return heat && !sb_apar__damper_at_min(c, v->u_oad, v->u_oad_min);
     default: return cool && dmod;   /* 24 */
     }
 }
@@ -353,6 +362,33 @@ static int eval_all(int id, struct sb_apar__ctx *x)
     case 27: return cmp(x, v->mat, fmax(v->rat, v->oat) + c->eps_t, 1);
     default: return cmp(x, (double)x->switches, (double)c->mode_switch_max, 1);   /* 28 */
     }
+}
+
+/* Rule 32: commanded on (the start command, else a speed above the on
+ * threshold) with no proof: the status says off, or, without a status, the
+ * duct static pressure stays below dsp_fail_frac of its setpoint.  lhs is
+ * the proof measured (status, or the pressure), rhs what it should reach. */
+static int fan_fail(struct sb_apar__ctx *x)
+{
+    const struct sb_apar_conf *c = x->c;
+    const struct sb_apar_sample *v = x->v;
+    double cmd = isfinite(v->fan_cmd) ? v->fan_cmd
+               : isfinite(v->fan_speed) ? (v->fan_speed > c->fan_on_speed) : NAN;
+
+    if (!isfinite(cmd))
+        return SB_APAR__NA;
+    if (cmd < 0.5)
+        return 0;
+    if (isfinite(v->fan)) {
+        x->lhs = v->fan;
+        x->rhs = 0.5;
+        return v->fan < 0.5;
+    }
+    if (!isfinite(v->dsp) || !isfinite(v->dsp_sp) || v->dsp_sp <= 0)
+        return SB_APAR__NA;
+    x->lhs = v->dsp;
+    x->rhs = c->dsp_fail_frac * v->dsp_sp;
+    return v->dsp < x->rhs;
 }
 
 /* Rules 29-31, beyond APAR: a constant setpoint while the load visibly
@@ -372,6 +408,17 @@ static int eval_beyond(int id, struct sb_apar__ctx *x)
         rc = cmp(x, x->dsp_range, c->dsp_reset_band, 0);
         return rc == SB_APAR__NA || !isfinite(x->fs_range) ? SB_APAR__NA
                : rc && x->fs_range >= c->load_fan_range;
+    case SB_APAR_RULE_FAN_FAIL:
+        return fan_fail(x);
+    case SB_APAR_RULE_REST_BAL:
+        /* rule 7's balance where APAR judges nothing: mode 5 with every
+         * command at rest (the deadband between heating, economizing and
+         * cooling) - any other mode-5 combination is not this rule's */
+        if (!isfinite(v->u_hc) || !isfinite(v->u_cc) || !isfinite(v->u_oad))
+            return SB_APAR__NA;
+        if (v->u_hc > c->eps_hc || v->u_cc > c->eps_cc || !sb_apar__damper_at_min(c, v->u_oad, v->u_oad_min))
+            return 0;
+        return cmp(x, fabs(v->sat - c->dt_sf - v->mat), c->eps_t, 1);
     default:   /* 31: the caller passes the raw sample and has resolved "fan on" into lhs */
         x->rhs = 0.5;
         if (!isfinite(v->occupied) || !isfinite(x->lhs))

@@ -14,7 +14,7 @@ static const char *const fault_names[SB_APAR_NFAULTS] = {
     "heating valve leaking", "heating valve stuck", "heating capacity",
     "cooling valve leaking", "cooling valve stuck", "cooling capacity",
     "OA damper stuck", "OA damper leaking", "economizer/sequence logic",
-    "control loop hunting", "setpoint", "missing reset sequence", "schedule/override",
+    "control loop hunting", "setpoint", "missing reset sequence", "schedule/override", "supply fan failure",
 };
 
 const char *sb_apar_fault_name(uint32_t bit)

@@ -4,7 +4,11 @@ clients who may see its building and no one else, a webhook subscriber gets
 an HMAC-signed notice on a real HTTP server of the test's, the life cycle
 (acknowledge, conflicts, clear -> resolved) is recorded in the history and
 the overview counts it; bad rules are refused with the field named, roles
-and scope hold, templates make a building's recommended rules."""
+and scope hold, templates make a building's recommended rules.  Escalation
+(alerts.escalate_after set to 2 s): a level-1 webhook hears nothing at the
+raise and one signed "escalated" notice later; an acknowledged alert never
+escalates.  A schedule rule fires for equipment running while every zone it
+serves is unoccupied."""
 import asyncio
 import hashlib
 import hmac
@@ -15,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import websockets
 
-from conftest import PASSWORD, wait_for
+from conftest import PASSWORD, start_api, wait_for
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -211,3 +215,153 @@ def test_subscriptions_refuse_what_would_never_work(api):
         assert sub(channel="email", target=f"o{i}@example.com").status_code == 201
     r = sub(channel="email", target="one-too-many@example.com")
     assert r.status_code == 409 and "64" in r.json()["error"]["message"], r.text
+
+
+class PathHook(BaseHTTPRequestHandler):
+    """Records (path, headers, body) of every POST, for the escalation test only."""
+    got = []
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", 0))
+        PathHook.got.append((self.path, dict(self.headers), self.rfile.read(n)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def calls(path):
+    return [(h, json.loads(b)) for p, h, b in PathHook.got if p == path]
+
+
+def test_escalation_of_unacknowledged_alerts(sbems):
+    api = start_api(sbems, "--set", "alerts.escalate_after=2s")
+    srv = HTTPServer(("127.0.0.1", 0), PathHook)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.server_port}"
+    subs = {}
+    for level in (0, 1):
+        r = api.req("POST", "/api/v1/alert-subscriptions", "opal", json={
+            "channel": "webhook", "target": f"{base}/l{level}", "building": "hpo", "level": level})
+        assert r.status_code == 201 and r.json()["level"] == level, r.text
+        subs[level] = r.json()["secret"]
+    # a level outside 0..3 is refused, naming the field
+    for bad in (4, -1, "1", 1.5):
+        r = api.req("POST", "/api/v1/alert-subscriptions", "opal",
+                    json={"channel": "email", "target": "o@example.com", "level": bad})
+        assert r.status_code == 400 and r.json()["error"]["details"][0]["field"] == "level", (bad, r.text)
+    listed = api.req("GET", "/api/v1/alert-subscriptions", "opal").json()
+    assert listed["escalate_after_s"] == 2 and sorted(x["level"] for x in listed["items"]) == [0, 1]
+
+    for rid, point in (("esc-1", "ahu-1.sat"), ("esc-2", "ahu-2.sat")):
+        r = api.req("POST", "/api/v1/alert-rules", "max", json={
+            "id": rid, "name": rid, "type": "threshold", "point": point, "severity": "major", "above": 20})
+        assert r.status_code == 201, r.text
+
+    async def raise_and_listen():
+        task = asyncio.ensure_future(listen_all(api, api.token("vic"), 9))
+        await asyncio.sleep(0.5)
+        now = int(time.time() * 1000)
+        r = api.req("POST", "/api/v1/readings", "opal", json={"readings": [
+            {"point": "ahu-1.sat", "t": now, "v": 21.5}, {"point": "ahu-2.sat", "t": now, "v": 22.5}]})
+        assert r.status_code == 200 and r.json()["accepted"] == 2, r.text
+        ids = wait_for(lambda: {a["rule"]: a["id"] for a in api.req("GET", "/api/v1/alerts", "vic").json()["items"]}
+                       if len(api.req("GET", "/api/v1/alerts", "vic").json()["items"]) == 2 else None, timeout=10)
+        assert ids, "the two alerts were not raised"
+        # someone sees the second one at once: it never escalates
+        r = api.req("POST", f"/api/v1/alerts/{ids['esc-2']}/acknowledge", "opal", json={"note": "seen"})
+        assert r.status_code == 200, r.text
+        return ids, await task
+    ids, events = asyncio.run(raise_and_listen())
+
+    # level 0 heard both raises; level 1 heard nothing at the raise ...
+    assert wait_for(lambda: len(calls("/l0")) == 2, timeout=10), PathHook.got
+    assert {b["event"] for _, b in calls("/l0")} == {"raised"}
+    # ... and exactly one escalation of the unacknowledged one, signed with its own secret
+    assert wait_for(lambda: calls("/l1"), timeout=10), PathHook.got
+    headers, body = calls("/l1")[0]
+    assert body["event"] == "escalated" and body["level"] == 1, body
+    assert body["alert"]["id"] == ids["esc-1"] and body["alert"]["escalated_level"] == 1
+    raw = [b for p, _, b in PathHook.got if p == "/l1"][0]
+    want = hmac.new(subs[1].encode(), headers["X-Sbems-Timestamp"].encode() + b"." + raw, hashlib.sha256).hexdigest()
+    assert headers["X-Sbems-Signature"] == "sha256=" + want
+    # viewers of the building saw it on the WebSocket
+    esc = [e for e in events if e["event"] == "escalated"]
+    assert esc and esc[0]["alert"]["id"] == ids["esc-1"], events
+
+    # by now (> 3 x 2 s) it climbed to the highest level; only level 1's notice went to /l1
+    assert wait_for(lambda: api.req("GET", f"/api/v1/alerts/{ids['esc-1']}", "vic").json()["escalated_level"] == 3,
+                    timeout=10)
+    full = api.req("GET", f"/api/v1/alerts/{ids['esc-1']}", "vic").json()
+    assert [e["detail"] for e in full["events"] if e["kind"] == "escalated"] == ["level 1", "level 2", "level 3"]
+    assert len(calls("/l1")) == 1
+    acked = api.req("GET", f"/api/v1/alerts/{ids['esc-2']}", "vic").json()
+    assert acked["state"] == "acknowledged" and acked["escalated_level"] == 0, acked
+    assert "escalated" not in [e["kind"] for e in acked["events"]]
+    assert all(b["alert"]["id"] != ids["esc-2"] for _, b in calls("/l1"))
+
+
+async def listen_all(api, token, seconds):
+    """Every alert event a WebSocket client receives in seconds."""
+    return await listen(api, token, seconds, want=10 ** 6)
+
+
+def test_schedule_and_forecast_rules(api):
+    # a zone that is never occupied, an exhaust fan serving it, its status point
+    for path, body in (
+            ("/api/v1/zones", {"id": "night-z", "building": "hpo", "name": "Night zone",
+                               "schedule": {"daily": "closed"}}),
+            ("/api/v1/equipment", {"id": "fan-9", "building": "hpo", "name": "Exhaust fan 9", "type": "other",
+                                   "zone": "night-z"}),
+            ("/api/v1/points", {"id": "fan-9.status", "equipment": "fan-9", "name": "Status", "kind": "status",
+                                "source": {"driver": "virtual"}})):
+        r = api.req("POST", path, "ann", json=body)
+        assert r.status_code == 201, (path, r.text)
+
+    # what the model says against a rule is refused on the point
+    for body in ({"type": "schedule", "point": "ahu-1.sat"},          # a temperature
+                 {"type": "schedule", "point": "chiller-1.status"},   # serves no zone with a schedule
+                 {"type": "forecast", "point": "ahu-1.sat"}):
+        r = api.req("POST", "/api/v1/alert-rules", "max", json={"id": "x", "name": "X", "severity": "minor", **body})
+        assert r.status_code == 400 and r.json()["error"]["details"][0]["field"] == "point", (body, r.text)
+    r = api.req("POST", "/api/v1/alert-rules", "max", json={
+        "id": "x", "name": "X", "type": "forecast", "point": "meter-main.power", "severity": "minor", "hours": 99})
+    assert r.status_code == 400 and r.json()["error"]["details"][0]["field"] == "hours", r.text
+    # a forecast rule is stored (the analytics service evaluates it)
+    r = api.req("POST", "/api/v1/alert-rules", "max", json={
+        "id": "main-dev", "name": "Main meter off forecast", "type": "forecast", "point": "meter-main.power",
+        "severity": "major", "hours": 3, "direction": "both"})
+    assert r.status_code == 201 and r.json()["hours"] == 3 and r.json()["direction"] == "both", r.text
+
+    r = api.req("POST", "/api/v1/alert-rules", "max", json={
+        "id": "fan-9-sched", "name": "Fan 9 out of schedule", "type": "schedule", "point": "fan-9.status",
+        "severity": "minor"})
+    assert r.status_code == 201 and r.json()["running_above"] == 0.5 and r.json()["auto_resolve"] is True, r.text
+
+    def post(v):
+        r = api.req("POST", "/api/v1/readings", "opal",
+                    json={"readings": [{"point": "fan-9.status", "t": int(time.time() * 1000), "v": v}]})
+        assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+
+    def open_alerts():
+        return [a for a in api.req("GET", "/api/v1/alerts", "vic").json()["items"] if a["rule"] == "fan-9-sched"]
+
+    post(0)
+    time.sleep(1)
+    assert open_alerts() == []                                   # stopped: nothing
+    post(1)
+    assert wait_for(open_alerts, timeout=10), "the fan running at night raised nothing"
+    a = open_alerts()[0]
+    assert a["point"] == "fan-9.status" and a["value"] == 1 and "unoccupied" in a["message"], a
+    post(0)                                                      # stopped: cleared and resolved by itself
+    assert wait_for(lambda: api.req("GET", f"/api/v1/alerts/{a['id']}", "vic").json()["state"] == "resolved",
+                    timeout=10)
+
+    # the template makes one rule per fan status of equipment serving scheduled zones
+    assert "fan-schedule" in {t["id"] for t in api.req("GET", "/api/v1/alert-templates", "vic").json()["items"]}
+    r = api.req("POST", "/api/v1/alert-templates/apply", "max", json={"building": "hpo", "templates": ["fan-schedule"]})
+    assert r.status_code == 201, r.text
+    assert {"ahu-1.sf-status-schedule", "ahu-2.sf-status-schedule", "ahu-3.sf-status-schedule"} <= set(r.json()["created"])
+    rule = api.req("GET", "/api/v1/alert-rules/ahu-1.sf-status-schedule", "vic").json()
+    assert rule["type"] == "schedule" and rule["on_delay_s"] == 3600, rule

@@ -171,6 +171,16 @@ def cases(api):
       out="/api/v1/analytics/bill?building=annex", out_status=400)
     c("GET", "/api/v1/analytics/models", 200, inp="/api/v1/analytics/models?building=hpo",
       out="/api/v1/analytics/models?building=annex", out_status=400)
+    # fault detection: findings and units of a building named in the query;
+    # per-unit settings by the equipment in the path (404 outside the grants)
+    c("GET", "/api/v1/fdd/findings", 200, inp="/api/v1/fdd/findings?building=hpo",
+      out="/api/v1/fdd/findings?building=annex", out_status=400)
+    c("GET", "/api/v1/fdd/units", 200, inp="/api/v1/fdd/units?building=hpo",
+      out="/api/v1/fdd/units?building=annex", out_status=400)
+    c("PUT", "/api/v1/fdd/units/{equipment}", 200, inp="/api/v1/fdd/units/ahu-1",
+      out="/api/v1/fdd/units/annex-ahu", body=lambda s: {"overrides": {"eps_t": 2.5}})
+    c("DELETE", "/api/v1/fdd/units/{equipment}", 204, inp="/api/v1/fdd/units/ahu-1",
+      out="/api/v1/fdd/units/annex-ahu")
     c("POST", "/api/v1/analytics/models/retrain", 202, scoped_body=True, out_status=400,
       body=lambda s: {"target": "meter-main" if s == "in" else "annex"})
     c("GET", "/api/v1/predictions/load", 409, inp="/api/v1/predictions/load?meter=meter-main",
@@ -249,10 +259,12 @@ def report_def(rid, building):
 
 
 def analytics_in_both(api):
-    """A meter in the annex, a tariff, and a report with one generated file in
-    each building: {building: file id}."""
+    """A meter and an air handler in the annex, a tariff, and a report with one
+    generated file in each building: {building: file id}."""
     for path, body in (("/api/v1/equipment", {"id": "annex-meter", "building": "annex", "name": "Annex meter",
                                               "type": "meter"}),
+                       ("/api/v1/equipment", {"id": "annex-ahu", "building": "annex", "name": "Annex AHU",
+                                              "type": "ahu"}),
                        ("/api/v1/points", {"id": "annex-meter.energy", "equipment": "annex-meter",
                                            "name": "Energy", "kind": "energy", "unit": "kWh",
                                            "source": {"driver": "mqtt", "address": "annex/meter/energy"}})):

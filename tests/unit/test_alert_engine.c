@@ -3,7 +3,9 @@
  * model: readings routed to the rules that watch their point (and only
  * those), comfort context from the zone's schedule and band, offline from
  * the driver framework's freshness, state kept across a reload of an
- * unchanged rule, a full queue counted and never blocking the feeder.
+ * unchanged rule, a full queue counted and never blocking the feeder; a
+ * schedule rule's occupancy from the zones its equipment's boxes serve, and
+ * forecast rules left to the analytics service.
  * Rules' own arithmetic is tested in test_alert_rule.c.
  */
 #include <pthread.h>
@@ -25,16 +27,30 @@ static const char DOC[] =
     "\"sites\":[{\"id\":\"s\",\"name\":\"S\"}],"
     "\"buildings\":[{\"id\":\"b1\",\"site\":\"s\",\"name\":\"B\",\"timezone\":\"UTC\"}],"
     "\"zones\":[{\"id\":\"z1\",\"building\":\"b1\",\"name\":\"Z\",\"schedule\":{\"daily\":\"00:00-24:00\"},"
-    "  \"comfort\":{\"occupied\":{\"heating\":20,\"cooling\":24},\"unoccupied\":{\"heating\":15,\"cooling\":29}}}],"
+    "  \"comfort\":{\"occupied\":{\"heating\":20,\"cooling\":24},\"unoccupied\":{\"heating\":15,\"cooling\":29}}},"
+    " {\"id\":\"z2\",\"building\":\"b1\",\"name\":\"Closed\",\"schedule\":{\"daily\":\"closed\"}},"
+    " {\"id\":\"z3\",\"building\":\"b1\",\"name\":\"No schedule\"}],"
     "\"equipment\":[{\"id\":\"vav\",\"building\":\"b1\",\"name\":\"VAV\",\"type\":\"vav\",\"zone\":\"z1\"},"
-    "  {\"id\":\"mtr\",\"building\":\"b1\",\"name\":\"M\",\"type\":\"meter\"}],"
+    "  {\"id\":\"mtr\",\"building\":\"b1\",\"name\":\"M\",\"type\":\"meter\"},"
+    /* ahu serves the closed zone (and one without a schedule, which says
+     * nothing); ahu2 also serves the always-occupied z1; fan serves nothing */
+    "  {\"id\":\"ahu\",\"building\":\"b1\",\"name\":\"AHU\",\"type\":\"ahu\"},"
+    "  {\"id\":\"vav2\",\"building\":\"b1\",\"name\":\"V2\",\"type\":\"vav\",\"zone\":\"z2\",\"parent\":\"ahu\"},"
+    "  {\"id\":\"vav3\",\"building\":\"b1\",\"name\":\"V3\",\"type\":\"vav\",\"zone\":\"z3\",\"parent\":\"ahu\"},"
+    "  {\"id\":\"ahu2\",\"building\":\"b1\",\"name\":\"AHU2\",\"type\":\"ahu\"},"
+    "  {\"id\":\"vav4\",\"building\":\"b1\",\"name\":\"V4\",\"type\":\"vav\",\"zone\":\"z2\",\"parent\":\"ahu2\"},"
+    "  {\"id\":\"vav5\",\"building\":\"b1\",\"name\":\"V5\",\"type\":\"vav\",\"zone\":\"z1\",\"parent\":\"ahu2\"},"
+    "  {\"id\":\"fan\",\"building\":\"b1\",\"name\":\"Fan\",\"type\":\"other\"}],"
     "\"points\":["
     " {\"id\":\"vav.t\",\"equipment\":\"vav\",\"name\":\"T\",\"kind\":\"temperature\","
     "  \"source\":{\"driver\":\"bacnet\",\"address\":{\"device\":1,\"object\":\"analog-input:1\"}}},"
     " {\"id\":\"mtr.p\",\"equipment\":\"mtr\",\"name\":\"P\",\"kind\":\"power\","
     "  \"source\":{\"driver\":\"modbus\",\"address\":{\"host\":\"127.0.0.1\",\"register\":1,\"type\":\"float32\"}}},"
     " {\"id\":\"mtr.e\",\"equipment\":\"mtr\",\"name\":\"E\",\"kind\":\"energy\","
-    "  \"source\":{\"driver\":\"modbus\",\"address\":{\"host\":\"127.0.0.1\",\"register\":3,\"type\":\"float32\"}}}]}";
+    "  \"source\":{\"driver\":\"modbus\",\"address\":{\"host\":\"127.0.0.1\",\"register\":3,\"type\":\"float32\"}}},"
+    " {\"id\":\"ahu.sf\",\"equipment\":\"ahu\",\"name\":\"SF\",\"kind\":\"status\",\"source\":{\"driver\":\"virtual\"}},"
+    " {\"id\":\"ahu2.sf\",\"equipment\":\"ahu2\",\"name\":\"SF\",\"kind\":\"status\",\"source\":{\"driver\":\"virtual\"}},"
+    " {\"id\":\"fan.sf\",\"equipment\":\"fan\",\"name\":\"SF\",\"kind\":\"status\",\"source\":{\"driver\":\"virtual\"}}]}";
 
 /* What the engine decided, recorded from its thread. */
 struct rec {
@@ -228,6 +244,50 @@ TEST(offline_follows_driver_freshness)
     sb_aeng_free(e);
 }
 
+/* Points 4 (ahu.sf: every zone it serves closed), 5 (ahu2.sf: one of its
+ * zones always occupied), 6 (fan.sf: serves nothing, so unbound).  Only the
+ * first raises; the forecast rule is neither loaded nor counted unbound. */
+TEST(schedule_uses_the_zones_the_equipment_serves)
+{
+    struct sb_aeng *e = NULL;
+    struct sb_aeng_cfg cfg = { .decide = decide, .tick_ms = 50 };
+    struct sb_arule a, b, c, f;
+    REQUIRE(parse("{\"id\":\"sched-a\",\"name\":\"A\",\"type\":\"schedule\",\"point\":\"ahu.sf\","
+                  "\"severity\":\"minor\"}", &a) == 0);
+    REQUIRE(parse("{\"id\":\"sched-b\",\"name\":\"B\",\"type\":\"schedule\",\"point\":\"ahu2.sf\","
+                  "\"severity\":\"minor\"}", &b) == 0);
+    REQUIRE(parse("{\"id\":\"sched-c\",\"name\":\"C\",\"type\":\"schedule\",\"point\":\"fan.sf\","
+                  "\"severity\":\"minor\"}", &c) == 0);
+    REQUIRE(parse("{\"id\":\"dev\",\"name\":\"D\",\"type\":\"forecast\",\"point\":\"mtr.e\","
+                  "\"severity\":\"major\",\"hours\":1}", &f) == 0);
+    struct sb_aeng_rule_in in[] = { { &a, "b1" }, { &b, "b1" }, { &c, "b1" }, { &f, "b1" } };
+    g_rec.n = 0;
+    REQUIRE(sb_aeng_new(&cfg, &e) == 0);
+    REQUIRE(sb_aeng_load(e, g_m, in, 4) == 0);
+    struct sb_aeng_stats st;
+    sb_aeng_stats(e, &st);
+    CHECK_EQ(st.rules, 2);
+    CHECK_EQ(st.unbound, 1);
+    int64_t t = wall_ms();
+    struct sb_reading r[] = { { .t = t, .v = 1, .point = 4 }, { .t = t, .v = 1, .point = 5 },
+                              { .t = t, .v = 1, .point = 6 }, { .t = t, .v = 1e9, .point = 3 } };
+    sb_aeng_feed(e, r, 4);
+    CHECK(wait_n(1, 2000));
+    usleep(200000);                                 /* a few ticks: nothing more */
+    CHECK_EQ(count(), 1);
+    CHECK_STR(g_rec.id[0], "sched-a");
+    CHECK_EQ(g_rec.raise[0], 1);
+    CHECK_DBL(g_rec.value[0], 1, 0);
+    struct sb_reading off = { .t = t + 1000, .v = 0, .point = 4 };
+    sb_aeng_feed(e, &off, 1);
+    CHECK(wait_n(2, 2000));
+    CHECK_STR(g_rec.id[1], "sched-a");
+    CHECK_EQ(g_rec.raise[1], 0);
+    sb_aeng_stats(e, &st);
+    CHECK_EQ(st.readings, 3);                       /* 2 + 1: mtr.e and fan.sf never queued */
+    sb_aeng_free(e);
+}
+
 TEST(unbound_rules_are_skipped_and_counted)
 {
     struct sb_aeng *e = NULL;
@@ -282,6 +342,7 @@ int main(void)
     RUN(reload_keeps_state_of_unchanged_rules);
     RUN(comfort_uses_the_zone_schedule_and_band);
     RUN(offline_follows_driver_freshness);
+    RUN(schedule_uses_the_zones_the_equipment_serves);
     RUN(unbound_rules_are_skipped_and_counted);
     RUN(full_queue_drops_and_counts);
     sb_model_free(g_m);

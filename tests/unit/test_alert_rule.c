@@ -106,6 +106,34 @@ TEST(parse_defaults)
                        &r));
     CHECK_EQ(strlen(r.name), 120);
     CHECK_EQ(r.after_s, 604800);
+    /* schedule: running above 0.5 (a binary status), auto-resolves, no delay */
+    REQUIRE(must_parse("{\"id\":\"f\",\"name\":\"Fan\",\"type\":\"schedule\",\"point\":"
+                       "\"ahu-1.sf-status\",\"severity\":\"minor\"}", &r));
+    CHECK_EQ(r.type, SB_ART_SCHEDULE);
+    CHECK_STR(r.target, "ahu-1.sf-status");
+    CHECK_DBL(r.running_above, 0.5, 0);
+    CHECK_EQ(r.on_delay_s, 0);
+    CHECK(r.auto_resolve);
+    /* forecast: 2 hours above, a human look after it clears */
+    REQUIRE(must_parse("{\"id\":\"d\",\"name\":\"Dev\",\"type\":\"forecast\",\"point\":"
+                       "\"meter-main.power\",\"severity\":\"major\"}", &r));
+    CHECK_EQ(r.type, SB_ART_FORECAST);
+    CHECK_EQ(r.hours, 2);
+    CHECK_EQ(r.direction, SB_ARD_ABOVE);
+    CHECK(!r.auto_resolve);
+    REQUIRE(must_parse("{\"id\":\"d\",\"name\":\"Dev\",\"type\":\"forecast\",\"point\":"
+                       "\"m\",\"severity\":\"major\",\"hours\":72,\"direction\":\"both\"}", &r));
+    CHECK_EQ(r.hours, 72);
+    CHECK_EQ(r.direction, SB_ARD_BOTH);
+    REQUIRE(must_parse("{\"id\":\"d\",\"name\":\"Dev\",\"type\":\"forecast\",\"point\":"
+                       "\"m\",\"severity\":\"major\",\"hours\":1,\"direction\":\"below\"}", &r));
+    CHECK_EQ(r.hours, 1);
+    CHECK_EQ(r.direction, SB_ARD_BELOW);
+    CHECK_STR(sb_arule_type_name(SB_ART_SCHEDULE), "schedule");
+    CHECK_STR(sb_arule_type_name(SB_ART_FORECAST), "forecast");
+    CHECK_STR(sb_arule_type_name((enum sb_arule_type)(SB_ART_FORECAST + 1)), "?");
+    CHECK_STR(sb_arule_dir_name(SB_ARD_BOTH), "both");
+    CHECK_STR(sb_arule_dir_name((enum sb_arule_dir)0), "?");
 }
 
 #define HEAD(type, target) \
@@ -115,6 +143,8 @@ TEST(parse_defaults)
 #define STL  HEAD("stale", "\"point\":\"p1\"")
 #define OFFL HEAD("offline", "\"equipment\":\"e1\"")
 #define CMF  HEAD("comfort", "\"zone\":\"z1\"")
+#define SCH  HEAD("schedule", "\"point\":\"p1\"")
+#define FCR  HEAD("forecast", "\"point\":\"p1\"")
 
 /* 121 and 201 characters */
 #define X10  "xxxxxxxxxx"
@@ -187,6 +217,25 @@ static const struct bad {
     { "[1,2]", "rule" },
     { "", "rule" },
     { "{" THR ",\"above\":1e400}", "rule" },            /* jansson: real number overflow */
+    { "{" HEAD("schedule", "\"running_above\":1") "}", "point" },
+    { "{" HEAD("schedule", "\"equipment\":\"e1\"") "}", "equipment" },
+    { "{" SCH ",\"running_above\":\"1\"}", "running_above" },
+    { "{" SCH ",\"running_above\":null}", "running_above" },
+    { "{" SCH ",\"above\":1}", "above" },
+    { "{" SCH ",\"on_delay_s\":604801}", "on_delay_s" },
+    { "{" SCH ",\"hours\":2}", "hours" },
+    { "{" HEAD("forecast", "\"zone\":\"z1\"") "}", "zone" },
+    { "{" HEAD("forecast", "\"hours\":2") "}", "point" },
+    { "{" FCR ",\"hours\":0}", "hours" },
+    { "{" FCR ",\"hours\":73}", "hours" },
+    { "{" FCR ",\"hours\":2.5}", "hours" },
+    { "{" FCR ",\"hours\":\"2\"}", "hours" },
+    { "{" FCR ",\"direction\":\"up\"}", "direction" },
+    { "{" FCR ",\"direction\":\"Above\"}", "direction" },
+    { "{" FCR ",\"direction\":null}", "direction" },
+    { "{" FCR ",\"on_delay_s\":60}", "on_delay_s" },
+    { "{" FCR ",\"running_above\":1}", "running_above" },
+    { "{" CMF ",\"direction\":\"above\"}", "direction" },
 };
 
 TEST(parse_errors_name_the_field)
@@ -239,6 +288,21 @@ TEST(json_canonical_text)
                  "\"message\":\"Discharge air {value} above {above}\"}");
     free(j);
     CHECK(sb_arule_to_json(NULL) == NULL);
+    REQUIRE(must_parse("{" SCH ",\"running_above\":2,\"on_delay_s\":900}", &r));
+    j = sb_arule_to_json(&r);
+    REQUIRE(j);
+    CHECK_STR(j, "{\"id\":\"r1\",\"name\":\"R\",\"type\":\"schedule\",\"point\":\"p1\","
+                 "\"severity\":\"minor\",\"running_above\":2.0,\"on_delay_s\":900,"
+                 "\"off_delay_s\":0,\"enabled\":true,\"auto_resolve\":true,\"building\":null,"
+                 "\"template\":null,\"message\":null}");
+    free(j);
+    REQUIRE(must_parse("{" FCR "}", &r));
+    j = sb_arule_to_json(&r);
+    REQUIRE(j);
+    CHECK_STR(j, "{\"id\":\"r1\",\"name\":\"R\",\"type\":\"forecast\",\"point\":\"p1\","
+                 "\"severity\":\"minor\",\"hours\":2,\"direction\":\"above\",\"enabled\":true,"
+                 "\"auto_resolve\":false,\"building\":null,\"template\":null,\"message\":null}");
+    free(j);
 }
 
 static const char *const goods[] = {
@@ -252,6 +316,10 @@ static const char *const goods[] = {
     "{" OFFL ",\"on_delay_s\":300,\"off_delay_s\":60,\"template\":\"t-1\"}",
     "{" CMF ",\"window_s\":3600,\"kh_limit\":0.25,\"enabled\":false}",
     "{" THR ",\"below\":-40,\"above\":-39.9999999999999}",
+    "{" SCH ",\"running_above\":-0.25,\"on_delay_s\":7200,\"off_delay_s\":60}",
+    "{" SCH ",\"running_above\":1e-9,\"auto_resolve\":false,\"message\":\"{point} on\"}",
+    "{" FCR ",\"hours\":72,\"direction\":\"both\",\"building\":\"hq\"}",
+    "{" FCR ",\"hours\":1,\"direction\":\"below\",\"auto_resolve\":true}",
 };
 
 TEST(json_round_trip)
@@ -307,6 +375,15 @@ TEST(rule_equal_sees_each_change)
     CHECK(!sb_arule_equal(&a, &b));
     b = a;
     b.has_below = true;
+    CHECK(!sb_arule_equal(&a, &b));
+    b = a;
+    b.running_above = 0.5;
+    CHECK(!sb_arule_equal(&a, &b));
+    b = a;
+    b.hours = 3;
+    CHECK(!sb_arule_equal(&a, &b));
+    b = a;
+    b.direction = SB_ARD_BOTH;
     CHECK(!sb_arule_equal(&a, &b));
 }
 
@@ -805,6 +882,98 @@ static int utf8_valid(const char *s)
     return 1;
 }
 
+/* ------------------------------------------------------------------------ */
+/* schedule                                                                 */
+
+#define FAN                                                                                   \
+    "{\"id\":\"fan\",\"name\":\"AHU-1 fan\",\"type\":\"schedule\",\"point\":"                 \
+    "\"ahu-1.sf-status\",\"severity\":\"minor\",\"on_delay_s\":900,\"off_delay_s\":60}"
+
+/* The fan runs (1.0) all evening; the zones are occupied until 19:00 (the
+ * tick at T0 + 19 h says so), so the condition begins at 19:00 and raises at
+ * exactly 19:15 (on_delay 900 s), not 1 ms before.  The status value needs no
+ * new reading: it holds, and the ticks carry the occupancy. */
+TEST(schedule_runs_after_hours)
+{
+    struct sb_arule r;
+    struct sb_arule_state s;
+    struct sb_arule_event ev;
+    struct sb_arule_ctx occ = { .occupied = true }, unocc = { .occupied = false };
+
+    REQUIRE(must_parse(FAN, &r));
+    sb_arule_state_init(&s);
+    CHECK_EQ(sb_arule_feed(&r, &s, T0 + 8 * HOUR, 1.0, 0, &occ, &ev), SB_AR_NONE);
+    CHECK_EQ(sb_arule_tick(&r, &s, T0 + 19 * HOUR - 1, &occ, &ev), SB_AR_NONE);
+    CHECK_EQ(s.phase, SB_ARP_NORMAL);
+    CHECK_EQ(sb_arule_tick(&r, &s, T0 + 19 * HOUR, &unocc, &ev), SB_AR_NONE);
+    CHECK_EQ(s.phase, SB_ARP_PENDING_ON);
+    CHECK_EQ(sb_arule_tick(&r, &s, T0 + 19 * HOUR + 15 * MIN - 1, &unocc, &ev), SB_AR_NONE);
+    CHECK_EQ(sb_arule_tick(&r, &s, T0 + 19 * HOUR + 15 * MIN, &unocc, &ev), SB_AR_RAISE);
+    CHECK_EQ(ev.since, T0 + 19 * HOUR);
+    CHECK_DBL(ev.value, 1.0, 0);
+    CHECK_STR(ev.text, "AHU-1 fan: ahu-1.sf-status running (1.0) while every zone it serves is "
+                       "unoccupied for 15 min");
+    /* stopped at 20:00: cleared after off_delay (60 s), in words */
+    CHECK_EQ(sb_arule_feed(&r, &s, T0 + 20 * HOUR, 0.0, 0, &unocc, &ev), SB_AR_NONE);
+    CHECK_EQ(sb_arule_tick(&r, &s, T0 + 20 * HOUR + MIN, &unocc, &ev), SB_AR_CLEAR);
+    CHECK_STR(ev.text, "AHU-1 fan: cleared, ahu-1.sf-status stopped (0.0)");
+}
+
+/* running_above is strict (0.5 itself is not running); a zone becoming
+ * occupied clears it with the fan still on; a NULL ctx keeps the last
+ * occupancy; before any occupancy is known nothing fires; STALE / FAULT
+ * values are skipped like threshold's. */
+TEST(schedule_edges)
+{
+    struct sb_arule r;
+    struct sb_arule_state s;
+    struct sb_arule_event ev;
+    struct sb_arule_ctx occ = { .occupied = true }, unocc = { .occupied = false };
+
+    REQUIRE(must_parse("{" SCH ",\"running_above\":0.5}", &r));
+    sb_arule_state_init(&s);
+    /* no ctx ever: occupied, however long it runs */
+    CHECK_EQ(sb_arule_feed(&r, &s, T0, 1.0, 0, NULL, &ev), SB_AR_NONE);
+    CHECK_EQ(sb_arule_tick(&r, &s, T0 + DAY, NULL, &ev), SB_AR_NONE);
+    CHECK_EQ(sb_arule_feed(&r, &s, T0 + DAY, 0.5, 0, &unocc, &ev), SB_AR_NONE);    /* not above */
+    CHECK_EQ(sb_arule_feed(&r, &s, T0 + DAY + SEC, nextafter(0.5, 1), 0, NULL, &ev), SB_AR_RAISE);
+    CHECK_EQ(ev.since, T0 + DAY + SEC);          /* zero delay: at once */
+    /* a flagged value is skipped: the fan still counts as running */
+    CHECK_EQ(sb_arule_feed(&r, &s, T0 + DAY + 2 * SEC, 0.0, SB_Q_FAULT, &unocc, &ev), SB_AR_NONE);
+    CHECK_EQ(s.n_quality, 1);
+    CHECK_EQ(s.phase, SB_ARP_ACTIVE);
+    /* the morning: occupied, the fan still on: cleared, and said so */
+    CHECK_EQ(sb_arule_tick(&r, &s, T0 + DAY + HOUR, &occ, &ev), SB_AR_CLEAR);
+    CHECK_STR(ev.text, "R: cleared, p1 running, but a zone it serves is occupied");
+    CHECK_DBL(ev.value, nextafter(0.5, 1), 0);
+    /* a negative standby level works too (power metered with a small offset) */
+    REQUIRE(must_parse("{" SCH ",\"running_above\":-0.25,\"message\":\"{point} on at {value}\"}", &r));
+    sb_arule_state_init(&s);
+    CHECK_EQ(sb_arule_feed(&r, &s, T0, -0.25, 0, &unocc, &ev), SB_AR_NONE);
+    CHECK_EQ(sb_arule_feed(&r, &s, T0 + SEC, 0.0, 0, &unocc, &ev), SB_AR_RAISE);
+    CHECK_STR(ev.text, "p1 on at 0.0");
+}
+
+/* Forecast rules are the analytics service's: feed and tick report nothing
+ * and leave the state as it was, whatever comes in. */
+TEST(forecast_not_evaluated_here)
+{
+    struct sb_arule r;
+    struct sb_arule_state s, before;
+    struct sb_arule_event ev;
+    struct sb_arule_ctx unocc = { .occupied = false };
+
+    REQUIRE(must_parse("{" FCR ",\"hours\":1}", &r));
+    sb_arule_state_init(&s);
+    before = s;
+    for (int i = 0; i < 100; i++) {
+        CHECK_EQ(sb_arule_feed(&r, &s, T0 + i * HOUR, 1e9, 0, &unocc, &ev), SB_AR_NONE);
+        CHECK_EQ(sb_arule_tick(&r, &s, T0 + i * HOUR + MIN, &unocc, &ev), SB_AR_NONE);
+    }
+    CHECK(memcmp(&s, &before, sizeof s) == 0);
+    CHECK_EQ(sb_arule_feed(&r, NULL, T0, 1, 0, NULL, &ev), SB_EINVAL);
+}
+
 TEST(message_template)
 {
     struct sb_arule r;
@@ -850,6 +1019,8 @@ static const char *const fuzz_rules[] = {
     "\"on_delay_s\":30,\"off_delay_s\":20}",
     "{\"id\":\"t\",\"name\":\"T\",\"type\":\"threshold\",\"point\":\"p\",\"severity\":\"minor\","
     "\"above\":1,\"below\":-1,\"hysteresis\":0.25}",
+    "{\"id\":\"f\",\"name\":\"F\",\"type\":\"schedule\",\"point\":\"p\",\"severity\":\"minor\","
+    "\"running_above\":10,\"on_delay_s\":30,\"off_delay_s\":20}",
 };
 
 /* Whatever the input, events alternate RAISE, CLEAR, RAISE ... (starting
@@ -924,6 +1095,9 @@ int main(void)
     RUN(comfort_cold_and_unoccupied);
     RUN(comfort_hold_is_capped);
     RUN(comfort_window_slides);
+    RUN(schedule_runs_after_hours);
+    RUN(schedule_edges);
+    RUN(forecast_not_evaluated_here);
     RUN(message_template);
     RUN(text_truncated_on_char_boundary);
     RUN(events_alternate_on_random_input);

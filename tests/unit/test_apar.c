@@ -6,6 +6,7 @@
 
 #include "core/err.h"
 #include "fdd/apar.h"
+#include "fdd/param.h"
 
 #define D 0.01   /* distance from a threshold in the boundary tests */
 
@@ -788,7 +789,7 @@ TEST(finding_and_text)
     CHECK_DBL(f.ev.sat, s.sat, 1e-9);
     CHECK_EQ(sb_apar_finding(&a, 22, &f), SB_ENOENT);
     CHECK_EQ(sb_apar_finding(&a, 0, &f), SB_EINVAL);
-    CHECK_EQ(sb_apar_finding(&a, 32, &f), SB_EINVAL);
+    CHECK_EQ(sb_apar_finding(&a, SB_APAR_NRULES + 1, &f), SB_EINVAL);
     REQUIRE(sb_apar_finding(&a, 3, &f) == 0);
     n = sb_apar_finding_format(&f, buf, sizeof buf);
     CHECK_INT(n, <, (int)sizeof buf);
@@ -802,7 +803,7 @@ TEST(finding_and_text)
     CHECK_STR(sb_apar_fault_name(SB_APAR_F_OAD_STUCK), "OA damper stuck");
     CHECK_STR(sb_apar_fault_name(3), "?");
     CHECK_STR(sb_apar_mode_name(SB_APAR_MODE_ECON_MECH), "mechanical cooling, 100% OA");
-    CHECK(sb_apar_rule_info(0) == NULL && sb_apar_rule_info(32) == NULL);
+    CHECK(sb_apar_rule_info(0) == NULL && sb_apar_rule_info(SB_APAR_NRULES + 1) == NULL);
     for (int id = 1; id <= SB_APAR_NRULES; id++) {
         const struct sb_apar_rule_info *info = sb_apar_rule_info(id);
 
@@ -955,6 +956,129 @@ TEST(batch_equals_incremental)
     CHECK_EQ(sb_apar_run(&a, s, 200, NULL), SB_EINVAL);
 }
 
+/* Rule 32: the start command (or a speed) with no proof of air - the status
+ * when there is one, else the duct static pressure against its setpoint. */
+TEST(beyond_apar_fan_failure)
+{
+    struct sb_apar_conf c = quick();
+    struct sb_apar_sample s = heat();
+
+    s.fan = NAN;
+    s.fan_cmd = 1;
+    s.dsp_sp = 250;
+    s.dsp = 0.2 * 250 - D;                       /* just below 20 % of the setpoint */
+    FIRES(c, s, SB_APAR_RULE_FAN_FAIL);
+    s.dsp = 0.2 * 250 + D;
+    QUIET(c, s, SB_APAR_RULE_FAN_FAIL);
+    CHECK_EQ(st1(&c, &s, SB_APAR_RULE_FAN_FAIL), SB_APAR_ST_OK);
+    s.dsp = 0;
+    s.fan_cmd = 0;                               /* not commanded: a stopped fan is right */
+    CHECK_EQ(st1(&c, &s, SB_APAR_RULE_FAN_FAIL), SB_APAR_ST_OK);
+    s.fan_cmd = NAN;                             /* no command: the speed stands for it */
+    s.fan_speed = 0.6;
+    FIRES(c, s, SB_APAR_RULE_FAN_FAIL);
+    s.fan = 0;                                   /* a status says more than the pressure */
+    s.dsp = 250;
+    FIRES(c, s, SB_APAR_RULE_FAN_FAIL);
+    s.fan = 1;
+    s.dsp = 0;
+    CHECK_EQ(st1(&c, &s, SB_APAR_RULE_FAN_FAIL), SB_APAR_ST_OK);
+    s.fan = NAN;
+    s.dsp_sp = NAN;
+    CHECK_EQ(st1(&c, &s, SB_APAR_RULE_FAN_FAIL), SB_APAR_ST_NOT_EVALUABLE);
+    /* unoccupied too: a commanded fan that does not run is a fault at any hour */
+    s.dsp_sp = 250;
+    s.occupied = 0;
+    FIRES(c, s, SB_APAR_RULE_FAN_FAIL);
+
+    /* the default on-delay is ten minutes, not APAR's hour */
+    struct sb_apar_conf d;
+    struct sb_apar a;
+    struct sb_apar_result r;
+    sb_apar_conf_default(&d);
+    CHECK_EQ(sb_apar_init(&a, &d), 0);
+    s.occupied = 1;
+    for (int i = 0; i <= 10; i++) {
+        s.t = 1000 + 60 * i;
+        CHECK_EQ(sb_apar_step(&a, &s, &r), 0);
+        CHECK_EQ(r.status[SB_APAR_RULE_FAN_FAIL], i < 10 ? SB_APAR_ST_PENDING : SB_APAR_ST_FIRED);
+    }
+    CHECK(r.raised & SB_APAR_BIT(SB_APAR_RULE_FAN_FAIL));
+    struct sb_apar_finding f;
+    CHECK_EQ(sb_apar_finding(&a, SB_APAR_RULE_FAN_FAIL, &f), 0);
+    CHECK(f.faults & SB_APAR_F_FAN);
+    CHECK_DBL(f.lhs, 0, 1e-9);
+    CHECK_DBL(f.rhs, 50, 1e-9);
+}
+
+/* Rule 33: APAR's rule 7 balance in the deadband (mode 5 with both valves
+ * shut and the damper at its minimum), which APAR itself leaves unjudged. */
+TEST(beyond_apar_deadband_balance)
+{
+    struct sb_apar_conf c = quick();
+    struct sb_apar_sample s = base(0, 0, 0);
+
+    s.mat = 20; s.rat = 22; s.oat = 16; s.sat_sp = 13;
+    s.u_oad_min = 0.2;
+    s.u_oad = 0.2;                                 /* at its minimum */
+    CHECK_EQ(sb_apar_mode_at(&c, s.u_hc, s.u_cc, s.u_oad, s.u_oad_min), SB_APAR_MODE_UNKNOWN);
+    s.sat = s.mat + c.dt_sf - c.eps_t - D;         /* colder than the mixed air: a leaking cooling valve */
+    FIRES(c, s, SB_APAR_RULE_REST_BAL);
+    s.sat = s.mat + c.dt_sf - c.eps_t + D;
+    CHECK_EQ(st1(&c, &s, SB_APAR_RULE_REST_BAL), SB_APAR_ST_OK);
+    s.sat = s.mat + c.dt_sf + c.eps_t + D;         /* warmer: a leaking heating valve */
+    FIRES(c, s, SB_APAR_RULE_REST_BAL);
+    s.u_oad = 0.5;                                 /* economizing (mode 2): rule 7's, not this one */
+    CHECK_EQ(st1(&c, &s, SB_APAR_RULE_REST_BAL), SB_APAR_ST_INACTIVE);
+    CHECK_EQ(st1(&c, &s, 7), SB_APAR_ST_FIRED);
+    s.u_oad = 0.2;
+    s.u_cc = 0.5;                                  /* cooling: another mode */
+    CHECK_EQ(st1(&c, &s, SB_APAR_RULE_REST_BAL), SB_APAR_ST_INACTIVE);
+    s.u_cc = 0;
+    s.mat = NAN;
+    CHECK_EQ(st1(&c, &s, SB_APAR_RULE_REST_BAL), SB_APAR_ST_NOT_EVALUABLE);
+    /* the sample's minimum position decides "at minimum", not the conf's 0 */
+    s = base(0, 0, 0);
+    s.mat = 20; s.rat = 22; s.oat = 16; s.sat_sp = 13;
+    s.u_oad = 0.2;
+    s.sat = s.mat - 5;
+    CHECK_EQ(st1(&c, &s, SB_APAR_RULE_REST_BAL), SB_APAR_ST_INACTIVE);   /* 0.2 > 0 + eps_d: mode 2 */
+    struct sb_apar_conf d;
+    sb_apar_conf_default(&d);
+    CHECK_EQ(d.on_delay_s[SB_APAR_RULE_REST_BAL], 900);
+}
+
+TEST(conf_params_by_name)
+{
+    struct sb_apar_conf c;
+    char err[160];
+    size_t n;
+    const struct sb_fdd_param *p = sb_apar_conf_params(&n);
+
+    sb_apar_conf_default(&c);
+    CHECK(n >= 20);
+    for (size_t i = 0; i < n; i++) {             /* every default lies inside its bounds */
+        double v = sb_fdd_param_get(&p[i], &c);
+        CHECK(v >= p[i].lo && v <= p[i].hi);
+    }
+    CHECK_EQ(sb_apar_conf_set(&c, "eps_t", 2.5, err, sizeof err), 0);
+    CHECK_DBL(c.eps_t, 2.5, 0);
+    CHECK_EQ(sb_apar_conf_set(&c, "eps_t", 25, err, sizeof err), SB_ERANGE);
+    CHECK(strncmp(err, "eps_t:", 6) == 0);
+    CHECK_DBL(c.eps_t, 2.5, 0);                  /* unchanged by a refused value */
+    CHECK_EQ(sb_apar_conf_set(&c, "nope", 1, err, sizeof err), SB_ENOENT);
+    CHECK(strncmp(err, "nope:", 5) == 0);
+    CHECK_EQ(sb_apar_conf_set(&c, "window_s", 30.5, err, sizeof err), SB_ERANGE);
+    CHECK_EQ(sb_apar_conf_set(&c, "on_delay_s", 1800, err, sizeof err), 0);
+    CHECK_EQ(c.on_delay_s[1], 1800);
+    CHECK_EQ(c.on_delay_s[31], 1800);
+    CHECK_EQ(c.on_delay_s[SB_APAR_RULE_FAN_FAIL], 600);
+    CHECK_EQ(sb_apar_conf_set(&c, "fan_fail_delay_s", 120, err, sizeof err), 0);
+    CHECK_EQ(c.on_delay_s[SB_APAR_RULE_FAN_FAIL], 120);
+    CHECK_EQ(sb_apar_conf_set(&c, "mode_switch_max", 12, err, sizeof err), 0);
+    CHECK_EQ(c.mode_switch_max, 12);
+}
+
 int main(void)
 {
     TAP_START();
@@ -985,6 +1109,9 @@ int main(void)
     RUN(time_must_increase_and_gaps_restart);
     RUN(beyond_apar_resets);
     RUN(beyond_apar_fan_unoccupied);
+    RUN(beyond_apar_fan_failure);
+    RUN(beyond_apar_deadband_balance);
+    RUN(conf_params_by_name);
     RUN(finding_and_text);
     RUN(diagnosis_votes);
     RUN(conf_check);

@@ -123,11 +123,11 @@ TEST(open_migrate)
     CHECK_STR(db->ops->name, "sqlite");
     CHECK_EQ(db->ops->abi, SB_APPDB_ABI);
     CHECK_EQ(sb_appdb_migrate(db, &from, &to), 0);
-    CHECK_EQ(from, 4);
-    CHECK_EQ(to, 4);
+    CHECK_EQ(from, 5);
+    CHECK_EQ(to, 5);
     CHECK_EQ(sb_appdb_migrate(db, &from, &to), 0);
-    CHECK_EQ(from, 4);
-    CHECK_EQ(to, 4);
+    CHECK_EQ(from, 5);
+    CHECK_EQ(to, 5);
     sb_appdb_close(db);
 
     /* A version 1 database (before app_commands) is upgraded in place. */
@@ -136,7 +136,7 @@ TEST(open_migrate)
     db = open_db(path);
     REQUIRE(db);
     CHECK_EQ(sb_appdb_migrate(db, &from, &to), 0);
-    CHECK_EQ(from, 4);
+    CHECK_EQ(from, 5);
     sb_appdb_close(db);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name='app_commands'"), 1);
 
@@ -145,7 +145,7 @@ TEST(open_migrate)
     REQUIRE(db);
     sb_appdb_close(db);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM app_schema"), 1);
-    CHECK_EQ(raw_int(path, "SELECT version FROM app_schema"), 4);
+    CHECK_EQ(raw_int(path, "SELECT version FROM app_schema"), 5);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type='trigger' AND "
                            "tbl_name='app_audit'"), 2);
     CHECK_EQ(raw_int(path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);

@@ -1,7 +1,7 @@
 /*
- * test_appdb_alerts.c - the alert store of the app database (schema v3):
- * migration of a v2 file, rules, the alert life cycle with its history,
- * listing, escalation, subscriptions.  Real SQLite files in a temporary
+ * test_appdb_alerts.c - the alert store of the app database (schema v3,
+ * subscription levels v5): migration of a v2 and of a v4 file, rules, the
+ * alert life cycle with its history, listing, escalation, subscriptions.  Real SQLite files in a temporary
  * directory; times are set by hand (T0 + offsets), never read from a clock.
  *
  * A raw sqlite3 connection checks what the database itself must refuse
@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "db/appdb.h"
+#include "db/appdb_int.h"   /* the v3 and v4 DDL, to build a v4 file */
 #include "tap.h"
 
 #define T0 1772323200000LL   /* 2026-03-01T00:00:00Z */
@@ -91,6 +92,15 @@ static void mkuser(struct sb_user *u, const char *name, uint32_t roles)
     snprintf(u->pw_hash, sizeof(u->pw_hash), "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA");
     u->roles = roles;
     u->created_ms = u->updated_ms = T0;
+}
+
+static void mksub(struct sb_alert_sub *s, int64_t user, const char *channel, const char *target)
+{
+    memset(s, 0, sizeof(*s));
+    s->user_id = user;
+    snprintf(s->channel, sizeof(s->channel), "%s", channel);
+    snprintf(s->target, sizeof(s->target), "%s", target);
+    s->enabled = 1;
 }
 
 /* The kinds of an alert's events, oldest first, joined by ','. */
@@ -202,9 +212,11 @@ TEST(migrate_from_v2)
     REQUIRE(db);
     CHECK_EQ(db->ops->abi, SB_APPDB_ABI);
     CHECK_EQ(sb_appdb_migrate(db, &from, &to), 0);
-    CHECK_EQ(from, 4);   /* open already migrated 2 -> 4 */
-    CHECK_EQ(to, 4);
-    CHECK_EQ(raw_int(path, "SELECT version FROM app_schema"), 4);
+    CHECK_EQ(from, 5);   /* open already migrated 2 -> 5 */
+    CHECK_EQ(to, 5);
+    CHECK_EQ(raw_int(path, "SELECT version FROM app_schema"), 5);
+    CHECK_EQ(raw_int(path, "SELECT count(*) FROM pragma_table_info('app_alert_subs') WHERE "
+                           "name = 'level'"), 1);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM app_schema"), 1);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                            "('app_alert_rules', 'app_alerts', 'app_alert_events', "
@@ -241,11 +253,73 @@ TEST(migrate_from_v2)
     db = open_db(path);
     REQUIRE(db);
     CHECK_EQ(sb_appdb_migrate(db, &from, &to), 0);
-    CHECK_EQ(from, 4);
-    CHECK_EQ(to, 4);
+    CHECK_EQ(from, 5);
+    CHECK_EQ(to, 5);
     sb_appdb_close(db);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM app_alerts"), 1);
     CHECK_EQ(raw_int(path, "SELECT count(*) FROM app_users"), 1);
+}
+
+/* A v4 file (the v2 schema, then the v3 and v4 steps as they are, which a
+ * migration never edits) holding one subscription: v5 gives it level 0, so
+ * it still hears of raises and of no escalation. */
+TEST(migrate_from_v4)
+{
+    char path[512], msg[256];
+    struct sb_appdb *db;
+    struct sb_alert_sub *v = NULL, s;
+    size_t n = 0;
+    int from = -1, to = -1;
+
+    newpath(path, sizeof(path));
+    REQUIRE(raw_exec(path, v2_schema, msg, sizeof(msg)) == SQLITE_OK);
+    REQUIRE(raw_exec(path, sb_appdb__schema_v3, msg, sizeof(msg)) == SQLITE_OK);
+    REQUIRE(raw_exec(path, sb_appdb__schema_v4, msg, sizeof(msg)) == SQLITE_OK);
+    REQUIRE(raw_exec(path, "UPDATE app_schema SET version = 4;"
+                           "INSERT INTO app_alert_subs(user_id, channel, target, building,"
+                           " min_severity) VALUES(1, 'email', 'ann@example.org', 'hq', 'major')",
+                     msg, sizeof(msg)) == SQLITE_OK);
+    CHECK_EQ(raw_int(path, "SELECT count(*) FROM pragma_table_info('app_alert_subs') WHERE "
+                           "name = 'level'"), 0);
+    db = open_db(path);
+    REQUIRE(db);
+    CHECK_EQ(raw_int(path, "SELECT version FROM app_schema"), 5);
+    CHECK_EQ(sb_appdb_alert_sub_list(db, 1, &v, &n), 0);
+    REQUIRE(n == 1);
+    CHECK_STR(v[0].target, "ann@example.org");
+    CHECK_EQ(v[0].level, 0);
+    CHECK_EQ(v[0].min_severity, SB_ALERT_SEV_MAJOR);
+    free(v);
+    v = NULL;
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_MAJOR, 0, &v, &n), 0);
+    CHECK_EQ(n, 1);
+    free(v);
+    v = NULL;
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_MAJOR, 1, &v, &n), 0);
+    CHECK_EQ(n, 0);
+    /* a level-2 subscription is stored and listed as such */
+    mksub(&s, 1, "email", "ops@example.org");
+    s.level = 2;
+    CHECK_EQ(sb_appdb_alert_sub_add(db, &s), 0);
+    CHECK_EQ(sb_appdb_alert_sub_list(db, 1, &v, &n), 0);
+    REQUIRE(n == 2);
+    CHECK_EQ(v[1].level, 2);
+    free(v);
+    v = NULL;
+    sb_appdb_close(db);
+    /* the database itself refuses a level outside 0..3 */
+    CHECK(raw_exec(path, "UPDATE app_alert_subs SET level = 4", msg, sizeof(msg)) != SQLITE_OK);
+    CHECK(strstr(msg, "CHECK") != NULL);
+    /* set back to v4 with the column there (a re-run): the step is skipped */
+    REQUIRE(raw_exec(path, "UPDATE app_schema SET version = 4", NULL, 0) == SQLITE_OK);
+    db = open_db(path);
+    REQUIRE(db);
+    CHECK_EQ(sb_appdb_migrate(db, &from, &to), 0);
+    CHECK_EQ(from, 5);
+    CHECK_EQ(sb_appdb_alert_sub_list(db, 1, &v, &n), 0);
+    CHECK_EQ(n, 2);
+    free(v);
+    sb_appdb_close(db);
 }
 
 TEST(names)
@@ -1048,6 +1122,32 @@ TEST(escalation_due)
     sb_appdb_close(db);
 }
 
+/* Info asks nobody to act: never due, however old; critical is. */
+TEST(escalation_skips_info)
+{
+    char path[512];
+    struct sb_appdb *db = fresh(path, sizeof(path));
+    struct sb_alert_page pg = { 0 };
+    struct sb_alert i, c;
+    const int64_t TO = 15 * MIN_MS;
+
+    REQUIRE(db);
+    CHECK_EQ(sb_appdb_alert_raise(db, "i", "hq", "i", SB_ALERT_SEV_INFO, 1, "fyi", T0, 0, &i, NULL), 0);
+    CHECK_EQ(sb_appdb_alert_raise(db, "c", "hq", "c", SB_ALERT_SEV_CRITICAL, 1, "fire", T0, 0, &c,
+                                  NULL), 0);
+    CHECK_EQ(sb_appdb_alert_escalation_due(db, T0 + 10 * TO, TO, 3, 100, &pg), 0);
+    CHECK_EQ(pg.n, 1);
+    if (pg.n)
+        CHECK_EQ(pg.v[0].id, c.id);
+    /* a minor one is due too: only info is left out */
+    CHECK_EQ(sb_appdb_alert_raise(db, "m", "hq", "m", SB_ALERT_SEV_MINOR, 1, "meh", T0, 0, NULL,
+                                  NULL), 0);
+    CHECK_EQ(sb_appdb_alert_escalation_due(db, T0 + 10 * TO, TO, 3, 100, &pg), 0);
+    CHECK_EQ(pg.n, 2);
+    sb_alert_page_release(&pg);
+    sb_appdb_close(db);
+}
+
 TEST(summary)
 {
     char path[512];
@@ -1082,15 +1182,6 @@ TEST(summary)
 }
 
 /* ---- subscriptions ----------------------------------------------------- */
-
-static void mksub(struct sb_alert_sub *s, int64_t user, const char *channel, const char *target)
-{
-    memset(s, 0, sizeof(*s));
-    s->user_id = user;
-    snprintf(s->channel, sizeof(s->channel), "%s", channel);
-    snprintf(s->target, sizeof(s->target), "%s", target);
-    s->enabled = 1;
-}
 
 TEST(subscriptions)
 {
@@ -1171,7 +1262,7 @@ TEST(subscriptions)
     CHECK_EQ(sb_appdb_alert_sub_secret(db, 9999, secret, sizeof(secret)), SB_ENOENT);
 
     /* Who hears about hq at major: ann twice (hook + email). */
-    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_MAJOR, &v, &n), 0);
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_MAJOR, 0, &v, &n), 0);
     CHECK_EQ(n, 2);
     for (size_t i = 0; i < n; i++) {
         CHECK_EQ(v[i].user_id, ann.id);
@@ -1180,35 +1271,63 @@ TEST(subscriptions)
     free(v);
     v = NULL;
     /* hq at minor: only the email (the hook wants major and up) */
-    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_MINOR, &v, &n), 0);
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_MINOR, 0, &v, &n), 0);
     CHECK_EQ(n, 1);
     if (n)
         CHECK_STR(v[0].channel, "email");
     free(v);
     v = NULL;
     /* lab at critical: ann's email and bob's mqtt; at major only ann's */
-    CHECK_EQ(sb_appdb_alert_sub_match(db, "lab", SB_ALERT_SEV_CRITICAL, &v, &n), 0);
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "lab", SB_ALERT_SEV_CRITICAL, 0, &v, &n), 0);
     CHECK_EQ(n, 2);
     free(v);
     v = NULL;
-    CHECK_EQ(sb_appdb_alert_sub_match(db, "lab", SB_ALERT_SEV_MAJOR, &v, &n), 0);
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "lab", SB_ALERT_SEV_MAJOR, 0, &v, &n), 0);
     CHECK_EQ(n, 1);
     free(v);
     v = NULL;
     /* a disabled user hears nothing */
     mksub(&s, eve.id, "email", "eve@example.org");
     CHECK_EQ(sb_appdb_alert_sub_add(db, &s), 0);
-    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_INFO, &v, &n), 0);
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_INFO, 0, &v, &n), 0);
     CHECK_EQ(n, 2);   /* ann's email + eve's new one */
     free(v);
     v = NULL;
     eve.disabled = 1;
     CHECK_EQ(sb_appdb_user_update(db, &eve), 0);
-    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_INFO, &v, &n), 0);
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_INFO, 0, &v, &n), 0);
     CHECK_EQ(n, 1);
     free(v);
     v = NULL;
-    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", 0, &v, &n), SB_EINVAL);
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", 0, 0, &v, &n), SB_EINVAL);
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_INFO, -1, &v, &n), SB_EINVAL);
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_INFO, SB_ALERT_SUB_LEVEL_MAX + 1, &v,
+                                      &n), SB_EINVAL);
+
+    /* Levels: ann's level-1 email for hq hears level 1 only, nothing at
+     * raise (level 0) or at level 2. */
+    mksub(&s, ann.id, "email", "ann-escalation@example.org");
+    snprintf(s.building, sizeof(s.building), "hq");
+    s.level = 1;
+    CHECK_EQ(sb_appdb_alert_sub_add(db, &s), 0);
+    int64_t lvl1 = s.id;
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_INFO, 0, &v, &n), 0);
+    CHECK_EQ(n, 1);                                 /* still only ann's level-0 email */
+    for (size_t i = 0; i < n; i++)
+        CHECK(v[i].id != lvl1);
+    free(v);
+    v = NULL;
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_CRITICAL, 1, &v, &n), 0);
+    REQUIRE(n == 1);
+    CHECK_EQ(v[0].id, lvl1);
+    CHECK_EQ(v[0].level, 1);
+    free(v);
+    v = NULL;
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "hq", SB_ALERT_SEV_CRITICAL, 2, &v, &n), 0);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(sb_appdb_alert_sub_match(db, "lab", SB_ALERT_SEV_CRITICAL, 1, &v, &n), 0);
+    CHECK_EQ(n, 0);                                 /* it is for hq only */
+    CHECK_EQ(sb_appdb_alert_sub_delete(db, lvl1, ann.id), 0);
 
     /* Refused input. */
     mksub(&s, ann.id, "sms", "+441234");
@@ -1241,6 +1360,11 @@ TEST(subscriptions)
     CHECK_EQ(sb_appdb_alert_sub_add(db, &s), SB_EINVAL);
     mksub(&s, ann.id, "email", "a@b.c");
     snprintf(s.building, sizeof(s.building), "H Q");
+    CHECK_EQ(sb_appdb_alert_sub_add(db, &s), SB_EINVAL);
+    mksub(&s, ann.id, "email", "a@b.c");
+    s.level = SB_ALERT_SUB_LEVEL_MAX + 1;
+    CHECK_EQ(sb_appdb_alert_sub_add(db, &s), SB_EINVAL);
+    s.level = -1;
     CHECK_EQ(sb_appdb_alert_sub_add(db, &s), SB_EINVAL);
     mksub(&s, 9999, "email", "a@b.c");
     CHECK_EQ(sb_appdb_alert_sub_add(db, &s), SB_ENOENT);   /* unknown user */
@@ -1367,6 +1491,7 @@ int main(void)
         return 1;
     }
     RUN(migrate_from_v2);
+    RUN(migrate_from_v4);
     RUN(names);
     RUN(rules);
     RUN(raise_dedupe);
@@ -1378,6 +1503,7 @@ int main(void)
     RUN(atomic);
     RUN(list_filters_paging);
     RUN(escalation_due);
+    RUN(escalation_skips_info);
     RUN(summary);
     RUN(subscriptions);
     RUN(concurrent_raise);
