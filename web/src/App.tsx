@@ -36,6 +36,8 @@ const TariffCostPage = lazy(() => import('./pages/TariffCostPage'));
 const AnalyticsModelsPage = lazy(() => import('./pages/AnalyticsModelsPage'));
 const TariffsPage = lazy(() => import('./pages/TariffsPage'));
 const ReportsPage = lazy(() => import('./pages/ReportsPage'));
+const FaultsPage = lazy(() => import('./pages/FaultsPage'));
+const FddSettingsPage = lazy(() => import('./pages/FddSettingsPage'));
 
 function NotFound() {
   return (
@@ -89,6 +91,8 @@ export function App() {
           <Route path="buildings/:building/cost" element={<TariffCostPage />} />
           <Route path="buildings/:building/models" element={<AnalyticsModelsPage />} />
           <Route path="buildings/:building/reports" element={<ReportsPage />} />
+          <Route path="buildings/:building/faults" element={<FaultsPage />} />
+          <Route path="buildings/:building/faults/settings" element={<FddSettingsPage />} />
           <Route path="tariffs" element={<TariffsPage />} />
           <Route path="alerts/notifications" element={<NotificationsPage />} />
           <Route path="alerts/:id?" element={<AlertsPage />} />

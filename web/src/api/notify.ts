@@ -14,9 +14,14 @@
  *    and ignores the target, so none is sent.
  *  - quiet hours: both or none, HH:MM; equal times would never be quiet
  *    (src/alerts/service.c quiet), so they are refused.
+ *  - level: 0 hears of an alert when it is raised; 1..3 when it is still not
+ *    acknowledged after level x alerts.escalate_after, which the list gives
+ *    as escalate_after_s (0: nothing escalates on that server).  Sent only
+ *    when not 0 (the server's default).
  */
 import type { ApiClient } from './client';
 import type { Severity } from './alerts';
+import { durationWords } from './alerts';
 
 export type Channel = 'webhook' | 'email' | 'mqtt';
 export const CHANNELS: readonly Channel[] = ['webhook', 'email', 'mqtt'];
@@ -37,6 +42,8 @@ export interface Subscription {
   quiet_end: string | null;
   has_secret: boolean;
   enabled: boolean;
+  /** 0: when an alert is raised; 1..3: when it is still not acknowledged after level x escalate_after */
+  level: number;
 }
 
 /** The creation answer: a webhook's HMAC key is in it, and only in it. */
@@ -52,7 +59,19 @@ export interface NewSubscription {
   min_severity?: Severity;
   quiet_start?: string;
   quiet_end?: string;
+  /** 1..3; absent = 0 */
+  level?: number;
 }
+
+/** The list and what a level means in time. */
+export interface SubscriptionList {
+  items: Subscription[];
+  /** alerts.escalate_after in seconds; 0: nothing escalates; null: the server did not say */
+  escalateAfterS: number | null;
+}
+
+/** Escalation levels a subscription may hear (SB_ALERT_SUB_LEVEL_MAX, src/db/appdb.h). */
+export const LEVELS = [0, 1, 2, 3] as const;
 
 /** At most this many per user (SB_ALERT_SUBS_MAX, src/db/appdb.h). */
 export const SUBS_MAX = 64;
@@ -61,9 +80,9 @@ export const TARGET_MAX = 512;
 export const EMAIL_MAX = 254;
 
 /** The list takes no query at all (the server refuses limit and cursor), so not listAll. */
-export async function listSubscriptions(c: ApiClient, signal?: AbortSignal): Promise<Subscription[]> {
-  const page = await c.get<{ items: Subscription[] }>('/api/v1/alert-subscriptions', undefined, signal);
-  return page.items;
+export async function listSubscriptions(c: ApiClient, signal?: AbortSignal): Promise<SubscriptionList> {
+  const page = await c.get<{ items: Subscription[]; escalate_after_s?: number }>('/api/v1/alert-subscriptions', undefined, signal);
+  return { items: page.items, escalateAfterS: typeof page.escalate_after_s === 'number' ? page.escalate_after_s : null };
 }
 
 export function createSubscription(c: ApiClient, s: NewSubscription): Promise<CreatedSubscription> {
@@ -103,6 +122,23 @@ export function quietWords(s: Pick<Subscription, 'quiet_start' | 'quiet_end'>): 
   return s.quiet_start && s.quiet_end ? `quiet ${s.quiet_start}–${s.quiet_end}, building time` : 'no quiet hours';
 }
 
+/** "Level 2: if not acknowledged after 2 × 30 min (1 h)", "When raised (level 0)": the form's choices. */
+export function levelChoice(level: number, escalateAfterS: number | null): string {
+  return level === 0 ? 'When raised (level 0)' : `Level ${level}: ${levelWords(level, escalateAfterS)}`;
+}
+
+/**
+ * When a level hears of an alert: "when raised", "if not acknowledged after 2 × 30 min (1 h)";
+ * without the interval, "… after 2 × the escalation interval".
+ */
+export function levelWords(level: number | undefined, escalateAfterS: number | null): string {
+  const n = level ?? 0;
+  if (n === 0) return 'when raised';
+  if (!escalateAfterS) return `if not acknowledged after ${n} × the escalation interval`;
+  const each = durationWords(escalateAfterS);
+  return n === 1 ? `if not acknowledged after 1 × ${each}` : `if not acknowledged after ${n} × ${each} (${durationWords(n * escalateAfterS)})`;
+}
+
 export function buildingWords(slug: string | null, nameOf: (slug: string) => string | undefined): string {
   return slug ? nameOf(slug) ?? slug : 'all your buildings';
 }
@@ -130,12 +166,14 @@ export interface Draft {
   min_severity: Severity | '';
   quiet_start: string;
   quiet_end: string;
+  /** '0'..'3' as the select holds it */
+  level: string;
 }
 
-export type DraftField = 'channel' | 'target' | 'building' | 'min_severity' | 'quiet';
+export type DraftField = 'channel' | 'target' | 'building' | 'min_severity' | 'quiet' | 'level';
 
 export function emptyDraft(): Draft {
-  return { channel: 'webhook', target: '', building: '', min_severity: 'major', quiet_start: '', quiet_end: '' };
+  return { channel: 'webhook', target: '', building: '', min_severity: 'major', quiet_start: '', quiet_end: '', level: '0' };
 }
 
 const PRINTABLE = /^[\x21-\x7e]+$/;
@@ -204,11 +242,14 @@ export function buildSubscription(d: Draft): { body?: NewSubscription; errors: P
   const qErr = quietError(qs, qe);
   if (qErr) errors.quiet = qErr;
   else if (qs && qe) Object.assign(body, { quiet_start: qs, quiet_end: qe });
+  const level = Number(d.level);
+  if (!Number.isInteger(level) || level < 0 || level > LEVELS.length - 1) errors.level = 'Choose when to be told.';
+  else if (level > 0) body.level = level;
   return Object.keys(errors).length ? { errors } : { body, errors };
 }
 
 /** The server's 400 detail fields -> this form's fields (both quiet times share one fieldset). */
 export const SERVER_FIELD: Record<string, DraftField> = {
   channel: 'channel', target: 'target', building: 'building', min_severity: 'min_severity',
-  quiet_start: 'quiet', quiet_end: 'quiet',
+  quiet_start: 'quiet', quiet_end: 'quiet', level: 'level',
 };

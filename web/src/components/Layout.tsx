@@ -20,6 +20,7 @@ const BUILDING_PAGES = [
   { to: 'savings/', label: 'Savings' },
   { to: 'cost/', label: 'Cost' },
   { to: 'models/', label: 'Models' },
+  { to: 'faults/', label: 'Faults' },
   { to: 'reports/', label: 'Reports' },
   { to: 'schedules/', label: 'Schedules' },
   { to: 'alert-rules/', label: 'Alert rules' },

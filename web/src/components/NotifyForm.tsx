@@ -1,7 +1,8 @@
 /**
  * Add an alert notification: channel, where it goes (a webhook URL or an
  * e-mail address; MQTT goes to the topic set on the server, so it asks for
- * none), building or all, least severity, optional quiet hours.  Checked
+ * none), building or all, least severity, when (raised, or escalated to a
+ * level because nobody acknowledged it), optional quiet hours.  Checked
  * before sending (api/notify.ts says why each check); the server's 400
  * details are shown on the fields they name, any others above the button.
  */
@@ -11,7 +12,7 @@ import type { Severity } from '../api/alerts';
 import { SEVERITIES } from '../api/alerts';
 import { ApiError } from '../api/errors';
 import type { Channel, CreatedSubscription, Draft, DraftField, NewSubscription } from '../api/notify';
-import { CHANNELS, CHANNEL_TEXT, SERVER_FIELD, buildSubscription, emptyDraft, severityWords } from '../api/notify';
+import { CHANNELS, CHANNEL_TEXT, LEVELS, SERVER_FIELD, buildSubscription, emptyDraft, levelChoice, severityWords } from '../api/notify';
 import type { Building } from '../api/types';
 import { AdminError } from './AdminError';
 import { FieldMsg } from './AdminUserFields';
@@ -21,6 +22,8 @@ export interface NotifyFormProps {
   onCreate: (s: NewSubscription) => Promise<CreatedSubscription>;
   /** none left to add (the server keeps at most 64 a user) */
   full?: boolean;
+  /** alerts.escalate_after in seconds (0: off; null: unknown), to word the levels */
+  escalateAfterS?: number | null;
 }
 
 const CHANNEL_HINT: Record<Channel, string> = {
@@ -29,7 +32,7 @@ const CHANNEL_HINT: Record<Channel, string> = {
   mqtt: 'Published on the MQTT broker sbems is set up with (QoS 1).',
 };
 
-export function NotifyForm({ buildings, onCreate, full }: NotifyFormProps) {
+export function NotifyForm({ buildings, onCreate, full, escalateAfterS = null }: NotifyFormProps) {
   const id = useId();
   const [d, setD] = useState<Draft>(emptyDraft);
   const [errors, setErrors] = useState<Partial<Record<DraftField, string>>>({});
@@ -128,6 +131,14 @@ export function NotifyForm({ buildings, onCreate, full }: NotifyFormProps) {
             <option value="">Every severity</option>
           </select>)}
       </div>
+
+      {field('level', 'Escalation level',
+        <select id={`${id}-level`} className="input sm:max-w-xl" value={d.level} onChange={(e) => set('level', e.target.value)} {...described('level', true)}>
+          {LEVELS.map((n) => <option key={n} value={String(n)}>{levelChoice(n, escalateAfterS)}</option>)}
+        </select>,
+        escalateAfterS === 0
+          ? 'Escalation is switched off on this sbems (alerts.escalate_after is 0): levels 1 to 3 hear nothing until an administrator sets it.'
+          : 'Level 0 hears of new alerts (and ones that come back). Levels 1 to 3 hear of an alert only while nobody has acknowledged it, once that long has passed; info alerts never escalate.')}
 
       <fieldset aria-describedby={`${id}-quiet-h${errors.quiet ? ` ${id}-quiet-e` : ''}`}>
         <legend className="label">Quiet hours (optional)</legend>

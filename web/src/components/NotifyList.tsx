@@ -1,13 +1,14 @@
 /**
  * The signed-in user's alert notifications as a table, each in words
- * (channel, where it goes, building, least severity, quiet hours), with
+ * (channel, where it goes, building, least severity, when it is told: on
+ * raise or at an escalation level, quiet hours), with
  * Delete behind a confirmation: pending while it runs, then the result in
  * words.  A notification already gone (404) leaves the list too.
  */
 import { useState } from 'react';
 import { ApiError, describeError } from '../api/errors';
 import type { Subscription } from '../api/notify';
-import { CHANNEL_TEXT, buildingWords, quietWords, severityWords, subscriptionName, targetWords } from '../api/notify';
+import { CHANNEL_TEXT, buildingWords, levelWords, quietWords, severityWords, subscriptionName, targetWords } from '../api/notify';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ScrollRegion } from './ui';
 
@@ -18,11 +19,13 @@ export interface NotifyListProps {
   /** gone from the server already: drop it from the list */
   onGone: (s: Subscription) => void;
   onDone: (message: string) => void;
+  /** alerts.escalate_after in seconds (0: off; null: unknown), to word the levels */
+  escalateAfterS?: number | null;
 }
 
 const th = 'px-2 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400';
 
-export function NotifyList({ items, nameOf, onDelete, onGone, onDone }: NotifyListProps) {
+export function NotifyList({ items, nameOf, onDelete, onGone, onDone, escalateAfterS = null }: NotifyListProps) {
   const [doomed, setDoomed] = useState<Subscription | null>(null);
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<string | null>(null);
@@ -50,7 +53,7 @@ export function NotifyList({ items, nameOf, onDelete, onGone, onDone }: NotifyLi
     <>
       {err && <p role="alert" className="mb-2 text-sm font-medium text-red-800 dark:text-red-300">{err}</p>}
       <ScrollRegion label="Your notifications, scrolls sideways" className="card overflow-x-auto p-0">
-        <table className="w-full min-w-[44rem] text-sm">
+        <table className="w-full min-w-[52rem] text-sm">
           <caption className="sr-only">Your alert notifications</caption>
           <thead className="border-b border-slate-200 dark:border-slate-700">
             <tr>
@@ -58,6 +61,7 @@ export function NotifyList({ items, nameOf, onDelete, onGone, onDone }: NotifyLi
               <th scope="col" className={th}>Sends to</th>
               <th scope="col" className={th}>Building</th>
               <th scope="col" className={th}>Severity</th>
+              <th scope="col" className={th}>When</th>
               <th scope="col" className={th}>Quiet hours</th>
               <th scope="col" className={th}><span className="sr-only">Actions</span></th>
             </tr>
@@ -73,6 +77,10 @@ export function NotifyList({ items, nameOf, onDelete, onGone, onDone }: NotifyLi
                 <td className="px-2 py-2 [overflow-wrap:anywhere]">{targetWords(s)}</td>
                 <td className="px-2 py-2">{buildingWords(s.building, nameOf)}</td>
                 <td className="px-2 py-2">{severityWords(s.min_severity)}</td>
+                <td className="px-2 py-2">
+                  {(s.level ?? 0) > 0 && <span className="font-medium">Level {s.level}: </span>}
+                  {levelWords(s.level, escalateAfterS)}
+                </td>
                 <td className="px-2 py-2">{quietWords(s)}</td>
                 <td className="whitespace-nowrap px-2 py-2">
                   <button type="button" className="btn-secondary min-h-[36px] px-3 py-1"

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { CreatedSubscription, Subscription } from '../api/notify';
-import { buildSubscription, emailError, emptyDraft, quietError, severityWords, webhookError } from '../api/notify';
+import { buildSubscription, emailError, emptyDraft, levelWords, quietError, severityWords, webhookError } from '../api/notify';
 import { apiError, empty, json, tokens } from '../test/fetchMock';
 import type { Call } from '../test/fetchMock';
 import { page } from '../test/fixtures';
@@ -13,34 +13,38 @@ import NotificationsPage from './NotificationsPage';
 // Shapes as sbems answers them (checked against a running sbems: h_alerts.c sub_json).
 const HOOK: Subscription = {
   id: 1, user: 'vic', channel: 'webhook', target: 'https://hooks.example.org/sbems', building: 'hpo', min_severity: 'major',
-  quiet_start: '22:00', quiet_end: '06:00', has_secret: true, enabled: true,
+  quiet_start: '22:00', quiet_end: '06:00', has_secret: true, enabled: true, level: 0,
 };
 const MAIL: Subscription = {
   id: 2, user: 'vic', channel: 'email', target: 'ops@example.org', building: null, min_severity: null,
-  quiet_start: null, quiet_end: null, has_secret: false, enabled: true,
+  quiet_start: null, quiet_end: null, has_secret: false, enabled: true, level: 2,
 };
 const MQTT: Subscription = {
   id: 3, user: 'vic', channel: 'mqtt', target: '', building: 'lab', min_severity: 'critical',
-  quiet_start: null, quiet_end: null, has_secret: false, enabled: true,
+  quiet_start: null, quiet_end: null, has_secret: false, enabled: true, level: 0,
 };
 const SECRET = '0519844541c0ee22a6b613645d63da752ad7f3d5ea81eb2c634a4d8189a72a05';
 const SUBS_PATH = '/api/v1/alert-subscriptions';
 
 type Extra = (c: Call) => Response | undefined;
 
-function sbems(roles: string[], subs: () => Subscription[], extra: Extra) {
+// alerts.escalate_after as the list gives it: 30 min unless a test says otherwise
+function sbems(roles: string[], subs: () => Subscription[], extra: Extra, escalateAfterS: number) {
   return (c: Call): Response => {
     if (c.path === '/api/v1/auth/login') return json(200, tokens({ roles }));
     const r = extra(c);
     if (r) return r;
     if (c.path === '/api/v1/buildings') return json(200, page(BUILDINGS));
-    if (c.path === SUBS_PATH && c.method === 'GET') return json(200, { items: subs(), next_cursor: null });
+    if (c.path === SUBS_PATH && c.method === 'GET') {
+      return json(200, { items: subs(), next_cursor: null, escalate_after_s: escalateAfterS });
+    }
     return apiError(404, 'not_found');
   };
 }
 
-async function show(roles: string[], opts: { subs?: () => Subscription[]; extra?: Extra } = {}) {
-  const h = makeHarness(sbems(roles, opts.subs ?? (() => [HOOK, MAIL, MQTT]), opts.extra ?? (() => undefined)));
+async function show(roles: string[], opts: { subs?: () => Subscription[]; extra?: Extra; escalateAfterS?: number } = {}) {
+  const h = makeHarness(sbems(roles, opts.subs ?? (() => [HOOK, MAIL, MQTT]), opts.extra ?? (() => undefined),
+                              opts.escalateAfterS ?? 1800));
   await h.client.login('vic', 'pw');
   renderWith(h, <NotificationsPage />, { path: '/alerts/notifications/' });
   await screen.findByRole('heading', { level: 1, name: 'Alert notifications' });
@@ -53,7 +57,7 @@ const row = (id: number) => screen.getByTestId(`sub-${id}`);
 
 function created(body: Partial<CreatedSubscription>): CreatedSubscription {
   return { id: 7, user: 'vic', channel: 'webhook', target: '', building: null, min_severity: null, quiet_start: null,
-           quiet_end: null, has_secret: false, enabled: true, ...body };
+           quiet_end: null, has_secret: false, enabled: true, ...body, level: body.level ?? 0 };
 }
 
 describe('notification rules', () => {
@@ -81,6 +85,18 @@ describe('notification rules', () => {
     expect([null, 'info', 'minor', 'major', 'critical'].map((s) => severityWords(s as never)))
       .toEqual(['every severity', 'every severity (info and more severe)', 'minor and more severe', 'major and more severe', 'critical only']);
   });
+
+  it('words escalation levels in time, and sends a level only when it is not 0', () => {
+    expect(levelWords(0, 1800)).toBe('when raised');
+    expect(levelWords(undefined, 1800)).toBe('when raised');
+    expect(levelWords(1, 1800)).toBe('if not acknowledged after 1 × 30 min');
+    expect(levelWords(3, 1800)).toBe('if not acknowledged after 3 × 30 min (90 min)');
+    expect(levelWords(2, 3600)).toBe('if not acknowledged after 2 × 1 h (2 h)');
+    expect(levelWords(2, null)).toBe('if not acknowledged after 2 × the escalation interval');
+    expect(buildSubscription({ ...emptyDraft(), channel: 'mqtt', level: '0' }).body).toEqual({ channel: 'mqtt', min_severity: 'major' });
+    expect(buildSubscription({ ...emptyDraft(), channel: 'mqtt', level: '3' }).body).toEqual({ channel: 'mqtt', min_severity: 'major', level: 3 });
+    expect(buildSubscription({ ...emptyDraft(), channel: 'mqtt', level: '4' }).errors.level).toMatch(/when/);
+  });
 });
 
 describe('NotificationsPage', () => {
@@ -90,11 +106,61 @@ describe('NotificationsPage', () => {
     // the list takes no query at all (the server refuses limit and cursor)
     expect([...(sent(h, 'GET')[0]?.query.keys() ?? [])]).toEqual([]);
     expect(row(1)).toHaveTextContent(/Webhook.*signed.*https:\/\/hooks\.example\.org\/sbems.*Harbor Point Office.*major and more severe.*quiet 22:00–06:00, building time/);
-    expect(row(2)).toHaveTextContent(/E-mail.*ops@example\.org.*all your buildings.*every severity.*no quiet hours/);
+    expect(row(2)).toHaveTextContent(/E-mail.*ops@example\.org.*all your buildings.*every severity.*Level 2: if not acknowledged after 2 × 30 min \(1 h\).*no quiet hours/);
+    expect(row(1)).toHaveTextContent(/major and more severe.*when raised.*quiet 22:00/);
     expect(row(3)).toHaveTextContent(/MQTT.*MQTT alert topic.*Harbor Lab.*critical only/);
     expect(within(row(2)).getByRole('button', { name: 'Delete the e-mail notification to ops@example.org' })).toBeInTheDocument();
     const t = screen.getByRole('table', { name: 'Your alert notifications' });
-    expect(within(t).getAllByRole('columnheader').map((c) => c.textContent)).toEqual(['Channel', 'Sends to', 'Building', 'Severity', 'Quiet hours', 'Actions']);
+    expect(within(t).getAllByRole('columnheader').map((c) => c.textContent)).toEqual(['Channel', 'Sends to', 'Building', 'Severity', 'When', 'Quiet hours', 'Actions']);
+  });
+
+  it('adds an escalation-level notification with the exact body', async () => {
+    const h = await show(['operator'], {
+      subs: () => [],
+      extra: (c) => (c.path === SUBS_PATH && c.method === 'POST' ? json(201, created({ ...(c.body as object), id: 11 })) : undefined),
+    });
+    const user = userEvent.setup();
+    await screen.findByText(/no alert notifications yet/);
+    const f = form();
+    const level = within(f).getByLabelText('Escalation level');
+    expect(level).toHaveValue('0');
+    expect(within(level).getAllByRole('option').map((o) => o.textContent)).toEqual([
+      'When raised (level 0)', 'Level 1: if not acknowledged after 1 × 30 min',
+      'Level 2: if not acknowledged after 2 × 30 min (1 h)', 'Level 3: if not acknowledged after 3 × 30 min (90 min)',
+    ]);
+    expect(level).toHaveAccessibleDescription(/Levels 1 to 3 hear of an alert only while nobody has acknowledged it/);
+    await user.click(within(f).getByRole('radio', { name: 'E-mail' }));
+    await user.type(within(f).getByLabelText('E-mail address'), 'duty-manager@example.org');
+    await user.selectOptions(within(f).getByLabelText('Least severity'), 'Critical only');
+    await user.selectOptions(level, 'Level 2: if not acknowledged after 2 × 30 min (1 h)');
+    await user.click(within(f).getByRole('button', { name: 'Add notification' }));
+    await waitFor(() => expect(sent(h, 'POST')).toHaveLength(1));
+    expect(sent(h, 'POST')[0]?.body).toEqual({ channel: 'email', target: 'duty-manager@example.org', min_severity: 'critical', level: 2 });
+    expect(await screen.findByTestId('sub-11')).toHaveTextContent(/critical only.*Level 2: if not acknowledged after 2 × 30 min \(1 h\)/);
+    expect(within(form()).getByLabelText('Escalation level')).toHaveValue('0');   // the form starts over
+  });
+
+  it('says when escalation is switched off on the server, and shows a refused level on its field', async () => {
+    const h = await show(['operator'], {
+      subs: () => [],
+      escalateAfterS: 0,
+      extra: (c) => (c.path === SUBS_PATH && c.method === 'POST'
+        ? apiError(400, 'invalid', 'level is 0 or 1 to 3', [{ field: 'level', message: 'level is 0 (told when an alert is raised) or 1 to 3' }])
+        : undefined),
+    });
+    const user = userEvent.setup();
+    await screen.findByText(/no alert notifications yet/);
+    const f = form();
+    const level = within(f).getByLabelText('Escalation level');
+    expect(level).toHaveAccessibleDescription(/Escalation is switched off on this sbems \(alerts\.escalate_after is 0\)/);
+    expect(within(level).getByRole('option', { name: 'Level 1: if not acknowledged after 1 × the escalation interval' })).toBeInTheDocument();
+    await user.click(within(f).getByRole('radio', { name: 'MQTT' }));
+    await user.selectOptions(level, '1');
+    await user.click(within(f).getByRole('button', { name: 'Add notification' }));
+    await waitFor(() => expect(sent(h, 'POST')).toHaveLength(1));
+    expect(sent(h, 'POST')[0]?.body).toEqual({ channel: 'mqtt', min_severity: 'major', level: 1 });
+    expect(await within(f).findByText('level is 0 (told when an alert is raised) or 1 to 3')).toBeInTheDocument();
+    expect(level).toHaveAttribute('aria-invalid', 'true');
   });
 
   it('adds a webhook with the exact body, then shows its secret once with how to verify', async () => {

@@ -1,7 +1,9 @@
 /**
  * Alert notifications (route /alerts/notifications/): the signed-in user's
  * own subscriptions in words, with Delete (confirmed), and a form to add
- * one by webhook, e-mail or MQTT.  A new webhook's secret is shown once,
+ * one by webhook, e-mail or MQTT, told when an alert is raised or when it
+ * escalates (still not acknowledged after n x alerts.escalate_after, which
+ * the list answer gives, so the levels are worded in time).  A new webhook's secret is shown once,
  * with how a receiver checks a call; it is gone when dismissed, when the
  * list is reloaded, or when the page is left (kept in state only).
  *
@@ -47,7 +49,8 @@ function Notifications() {
   const [done, setDone] = useState('');
   const listHead = useRef<HTMLHeadingElement>(null);
   const [focusList, setFocusList] = useState(0);
-  useEffect(() => setItems(subs.data ?? null), [subs.data]);
+  useEffect(() => setItems(subs.data?.items ?? null), [subs.data]);
+  const escalateAfterS = subs.data?.escalateAfterS ?? null;
   // after the dialog closes (its row may be gone) or the secret is hidden
   useEffect(() => {
     if (focusList) listHead.current?.focus();
@@ -82,7 +85,7 @@ function Notifications() {
       <nav aria-label="Breadcrumb" className="muted mb-2 text-sm">
         <Link to="/alerts/" className="link">Alerts</Link> / Notifications
       </nav>
-      <PageTitle sub="Where sbems tells you about new alerts (and ones that come back) in the buildings you may see. Only you see your notifications.">
+      <PageTitle sub="Where sbems tells you about new alerts (and ones that come back), or about alerts nobody has acknowledged yet, in the buildings you may see. Only you see your notifications.">
         {TITLE}
       </PageTitle>
 
@@ -103,7 +106,7 @@ function Notifications() {
         {subs.error === undefined && items === null && <Loading label="Loading your notifications…" />}
         {items !== null && (items.length === 0
           ? <p className="card text-sm">You have no alert notifications yet. Add one below.</p>
-          : <NotifyList items={items} nameOf={nameOf} onDelete={remove}
+          : <NotifyList items={items} nameOf={nameOf} onDelete={remove} escalateAfterS={escalateAfterS}
                         onGone={(s) => setItems((xs) => (xs ?? []).filter((x) => x.id !== s.id))}
                         onDone={(m) => { setDone(m); setFocusList((n) => n + 1); }} />)}
       </section>
@@ -111,7 +114,8 @@ function Notifications() {
       {buildings.error !== undefined && (
         <div className="mb-3"><ErrorBox error={buildings.error} onRetry={buildings.reload} /></div>
       )}
-      <NotifyForm buildings={buildings.data ?? []} onCreate={create} full={(items?.length ?? 0) >= SUBS_MAX} />
+      <NotifyForm buildings={buildings.data ?? []} onCreate={create} full={(items?.length ?? 0) >= SUBS_MAX}
+                  escalateAfterS={escalateAfterS} />
     </>
   );
 }
