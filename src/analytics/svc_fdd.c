@@ -47,8 +47,6 @@
 
 #define MIN_MS 60000LL
 #define LAG_MS (2 * MIN_MS)
-#define FIRST_BACK_MS (3 * SB_HOUR_MS)
-#define MAX_SPAN_MIN 360
 
 enum { F_SAT, F_MAT, F_RAT, F_OAT, F_SATSP, F_HC, F_CC, F_OAD, F_FAN, F_SPEED, F_DSP, F_DSPSP, F_CMD,
        F_FLOW, F_FANKW, F_OAF, F_N };
@@ -75,11 +73,6 @@ struct svc_fdd_unit {
     struct sb_apar apar;
 };
 
-/* Case-insensitive: the point's name holds word w ("Start/Stop"). */
-static int name_has(const struct sb_point *p, const char *w)
-{
-    return p->name && strcasestr(p->name, w) != NULL;
-}
 
 static int is_kind(const struct sb_point *p, enum sb_point_kind a, enum sb_point_kind b)
 {
@@ -115,14 +108,14 @@ static void ahu_points(const struct sb_model *m, const struct sb_equipment *e, c
             k = F_FAN;
         } else if (sb_point_has_tag(p, "fan") && sb_point_has_tag(p, "speed")) {
             k = F_SPEED;
-        } else if (is_kind(p, SB_POINT_COMMAND, SB_POINT_STATUS) && name_has(p, "fan") &&
-                   (name_has(p, "start") || name_has(p, "enable") || sb_point_has_tag(p, "cmd"))) {
+        } else if (is_kind(p, SB_POINT_COMMAND, SB_POINT_STATUS) && svc_named(p, "fan") &&
+                   (svc_named(p, "start") || svc_named(p, "enable") || sb_point_has_tag(p, "cmd"))) {
             k = F_CMD;      /* the start command: named so on most controllers, tagged on some */
         } else if (p->kind == SB_POINT_FLOW && supply && sb_point_has_tag(p, "air")) {
             k = F_FLOW;
-        } else if (p->kind == SB_POINT_POWER && name_has(p, "fan")) {
+        } else if (p->kind == SB_POINT_POWER && svc_named(p, "fan")) {
             k = F_FANKW;
-        } else if ((name_has(p, "outdoor air fraction") || name_has(p, "outside air fraction") ||
+        } else if ((svc_named(p, "outdoor air fraction") || svc_named(p, "outside air fraction") ||
                     (sb_point_has_tag(p, "outside") && sb_point_has_tag(p, "fraction"))) &&
                    !sb_point_has_tag(p, "sp")) {
             k = F_OAF;
@@ -197,26 +190,20 @@ static struct svc_fdd_unit *unit_of(struct sb_analytics *a, const char *slug, in
     for (size_t i = 0; i < a->nfdd; i++)
         if (strcmp(a->fdd[i].equip, slug) == 0)
             return &a->fdd[i];
-    if (a->nfdd == a->capfdd) {
-        size_t nc = a->capfdd ? a->capfdd * 2 : 4;
-        struct svc_fdd_unit *v = realloc(a->fdd, nc * sizeof(*v));
-        if (!v)
-            return NULL;
-        a->fdd = v;
-        a->capfdd = nc;
-    }
-    struct svc_fdd_unit *u = &a->fdd[a->nfdd];
+    struct svc_fdd_unit *u = svc_push((void **)&a->fdd, &a->nfdd, &a->capfdd, sizeof(*u), 4);
+    if (!u)
+        return NULL;
     struct sb_apar_conf c;
-    memset(u, 0, sizeof(*u));
     snprintf(u->equip, sizeof(u->equip), "%s", slug);
     sb_apar_conf_default(&c);
     if (sb_apar_init(&u->apar, &c))
-        return NULL;
+        goto undo;
     reconf(a, u);
-    u->next_ms = a->cfg.fdd_from_ms ? a->cfg.fdd_from_ms - a->cfg.fdd_from_ms % MIN_MS
-                                    : now - now % MIN_MS - FIRST_BACK_MS;
-    a->nfdd++;
+    u->next_ms = svc_first_minute(a, now);
     return u;
+undo:
+    a->nfdd--;   /* the slot svc_push counted */
+    return NULL;
 }
 
 /* Impact of an APAR finding (see the file's comment).  Fills f's energy
@@ -441,14 +428,10 @@ static double oad_min_now(const struct svc_fdd_unit *u, double q)
 static void run_unit(struct sb_analytics *a, const struct sb_model *m, const struct sb_equipment *e,
                      struct svc_fdd_unit *u, const struct sb_point *const *pt, int64_t upto)
 {
-    size_t n = (size_t)((upto - u->next_ms) / MIN_MS);
     double *v[F_N];
+    size_t n = svc_chunk(a, pt, F_N, u->next_ms, upto, v);
 
     if (n == 0)
-        return;
-    if (n > MAX_SPAN_MIN)
-        n = MAX_SPAN_MIN;
-    if (svc_read_minutes(a, pt, F_N, u->next_ms, n, v) < 0)
         return;
     double *occ = malloc(n * sizeof(double));
     if (!occ) {

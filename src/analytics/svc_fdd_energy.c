@@ -30,16 +30,13 @@
 #include "analytics/svc_int.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "fdd/cusum.h"
+#include "fdd/energy.h"
 
 #define Z90 3.29   /* width of a 90 % normal interval in standard deviations */
 
 struct svc_energy {
     char meter[65];
-    struct sb_cusum hour, day;
-    int hour_on, day_on;            /* signalled and not cleared: +1 / -1, 0 */
-    double hour_sum, day_sum;       /* kWh residual summed over the current run */
-    uint32_t hour_n, day_n;
+    struct sb_eanom hour, day;      /* fdd/energy.h */
     int64_t last_day;               /* local day last judged */
 };
 
@@ -48,43 +45,30 @@ static struct svc_energy *state_of(struct sb_analytics *a, const char *slug)
     for (size_t i = 0; i < a->nenergy; i++)
         if (strcmp(a->energy[i].meter, slug) == 0)
             return &a->energy[i];
-    struct svc_energy *v = realloc(a->energy, (a->nenergy + 1) * sizeof(*v));
-    if (!v)
+    struct svc_energy *s = svc_push((void **)&a->energy, &a->nenergy, &a->capenergy, sizeof(*s), 8);
+    if (!s)
         return NULL;
-    a->energy = v;
-    struct svc_energy *s = &v[a->nenergy++];
-    memset(s, 0, sizeof(*s));
     snprintf(s->meter, sizeof(s->meter), "%s", slug);
-    sb_cusum_init(&s->hour, 0.5, 5);
-    sb_cusum_init(&s->day, 0.5, 5);
-    s->hour.cap = s->day.cap = 20;   /* a long excursion must not take days to come back */
+    sb_eanom_init(&s->hour);
+    sb_eanom_init(&s->day);
     return s;
 }
 
 static void judge(struct sb_analytics *a, const struct sb_model *m, const struct sb_equipment *e,
-                  const struct sb_point *p, int daily, struct sb_cusum *c, int *on, double *sum,
-                  uint32_t *n, double resid, double sd, int64_t t_ms)
+                  const struct sb_point *p, int daily, struct sb_eanom *an, double resid, double sd, int64_t t_ms)
 {
     const char *check = daily ? "energy-daily" : "energy-hourly";
-    int sig = sb_cusum_step(c, resid / sd);
+    int sig = 0;
+    double mean = NAN;
+    uint32_t run = 0;
+    int what = sb_eanom_step(an, resid, sd, &sig, &mean, &run);
 
-    if (c->np == 0 && c->nn == 0) {       /* back in control on both sides */
-        *sum = 0;
-        *n = 0;
-    } else {
-        *sum += resid;
-        (*n)++;
-    }
-    if (*on && ((*on > 0 && c->sp == 0) || (*on < 0 && c->sn == 0))) {
+    if (what & SB_EANOM_CLEAR)
         svc_find_clear(a, e, NULL, check, t_ms);
-        *on = 0;
-    }
-    if (!sig || *on == sig || *n == 0)
+    if (!(what & SB_EANOM_RAISE))
         return;
-    *on = sig;
     struct svc_find f;
-    double per_day = *sum / *n * (daily ? 1 : 24);
-    uint32_t run = sig > 0 ? c->np : c->nn;
+    double per_day = mean * (daily ? 1 : 24);
     memset(&f, 0, sizeof(f));
     f.e = e;
     f.kind = "energy";
@@ -128,8 +112,7 @@ static void meter_hour(struct sb_analytics *a, const struct sb_model *m, const s
     if (sb_meter_energy(a->cfg.store, p, SB_RES_1H, hour - SB_HOUR_MS, 1, act) == 1 &&
         sb_appdb_fc_get(a->cfg.db, e->slug, hour - SB_HOUR_MS, hour, 1, 4, &rows, &n) == 0 && n > 0 &&
         isfinite(rows[0].yhat) && rows[0].hi > rows[0].lo)
-        judge(a, m, e, p, 0, &s->hour, &s->hour_on, &s->hour_sum, &s->hour_n, act[0] - rows[0].yhat,
-              (rows[0].hi - rows[0].lo) / Z90, hour);
+        judge(a, m, e, p, 0, &s->hour, act[0] - rows[0].yhat, (rows[0].hi - rows[0].lo) / Z90, hour);
     free(rows);
     rows = NULL;
     /* daily: at local midnight, yesterday against its day-ahead values */
@@ -155,13 +138,12 @@ static void meter_hour(struct sb_analytics *a, const struct sb_model *m, const s
         ya += act[i];
     free(rows);
     if (got == 24 && isfinite(yf) && sd > 0)
-        judge(a, m, e, p, 1, &s->day, &s->day_on, &s->day_sum, &s->day_n, ya - yf, sd, hour);
+        judge(a, m, e, p, 1, &s->day, ya - yf, sd, hour);
 }
 
 struct svc_fcrule {
     char id[SB_SLUG_MAX];
-    int run;                        /* complete hours in a row outside the interval */
-    int active;                     /* raised and not cleared */
+    struct sb_fcrun r;              /* fdd/energy.h */
 };
 
 static struct svc_fcrule *fcrule_of(struct sb_analytics *a, const char *id)
@@ -169,13 +151,10 @@ static struct svc_fcrule *fcrule_of(struct sb_analytics *a, const char *id)
     for (size_t i = 0; i < a->nfcr; i++)
         if (strcmp(a->fcr[i].id, id) == 0)
             return &a->fcr[i];
-    struct svc_fcrule *v = realloc(a->fcr, (a->nfcr + 1) * sizeof(*v));
-    if (!v)
-        return NULL;
-    a->fcr = v;
-    memset(&v[a->nfcr], 0, sizeof(*v));
-    snprintf(v[a->nfcr].id, sizeof(v->id), "%s", id);
-    return &v[a->nfcr++];
+    struct svc_fcrule *r = svc_push((void **)&a->fcr, &a->nfcr, &a->capfcr, sizeof(*r), 8);
+    if (r)
+        snprintf(r->id, sizeof(r->id), "%s", id);
+    return r;
 }
 
 /* One forecast rule on the hour that just ended. */
@@ -197,21 +176,20 @@ static void fc_rule(struct sb_analytics *a, const struct sb_model *m, const stru
     }
     double lo = rows[0].lo, hi = rows[0].hi;
     free(rows);
-    int above = act > hi, below = act < lo;
-    int out = r->direction == SB_ARD_ABOVE ? above : r->direction == SB_ARD_BELOW ? below : above || below;
-    st->run = out ? st->run + 1 : 0;
-    if (out && !st->active && st->run >= r->hours) {
+    enum sb_fcrun_dir dir = r->direction == SB_ARD_ABOVE ? SB_FCRUN_ABOVE
+                          : r->direction == SB_ARD_BELOW ? SB_FCRUN_BELOW : SB_FCRUN_BOTH;
+    int side, what = sb_fcrun_step(&st->r, r->hours, dir, act, lo, hi, &side);
+    if (what == SB_EANOM_RAISE) {
         char text[SB_ARULE_TEXT_MAX];
         snprintf(text, sizeof(text), "%.120s: %.60s used %.1f kWh in the last hour, %s its forecast's 90 %% "
                  "interval (%.1f-%.1f kWh) for %d hours in a row", r->name, e->name, act,
-                 above ? "above" : "below", lo, hi, st->run);
+                 side > 0 ? "above" : "below", lo, hi, st->r.run);
         if (sb_alerts_record(a->cfg.alerts, r->id, e->building, r->id, (int)r->severity, act, text, 1, hour,
-                             r->auto_resolve) == 0)
-            st->active = 1;
-    } else if (!out && st->active) {
+                             r->auto_resolve))
+            st->r.active = 0;   /* not recorded: try again next hour */
+    } else if (what == SB_EANOM_CLEAR) {
         sb_alerts_record(a->cfg.alerts, r->id, e->building, r->id, (int)r->severity, act, "", 0, hour,
                          r->auto_resolve);
-        st->active = 0;
     }
 }
 
@@ -240,5 +218,5 @@ void svc_energy_free(struct sb_analytics *a)
     free(a->fcr);
     a->energy = NULL;
     a->fcr = NULL;
-    a->nenergy = a->nfcr = 0;
+    a->nenergy = a->nfcr = a->capenergy = a->capfcr = 0;
 }

@@ -27,8 +27,6 @@
 
 #define MIN_MS 60000LL
 #define LAG_MS (2 * MIN_MS)
-#define FIRST_BACK_MS (3 * SB_HOUR_MS)
-#define MAX_SPAN_MIN 360
 
 enum { C_KW, C_LOAD, C_RUN, C_CHW, C_OAT, C_N };
 
@@ -42,11 +40,6 @@ struct svc_plant_unit {
     struct sb_chiller ch;
 };
 
-static int named(const struct sb_point *p, const char *w)
-{
-    return p->name && strcasestr(p->name, w) != NULL;
-}
-
 static void chiller_points(const struct sb_model *m, const struct sb_equipment *e, const struct sb_point **pt)
 {
     for (int k = 0; k < C_N; k++)
@@ -57,9 +50,9 @@ static void chiller_points(const struct sb_model *m, const struct sb_equipment *
         if (!p->equipment || strcmp(p->equipment, e->slug) != 0)
             continue;
         if (p->kind == SB_POINT_POWER)
-            k = named(p, "load") || sb_point_has_tag(p, "load") || sb_point_has_tag(p, "thermal") ? C_LOAD : C_KW;
-        else if (p->kind == SB_POINT_STATUS || named(p, "running") || named(p, "run status"))
-            k = named(p, "enable") ? -1 : C_RUN;
+            k = svc_named(p, "load") || sb_point_has_tag(p, "load") || sb_point_has_tag(p, "thermal") ? C_LOAD : C_KW;
+        else if (p->kind == SB_POINT_STATUS || svc_named(p, "running") || svc_named(p, "run status"))
+            k = svc_named(p, "enable") ? -1 : C_RUN;
         else if (p->kind == SB_POINT_TEMPERATURE && sb_point_has_tag(p, "chilled") && !sb_point_has_tag(p, "sp"))
             k = C_CHW;
         if (k >= 0 && !pt[k])
@@ -95,23 +88,17 @@ static struct svc_plant_unit *unit_of(struct sb_analytics *a, const char *slug, 
     for (size_t i = 0; i < a->nplant; i++)
         if (strcmp(a->plant[i].equip, slug) == 0)
             return &a->plant[i];
-    if (a->nplant == a->capplant) {
-        size_t nc = a->capplant ? a->capplant * 2 : 4;
-        struct svc_plant_unit *v = realloc(a->plant, nc * sizeof(*v));
-        if (!v)
-            return NULL;
-        a->plant = v;
-        a->capplant = nc;
-    }
-    struct svc_plant_unit *u = &a->plant[a->nplant];
-    memset(u, 0, sizeof(*u));
+    struct svc_plant_unit *u = svc_push((void **)&a->plant, &a->nplant, &a->capplant, sizeof(*u), 4);
+    if (!u)
+        return NULL;
     snprintf(u->equip, sizeof(u->equip), "%s", slug);
     if (reconf(a, u, 1))
-        return NULL;
-    u->next_ms = a->cfg.fdd_from_ms ? a->cfg.fdd_from_ms - a->cfg.fdd_from_ms % MIN_MS
-                                    : now - now % MIN_MS - FIRST_BACK_MS;
-    a->nplant++;
+        goto undo;
+    u->next_ms = svc_first_minute(a, now);
     return u;
+undo:
+    a->nplant--;   /* the slot svc_push counted */
+    return NULL;
 }
 
 static void report(struct sb_analytics *a, const struct sb_model *m, const struct sb_equipment *e,
@@ -170,14 +157,10 @@ static void report(struct sb_analytics *a, const struct sb_model *m, const struc
 static void run_unit(struct sb_analytics *a, const struct sb_model *m, const struct sb_equipment *e,
                      struct svc_plant_unit *u, const struct sb_point *const *pt, int64_t upto)
 {
-    size_t n = (size_t)((upto - u->next_ms) / MIN_MS);
     double *v[C_N];
+    size_t n = svc_chunk(a, pt, C_N, u->next_ms, upto, v);
 
     if (n == 0)
-        return;
-    if (n > MAX_SPAN_MIN)
-        n = MAX_SPAN_MIN;
-    if (svc_read_minutes(a, pt, C_N, u->next_ms, n, v) < 0)
         return;
     for (size_t i = 0; i < n; i++) {
         int64_t t = u->next_ms + (int64_t)i * MIN_MS;

@@ -30,8 +30,6 @@
 
 #define MIN_MS 60000LL
 #define LAG_MS (2 * MIN_MS)
-#define FIRST_BACK_MS (3 * SB_HOUR_MS)
-#define MAX_SPAN_MIN 360
 
 struct svc_sensor_unit {
     const struct sb_point *p, *ref;   /* borrowed from the model of the pass (rebound each pass) */
@@ -211,16 +209,9 @@ static struct svc_sensor_unit *unit_of(struct sb_analytics *a, const struct sb_p
     for (size_t i = 0; i < a->nsens; i++)
         if (strcmp(a->sens[i].point, p->slug) == 0)
             return &a->sens[i];
-    if (a->nsens == a->capsens) {
-        size_t nc = a->capsens ? a->capsens * 2 : 64;
-        struct svc_sensor_unit *v = realloc(a->sens, nc * sizeof(*v));
-        if (!v)
-            return NULL;
-        a->sens = v;
-        a->capsens = nc;
-    }
-    struct svc_sensor_unit *u = &a->sens[a->nsens];
-    memset(u, 0, sizeof(*u));
+    struct svc_sensor_unit *u = svc_push((void **)&a->sens, &a->nsens, &a->capsens, sizeof(*u), 64);
+    if (!u)
+        return NULL;
     snprintf(u->point, sizeof(u->point), "%s", p->slug);
     u->meter = meter;
     int rc;
@@ -236,11 +227,12 @@ static struct svc_sensor_unit *unit_of(struct sb_analytics *a, const struct sb_p
         rc = sb_sensor_init(&u->d.s, &c);
     }
     if (rc)
-        return NULL;
-    u->next_ms = a->cfg.fdd_from_ms ? a->cfg.fdd_from_ms - a->cfg.fdd_from_ms % MIN_MS
-                                    : now - now % MIN_MS - FIRST_BACK_MS;
-    a->nsens++;
+        goto undo;
+    u->next_ms = svc_first_minute(a, now);
     return u;
+undo:
+    a->nsens--;   /* the slot svc_push counted */
+    return NULL;
 }
 
 static void sensor_raise(struct sb_analytics *a, const struct sb_model *m, struct svc_sensor_unit *u, int id,
@@ -341,28 +333,14 @@ static const struct sb_point *power_of(const struct sb_model *m, const struct sb
 
 static void run_unit(struct sb_analytics *a, const struct sb_model *m, struct svc_sensor_unit *u, int64_t upto)
 {
-    size_t n = (size_t)((upto - u->next_ms) / MIN_MS);
     const struct sb_point *pts[2] = { u->p, u->ref };
     double *v[2];
+    size_t n = svc_chunk(a, pts, 2, u->next_ms, upto, v);   /* a counter: each minute's last reading */
 
     if (n == 0)
         return;
-    if (n > MAX_SPAN_MIN)
-        n = MAX_SPAN_MIN;
-    if (u->meter) {   /* the counter as the minute's last reading */
-        if (!(v[0] = malloc(n * sizeof(double))) ||
-            sb_point_last(a->cfg.store, u->p, SB_RES_1M, u->next_ms, n, v[0]) < 0) {
-            free(v[0]);
-            return;
-        }
-        v[1] = NULL;
-        if (u->ref && svc_read_minutes(a, &pts[1], 1, u->next_ms, n, &v[1]) < 0)
-            v[1] = NULL;
-    } else if (svc_read_minutes(a, pts, 2, u->next_ms, n, v) < 0) {
-        return;
-    } else if (u->boxes && !v[1] && (v[1] = malloc(n * sizeof(double)))) {
+    if (u->boxes && !v[1] && (v[1] = malloc(n * sizeof(double))))
         boxes_ref(a, m, u->p->equipment_ix, u->next_ms, n, v[1]);
-    }
     double *spv = NULL, *runv = NULL;
     if (!u->meter && u->sp)
         svc_read_minutes(a, &u->sp, 1, u->next_ms, n, &spv);
@@ -379,6 +357,8 @@ static void run_unit(struct sb_analytics *a, const struct sb_model *m, struct sv
                 raised = res.raised;
                 cleared = res.cleared;
             }
+            if (!u->d.m.have_last)      /* never heard: not a gap (see heard()) */
+                raised &= ~SB_METER_BIT(SB_METER_GAP);
             for (int id = 0; id < SB_METER_NCHECKS; id++) {
                 if (cleared & SB_METER_BIT(id))
                     svc_find_clear(a, &m->equipment[u->p->equipment_ix], NULL, meter_check[id], t + MIN_MS);
@@ -424,6 +404,14 @@ static void run_unit(struct sb_analytics *a, const struct sb_model *m, struct sv
     free(runv);
 }
 
+/* A sensor that has reported since its detector started: only what was heard
+ * can fall silent (a point never read is a commissioning matter, which the
+ * driver's status page shows, not a fault). */
+static int heard(const struct svc_sensor_unit *u)
+{
+    return !u->meter && u->p && u->d.s.have_last;
+}
+
 /* Gaps of one equipment's sensors: all silent = the device is offline. */
 static void judge_gaps(struct sb_analytics *a, const struct sb_model *m, const struct sb_equipment *e,
                        int64_t t_ms)
@@ -432,7 +420,7 @@ static void judge_gaps(struct sb_analytics *a, const struct sb_model *m, const s
     int32_t ei = (int32_t)(e - m->equipment);
 
     for (size_t i = 0; i < a->nsens; i++)
-        if (!a->sens[i].meter && a->sens[i].p && a->sens[i].p->equipment_ix == ei) {
+        if (heard(&a->sens[i]) && a->sens[i].p->equipment_ix == ei) {
             n++;
             gap += a->sens[i].d.s.chk[SB_SENSOR_GAP].active;
         }
@@ -444,10 +432,9 @@ static void judge_gaps(struct sb_analytics *a, const struct sb_model *m, const s
         if (a->offline[i] == ei)
             was = 1;
     if (all && !was) {
-        int32_t *v = realloc(a->offline, (a->noffline + 1) * sizeof(*v));
+        int32_t *v = svc_push((void **)&a->offline, &a->noffline, &a->capoffline, sizeof(*v), 4);
         if (v) {
-            a->offline = v;
-            a->offline[a->noffline++] = ei;
+            *v = ei;
             struct svc_find f;
             memset(&f, 0, sizeof(f));
             f.e = e;
@@ -464,7 +451,7 @@ static void judge_gaps(struct sb_analytics *a, const struct sb_model *m, const s
             snprintf(f.basis, sizeof(f.basis), "Not estimated: no data, and nothing controlled from it is verified.");
             int64_t since = t_ms;
             for (size_t i = 0; i < a->nsens; i++)
-                if (!a->sens[i].meter && a->sens[i].p && a->sens[i].p->equipment_ix == ei) {
+                if (heard(&a->sens[i]) && a->sens[i].p->equipment_ix == ei) {
                     svc_find_chart(&f, a->sens[i].p);
                     int64_t s = a->sens[i].d.s.t_last * 1000;
                     if (a->sens[i].d.s.have_last && s < since)
@@ -482,7 +469,7 @@ static void judge_gaps(struct sb_analytics *a, const struct sb_model *m, const s
     /* single silent points while the device answers */
     for (size_t i = 0; i < a->nsens; i++) {
         struct svc_sensor_unit *u = &a->sens[i];
-        if (u->meter || !u->p || u->p->equipment_ix != ei)
+        if (!heard(u) || u->p->equipment_ix != ei)
             continue;
         int show = u->d.s.chk[SB_SENSOR_GAP].active && !all;
         if (show && !u->gap_shown)
@@ -531,5 +518,5 @@ void svc_sensor_free(struct sb_analytics *a)
     free(a->offline);
     a->sens = NULL;
     a->offline = NULL;
-    a->nsens = a->capsens = a->noffline = 0;
+    a->nsens = a->capsens = a->noffline = a->capoffline = 0;
 }

@@ -30,8 +30,6 @@
 
 #define MIN_MS 60000LL
 #define LAG_MS (2 * MIN_MS)
-#define FIRST_BACK_MS (3 * SB_HOUR_MS)
-#define MAX_SPAN_MIN 360
 
 enum { V_ZAT, V_HSP, V_CSP, V_FLOW, V_FLOWSP, V_DMP, V_RH, V_DAT, V_SAT, V_FAN, V_SPEED, V_N };
 
@@ -122,26 +120,20 @@ static struct svc_vav_unit *unit_of(struct sb_analytics *a, const char *slug, in
     for (size_t i = 0; i < a->nvav; i++)
         if (strcmp(a->vav[i].equip, slug) == 0)
             return &a->vav[i];
-    if (a->nvav == a->capvav) {
-        size_t nc = a->capvav ? a->capvav * 2 : 16;
-        struct svc_vav_unit *v = realloc(a->vav, nc * sizeof(*v));
-        if (!v)
-            return NULL;
-        a->vav = v;
-        a->capvav = nc;
-    }
-    struct svc_vav_unit *u = &a->vav[a->nvav];
+    struct svc_vav_unit *u = svc_push((void **)&a->vav, &a->nvav, &a->capvav, sizeof(*u), 16);
+    if (!u)
+        return NULL;
     struct sb_vav_conf c;
-    memset(u, 0, sizeof(*u));
     snprintf(u->equip, sizeof(u->equip), "%s", slug);
     sb_vav_conf_default(&c);
     if (sb_vav_init(&u->vav, &c))
-        return NULL;
+        goto undo;
     reconf(a, u);
-    u->next_ms = a->cfg.fdd_from_ms ? a->cfg.fdd_from_ms - a->cfg.fdd_from_ms % MIN_MS
-                                    : now - now % MIN_MS - FIRST_BACK_MS;
-    a->nvav++;
+    u->next_ms = svc_first_minute(a, now);
     return u;
+undo:
+    a->nvav--;   /* the slot svc_push counted */
+    return NULL;
 }
 
 static void impact(struct sb_analytics *a, const struct svc_vav_unit *u, const struct sb_vav_finding *vf,
@@ -219,15 +211,11 @@ static void report(struct sb_analytics *a, const struct sb_model *m, const struc
 static void run_unit(struct sb_analytics *a, const struct sb_model *m, const struct sb_equipment *e,
                      struct svc_vav_unit *u, const struct sb_point *const *pt, int64_t upto)
 {
-    size_t n = (size_t)((upto - u->next_ms) / MIN_MS);
     double *v[V_N];
     const struct sb_zone *z = e->zone_ix >= 0 ? &m->zones[e->zone_ix] : NULL;
+    size_t n = svc_chunk(a, pt, V_N, u->next_ms, upto, v);
 
     if (n == 0)
-        return;
-    if (n > MAX_SPAN_MIN)
-        n = MAX_SPAN_MIN;
-    if (svc_read_minutes(a, pt, V_N, u->next_ms, n, v) < 0)
         return;
     for (size_t i = 0; i < n; i++) {
         int64_t t = u->next_ms + (int64_t)i * MIN_MS;

@@ -50,12 +50,8 @@ static double price_of(struct sb_analytics *a, const struct sb_model *m, const c
         if (strcmp(a->price[i].building, building) == 0)
             p = &a->price[i];
     if (!p) {
-        struct svc_price *v = realloc(a->price, (a->nprice + 1) * sizeof(*v));
-        if (!v)
+        if (!(p = svc_push((void **)&a->price, &a->nprice, &a->capprice, sizeof(*p), 4)))
             return NAN;
-        a->price = v;
-        p = &v[a->nprice++];
-        memset(p, 0, sizeof(*p));
         snprintf(p->building, sizeof(p->building), "%s", building);
     }
     if (a->cfg.db && (!p->at_ms || now - p->at_ms >= PRICE_TTL_MS)) {
@@ -276,6 +272,27 @@ void svc_find_ev(json_t *ev, const char *label, const struct sb_point *p, double
 
 /* ---- shared by the detectors ------------------------------------------------ */
 
+void *svc_push(void **v, size_t *n, size_t *cap, size_t size, size_t first)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : first;
+        void *nv = realloc(*v, nc * size);
+        if (!nv)
+            return NULL;
+        *v = nv;
+        *cap = nc;
+    }
+    void *e = (char *)*v + (*n)++ * size;
+    memset(e, 0, size);
+    return e;
+}
+
+int64_t svc_first_minute(const struct sb_analytics *a, int64_t now)
+{
+    int64_t t = a->cfg.fdd_from_ms ? a->cfg.fdd_from_ms : now - 3 * SB_HOUR_MS;
+    return t - t % 60000;
+}
+
 double svc_frac(const struct sb_point *p, double v)
 {
     return p && p->canon == SB_UNIT_PERCENT ? v / 100.0 : v;
@@ -309,7 +326,8 @@ int svc_read_minutes(struct sb_analytics *a, const struct sb_point *const *pts, 
             rc = SB_ENOMEM;
             break;
         }
-        int state = p->kind == SB_POINT_COMMAND || p->kind == SB_POINT_STATUS;
+        /* a state, or a counter's reading: the minute's last value; the rest its mean */
+        int state = p->kind == SB_POINT_COMMAND || p->kind == SB_POINT_STATUS || p->kind == SB_POINT_ENERGY;
         rc = state ? sb_point_last(a->cfg.store, p, SB_RES_1M, from_ms, n, v[i])
                    : sb_point_mean(a->cfg.store, p, SB_RES_1M, from_ms, n, v[i]);
     }
@@ -318,6 +336,20 @@ int svc_read_minutes(struct sb_analytics *a, const struct sb_point *const *pts, 
         return rc;
     }
     return 0;
+}
+
+size_t svc_chunk(struct sb_analytics *a, const struct sb_point *const *pts, int k, int64_t next_ms, int64_t upto,
+                 double **v)
+{
+    size_t n = upto > next_ms ? (size_t)((upto - next_ms) / 60000) : 0;
+
+    for (int i = 0; i < k; i++)
+        v[i] = NULL;
+    if (n > 360)
+        n = 360;
+    if (n == 0 || svc_read_minutes(a, pts, k, next_ms, n, v) < 0)
+        return 0;
+    return n;
 }
 
 void svc_runstat_add(struct svc_runstat *r, int64_t t_ms, int running, double measure)

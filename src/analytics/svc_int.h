@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "alerts/notify.h"
 #include "analytics/service.h"
@@ -60,13 +61,13 @@ struct sb_analytics {
     struct svc_sensor_unit *sens;                /* point and meter checks, worker only */
     size_t nsens, capsens;
     int32_t *offline;                            /* equipment with a comm-offline finding */
-    size_t noffline;
+    size_t noffline, capoffline;
     struct svc_energy *energy;                   /* energy anomaly state per meter, worker only */
-    size_t nenergy;
+    size_t nenergy, capenergy;
     struct svc_fcrule *fcr;                      /* forecast alert rules' runs, worker only */
-    size_t nfcr;
+    size_t nfcr, capfcr;
     struct svc_price *price;                     /* tariff price per building, worker only */
-    size_t nprice;
+    size_t nprice, capprice;
     int64_t last_purge_ms;                       /* worker only */
     pthread_mutex_t rmu;                         /* one report generation at a time */
 };
@@ -129,12 +130,26 @@ void svc_find_clear(struct sb_analytics *a, const struct sb_equipment *e, const 
 void svc_find_purge(struct sb_analytics *a, int64_t now);
 void svc_find_ev(json_t *ev, const char *label, const struct sb_point *p, double value, const char *unit);
 /* Reads n minutes from from_ms of pts[0..k-1] (NULL entries give NULL
- * arrays): statuses and commands as the minute's last value, the rest as
- * its mean.  v[i] are malloc'd (free with svc_free_minutes).  Returns 0, or
+ * arrays): statuses, commands and energy counters as the minute's last
+ * value, the rest as its mean.  v[i] are malloc'd (free with svc_free_minutes).  Returns 0, or
  * an error (then every v[i] is NULL). */
 int  svc_read_minutes(struct sb_analytics *a, const struct sb_point *const *pts, int k, int64_t from_ms,
                       size_t n, double **v);
 void svc_free_minutes(double **v, int k);
+/* The next chunk of a detector's minutes, [next_ms, upto) and at most six
+ * hours, read as svc_read_minutes does: the number of minutes, 0 when
+ * there is nothing to do or the read failed (v then all NULL). */
+size_t svc_chunk(struct sb_analytics *a, const struct sb_point *const *pts, int k, int64_t next_ms, int64_t upto,
+                 double **v);
+/* A new zeroed element at the end of the array *v of *n elements (*cap
+ * held, size bytes each; capacity doubles, first when empty), *n counted;
+ * NULL when out of memory (the array is unchanged). */
+void *svc_push(void **v, size_t *n, size_t *cap, size_t size, size_t first);
+
+/* A detector's first minute: the offline run's start, else three hours
+ * back so that mode delays and on-delays can elapse on history. */
+int64_t svc_first_minute(const struct sb_analytics *a, int64_t now);
+
 /* A canonical % (valves, dampers, speeds) as the 0..1 the detectors use. */
 double svc_frac(const struct sb_point *p, double v);
 /* A canonical airflow (L/s) in the m3/s the detectors use. */
@@ -152,6 +167,13 @@ double svc_runstat_hours(const struct svc_runstat *r, int64_t now_ms);   /* runn
 double svc_runstat_mean(const struct svc_runstat *r, int64_t now_ms);    /* measure's mean while running */
 
 #define SVC_RHO_CP 1.207   /* air: rho c_p, kJ/(m3 K) at 20 °C, 1.2 kg/m3 x 1.006 kJ/(kg K) */
+
+/* Case-insensitive: the point's name holds w ("Start/Stop", "Load Kw"):
+ * controllers' names bind what their tags do not say. */
+static inline int svc_named(const struct sb_point *p, const char *w)
+{
+    return p->name && strcasestr(p->name, w) != NULL;
+}
 
 /* Points of a chart: appends p when not NULL and there is room. */
 static inline void svc_find_chart(struct svc_find *f, const struct sb_point *p)

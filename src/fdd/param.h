@@ -12,6 +12,7 @@
 #define SB_FDD_PARAM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sb_fdd_param {
     const char *name;   /* key in JSON overrides and the API ("eps_t") */
@@ -30,5 +31,16 @@ int sb_fdd_param_set(const struct sb_fdd_param *tab, size_t n, void *conf, const
                      char *err, size_t errlen);
 /* The current value of parameter p in conf. */
 double sb_fdd_param_get(const struct sb_fdd_param *p, const void *conf);
+
+/* ---- text shared by the detectors' findings ------------------------------ */
+
+/* snprintf into buf[len] at *off, *off growing by the length needed (so the
+ * final *off is what snprintf of the whole would return). */
+void sb_fdd_put(char *buf, size_t len, int *off, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* names[i] for the single bit 1 << i of n, or "?". */
+const char *sb_fdd_bit_name(const char *const *names, int n, uint32_t bit);
+/* The names of the bits of mask, comma-separated, into buf[len] (snprintf
+ * semantics: returns the length needed). */
+int sb_fdd_bits_format(const char *const *names, int n, uint32_t mask, char *buf, size_t len);
 
 #endif /* SB_FDD_PARAM_H */

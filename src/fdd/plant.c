@@ -599,17 +599,17 @@ int sb_chiller_finding_format(const struct sb_chiller_finding *f, char *buf, siz
 
     if (buf && len)
         buf[0] = '\0';
-    sb_fdd__put(buf, len, &off, "chiller %s: %s", f->info->name, f->info->meaning);
+    sb_fdd_put(buf, len, &off, "chiller %s: %s", f->info->name, f->info->meaning);
     if (f->check == SB_CHILLER_DEGRADED)
-        sb_fdd__put(buf, len, &off,
+        sb_fdd_put(buf, len, &off,
                     " [COP %.2f vs %.2f expected at %.0f kW (plr %.2f); estimated loss %.0f %%, %.1f kW extra; "
                     "CUSUM %.1f over %u samples]",
                     f->cop, f->cop_expected, f->load_kw, f->plr, 100 * f->loss, f->extra_kw, f->cusum,
                     (unsigned)f->run_n);
     else
-        sb_fdd__put(buf, len, &off, " [%d starts in the window, %d short runs, last run %" PRId64 " s]", f->starts,
+        sb_fdd_put(buf, len, &off, " [%d starts in the window, %d short runs, last run %" PRId64 " s]", f->starts,
                     f->short_runs, f->last_run_s);
-    sb_fdd__put(buf, len, &off, "; since t=%" PRId64 ", fired t=%" PRId64 "; fault: %s; action: %s", f->since,
+    sb_fdd_put(buf, len, &off, "; since t=%" PRId64 ", fired t=%" PRId64 "; fault: %s; action: %s", f->since,
                 f->fired_at, f->info->fault, f->info->action);
     return off;
 }

@@ -49,18 +49,6 @@ void sb_fdd__judge(struct sb_fdd_chk *c, int id, int cond, int64_t t, int64_t si
     }
 }
 
-void sb_fdd__put(char *buf, size_t len, int *off, const char *fmt, ...)
-{
-    va_list ap;
-    size_t at = (size_t)*off;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        *off += n;
-}
 
 /* Whether v is allowed for entry i of the table. */
 static int param_ok(const struct sb_fdd_param *p, size_t i, uint32_t nan_ok, double v)
@@ -693,27 +681,27 @@ int sb_sensor_finding_format(const struct sb_sensor_finding *f, char *buf, size_
 
     if (buf && len)
         buf[0] = '\0';
-    sb_fdd__put(buf, len, &off, "sensor %s: %s", f->info->name, f->info->meaning);
+    sb_fdd_put(buf, len, &off, "sensor %s: %s", f->info->name, f->info->meaning);
     switch (f->check) {
     case SB_SENSOR_FLATLINE:
-        sb_fdd__put(buf, len, &off, " [%.4g..%.4g for %" PRId64 " s]", f->flat_min, f->flat_max, f->flat_s);
+        sb_fdd_put(buf, len, &off, " [%.4g..%.4g for %" PRId64 " s]", f->flat_min, f->flat_max, f->flat_s);
         break;
     case SB_SENSOR_RANGE:
-        sb_fdd__put(buf, len, &off, " [reading %.4g, limit %.4g]", f->value, f->limit);
+        sb_fdd_put(buf, len, &off, " [reading %.4g, limit %.4g]", f->value, f->limit);
         break;
     case SB_SENSOR_SPIKE:
-        sb_fdd__put(buf, len, &off, " [%d in the last hour; latest %.4g vs median %.4g, sigma %.3g]", f->spikes,
+        sb_fdd_put(buf, len, &off, " [%d in the last hour; latest %.4g vs median %.4g, sigma %.3g]", f->spikes,
                     f->spike_x, f->spike_median, f->spike_sigma);
         break;
     case SB_SENSOR_GAP:
-        sb_fdd__put(buf, len, &off, " [no reading for %" PRId64 " s since t=%" PRId64 "]", f->gap_s, f->last_t);
+        sb_fdd_put(buf, len, &off, " [no reading for %" PRId64 " s since t=%" PRId64 "]", f->gap_s, f->last_t);
         break;
     default:
-        sb_fdd__put(buf, len, &off, " [offset %+.3g (baseline %.3g, sd %.3g), CUSUM %.1f over %u samples]",
+        sb_fdd_put(buf, len, &off, " [offset %+.3g (baseline %.3g, sd %.3g), CUSUM %.1f over %u samples]",
                     f->offset, f->base_mean, f->base_sd, f->cusum, (unsigned)f->run_n);
         break;
     }
-    sb_fdd__put(buf, len, &off, "; since t=%" PRId64 ", fired t=%" PRId64 "; fault: %s; action: %s", f->since,
+    sb_fdd_put(buf, len, &off, "; since t=%" PRId64 ", fired t=%" PRId64 "; fault: %s; action: %s", f->since,
                 f->fired_at, f->info->fault, f->info->action);
     return off;
 }
@@ -1068,24 +1056,24 @@ int sb_meterchk_finding_format(const struct sb_meterchk_finding *f, char *buf, s
 
     if (buf && len)
         buf[0] = '\0';
-    sb_fdd__put(buf, len, &off, "meter %s: %s", f->info->name, f->info->meaning);
+    sb_fdd_put(buf, len, &off, "meter %s: %s", f->info->name, f->info->meaning);
     switch (f->check) {
     case SB_METER_GAP:
-        sb_fdd__put(buf, len, &off, " [last reading t=%" PRId64 "]", f->last_t);
+        sb_fdd_put(buf, len, &off, " [last reading t=%" PRId64 "]", f->last_t);
         break;
     case SB_METER_STOPPED:
-        sb_fdd__put(buf, len, &off, " [counter %.3f kWh unchanged for %" PRId64 " s, power %.3g kW, %.3g kWh expected]",
+        sb_fdd_put(buf, len, &off, " [counter %.3f kWh unchanged for %" PRId64 " s, power %.3g kW, %.3g kWh expected]",
                     f->kwh, f->unchanged_s, f->kw, f->expected_kwh);
         break;
     case SB_METER_BACKWARDS:
-        sb_fdd__put(buf, len, &off, " [%.3f -> %.3f kWh]", f->prev_kwh, f->new_kwh);
+        sb_fdd_put(buf, len, &off, " [%.3f -> %.3f kWh]", f->prev_kwh, f->new_kwh);
         break;
     default:
-        sb_fdd__put(buf, len, &off, " [counter %.3f kWh vs power %.3f kWh over the window, %d windows]", f->cnt_kwh,
+        sb_fdd_put(buf, len, &off, " [counter %.3f kWh vs power %.3f kWh over the window, %d windows]", f->cnt_kwh,
                     f->pow_kwh, f->windows);
         break;
     }
-    sb_fdd__put(buf, len, &off, "; since t=%" PRId64 ", fired t=%" PRId64 "; fault: %s; action: %s", f->since,
+    sb_fdd_put(buf, len, &off, "; since t=%" PRId64 ", fired t=%" PRId64 "; fault: %s; action: %s", f->since,
                 f->fired_at, f->info->fault, f->info->action);
     return off;
 }

@@ -363,7 +363,5 @@ int sb_fdd__param_set(void *conf, const struct sb_fdd_param *tab, size_t n, uint
 int sb_fdd__param_check(const void *conf, const struct sb_fdd_param *tab, size_t n, uint32_t nan_ok,
                         const char *what, char *err, size_t errlen);
 
-/* snprintf at buf + *off, keeping *off the length needed so far. */
-void sb_fdd__put(char *buf, size_t len, int *off, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif /* SB_FDD_SENSOR_H */
