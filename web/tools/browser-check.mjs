@@ -327,6 +327,8 @@ function pages(admin) {
     { name: 'schedules', path: '/buildings/hpo/schedules/', ready: (p) => p.getByRole('rowheader').first() },
     { name: 'export', path: '/buildings/hpo/export/', ready: (p) => p.getByRole('checkbox').first() },
     { name: 'reports', path: '/buildings/hpo/reports/', ready: (p) => p.getByRole('heading', { level: 2, name: 'Report definitions' }) },
+    { name: 'faults', path: '/buildings/hpo/faults/', ready: (p) => p.getByRole('status').filter({ hasText: /fault/i }).first() },
+    { name: 'fdd-settings', path: '/buildings/hpo/faults/settings/', ready: (p) => p.getByRole('heading', { level: 2, name: 'AHU-1' }) },
     { name: 'alerts', path: '/alerts/', ready: (p) => (ALERT_NAME ? p.getByRole('link', { name: ALERT_NAME }) : h1(/Alerts/)) },
     { name: 'alert-rules', path: '/buildings/hpo/alert-rules/', ready: (p) => p.getByRole('table').first() },
   ];
