@@ -216,8 +216,8 @@ export function parseAlertEvent(data: unknown): AlertWsEvent | null {
 
 // ---- rules ------------------------------------------------------------------------------
 
-export type RuleType = 'threshold' | 'rate' | 'stale' | 'offline' | 'comfort';
-export const RULE_TYPES: readonly RuleType[] = ['threshold', 'rate', 'stale', 'offline', 'comfort'];
+export type RuleType = 'threshold' | 'rate' | 'stale' | 'offline' | 'comfort' | 'schedule' | 'forecast';
+export const RULE_TYPES: readonly RuleType[] = ['threshold', 'rate', 'stale', 'offline', 'comfort', 'schedule', 'forecast'];
 
 export const RULE_TYPE_TEXT: Record<RuleType, string> = {
   threshold: 'Threshold',
@@ -225,7 +225,13 @@ export const RULE_TYPE_TEXT: Record<RuleType, string> = {
   stale: 'No data',
   offline: 'Equipment offline',
   comfort: 'Zone comfort',
+  schedule: 'Running out of schedule',
+  forecast: 'Energy off its forecast',
 };
+
+/** forecast: which side of the forecast's interval counts. */
+export type ForecastDirection = 'above' | 'below' | 'both';
+export const FORECAST_DIRECTIONS: readonly ForecastDirection[] = ['above', 'below', 'both'];
 
 export interface AlertRule {
   id: string;
@@ -252,6 +258,11 @@ export interface AlertRule {
   after_s?: number | null;
   kh_limit?: number | null;
   window_s?: number | null;
+  /** schedule: running when the value is above it, canonical unit */
+  running_above?: number | null;
+  /** forecast: complete hours in a row outside the interval, 1..72 */
+  hours?: number | null;
+  direction?: ForecastDirection | null;
 }
 
 /** What POST takes: a rule without the server's own fields. */
@@ -371,6 +382,13 @@ const num = (v: number | null | undefined): v is number => typeof v === 'number'
 /** Defaults of the comfort rule (the engine's). */
 export const COMFORT_DEFAULTS = { kh_limit: 2, window_s: 86_400 };
 
+/** Defaults of the schedule and forecast rules (src/alerts/rule.h). */
+export const SCHEDULE_DEFAULTS = { running_above: 0.5 };
+export const FORECAST_DEFAULTS = { hours: 2, direction: 'above' as ForecastDirection, hours_max: 72 };
+
+/** Where the energy lies against the forecast's interval, for each direction. */
+const SIDE_WORDS: Record<ForecastDirection, string> = { above: 'above', below: 'below', both: 'outside' };
+
 /**
  * A rule's condition in words, thresholds in the user's units:
  * "above 16.0 °C for 5 min, clears 0.5 K lower after 2 min".
@@ -409,10 +427,23 @@ export function conditionWords(r: AlertRule, canonical: string, pref: UnitPrefs)
       const v = pref.temp === 'F' ? kh * 1.8 : kh;
       return `more than ${formatNumber(v, 1)} ${u} outside the comfort band while occupied, over ${durationWords(w)}`;
     }
+    case 'schedule': {
+      const above = num(r.running_above) ? r.running_above : SCHEDULE_DEFAULTS.running_above;
+      const on = num(r.on_delay_s) && r.on_delay_s > 0 ? `, for ${durationWords(r.on_delay_s)}` : '';
+      const off = num(r.off_delay_s) && r.off_delay_s > 0
+        ? `, clears ${durationWords(r.off_delay_s)} after it stops or a zone is occupied` : '';
+      return `running (above ${absWords(above, canonical, pref)}) while its zones are unoccupied${on}${off}`;
+    }
+    case 'forecast': {
+      const h = num(r.hours) ? r.hours : FORECAST_DEFAULTS.hours;
+      const side = SIDE_WORDS[r.direction ?? FORECAST_DEFAULTS.direction] ?? r.direction;
+      const run = h === 1 ? '1 complete hour' : `${h} hours in a row`;
+      return `${run} ${side} its forecast's 90 % interval`;
+    }
   }
 }
 
-/** What a rule watches: the kind of object and its slug. */
+/** What a rule watches: the kind of object and its slug (threshold, rate, stale, schedule and forecast rules watch a point). */
 export function ruleTarget(r: Pick<AlertRule, 'type' | 'point' | 'equipment' | 'zone'>): { kind: 'point' | 'equipment' | 'zone'; id: string } | null {
   if (r.type === 'offline') return r.equipment ? { kind: 'equipment', id: r.equipment } : null;
   if (r.type === 'comfort') return r.zone ? { kind: 'zone', id: r.zone } : null;

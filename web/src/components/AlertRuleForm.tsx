@@ -1,7 +1,9 @@
 /**
  * Create or edit an alert rule of any type (threshold, rate, stale,
- * offline, comfort).  What it watches is picked from the building's model
- * (points grouped by equipment, equipment, zones).  Values are typed in the
+ * offline, comfort, schedule, forecast).  What it watches is picked from the
+ * building's model (points grouped by equipment, equipment, zones); the
+ * schedule and forecast pickers offer only the points the server accepts
+ * for them (src/api/h_alerts.c, point_unfit).  Values are typed in the
  * user's units and converted to the point's canonical unit, which is what
  * the rule stores: absolute values with the offset (60.8 °F -> 16 °C),
  * differences without it (0.9 °F -> 0.5 K), floating-point noise rounded
@@ -10,13 +12,13 @@
  */
 import { useEffect, useId, useRef, useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
-import type { AlertRule, RuleInput, RuleType, Severity } from '../api/alerts';
+import type { AlertRule, ForecastDirection, RuleInput, RuleType, Severity } from '../api/alerts';
 import {
-  COMFORT_DEFAULTS, RULE_TYPES, RULE_TYPE_TEXT, SEVERITIES, SEVERITY_TEXT, absToCanonical, absToDisplay, clean,
-  deltaToCanonical, deltaToDisplay, deltaUnit,
+  COMFORT_DEFAULTS, FORECAST_DEFAULTS, FORECAST_DIRECTIONS, RULE_TYPES, RULE_TYPE_TEXT, SCHEDULE_DEFAULTS, SEVERITIES,
+  SEVERITY_TEXT, absToCanonical, absToDisplay, clean, deltaToCanonical, deltaToDisplay, deltaUnit,
 } from '../api/alerts';
 import { ApiError } from '../api/errors';
-import type { Equipment, Point, Zone } from '../api/types';
+import type { Equipment, Point, PointKind, Zone } from '../api/types';
 import { canonicalUnit } from '../lib/model';
 import { displayUnit } from '../lib/units';
 import type { UnitPrefs } from '../lib/units';
@@ -44,6 +46,9 @@ export interface RuleFormValues {
   after: string;
   kh_limit: string;
   window: string;
+  running_above: string;
+  hours: string;
+  direction: ForecastDirection;
 }
 
 type Field = keyof RuleFormValues;
@@ -53,7 +58,8 @@ const SERVER_FIELD: Record<string, Field> = {
   id: 'id', name: 'name', type: 'type', severity: 'severity', enabled: 'enabled', message: 'message',
   point: 'point', equipment: 'equipment', zone: 'zone', above: 'above', below: 'below', hysteresis: 'hysteresis',
   on_delay_s: 'on_delay', off_delay_s: 'off_delay', max_rise: 'max_rise', max_fall: 'max_fall', per_s: 'per',
-  after_s: 'after', kh_limit: 'kh_limit', window_s: 'window',
+  after_s: 'after', kh_limit: 'kh_limit', window_s: 'window', running_above: 'running_above', hours: 'hours',
+  direction: 'direction',
 };
 
 const SLUG_RE = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
@@ -64,6 +70,44 @@ export interface RuleModel {
   zones: readonly Zone[];
 }
 
+const SCHEDULE_KINDS: ReadonlySet<PointKind> = new Set<PointKind>(['status', 'power', 'flow']);
+const FORECAST_KINDS: ReadonlySet<PointKind> = new Set<PointKind>(['energy', 'power']);
+
+/**
+ * The points a rule of this type may watch, as the server decides: a
+ * schedule rule a status, power or flow point of equipment serving a zone
+ * with a schedule (its own zone or the zone of a box whose parent it is); a
+ * forecast rule an energy or power point of a meter (the analytics service
+ * judges only meters' forecasts); the others any point.
+ */
+export function eligiblePoints(type: RuleType, model: RuleModel): readonly Point[] {
+  if (type === 'schedule') {
+    const scheduled = new Set(model.zones.filter((z) => !!z.schedule).map((z) => z.id));
+    const inScheduled = (e: Equipment) => !!e.zone && scheduled.has(e.zone);
+    const serving = new Set(model.equipment
+      .filter((e) => inScheduled(e) || model.equipment.some((b) => b.parent === e.id && inScheduled(b)))
+      .map((e) => e.id));
+    return model.points.filter((p) => SCHEDULE_KINDS.has(p.kind) && serving.has(p.equipment));
+  }
+  if (type === 'forecast') {
+    const meters = new Set(model.equipment.filter((e) => e.type === 'meter').map((e) => e.id));
+    return model.points.filter((p) => FORECAST_KINDS.has(p.kind) && meters.has(p.equipment));
+  }
+  return model.points;
+}
+
+/** What the point picker says a type accepts. */
+const POINT_HINT: Partial<Record<RuleType, string>> = {
+  schedule: 'Status, power or flow points of equipment serving a zone with a schedule.',
+  forecast: 'Energy or power points of meters; nothing is judged until sbems forecasts the meter (after 90 days of its data).',
+};
+
+const DIRECTION_TEXT: Record<ForecastDirection, string> = {
+  above: 'Above it (more energy than forecast)',
+  below: 'Below it (less energy than forecast)',
+  both: 'Either side',
+};
+
 const str = (v: number | null | undefined, f: (x: number) => number = (x) => x) => (typeof v === 'number' ? String(clean(f(v))) : '');
 
 export function emptyValues(): RuleFormValues {
@@ -71,6 +115,8 @@ export function emptyValues(): RuleFormValues {
     id: '', name: '', type: 'threshold', severity: 'major', enabled: true, message: '', point: '', equipment: '', zone: '',
     above: '', below: '', hysteresis: '', on_delay: '5', off_delay: '2', max_rise: '', max_fall: '', per: '10',
     after: '15', kh_limit: String(COMFORT_DEFAULTS.kh_limit), window: String(COMFORT_DEFAULTS.window_s / 3600),
+    running_above: String(SCHEDULE_DEFAULTS.running_above), hours: String(FORECAST_DEFAULTS.hours),
+    direction: FORECAST_DEFAULTS.direction,
   };
 }
 
@@ -90,6 +136,8 @@ export function valuesOf(r: AlertRule, canonical: string, pref: UnitPrefs): Rule
     per: str(r.per_s, min), after: str(r.after_s, min),
     kh_limit: str(r.kh_limit, (v) => (pref.temp === 'F' ? v * 1.8 : v)),
     window: str(r.window_s, (s) => s / 3600),
+    running_above: str(r.running_above, (v) => absToDisplay(v, canonical, pref)),
+    hours: str(r.hours), direction: r.direction ?? FORECAST_DEFAULTS.direction,
   };
 }
 
@@ -99,7 +147,8 @@ export function valuesOf(r: AlertRule, canonical: string, pref: UnitPrefs): Rule
  */
 export function buildRule(v: RuleFormValues, canonical: string, pref: UnitPrefs, creating: boolean): { rule?: RuleInput; errors: Partial<Record<Field, string>> } {
   const errors: Partial<Record<Field, string>> = {};
-  const num = (f: Field, opt: { min?: number; required?: boolean } = {}): number | null => {
+  type NumOpt = { min?: number; max?: number; whole?: boolean; required?: boolean };
+  const num = (f: Field, opt: NumOpt = {}): number | null => {
     const s = String(v[f]).trim().replace(',', '.');
     if (!s) {
       if (opt.required) errors[f] = 'Required.';
@@ -107,10 +156,12 @@ export function buildRule(v: RuleFormValues, canonical: string, pref: UnitPrefs,
     }
     const n = Number(s);
     if (!Number.isFinite(n)) errors[f] = 'Not a number.';
+    else if (opt.whole && !Number.isInteger(n)) errors[f] = 'A whole number.';
     else if (opt.min !== undefined && n < opt.min) errors[f] = `At least ${opt.min}.`;
+    else if (opt.max !== undefined && n > opt.max) errors[f] = `At most ${opt.max}.`;
     return Number.isFinite(n) ? n : null;
   };
-  const seconds = (f: Field, scale: number, opt: { min?: number; required?: boolean } = {}) => {
+  const seconds = (f: Field, scale: number, opt: NumOpt = {}) => {
     const n = num(f, opt);
     return n === null ? null : Math.round(n * scale);
   };
@@ -169,6 +220,25 @@ export function buildRule(v: RuleFormValues, canonical: string, pref: UnitPrefs,
       });
       break;
     }
+    case 'schedule': {
+      if (!v.point) errors.point = 'Choose a point.';
+      const above = num('running_above');  // empty: the server's 0.5; a standby level may be negative
+      Object.assign(rule, {
+        point: v.point,
+        running_above: above === null ? null : absToCanonical(above, canonical, pref),
+        on_delay_s: seconds('on_delay', 60, { min: 0 }),
+        off_delay_s: seconds('off_delay', 60, { min: 0 }),
+      });
+      break;
+    }
+    case 'forecast':
+      if (!v.point) errors.point = 'Choose a point.';
+      Object.assign(rule, {
+        point: v.point,
+        hours: num('hours', { whole: true, min: 1, max: FORECAST_DEFAULTS.hours_max }),
+        direction: v.direction,
+      });
+      break;
   }
   return Object.keys(errors).length ? { errors } : { rule, errors };
 }
@@ -183,6 +253,8 @@ export function visibleFields(type: RuleType, creating: boolean): Set<Field> {
   if (type === 'stale') add('point', 'after');
   if (type === 'offline') add('equipment', 'on_delay');
   if (type === 'comfort') add('zone', 'kh_limit', 'window');
+  if (type === 'schedule') add('point', 'running_above', 'on_delay', 'off_delay');
+  if (type === 'forecast') add('point', 'hours', 'direction');
   return f;
 }
 
@@ -211,6 +283,7 @@ export function AlertRuleForm({ model, pref, rule, onSubmit, onCancel }: Props) 
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
   const canonical = unitOfPoint(model.points, v.point);
+  const shows = visibleFields(v.type, creating);
   const abs = canonical ? displayUnit(canonical, pref) : '';
   const dlt = canonical ? deltaUnit(canonical, pref) : '';
   const set = (k: Field) => (e: { target: { value: string } }) => setV((o) => ({ ...o, [k]: e.target.value }));
@@ -227,11 +300,10 @@ export function AlertRuleForm({ model, pref, rule, onSubmit, onCancel }: Props) 
     } catch (err) {
       const mine: Partial<Record<Field, string>> = {};
       const rest: { field?: string; message: string }[] = [];
-      const shown = visibleFields(v.type, creating);
       if (err instanceof ApiError) {
         for (const d of err.details) {
           const f = d.field ? SERVER_FIELD[d.field] : undefined;
-          if (f && shown.has(f)) mine[f] = d.message;
+          if (f && shows.has(f)) mine[f] = d.message;
           else rest.push(d);
         }
       }
@@ -257,7 +329,12 @@ export function AlertRuleForm({ model, pref, rule, onSubmit, onCancel }: Props) 
     <input id={`${id}-${k}`} className="input" inputMode="decimal" value={v[k] as string} onChange={set(k)} {...err(k)} />, hint);
   const unitNote = (u: string) => (u ? ` (${u})` : canonical || v.point ? '' : ' (choose a point first)');
 
-  const byEquip = model.equipment.map((eq) => ({ eq, points: model.points.filter((p) => p.equipment === eq.id) })).filter((g) => g.points.length > 0);
+  const eligible = eligiblePoints(v.type, model);
+  // an edited rule keeps its point in the list even if the model no longer fits it (the server says why on save)
+  const choices = v.point && !eligible.some((p) => p.id === v.point) ? [...eligible, ...model.points.filter((p) => p.id === v.point)] : eligible;
+  const byEquip = model.equipment.map((eq) => ({ eq, points: choices.filter((p) => p.equipment === eq.id) })).filter((g) => g.points.length > 0);
+  const pointHint = [POINT_HINT[v.type] ?? '', eligible.length === 0 ? 'No point of this building fits.' : '',
+    canonical && v.type !== 'forecast' ? `Its readings are in ${canonical}; you type values in ${abs}.` : ''].filter(Boolean).join(' ');
   const pointPicker = field('point', 'Point watched',
     <select id={`${id}-point`} className="input" value={v.point} onChange={set('point')} {...err('point')}>
       <option value="">Choose a point</option>
@@ -266,7 +343,10 @@ export function AlertRuleForm({ model, pref, rule, onSubmit, onCancel }: Props) 
           {g.points.map((p) => <option key={p.id} value={p.id}>{`${p.name} (${p.id})`}</option>)}
         </optgroup>
       ))}
-    </select>, canonical ? `Its readings are in ${canonical}; you type values in ${abs}.` : undefined);
+    </select>, pointHint || undefined);
+  // a point chosen for another type is dropped when it does not fit the new one
+  const changeType = (type: RuleType) =>
+    setV((o) => ({ ...o, type, point: eligiblePoints(type, model).some((p) => p.id === o.point) ? o.point : '' }));
 
   return (
     <form onSubmit={submit} noValidate aria-labelledby={`${id}-t`} className="card grid gap-3">
@@ -274,7 +354,7 @@ export function AlertRuleForm({ model, pref, rule, onSubmit, onCancel }: Props) 
       <div className="grid gap-3 sm:grid-cols-2">
         {field('type', 'Type',
           <select id={`${id}-type`} className="input" value={v.type} disabled={!creating}
-                  onChange={(e) => setV((o) => ({ ...o, type: e.target.value as RuleType }))}>
+                  onChange={(e) => changeType(e.target.value as RuleType)}>
             {RULE_TYPES.map((t) => <option key={t} value={t}>{RULE_TYPE_TEXT[t]}</option>)}
           </select>, creating ? undefined : 'The type of a rule cannot change; delete it and create another.')}
         {creating
@@ -290,7 +370,7 @@ export function AlertRuleForm({ model, pref, rule, onSubmit, onCancel }: Props) 
 
       <fieldset className="grid gap-3 sm:grid-cols-2">
         <legend className="label">Condition</legend>
-        {(v.type === 'threshold' || v.type === 'rate' || v.type === 'stale') && <div className="sm:col-span-2">{pointPicker}</div>}
+        {shows.has('point') && <div className="sm:col-span-2">{pointPicker}</div>}
         {v.type === 'offline' && field('equipment', 'Equipment watched',
           <select id={`${id}-equipment`} className="input" value={v.equipment} onChange={set('equipment')} {...err('equipment')}>
             <option value="">Choose the equipment</option>
@@ -316,9 +396,20 @@ export function AlertRuleForm({ model, pref, rule, onSubmit, onCancel }: Props) 
           {numIn('kh_limit', `Degree hours outside the band (${pref.temp === 'F' ? '°F·h' : 'K·h'})`)}
           {numIn('window', 'Over the last (hours)')}
         </>}
-        {(v.type === 'threshold' || v.type === 'rate' || v.type === 'offline') &&
-          numIn('on_delay', 'Raise after it holds for (minutes)')}
-        {(v.type === 'threshold' || v.type === 'rate') && numIn('off_delay', 'Clear after it is back for (minutes)')}
+        {v.type === 'schedule' && numIn('running_above', `Running when above${unitNote(abs)}`,
+          `Empty: ${SCHEDULE_DEFAULTS.running_above}, which splits a status into off and on; for power or flow give its standby level.`)}
+        {v.type === 'forecast' && <>
+          {numIn('hours', 'Hours in a row outside the interval',
+            `Complete hours, 1 to ${FORECAST_DEFAULTS.hours_max}; empty: ${FORECAST_DEFAULTS.hours}. Judged every hour against the meter's forecast.`)}
+          {field('direction', 'Side of the forecast’s 90 % interval',
+            <select id={`${id}-direction`} className="input" value={v.direction} {...err('direction')}
+                    onChange={(e) => setV((o) => ({ ...o, direction: e.target.value as ForecastDirection }))}>
+              {FORECAST_DIRECTIONS.map((d) => <option key={d} value={d}>{DIRECTION_TEXT[d]}</option>)}
+            </select>)}
+        </>}
+        {shows.has('on_delay') && numIn('on_delay', 'Raise after it holds for (minutes)')}
+        {shows.has('off_delay') && numIn('off_delay', v.type === 'schedule'
+          ? 'Clear after it has stopped or a zone is occupied for (minutes)' : 'Clear after it is back for (minutes)')}
       </fieldset>
 
       {field('message', 'Message (optional)',
