@@ -71,6 +71,7 @@ int sb_cmd_backup(int argc, char **argv);
 int sb_cmd_config(int argc, char **argv);
 int sb_cmd_user(int argc, char **argv);
 int sb_cmd_bacnet(int argc, char **argv);
+int sb_cmd_boptest(int argc, char **argv);
 
 struct sb_appdb;
 /* First start of the daemon: no account yet -> an admin with a one-time

@@ -21,6 +21,7 @@ static const struct {
     { "backup", sb_cmd_backup, "copy the whole store into one file, while running" },
     { "config", sb_cmd_config, "print the effective configuration or the example file" },
     { "user", sb_cmd_user, "add, list, disable accounts or set a password" },
+    { "boptest", sb_cmd_boptest, "run sbems's zone control against a BOPTEST test case, print its KPIs" },
     { "bacnet", sb_cmd_bacnet, "BACnet/IP tools: discover, read, write, trend logs, serve devices" },
 };
 
