@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "control/svc.h"
 #include "api/gz.h"
 #include "api/live.h"
 #include "alerts/service.h"
@@ -916,6 +917,13 @@ static int keyring(struct sb_api *api, const struct sb_config *cfg)
     return rc;
 }
 
+/* Supervisory control's writes join the commands held at a priority, so
+ * a point's priority view names sbems-control as the slot's holder. */
+static void on_control_write(void *ud, const struct sb_write_result *r, const char *reason)
+{
+    sb_api__cmd_record(ud, r, "sbems-control", reason, 0);
+}
+
 int sb_api__new(uv_loop_t *loop, const struct sb_http_ctx *ctx, struct sb_http_stats *hst,
                 struct sb_api **out)
 {
@@ -962,6 +970,8 @@ int sb_api__new(uv_loop_t *loop, const struct sb_http_ctx *ctx, struct sb_http_s
         goto fail;
     if (ctx->alerts)
         sb_alerts_on_change(ctx->alerts, on_alert, api);
+    if (ctx->control)
+        sb_ctlsvc_set_recorder(ctx->control, on_control_write, api);
     *out = api;
     return 0;
 fail:
@@ -982,6 +992,8 @@ void sb_api__stop(struct sb_api *api)
         sb_drvmgr_off_fresh(api->ctx.drivers, on_fresh, api);
     if (api->ctx.alerts)
         sb_alerts_on_change(api->ctx.alerts, NULL, NULL);
+    if (api->ctx.control)
+        sb_ctlsvc_set_recorder(api->ctx.control, NULL, NULL);
     sb_api__cmds_stop(api);
     sb_ws_stop(api->ws);
 }

@@ -36,6 +36,7 @@ struct sb_drvmgr;       /* drivers/manager.h */
 /* What the endpoints read and use. */
 struct sb_alerts;
 struct sb_analytics;
+struct sb_ctlsvc;
 
 struct sb_http_ctx {
     struct sb_store_h *store;      /* open store (NULL: /readyz says 503) */
@@ -46,6 +47,7 @@ struct sb_http_ctx {
     struct sb_drvmgr *drivers;     /* device I/O for commands and health; may be NULL */
     struct sb_alerts *alerts;      /* alert rules and life cycle; NULL: alert routes 503 */
     struct sb_analytics *analytics;/* forecasts and zone models; NULL: prediction routes 503 */
+    struct sb_ctlsvc *control;     /* supervisory control; NULL: state empty, settings still stored */
     const struct sb_config *cfg;   /* api.*, auth.*, ws.* options; NULL: defaults */
     const char *version;           /* "0.1.0", shown by / and /api/v1/status */
     int (*ready)(void *ud);        /* 1 when store and drivers are ready; NULL: ready once store is set */

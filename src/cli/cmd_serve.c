@@ -26,6 +26,7 @@
 #include "core/timefmt.h"
 #include "db/appdb.h"
 #include "drivers/manager.h"
+#include "control/svc.h"
 #include "drivers/bacnet/expose.h"
 #include "drivers/mqtt_bridge.h"
 #include "ingest/bus.h"
@@ -54,6 +55,7 @@ struct daemon {
     struct sb_bacexpose *bacx;    /* sbems's own BACnet device (drivers.json bacnet.expose) */
     struct sb_alerts *alerts;    /* alert rules, life cycle, notifications */
     struct sb_analytics *analytics; /* forecasts, zone models */
+    struct sb_ctlsvc *control;   /* supervisory control */
     json_t *drvconf;             /* the drivers' own settings */
     int ready;                   /* store open, points loaded, HTTP up */
     int stopping;                /* shutdown begun */
@@ -126,6 +128,7 @@ static void begin_stop(struct daemon *d)
      * server goes. */
     sb_alerts_stop(d->alerts);
     sb_analytics_stop(d->analytics);
+    sb_ctlsvc_stop(d->control);
     sb_mqttbridge_stop(d->bridge);
     sb_bacexpose_stop(d->bacx);
     if (d->drivers)
@@ -304,6 +307,24 @@ static int start_analytics(struct daemon *d)
     return rc;
 }
 
+/* Supervisory control (control/svc.h); off with control.enabled = false. */
+static int start_control(struct daemon *d)
+{
+    const struct sb_config *cfg = &d->c->cfg;
+
+    if (!cfg->control_enabled) {
+        SB_INFO("serve", "control.enabled is false: no zone is controlled");
+        return 0;
+    }
+    struct sb_ctlsvc_cfg cc = { .loop = &d->loop, .bus = d->bus, .models = d->models, .db = d->db,
+                                .drivers = d->drivers, .tick_ms = cfg->control_tick,
+                                .priority = (int)cfg->control_priority, .stale_ms = cfg->control_stale };
+    int rc = sb_ctlsvc_new(&cc, &d->control);
+    if (rc)
+        fprintf(stderr, "sbems serve: cannot start control: %s\n", sb_strerror(rc));
+    return rc;
+}
+
 static int start(struct daemon *d)
 {
     struct sb_ingest_cfg ic;
@@ -324,11 +345,11 @@ static int start(struct daemon *d)
     start_handles(d);
     if ((rc = load_drvconf(d)) || (rc = start_drivers(d)))
         return rc;
-    if ((rc = start_alerts(d)) || (rc = start_analytics(d)))
+    if ((rc = start_alerts(d)) || (rc = start_analytics(d)) || (rc = start_control(d)))
         return rc;
     struct sb_http_ctx hc = { .store = &c->store, .ingest = d->ing, .bus = d->bus, .db = d->db,
                               .models = d->models, .drivers = d->drivers, .alerts = d->alerts,
-                              .analytics = d->analytics,
+                              .analytics = d->analytics, .control = d->control,
                               .cfg = &c->cfg,
                               .version = SB_VERSION, .ready = is_ready, .ud = d };
     if ((rc = sb_http_start(&d->loop, c->cfg.listen, &hc, &d->http))) {
@@ -391,6 +412,7 @@ int sb_cmd_serve(int argc, char **argv)
     }
     sb_alerts_free(d.alerts);
     sb_analytics_free(d.analytics);
+    sb_ctlsvc_free(d.control);
     sb_mqttbridge_free(d.bridge);
     sb_bacexpose_free(d.bacx);
     sb_drvmgr_free(d.drivers);

@@ -278,6 +278,21 @@ static const struct sb_conf_opt opts[] = {
       .dmin = 0, .dmax = 10, .def = "0",
       .doc = "Price of heating fuel per kWh in the tariff's currency; 0 leaves wasted heat unpriced "
              "(said in each finding)." },
+    { .name = "control.enabled", .type = SB_CONF_BOOL, .off = F(control_enabled), .def = "true",
+      .doc = "Run supervisory control: schedules, optimal start, occupancy setback, tenant overrides "
+             "(docs/internals/control.md).  Each building's mode (off / advisory / auto, default "
+             "advisory) decides whether anything is written." },
+    { .name = "control.tick", .type = SB_CONF_DURATION, .off = F(control_tick),
+      .min = 5 * MS_S, .max = 15 * 60 * MS_S, .def = "60s",
+      .doc = "How often every zone is evaluated." },
+    { .name = "control.priority", .type = SB_CONF_INT, .off = F(control_priority),
+      .min = 9, .max = 16, .def = "12",
+      .doc = "BACnet priority sbems writes the arbitrated setpoints at: below operators (8), so a "
+             "manual command at the device or through the API wins." },
+    { .name = "control.stale", .type = SB_CONF_DURATION, .off = F(control_stale),
+      .min = MS_S * 60, .max = 6 * 3600 * MS_S, .def = "15m",
+      .doc = "A zone temperature or occupancy reading older than this is not used (the schedule "
+             "stands; no setback, no optimal start)." },
     { .name = "ws.max_rate", .type = SB_CONF_DOUBLE, .off = F(ws_max_rate),
       .dmin = 0.1, .dmax = 1000, .def = "10",
       .doc = "Most WebSocket updates per second per point; faster readings are coalesced "

@@ -167,6 +167,10 @@ struct sb_config {
     double   analytics_cooling_cop;  /* fault impact: cooling plant COP */
     double   analytics_heat_efficiency; /* fault impact: heating plant efficiency */
     double   analytics_heat_price;   /* fault impact: heating fuel price per kWh, 0 = unpriced */
+    bool     control_enabled;        /* run supervisory control */
+    int64_t  control_tick;           /* ms between evaluations */
+    int64_t  control_priority;       /* BACnet priority of sbems's setpoint writes */
+    int64_t  control_stale;          /* ms after which a reading is not used */
     double   ws_max_rate;            /* updates/s per point on WebSockets */
     int64_t  ws_client_queue;        /* bytes queued per WebSocket client */
     int64_t  ws_max_clients;         /* WebSocket clients at once */

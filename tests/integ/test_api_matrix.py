@@ -90,6 +90,15 @@ def cases(api):
     c("PATCH", "/api/v1/zones/{zone}", 200, inp="/api/v1/zones/f1-core",
       out="/api/v1/zones/annex-z", body=lambda s: {"description": "z " + uid()})
     c("DELETE", "/api/v1/zones/{zone}", 204, inp="NEWZONE", out="NEWZONE@annex")
+    # supervisory control: settings by building, tenant overrides by zone
+    c("GET", "/api/v1/buildings/{building}/control", 200, inp="/api/v1/buildings/hpo/control",
+      out="/api/v1/buildings/annex/control")
+    c("PUT", "/api/v1/buildings/{building}/control", 200, inp="/api/v1/buildings/hpo/control",
+      out="/api/v1/buildings/annex/control", body=lambda s: {"mode": "advisory", "vacancy_delay_min": 15})
+    c("POST", "/api/v1/zones/{zone}/control/override", 200, inp="/api/v1/zones/f1-core/control/override",
+      out="/api/v1/zones/annex-z/control/override", body=lambda s: {"hours": 1, "reason": "late meeting"})
+    c("DELETE", "/api/v1/zones/{zone}/control/override", 204, inp="/api/v1/zones/f1-core/control/override",
+      out="/api/v1/zones/annex-z/control/override")
     c("GET", "/api/v1/zones/{zone}/status", 200, inp="/api/v1/zones/f1-core/status",
       out="/api/v1/zones/annex-z/status")
 

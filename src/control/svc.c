@@ -1,0 +1,871 @@
+/*
+ * svc.c - supervisory control in the daemon (see svc.h).
+ *
+ * State: one struct zrt per controlled zone, keyed by zone slug, living in
+ * the service.  The tick's worker job is the only writer of the zones'
+ * plans; the loop thread's write callbacks only set what the device holds
+ * (a failed write), and the next job starts only after every write is back, so the
+ * two never touch a zone at once.  The newest readings come from the live
+ * bus into a table guarded by its own mutex; the API's view is a JSON
+ * snapshot per building swapped under another.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "analytics/bdocs.h"
+#include "control/arb.h"
+#include "control/ical.h"
+#include "control/sched.h"
+#include "control/settings.h"
+#include "control/svc.h"
+#include "control/zone.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/timefmt.h"
+#include "core/tz.h"
+#include "db/appdb.h"
+#include "db/audit_later.h"
+#include "drivers/manager.h"
+#include "ingest/bus.h"
+#include "model/hub.h"
+
+#define MAX_ZONES      4096
+#define REFRESH_MS     (30 * 60000LL)   /* rewrite an unchanged setpoint this often */
+#define DEADBAND_K     0.05             /* smaller changes are not written */
+#define DRIFT_K        0.3              /* the device reads this far off what we hold: rewrite */
+
+struct last {                            /* newest reading of a point */
+    int64_t t;
+    double v;
+};
+
+struct zrt {
+    char zone[64], building[64];
+    int used;                            /* seen in this tick */
+    uint32_t heat_pt, cool_pt;           /* writable setpoints (0: none) */
+    uint32_t temp_pt, occ_pt;
+    double heat_min, heat_max, cool_min, cool_max;   /* canonical degC, NaN open */
+    struct sb_unit_conv heat_out, cool_out;          /* canonical -> the points' source unit */
+    /* the plan of the last tick */
+    int mode;                            /* enum sb_ctlmode in force */
+    enum sb_cmode cmode;
+    double want_heat, want_cool;         /* the winner's setpoints, degC */
+    char winner[16], reason[SB_ARB_REASON_MAX + 8];
+    int64_t until_ms;
+    int64_t vacant_since;
+    int was_occ;
+    /* arbitration and guardrails of the two setpoints ([0] heating, [1]
+     * cooling), values in degC; the loop thread only reports failed writes */
+    struct sb_arb_point ap[2];
+    struct sb_arb_out ao[2];
+    int ap_ok;
+    char last_result[24];
+    int64_t last_write_ms;
+};
+
+struct wr {                              /* one write the tick decided */
+    struct sb_ctlsvc *s;
+    size_t zi;
+    int heat;                            /* 1 heating, 0 cooling setpoint */
+    int relinquish;                      /* release sbems's slot instead */
+    uint32_t point;
+    double value;                        /* canonical */
+    double src;                          /* in the point's source unit */
+    char reason[256];
+};
+
+struct job {
+    uv_work_t w;
+    struct sb_ctlsvc *s;
+    struct wr *wv;
+    size_t nw, capw;
+};
+
+struct snap {
+    char building[64];
+    json_t *state;
+};
+
+struct sb_ctlsvc {
+    struct sb_ctlsvc_cfg cfg;
+    uv_timer_t timer;
+    int timer_on, stopping, busy, writes_out, poked;
+    int bus_sub;
+    pthread_mutex_t mu;                  /* last[] */
+    struct last *last;
+    size_t nlast;
+    pthread_mutex_t smu;                 /* snaps, stats */
+    struct snap *snaps;
+    size_t nsnaps;
+    struct sb_ctlsvc_stats st;
+    sb_ctlsvc_rec_fn rec;                /* loop thread */
+    void *rec_ud;
+    struct zrt *z;                       /* zones (job / loop, see above) */
+    size_t nz;
+};
+
+/* ---- newest readings ------------------------------------------------------------------- */
+
+static void on_bus(void *ud, const struct sb_reading *r, size_t n)
+{
+    struct sb_ctlsvc *s = ud;
+
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = r[i].point;
+        if (id >= s->nlast) {
+            if (id >= 16u << 20)         /* a point id this large is not one of a model's */
+                continue;
+            size_t cap = s->nlast ? s->nlast : 1024;
+            while (cap <= id)
+                cap *= 2;
+            struct last *v = realloc(s->last, cap * sizeof(*v));
+            if (!v)
+                continue;
+            memset(v + s->nlast, 0, (cap - s->nlast) * sizeof(*v));
+            s->last = v;
+            s->nlast = cap;
+        }
+        if (r[i].t >= s->last[id].t && isfinite(r[i].v)) {
+            s->last[id].t = r[i].t;
+            s->last[id].v = r[i].v;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* The point's newest value if fresh, else NaN. */
+static double fresh(struct sb_ctlsvc *s, uint32_t id, int64_t now)
+{
+    double v = NAN;
+
+    if (!id)
+        return NAN;
+    pthread_mutex_lock(&s->mu);
+    if (id < s->nlast && s->last[id].t && now - s->last[id].t <= s->cfg.stale_ms)
+        v = s->last[id].v;
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+/* ---- the zones' points ----------------------------------------------------------------- */
+
+static int is_brick(const struct sb_point *p, const char *cls)
+{
+    return p->brick && strcmp(p->brick, cls) == 0;
+}
+
+static int tagged(const struct sb_point *p, const char *const *tags)
+{
+    for (; *tags; tags++)
+        if (!sb_point_has_tag(p, *tags))
+            return 0;
+    return 1;
+}
+
+/* A zone's heating (+1) or cooling (-1) setpoint, 0 neither.  Brick first,
+ * then Haystack tags: "zone air temp heating sp" / "... cooling sp". */
+static int sp_kind(const struct sb_point *p)
+{
+    static const char *const heat[] = { "zone", "air", "temp", "heating", "sp", NULL };
+    static const char *const cool[] = { "zone", "air", "temp", "cooling", "sp", NULL };
+
+    if (!p->writable || p->kind != SB_POINT_SETPOINT)
+        return 0;
+    if (is_brick(p, "Zone_Air_Heating_Temperature_Setpoint") || tagged(p, heat))
+        return 1;
+    if (is_brick(p, "Zone_Air_Cooling_Temperature_Setpoint") || tagged(p, cool))
+        return -1;
+    return 0;
+}
+
+/* An occupancy reading (> 0.5: someone there): the kind, a Brick
+ * occupancy class, the Haystack "occupied" tag, or - devices that expose
+ * it as a plain value, as many VAV controllers do - a point named
+ * "Occupancy ..." that is not a command. */
+static int is_occupancy(const struct sb_point *p)
+{
+    if (p->writable)
+        return 0;
+    return p->kind == SB_POINT_OCCUPANCY || (p->brick && strstr(p->brick, "Occupancy")) ||
+           sb_point_has_tag(p, "occupied") ||
+           (p->kind == SB_POINT_OTHER && p->name && strncasecmp(p->name, "Occupancy", 9) == 0);
+}
+
+static double to_canon(const struct sb_point *p, double v)
+{
+    return isnan(v) ? NAN : sb_unit_conv_apply(&p->to_canon, v);
+}
+
+static struct zrt *zone_rt(struct sb_ctlsvc *s, const char *slug)
+{
+    for (size_t i = 0; i < s->nz; i++)
+        if (strcmp(s->z[i].zone, slug) == 0)
+            return &s->z[i];
+    if (s->nz >= MAX_ZONES)
+        return NULL;
+    struct zrt *v = realloc(s->z, (s->nz + 1) * sizeof(*v));
+    if (!v)
+        return NULL;
+    s->z = v;
+    struct zrt *z = &v[s->nz++];
+    memset(z, 0, sizeof(*z));
+    snprintf(z->zone, sizeof(z->zone), "%s", slug);
+    z->want_heat = z->want_cool = NAN;
+    return z;
+}
+
+/* Bind a zone's points from the model (every tick: the model may change). */
+static void bind_points(struct zrt *z, const struct sb_model *m, int32_t zi)
+{
+    z->heat_pt = z->cool_pt = z->occ_pt = 0;
+    const struct sb_point *tp = sb_zone_temp_point(m, zi);
+    z->temp_pt = tp ? tp->id : 0;
+    for (size_t i = 0; i < m->npoints; i++) {
+        const struct sb_point *p = &m->points[i];
+        const struct sb_equipment *e = p->equipment_ix >= 0 ? &m->equipment[p->equipment_ix] : NULL;
+        if (!e || e->zone_ix != zi)
+            continue;
+        int k = sp_kind(p);
+        if ((k == 1 && !z->heat_pt) || (k == -1 && !z->cool_pt)) {
+            struct sb_unit_conv *out = k == 1 ? &z->heat_out : &z->cool_out;
+            if (sb_unit_conv_init(out, p->canon, p->unit))
+                continue;
+            *(k == 1 ? &z->heat_pt : &z->cool_pt) = p->id;
+            *(k == 1 ? &z->heat_min : &z->cool_min) = to_canon(p, p->min);
+            *(k == 1 ? &z->heat_max : &z->cool_max) = to_canon(p, p->max);
+        }
+        if (!z->occ_pt && is_occupancy(p))
+            z->occ_pt = p->id;
+    }
+}
+
+/* ---- one zone's evaluation (worker) ---------------------------------------------------- */
+
+struct bctx {                            /* what a building's zones share in one tick */
+    struct sb_ctlsvc *s;
+    const struct sb_model *m;
+    const struct sb_building *b;
+    struct sb_ctlset set;
+    int64_t *hol;
+    size_t nhol;
+    struct sb_ical_list ical;
+    int64_t now;
+    struct job *job;
+    json_t *zones;
+};
+
+/* The zone's control schedule: the settings' own, else the model's
+ * occupancy schedule and comfort bands; with the building's holidays and
+ * the imported calendar.  0, or 1 when the zone has no schedule at all. */
+static int zone_sched(struct bctx *c, const struct sb_zone *zo, struct sb_ctlset_zone *zs, struct sb_csched *cs)
+{
+    if (zs && zs->has_sched) {
+        *cs = zs->sched;                 /* moved: the settings are this tick's own */
+        zs->has_sched = 0;
+        memset(&zs->sched, 0, sizeof(zs->sched));
+    } else {
+        if (!zo->sched.set)
+            return 1;
+        sb_csched_init(cs, &zo->comfort);
+        sb_csched_from_occupancy(cs, &zo->sched);
+    }
+    if (c->nhol)
+        sb_csched_add_holidays(cs, c->hol, c->nhol);
+    if (c->ical.n)
+        sb_ical_apply(&c->ical, cs);
+    return 0;
+}
+
+/* The next occupied period within the lead, by walking the schedule's
+ * transitions (at most 8). */
+static void next_occupied(const struct sb_csched *cs, const struct sb_tz *tz, const struct sb_csched_state *now,
+                          int64_t horizon_ms, struct sb_csched_state *out)
+{
+    struct sb_csched_state st = *now;
+
+    memset(out, 0, sizeof(*out));
+    out->mode = SB_CMODE_UNOCCUPIED;
+    for (int i = 0; i < 8 && st.next_ms != INT64_MAX && st.next_ms <= horizon_ms; i++) {
+        int64_t at = st.next_ms;
+        if (sb_csched_at(cs, tz, at, &st))
+            return;
+        if (st.mode == SB_CMODE_OCCUPIED) {
+            *out = st;
+            out->since_ms = at;
+            return;
+        }
+    }
+}
+
+/* Occupancy: when the zone last turned vacant. */
+static void occupancy(struct zrt *z, double occ, int64_t now, int *known, int *occupied)
+{
+    *known = !isnan(occ);
+    *occupied = *known && occ > 0.5;
+    if (!*known)
+        return;
+    if (*occupied)
+        z->vacant_since = 0;
+    else if (!z->vacant_since)
+        z->vacant_since = now;          /* first seen vacant: the delay counts from here */
+    z->was_occ = *occupied;
+}
+
+static void add_write(struct bctx *c, size_t zi, int heat, double v, int relinquish)
+{
+    struct job *j = c->job;
+    struct zrt *z = &c->s->z[zi];
+
+    if (j->nw == j->capw) {
+        size_t cap = j->capw ? j->capw * 2 : 32;
+        struct wr *nv = realloc(j->wv, cap * sizeof(*nv));
+        if (!nv)
+            return;
+        j->wv = nv;
+        j->capw = cap;
+    }
+    struct wr *w = &j->wv[j->nw++];
+    memset(w, 0, sizeof(*w));
+    w->s = c->s;
+    w->zi = zi;
+    w->heat = heat;
+    w->point = heat ? z->heat_pt : z->cool_pt;
+    w->relinquish = relinquish;
+    w->value = relinquish ? NAN : v;
+    w->src = relinquish ? NAN : sb_unit_conv_apply(heat ? &z->heat_out : &z->cool_out, v);
+    if (relinquish)
+        snprintf(w->reason, sizeof(w->reason), "%s %s: released (%s)", z->zone, heat ? "heating" : "cooling",
+                 z->mode == SB_CTL_OFF ? "control off" : "no source commands it");
+    else
+        snprintf(w->reason, sizeof(w->reason), "%s %s: %s", z->zone, heat ? "heating" : "cooling", z->reason);
+}
+
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(round(v * 100.0) / 100.0) : json_null();
+}
+
+/* The guardrails that shaped a setpoint, in words. */
+static json_t *flags_json(unsigned f)
+{
+    static const struct { unsigned bit; const char *name; } names[] = {
+        { SB_ARB_F_BOUNDS, "bounds" }, { SB_ARB_F_BAND, "band" }, { SB_ARB_F_RAMPED, "ramped" },
+        { SB_ARB_F_FALLBACK, "fallback" }, { SB_ARB_F_DEADBAND, "deadband" }, { SB_ARB_F_INTERVAL, "interval" },
+        { SB_ARB_F_ADVISORY, "advisory" }, { SB_ARB_F_OFF, "off" }, { SB_ARB_F_RELEASE, "release" },
+        { SB_ARB_F_NOSTART, "stepped" },
+    };
+    json_t *a = json_array();
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (f & names[i].bit)
+            json_array_append_new(a, json_string(names[i].name));
+    return a;
+}
+
+static json_t *src_json(const char *name, int prio, const struct sb_zsup_cmd *k)
+{
+    char t[40];
+    return json_pack("{s:s,s:i,s:b,s:o,s:o,s:s,s:o}", "source", name, "priority", prio, "active", k->active,
+                     "heating", num_or_null(k->active ? k->band.heating : NAN), "cooling",
+                     num_or_null(k->active ? k->band.cooling : NAN), "reason", k->reason, "until",
+                     k->active && k->until_ms != INT64_MAX ? json_string(sb_time_format(k->until_ms, t, sizeof(t)))
+                                                           : json_null());
+}
+
+static void zone_json(struct bctx *c, const struct zrt *z, const char *why_not, const struct sb_zsup_out *o,
+                      double temp, int occ_known, int occupied)
+{
+    char t[40];
+    json_t *j = json_pack("{s:s,s:s,s:b}", "zone", z->zone, "mode", sb_ctlmode_name(z->mode), "controlled",
+                          why_not == NULL);
+
+    if (why_not) {
+        json_object_set_new(j, "why_not", json_string(why_not));
+    } else {
+        json_object_set_new(j, "state", json_string(sb_cmode_name(z->cmode)));
+        json_object_set_new(j, "winner", json_string(z->winner));
+        json_object_set_new(j, "reason", json_string(z->reason));
+        json_object_set_new(j, "until", z->until_ms != INT64_MAX
+                                            ? json_string(sb_time_format(z->until_ms, t, sizeof(t)))
+                                            : json_null());
+        json_object_set_new(j, "target", json_pack("{s:o,s:o}", "heating", num_or_null(z->want_heat),
+                                                   "cooling", num_or_null(z->want_cool)));
+        json_object_set_new(j, "heating_sp", num_or_null(z->heat_pt ? z->ao[0].value : NAN));
+        json_object_set_new(j, "cooling_sp", num_or_null(z->cool_pt ? z->ao[1].value : NAN));
+        json_object_set_new(j, "flags", json_pack("[o,o]", flags_json(z->ao[0].why.flags),
+                                                  flags_json(z->ao[1].why.flags)));
+        json_object_set_new(j, "sources", json_pack("[o,o,o]", src_json("tenant", 10, &o->tenant),
+                                                    src_json("setback", 13, &o->setback),
+                                                    src_json("schedule", 14, &o->schedule)));
+    }
+    json_object_set_new(j, "temp", num_or_null(temp));
+    json_object_set_new(j, "occupied", occ_known ? json_boolean(occupied) : json_null());
+    json_object_set_new(j, "points", json_pack("{s:i,s:i,s:i,s:i}", "heating_sp", (int)z->heat_pt, "cooling_sp",
+                                               (int)z->cool_pt, "temp", (int)z->temp_pt, "occupancy",
+                                               (int)z->occ_pt));
+    json_object_set_new(j, "last_write", z->last_write_ms
+                        ? json_pack("{s:s,s:s}", "at", sb_time_format(z->last_write_ms, t, sizeof(t)),
+                                    "result", z->last_result)
+                        : json_null());
+    json_array_append_new(c->zones, j);
+}
+
+/* Configure a setpoint's arbitration table: sbems's priority, the point's
+ * bounds, ramps (away from comfort at ramp_k_per_h, back towards it at
+ * recover_k_per_h: never a step either way - a stepped return after a
+ * setback or a demand event makes every box call for cooling at once, the
+ * rebound above the old peak), and the write rules. */
+static void arb_setup(struct sb_arb_point *p, const struct sb_ctlsvc *s, const struct sb_ctlset *set, int heat,
+                      double lo, double hi)
+{
+    struct sb_arb_cfg cfg;
+    double away = set->ramp_k_per_h / 60.0, back = set->recover_k_per_h / 60.0;
+
+    sb_arb_cfg_init(&cfg);
+    cfg.write_priority = s->cfg.priority;
+    cfg.min = isnan(lo) ? -50.0 : lo;
+    cfg.max = isnan(hi) ? 60.0 : hi;
+    cfg.rate_up = heat ? back : away;
+    cfg.rate_down = heat ? away : back;
+    cfg.deadband = DEADBAND_K;
+    cfg.refresh_ms = REFRESH_MS;
+    if (!p->cfg.write_priority) {
+        sb_arb_init(p, &cfg);
+    } else {
+        p->cfg = cfg;                    /* settings may change; the commands and state stay */
+    }
+}
+
+static void arb_source(struct sb_arb_point *p, int src, const struct sb_zsup_cmd *k, int heat, int64_t now)
+{
+    char owner[32];
+
+    if (!k->active) {
+        sb_arb_release(p, src);
+        return;
+    }
+    snprintf(owner, sizeof(owner), "sbems-%s", sb_arb_src_name(src));
+    sb_arb_set(p, src, heat ? k->band.heating : k->band.cooling, owner, k->reason, now,
+               k->until_ms == INT64_MAX ? 0 : k->until_ms);
+}
+
+/* The sources into each setpoint's table, one update, and the writes due. */
+static void arbitrate(struct bctx *c, struct zrt *z, const struct sb_zsup_out *o, const struct sb_zsup_in *in)
+{
+    const uint32_t pts[2] = { z->heat_pt, z->cool_pt };
+    const double lo[2] = { z->heat_min, z->cool_min }, hi[2] = { z->heat_max, z->cool_max };
+    int zmode = z->mode, bmode = c->s->cfg.drivers ? c->set.mode : SB_CTL_ADVISORY;
+    size_t ix = (size_t)(z - c->s->z);
+
+    (void)in;
+    for (int k = 0; k < 2; k++) {
+        struct sb_arb_point *p = &z->ap[k];
+        struct sb_arb_out *out = &z->ao[k];
+        memset(out, 0, sizeof(*out));
+        out->value = NAN;
+        out->why.winner = -1;
+        if (!pts[k])
+            continue;
+        arb_setup(p, c->s, &c->set, k == 0, lo[k], hi[k]);
+        arb_source(p, SB_ARB_TENANT, &o->tenant, k == 0, c->now);
+        arb_source(p, SB_ARB_SETBACK, &o->setback, k == 0, c->now);
+        arb_source(p, SB_ARB_SCHEDULE, &o->schedule, k == 0, c->now);
+        struct sb_arb_in ai = { .now_ms = c->now, .zone_mode = zmode, .building_mode = bmode,
+                                .band_lo = NAN, .band_hi = NAN, .release_to = NAN,
+                                .present = fresh(c->s, pts[k], c->now) };
+        if (sb_arb_update(p, &ai, out))
+            continue;
+        if (out->action == SB_ARB_WRITE)
+            add_write(c, ix, k == 0, out->value, 0);
+        else if (out->action == SB_ARB_RELINQUISH)
+            add_write(c, ix, k == 0, NAN, 1);
+    }
+    /* what the zone shows: the winner of the cooling table (or heating) */
+    const struct sb_arb_explain *w = z->cool_pt ? &z->ao[1].why : &z->ao[0].why;
+    snprintf(z->winner, sizeof(z->winner), "%s", w->winner >= 0 ? sb_arb_src_name(w->winner) : "none");
+    snprintf(z->reason, sizeof(z->reason), "%s", w->winner >= 0 ? w->reason : "");
+    z->until_ms = w->winner >= 0 && w->expires_ms ? w->expires_ms : INT64_MAX;
+    z->want_heat = z->heat_pt ? z->ao[0].why.target : NAN;
+    z->want_cool = z->cool_pt ? z->ao[1].why.target : NAN;
+}
+
+static void eval_zone(struct bctx *c, int32_t zi)
+{
+    const struct sb_zone *zo = &c->m->zones[zi];
+    struct sb_ctlset_zone *zs = sb_ctlset_zone(&c->set, zo->slug);
+    struct zrt *z = zone_rt(c->s, zo->slug);
+    struct sb_csched cs;
+    struct sb_zsup_in in = { .now_ms = c->now };
+    struct sb_zsup_out o;
+    int known = 0, occupied = 0;
+
+    if (!z)
+        return;
+    z->used = 1;
+    snprintf(z->building, sizeof(z->building), "%s", c->b->slug);
+    bind_points(z, c->m, zi);
+    z->mode = c->s->cfg.drivers ? sb_ctlset_mode(&c->set, zs) : SB_CTL_ADVISORY;
+    double temp = fresh(c->s, z->temp_pt, c->now);
+    occupancy(z, fresh(c->s, z->occ_pt, c->now), c->now, &known, &occupied);
+    memset(&o, 0, sizeof(o));
+    if (!z->heat_pt && !z->cool_pt) {
+        zone_json(c, z, "no writable zone heating or cooling setpoint", &o, temp, known, occupied);
+        return;
+    }
+    if (zone_sched(c, zo, zs, &cs)) {
+        zone_json(c, z, "no schedule: give the zone an occupancy schedule or a control schedule", &o, temp,
+                  known, occupied);
+        return;
+    }
+    const struct sb_tz *tz = c->b->tz;
+    if (sb_csched_at(&cs, tz, c->now, &in.now)) {
+        sb_csched_release(&cs);
+        zone_json(c, z, "the schedule cannot be evaluated", &o, temp, known, occupied);
+        return;
+    }
+    next_occupied(&cs, tz, &in.now, c->now + (int64_t)(c->set.max_lead_h * 3600000.0), &in.next_occ);
+    in.temp = temp;
+    in.lead_h = c->set.optimal_start && in.next_occ.mode == SB_CMODE_OCCUPIED
+                ? sb_zsup_lead(temp, &in.next_occ.band, c->set.default_rate, c->set.default_rate,
+                               c->set.max_lead_h)
+                : NAN;
+    in.occ_known = known;
+    in.occupied = occupied;
+    in.vacant_since_ms = z->vacant_since;
+    in.vacancy_delay_ms = zs && zs->vacancy_ms >= 0 ? zs->vacancy_ms : c->set.vacancy_ms;
+    in.override_until_ms = zs ? zs->override_until_ms : 0;
+    in.standby = cs.band[SB_CMODE_STANDBY];
+    in.occ_band = cs.band[SB_CMODE_OCCUPIED];
+    sb_csched_release(&cs);
+    sb_zsup_eval(&in, &o);
+
+    z->cmode = o.mode;
+    arbitrate(c, z, &o, &in);
+    zone_json(c, z, NULL, &o, temp, known, occupied);
+}
+
+/* ---- one tick (worker) ----------------------------------------------------------------- */
+
+/* The building's settings; a stored document that no longer parses (a
+ * newer format, a hand edit) switches the building off, loudly. */
+static void load_settings(struct bctx *c)
+{
+    struct sb_doc d;
+    char err[256];
+
+    sb_ctlset_init(&c->set);
+    if (!c->s->cfg.db || sb_appdb_doc_get(c->s->cfg.db, "control", c->b->slug, &d))
+        return;
+    json_t *j = json_loads(d.body, 0, NULL);
+    if (sb_ctlset_parse(j, &c->set, err, sizeof(err))) {
+        SB_ERR("control", "building %s: stored control settings refused (%s): control is off", c->b->slug, err);
+        sb_ctlset_init(&c->set);
+        c->set.mode = SB_CTL_OFF;
+    }
+    json_decref(j);
+    sb_doc_release(&d);
+}
+
+static void load_calendar(struct bctx *c)
+{
+    char err[256];
+    int64_t today = c->now / 86400000;
+    struct sb_ical_opts o = { .tz = c->b->tz, .from_day = today - 2, .to_day = today + 400 };
+
+    memset(&c->ical, 0, sizeof(c->ical));
+    if (c->set.ical && sb_ical_parse(c->set.ical, strlen(c->set.ical), &o, &c->ical, err, sizeof(err)))
+        SB_WARN("control", "building %s: holiday calendar not used: %s", c->b->slug, err);
+    if (c->s->cfg.db)
+        c->hol = sb_building_holidays(c->s->cfg.db, c->b->slug, &c->nhol);
+}
+
+static void put_snapshot(struct sb_ctlsvc *s, const char *building, json_t *state)
+{
+    pthread_mutex_lock(&s->smu);
+    for (size_t i = 0; i < s->nsnaps; i++)
+        if (strcmp(s->snaps[i].building, building) == 0) {
+            json_decref(s->snaps[i].state);
+            s->snaps[i].state = state;
+            pthread_mutex_unlock(&s->smu);
+            return;
+        }
+    struct snap *v = realloc(s->snaps, (s->nsnaps + 1) * sizeof(*v));
+    if (v) {
+        s->snaps = v;
+        snprintf(v[s->nsnaps].building, sizeof(v[s->nsnaps].building), "%s", building);
+        v[s->nsnaps++].state = state;
+    } else {
+        json_decref(state);
+    }
+    pthread_mutex_unlock(&s->smu);
+}
+
+static void eval_building(struct sb_ctlsvc *s, struct job *j, const struct sb_model *m, size_t bi, int64_t now)
+{
+    struct bctx c = { .s = s, .m = m, .b = &m->buildings[bi], .now = now, .job = j, .zones = json_array() };
+    char t[40];
+
+    load_settings(&c);
+    load_calendar(&c);
+    for (size_t zi = 0; zi < m->nzones; zi++)
+        if (m->zones[zi].building_ix == (int32_t)bi)
+            eval_zone(&c, (int32_t)zi);
+    json_t *st = json_pack("{s:s,s:s,s:o,s:o}", "building", c.b->slug, "evaluated_at",
+                           sb_time_format(now, t, sizeof(t)), "settings", sb_ctlset_to_json(&c.set), "zones",
+                           c.zones);
+    json_object_set_new(st, "holidays_imported", json_integer((json_int_t)c.ical.n));
+    put_snapshot(s, c.b->slug, st);
+    sb_ical_list_free(&c.ical);
+    free(c.hol);
+    sb_ctlset_release(&c.set);
+}
+
+static void tick_work(uv_work_t *w)
+{
+    struct job *j = w->data;
+    struct sb_ctlsvc *s = j->s;
+    struct sb_mref *ref = sb_mhub_get(s->cfg.models);
+    int64_t now = sb_now_ms();
+    uint32_t n = 0, na = 0;
+
+    if (!ref)
+        return;
+    for (size_t i = 0; i < s->nz; i++)
+        s->z[i].used = 0;
+    for (size_t bi = 0; bi < ref->m->nbuildings; bi++)
+        eval_building(s, j, ref->m, bi, now);
+    for (size_t i = 0; i < s->nz; i++)
+        if (s->z[i].used && (s->z[i].heat_pt || s->z[i].cool_pt)) {
+            n++;
+            na += s->z[i].mode == SB_CTL_AUTO;
+        }
+    sb_mref_put(ref);
+    pthread_mutex_lock(&s->smu);
+    s->st.ticks++;
+    s->st.zones = n;
+    s->st.zones_auto = na;
+    pthread_mutex_unlock(&s->smu);
+}
+
+/* ---- writes (loop) --------------------------------------------------------------------- */
+
+static void write_done(struct sb_ctlsvc *s, struct wr *w, enum sb_wres res, const char *why)
+{
+    struct zrt *z = &s->z[w->zi];
+    char target[32], detail[512];
+    int64_t now = sb_now_ms();
+
+    if (res != SB_WRES_OK && res != SB_WRES_NOT_CONFIRMED && res != SB_WRES_DRY_RUN) {
+        sb_arb_write_failed(&z->ap[w->heat ? 0 : 1]);
+        pthread_mutex_lock(&s->smu);
+        s->st.write_errors++;
+        pthread_mutex_unlock(&s->smu);
+    }
+    snprintf(z->last_result, sizeof(z->last_result), "%s", sb_wres_name(res));
+    z->last_write_ms = now;
+    snprintf(target, sizeof(target), "point:%u", w->point);
+    if (w->relinquish)
+        snprintf(detail, sizeof(detail), "released priority %d: %s%s%s", s->cfg.priority, w->reason,
+                 why && *why ? "; " : "", why ? why : "");
+    else
+        snprintf(detail, sizeof(detail), "%.2f degC at priority %d: %s%s%s", w->value, s->cfg.priority, w->reason,
+                 why && *why ? "; " : "", why ? why : "");
+    struct sb_audit_rec a = { .ts_ms = now, .actor = "sbems-control", .action = "control.write",
+                              .target = target, .result = sb_wres_name(res), .detail = detail };
+    if (s->cfg.db)
+        sb_appdb_audit_later(s->cfg.loop, s->cfg.db, &a, NULL);
+    if (res != SB_WRES_OK && res != SB_WRES_DRY_RUN)
+        SB_WARN("control", "writing %s: %s%s%s", w->reason, sb_wres_name(res), why && *why ? ": " : "",
+                why ? why : "");
+}
+
+static void on_timer(uv_timer_t *t);
+
+/* The tick and its writes are back; one asked for meanwhile runs now. */
+static void finish_tick(struct sb_ctlsvc *s)
+{
+    s->busy = 0;
+    if (s->poked && !s->stopping) {
+        s->poked = 0;
+        uv_timer_start(&s->timer, on_timer, 0, (uint64_t)s->cfg.tick_ms);
+    }
+}
+
+static void written(void *ud, const struct sb_write_result *r)
+{
+    struct wr *w = ud;
+    struct sb_ctlsvc *s = w->s;
+
+    write_done(s, w, r->res, r->reason);
+    if (s->rec && (r->res == SB_WRES_OK || r->res == SB_WRES_NOT_CONFIRMED)) {
+        struct sb_write_result rr = *r;
+        if (w->relinquish)
+            rr.value = NAN;              /* closes the record */
+        s->rec(s->rec_ud, &rr, w->reason);
+    }
+    free(w);
+    if (--s->writes_out == 0)
+        finish_tick(s);
+}
+
+static void tick_after(uv_work_t *w, int status)
+{
+    struct job *j = w->data;
+    struct sb_ctlsvc *s = j->s;
+
+    s->writes_out = 1;                   /* held while issuing */
+    for (size_t i = 0; i < j->nw && status == 0 && !s->stopping; i++) {
+        struct wr *x = malloc(sizeof(*x));
+        const char *why = NULL;
+        if (!x)
+            break;
+        *x = j->wv[i];
+        pthread_mutex_lock(&s->smu);
+        s->st.writes++;
+        pthread_mutex_unlock(&s->smu);
+        s->writes_out++;
+        int rc = sb_drvmgr_write(s->cfg.drivers, x->point, x->src, s->cfg.priority, x->relinquish, written, x,
+                                 &why);
+        if (rc) {
+            s->writes_out--;
+            write_done(s, x, SB_WRES_ERROR, why ? why : sb_strerror(rc));
+            free(x);
+        }
+    }
+    free(j->wv);
+    free(j);
+    if (--s->writes_out == 0)
+        finish_tick(s);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct sb_ctlsvc *s = t->data;
+    struct job *j;
+
+    if (s->stopping)
+        return;
+    if (s->busy) {                       /* the previous tick or its writes are not back */
+        s->poked = 1;
+        return;
+    }
+    if (!(j = calloc(1, sizeof(*j))))
+        return;
+    j->s = s;
+    j->w.data = j;
+    s->busy = 1;
+    if (uv_queue_work(s->cfg.loop, &j->w, tick_work, tick_after)) {
+        s->busy = 0;
+        free(j);
+    }
+}
+
+/* ---- life cycle and views ---------------------------------------------------------------- */
+
+int sb_ctlsvc_new(const struct sb_ctlsvc_cfg *cfg, struct sb_ctlsvc **out)
+{
+    struct sb_ctlsvc *s = calloc(1, sizeof(*s));
+    int rc = 0;
+
+    *out = NULL;
+    if (!s)
+        return SB_ENOMEM;
+    s->cfg = *cfg;
+    if (s->cfg.tick_ms < 1000)
+        s->cfg.tick_ms = 60000;
+    if (s->cfg.stale_ms <= 0)
+        s->cfg.stale_ms = 15 * 60000LL;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->smu, NULL);
+    if (cfg->bus && (rc = sb_bus_subscribe(cfg->bus, on_bus, s)) < 0) {
+        pthread_mutex_destroy(&s->mu);
+        pthread_mutex_destroy(&s->smu);
+        free(s);
+        return rc;
+    }
+    s->bus_sub = cfg->bus ? rc : 0;
+    uv_timer_init(cfg->loop, &s->timer);
+    s->timer.data = s;
+    /* the first tick after 5 s: the live bus has had the drivers' first reads */
+    uv_timer_start(&s->timer, on_timer, 5000, (uint64_t)s->cfg.tick_ms);
+    s->timer_on = 1;
+    *out = s;
+    return 0;
+}
+
+void sb_ctlsvc_set_recorder(struct sb_ctlsvc *s, sb_ctlsvc_rec_fn fn, void *ud)
+{
+    if (!s)
+        return;
+    s->rec = fn;
+    s->rec_ud = ud;
+}
+
+void sb_ctlsvc_poke(struct sb_ctlsvc *s)
+{
+    if (!s || s->stopping)
+        return;
+    if (s->busy)
+        s->poked = 1;
+    else
+        uv_timer_start(&s->timer, on_timer, 0, (uint64_t)s->cfg.tick_ms);
+}
+
+json_t *sb_ctlsvc_state(struct sb_ctlsvc *s, const char *building)
+{
+    json_t *j = NULL;
+
+    if (!s)
+        return NULL;
+    pthread_mutex_lock(&s->smu);
+    for (size_t i = 0; i < s->nsnaps && !j; i++)
+        if (strcmp(s->snaps[i].building, building) == 0)
+            j = json_deep_copy(s->snaps[i].state);
+    pthread_mutex_unlock(&s->smu);
+    return j;
+}
+
+void sb_ctlsvc_stats(struct sb_ctlsvc *s, struct sb_ctlsvc_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->smu);
+    *out = s->st;
+    pthread_mutex_unlock(&s->smu);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void sb_ctlsvc_stop(struct sb_ctlsvc *s)
+{
+    if (!s || s->stopping)
+        return;
+    s->stopping = 1;
+    if (s->bus_sub > 0)
+        sb_bus_unsubscribe(s->cfg.bus, s->bus_sub);
+    s->bus_sub = 0;
+    if (s->timer_on)
+        uv_close((uv_handle_t *)&s->timer, timer_closed);
+    s->timer_on = 0;
+}
+
+void sb_ctlsvc_free(struct sb_ctlsvc *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nsnaps; i++)
+        json_decref(s->snaps[i].state);
+    free(s->snaps);
+    free(s->last);
+    free(s->z);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->smu);
+    free(s);
+}

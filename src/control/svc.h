@@ -1,0 +1,80 @@
+/*
+ * svc.h - supervisory control in the daemon: every zone with writable
+ * heating and cooling setpoints is driven by its control schedule (with
+ * optimal start), its occupancy setback and tenants' after-hours overrides,
+ * arbitrated and guarded (arb.h), and written through the drivers' verified
+ * write path at sbems's priority - only where the zone's mode is auto.
+ * docs/internals/control.md.
+ *
+ * Flow, once a tick (control.tick, 60 s):
+ *   worker thread  read each building's "control" settings and holidays
+ *                  (app database), pin the model, evaluate every zone
+ *                  (schedule, setback, tenant -> arbitration -> guardrails)
+ *                  against the newest readings (kept from the live bus), and
+ *                  list the writes due;
+ *   loop thread    issue the writes (sb_drvmgr_write), and on each answer
+ *                  audit it ("control.write", actor "sbems-control") and
+ *                  remember what the device now holds.
+ * A tick never overlaps the previous one or its writes.
+ *
+ * Ownership: the service borrows loop, bus, models, db and drivers (all must
+ * outlive it) and owns everything else.  Threads: sb_ctlsvc_new / _stop /
+ * _poke on the loop thread; sb_ctlsvc_state from any thread.
+ */
+#ifndef SB_CONTROL_SVC_H
+#define SB_CONTROL_SVC_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct sb_bus;
+struct sb_mhub;
+struct sb_appdb;
+struct sb_drvmgr;
+struct sb_ctlsvc;
+
+struct sb_ctlsvc_cfg {
+    uv_loop_t *loop;
+    struct sb_bus *bus;            /* newest readings of the zones' points */
+    struct sb_mhub *models;
+    struct sb_appdb *db;           /* settings, holidays, audit */
+    struct sb_drvmgr *drivers;     /* writes; NULL: advisory everywhere */
+    int64_t tick_ms;               /* evaluation period (control.tick) */
+    int priority;                  /* BACnet priority sbems writes setpoints at (control.priority) */
+    int64_t stale_ms;              /* a reading older than this is not used (control.stale) */
+};
+
+/* 0, SB_ENOMEM, or the bus's error. */
+int  sb_ctlsvc_new(const struct sb_ctlsvc_cfg *cfg, struct sb_ctlsvc **out);
+
+/* Evaluate soon (settings changed through the API).  Loop thread. */
+void sb_ctlsvc_poke(struct sb_ctlsvc *s);
+
+/* The last tick's view of a building (new reference, NULL when none yet):
+ * {"evaluated_at", "zones": [{"zone", "mode", "state", "controlled", "why_not",
+ *   "heating_sp", "cooling_sp", "target": {"heating","cooling"}, "winner",
+ *   "reason", "until", "sources": [...], "temp", "occupied", "last_write"}]}.
+ * Any thread. */
+json_t *sb_ctlsvc_state(struct sb_ctlsvc *s, const char *building);
+
+/* Who else hears of every write's outcome (loop thread): the API records
+ * it beside operators' commands, so a point's priority view names
+ * sbems-control as the holder of its slot.  fn NULL: nobody. */
+struct sb_write_result;
+typedef void (*sb_ctlsvc_rec_fn)(void *ud, const struct sb_write_result *r, const char *reason);
+void sb_ctlsvc_set_recorder(struct sb_ctlsvc *s, sb_ctlsvc_rec_fn fn, void *ud);
+
+/* Counters for /metrics. */
+struct sb_ctlsvc_stats {
+    uint64_t ticks, writes, write_errors, skipped_stale;
+    uint32_t zones, zones_auto;
+};
+void sb_ctlsvc_stats(struct sb_ctlsvc *s, struct sb_ctlsvc_stats *out);
+
+/* Stop the timer and the bus subscription (loop thread); writes in flight
+ * end with the drivers.  Free once the loop has ended. */
+void sb_ctlsvc_stop(struct sb_ctlsvc *s);
+void sb_ctlsvc_free(struct sb_ctlsvc *s);
+
+#endif /* SB_CONTROL_SVC_H */
