@@ -215,6 +215,13 @@ bench-fdd:
 	@bench/fdd/run
 	@bench/fdd/sim/run
 
+# Supervisory control on the simulator's plant: the fixed schedule against the MPC (control/mpc.h)
+# on two Houston summer and two Boston winter weeks (bench/control/README.md).
+.PHONY: bench-control
+bench-control:
+	@scripts/bootstrap build
+	@bench/control/run
+
 clean:
 	rm -rf $(BUILD)
 
