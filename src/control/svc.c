@@ -453,14 +453,13 @@ static void arb_source(struct sb_arb_point *p, int src, const struct sb_zsup_cmd
 }
 
 /* The sources into each setpoint's table, one update, and the writes due. */
-static void arbitrate(struct bctx *c, struct zrt *z, const struct sb_zsup_out *o, const struct sb_zsup_in *in)
+static void arbitrate(struct bctx *c, struct zrt *z, const struct sb_zsup_out *o)
 {
     const uint32_t pts[2] = { z->heat_pt, z->cool_pt };
     const double lo[2] = { z->heat_min, z->cool_min }, hi[2] = { z->heat_max, z->cool_max };
     int zmode = z->mode, bmode = c->s->cfg.drivers ? c->set.mode : SB_CTL_ADVISORY;
     size_t ix = (size_t)(z - c->s->z);
 
-    (void)in;
     for (int k = 0; k < 2; k++) {
         struct sb_arb_point *p = &z->ap[k];
         struct sb_arb_out *out = &z->ao[k];
@@ -516,6 +515,7 @@ static void eval_zone(struct bctx *c, int32_t zi)
         return;
     }
     if (zone_sched(c, zo, zs, &cs)) {
+        arbitrate(c, z, &o);             /* no source: a slot sbems held is given back */
         zone_json(c, z, "no schedule: give the zone an occupancy schedule or a control schedule", &o, temp,
                   known, occupied);
         return;
@@ -523,6 +523,7 @@ static void eval_zone(struct bctx *c, int32_t zi)
     const struct sb_tz *tz = c->b->tz;
     if (sb_csched_at(&cs, tz, c->now, &in.now)) {
         sb_csched_release(&cs);
+        arbitrate(c, z, &o);
         zone_json(c, z, "the schedule cannot be evaluated", &o, temp, known, occupied);
         return;
     }
@@ -543,7 +544,7 @@ static void eval_zone(struct bctx *c, int32_t zi)
     sb_zsup_eval(&in, &o);
 
     z->cmode = o.mode;
-    arbitrate(c, z, &o, &in);
+    arbitrate(c, z, &o);
     zone_json(c, z, NULL, &o, temp, known, occupied);
 }
 
