@@ -82,6 +82,20 @@ int  sb_analytics_load_accuracy(struct sb_analytics *a, const char *meter, int64
 int  sb_analytics_zone_forecast(struct sb_analytics *a, const char *zone, int hours, double heat_sp,
                                 double cool_sp, json_t **out, char *err, size_t errlen);
 
+/* The building's optimal plan for the next hours (1..48) at 15-minute
+ * steps (control/mpc.h): every zone with a thermal model, its comfort
+ * bands by its schedule, the building's tariff (energy prices and demand
+ * charges) - and the schedule's fixed setpoints on the same models as the
+ * baseline: {"building","issued","status","currency","solve_s","steps",
+ * "plan":{totals},"baseline":{totals},"zones":[{"zone","points":[{"t",
+ * "heating_sp","cooling_sp","temperature","hvac_kw"}]}]}, totals
+ * {"kwh_electric","kwh_fuel","kwh_cooling","kwh_heating","cost",
+ * "cost_energy","cost_demand","peak_kw","discomfort_kh"}.  SB_ENOENT
+ * unknown building, SB_EAGAIN no tariff or no zone model yet (err says
+ * which), SB_EINVAL hours. */
+int  sb_analytics_plan(struct sb_analytics *a, const char *building, int hours, json_t **out, char *err,
+                       size_t errlen);
+
 /* Status of every model of building (NULL: all): {"meters": [...], "zones":
  * [...], "fdd": [...]} (fdd: each air handler, watched or why not). */
 int  sb_analytics_models(struct sb_analytics *a, const char *building, json_t **out);

@@ -16,8 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analytics/bdocs.h"
 #include "analytics/meter.h"
 #include "analytics/rc.h"
+#include "analytics/tariff.h"
+#include "control/mpc.h"
 #include "analytics/svc_int.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -450,6 +453,192 @@ out:
     free(csp);
     free(tz);
     free(q);
+    sb_mref_put(r);
+    return rc;
+}
+
+/* ---- the building's optimal plan (control/mpc.h) ------------------------------------------ */
+
+/* One zone of a plan: its model, state and future, the arrays owned here. */
+struct pzone {
+    const struct sb_zone *z;
+    struct zdata f;
+    double *lo, *hi;
+};
+
+static void pzone_free(struct pzone *p)
+{
+    zfree(&p->f);
+    free(p->lo);
+    free(p->hi);
+}
+
+/* A zone's part of the problem; 1 when it has no usable model (skipped). */
+static int plan_zone(struct sb_analytics *a, const struct sb_model *m, size_t zi, int64_t t0, size_t nf,
+                     struct pzone *pz, struct sb_mpc_zone *mz)
+{
+    const struct sb_zone *z = &m->zones[zi];
+    struct sb_rc_model rm;
+    struct zdata h = { 0 };
+    json_t *doc = NULL;
+    char err[256];
+    size_t nh = 2 * 24 * STEPS_PER_H;
+    int skip = 1;
+
+    memset(pz, 0, sizeof(*pz));
+    memset(mz, 0, sizeof(*mz));
+    pz->z = z;
+    if (!z->comfort.set || zone_model(a, z, &rm, &doc, err, sizeof(err)) ||
+        collect(a, m, zi, t0 - (int64_t)nh * STEP_MS, nh, &h, err, sizeof(err)) ||
+        sb_rc_discretize(&rm.p, 900, &mz->disc))
+        goto out;
+    struct sb_rc_inputs hin = { .t_out = h.tout, .solar = h.sol, .q_kw = h.q, .occ = h.occ };
+    if (sb_rc_observe(&mz->disc, rm.obs_gain, h.tz, &hin, nh, mz->x0))
+        goto out;
+    pz->f.t0 = t0;
+    pz->lo = malloc(nf * sizeof(double));
+    pz->hi = malloc(nf * sizeof(double));
+    if (zalloc(&pz->f, nf) || !pz->lo || !pz->hi)
+        goto out;
+    future_inputs(a, m, zi, &h, &pz->f);
+    for (size_t k = 0; k < nf; k++) {
+        const struct sb_band *b = pz->f.occ[k] > 0 ? &z->comfort.occupied : &z->comfort.unoccupied;
+        pz->lo[k] = b->heating;
+        pz->hi[k] = b->cooling;
+    }
+    mz->in = (struct sb_rc_inputs){ .t_out = pz->f.tout, .solar = pz->f.sol, .occ = pz->f.occ };
+    mz->lo = pz->lo;
+    mz->hi = pz->hi;
+    mz->q_cool_max_kw = rm.q_cool_max_kw;
+    mz->q_heat_max_kw = rm.q_heat_max_kw;
+    skip = 0;
+out:
+    json_decref(doc);
+    zfree(&h);
+    if (skip)
+        pzone_free(pz);
+    return skip;
+}
+
+static json_t *totals_json(const struct sb_mpc_totals *t)
+{
+    return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "kwh_electric", t->kwh_hvac_elec, "kwh_fuel",
+                     t->kwh_fuel, "kwh_cooling", t->kwh_cool_th, "kwh_heating", t->kwh_heat_th, "cost",
+                     t->cost_total, "cost_energy", t->cost_energy + t->cost_fuel, "cost_demand", t->cost_demand,
+                     "peak_kw", t->peak_kw, "discomfort_kh", t->discomfort_kh);
+}
+
+static json_t *plan_json(const struct sb_mpc_result *r, const struct pzone *pz, size_t nz, int64_t t0,
+                         const struct sb_tariff *t)
+{
+    char ts[40];
+    json_t *zones = json_array();
+
+    for (size_t i = 0; i < nz; i++) {
+        json_t *pts = json_array();
+        for (size_t k = 0; k < r->n; k++) {
+            size_t x = i * r->n + k;
+            json_array_append_new(pts, json_pack("{s:s,s:f,s:f,s:f,s:f}", "t",
+                                                 sb_time_format(t0 + (int64_t)k * STEP_MS, ts, sizeof(ts)),
+                                                 "heating_sp", r->heat_sp[x], "cooling_sp", r->cool_sp[x],
+                                                 "temperature", r->t_air[x], "hvac_kw",
+                                                 r->q_heat[x] - r->q_cool[x]));
+        }
+        json_array_append_new(zones, json_pack("{s:s,s:o}", "zone", pz[i].z->slug, "points", pts));
+    }
+    return json_pack("{s:s,s:s,s:s,s:f,s:i,s:o,s:o,s:o,s:s,s:s}", "issued", sb_time_format(t0, ts, sizeof(ts)),
+                     "status", sb_mpc_status_str(r->status), "currency", t->currency, "solve_s", r->solve_s,
+                     "steps", (int)r->n, "plan", totals_json(&r->tot), "baseline", totals_json(&r->base),
+                     "zones", zones, "load", "HVAC only: the building's other loads are not in the peak",
+                     "heating", "fuel at analytics.heat_efficiency and analytics.heat_price");
+}
+
+int sb_analytics_plan(struct sb_analytics *a, const char *building, int hours, json_t **out, char *err,
+                      size_t errlen)
+{
+    struct sb_mref *r = sb_mhub_get(a->cfg.models);
+    const struct sb_model *m = r->m;
+    const struct sb_building *b = sb_model_building(m, building);
+    struct sb_tariff *t = NULL;
+    struct pzone *pz = NULL;
+    struct sb_mpc_zone *mz = NULL;
+    struct sb_tariff_step *st = NULL;
+    struct sb_mpc_result *res = NULL;
+    double *price = NULL;
+    uint8_t *mask = NULL;
+    size_t nz = 0, nf = (size_t)hours * STEPS_PER_H;
+    int rc = SB_ENOENT;
+
+    *out = NULL;
+    if (!b)
+        goto out;
+    if (hours < 1 || hours > 48) {
+        sb_errf(err, errlen, "hours must be 1..48");
+        rc = SB_EINVAL;
+        goto out;
+    }
+    if (!(t = sb_building_tariff(a->cfg.db, building, err, errlen))) {
+        rc = SB_EAGAIN;                  /* the optimizer needs prices: 409 with the reason */
+        goto out;
+    }
+    int64_t now = svc_now(a), t0 = now - now % STEP_MS;
+    size_t nhol = 0;
+    int64_t *hol = sb_building_holidays(a->cfg.db, building, &nhol);
+    struct sb_tariff_site site = { .tz = b->tz, .holidays = hol, .n_holidays = nhol };
+    pz = calloc(m->nzones ? m->nzones : 1, sizeof(*pz));
+    mz = calloc(m->nzones ? m->nzones : 1, sizeof(*mz));
+    st = calloc(nf, sizeof(*st));
+    price = malloc(nf * sizeof(double));
+    mask = malloc(nf);
+    rc = SB_ENOMEM;
+    if (!pz || !mz || !st || !price || !mask ||
+        sb_tariff_prices(t, &site, t0 / 1000, 900, nf, st)) {
+        free(hol);
+        if (pz && st && price && mask)
+            sb_errf(err, errlen, "the tariff cannot price the coming %d h", hours);
+        goto out;
+    }
+    free(hol);
+    for (size_t k = 0; k < nf; k++) {
+        price[k] = st[k].price;
+        mask[k] = st[k].demand_mask;
+    }
+    for (size_t zi = 0; zi < m->nzones && nz < SB_MPC_MAX_ZONES; zi++)
+        if (m->zones[zi].building_ix == (int32_t)(b - m->buildings) &&
+            plan_zone(a, m, zi, t0, nf, &pz[nz], &mz[nz]) == 0)
+            nz++;
+    if (!nz) {
+        sb_errf(err, errlen, "no zone of the building has a thermal model yet (GET /api/v1/analytics/models)");
+        rc = SB_EAGAIN;
+        goto out;
+    }
+    struct sb_mpc_window win[SB_MPC_MAX_WINDOWS];
+    size_t nw = 0;
+    for (size_t k = 0; k < SB_TARIFF_MAX_DEMAND && nw < SB_MPC_MAX_WINDOWS; k++)
+        if (t->demand[k].name[0])
+            win[nw++] = (struct sb_mpc_window){ .price_per_kw = t->demand[k].price, .prior_peak_kw = 0 };
+    struct sb_mpc_problem p = { .dt_s = 900, .n = nf, .nzones = nz, .zones = mz, .price = price,
+                                .cop_cool = a->cfg.cooling_cop > 0 ? a->cfg.cooling_cop : 3.5,
+                                .heat_fuel = 1, .cop_heat = 1,
+                                .fuel_eff = a->cfg.heat_efficiency > 0 ? a->cfg.heat_efficiency : 0.9,
+                                .fuel_price = a->cfg.heat_price, .nwindows = nw, .windows = win,
+                                .demand_mask = mask, .demand_interval_s = t->demand_min ? t->demand_min * 60.0 : 900 };
+    struct sb_mpc_opts o = { 0 };
+    if ((rc = sb_mpc_solve(&p, &o, &res, err, errlen)))
+        goto out;
+    *out = plan_json(res, pz, nz, t0, t);
+    json_object_set_new(*out, "building", json_string(building));
+    rc = *out ? 0 : SB_ENOMEM;
+out:
+    for (size_t i = 0; pz && i < nz; i++)
+        pzone_free(&pz[i]);
+    sb_mpc_result_free(res);
+    free(pz);
+    free(mz);
+    free(st);
+    free(price);
+    free(mask);
+    free(t);
     sb_mref_put(r);
     return rc;
 }

@@ -346,7 +346,7 @@ SB_HANDLER(arules_list); SB_HANDLER(arule_create); SB_HANDLER(arule_get); SB_HAN
 SB_HANDLER(arule_delete); SB_HANDLER(atemplates); SB_HANDLER(atemplates_apply);
 SB_HANDLER(asubs_list); SB_HANDLER(asub_create); SB_HANDLER(asub_delete);
 SB_HANDLER(pred_load); SB_HANDLER(pred_accuracy); SB_HANDLER(pred_temp);
-SB_HANDLER(ctl_get); SB_HANDLER(ctl_put); SB_HANDLER(ctl_override); SB_HANDLER(ctl_release);
+SB_HANDLER(pred_plan); SB_HANDLER(ctl_get); SB_HANDLER(ctl_put); SB_HANDLER(ctl_override); SB_HANDLER(ctl_release);
 SB_HANDLER(fdd_findings); SB_HANDLER(fdd_units); SB_HANDLER(fdd_unit_put); SB_HANDLER(fdd_unit_delete);
 SB_HANDLER(an_models); SB_HANDLER(an_retrain); SB_HANDLER(an_cost); SB_HANDLER(an_bill); SB_HANDLER(an_savings);
 SB_HANDLER(tariffs_list); SB_HANDLER(tariff_get); SB_HANDLER(tariff_put); SB_HANDLER(tariff_delete);

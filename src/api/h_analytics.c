@@ -173,6 +173,27 @@ void sb_api__h_pred_temp(struct sb_api *api, struct sb_req *rq)
     answer(rq, rc, out, "zone temperature forecast", err);
 }
 
+/* GET /api/v1/predictions/plan?building=&hours=: the optimizer's plan
+ * against the schedule's fixed setpoints (sb_analytics_plan). */
+void sb_api__h_pred_plan(struct sb_api *api, struct sb_req *rq)
+{
+    static const char *const q_ok[] = { "building", "hours", NULL };
+    const char *b = sb_req_q(rq, "building");
+    char err[256] = "";
+    json_t *out = NULL;
+    int hours;
+
+    if (sb_api__only_query(rq, q_ok) || int_q(rq, "hours", 1, 48, 24, &hours) || !ready(api, rq))
+        return;
+    const struct sb_model *m = sb_api__model(api, rq);
+    if (!b || visible_building(rq, m, b) < 0) {
+        sb_api__bad_field(rq, "building", "building must name a building in your scope");
+        return;
+    }
+    int rc = sb_analytics_plan(api->ctx.analytics, b, hours, &out, err, sizeof(err));
+    answer(rq, rc, out, "plan", err);
+}
+
 void sb_api__h_an_models(struct sb_api *api, struct sb_req *rq)
 {
     static const char *const q_ok[] = { "building", NULL };

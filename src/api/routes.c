@@ -121,6 +121,7 @@ const struct sb_route sb_api__routes[] = {
     R(DELETE, "/api/v1/fdd/units/{equipment}", MANAGER, 0, fdd_unit_delete, "deleteFddUnit", "Fault detection thresholds back to the defaults"),
     R(GET, "/api/v1/predictions/load", VIEWER, 0, pred_load, "predictLoad", "Load forecast 1-72 h with intervals"),
     R(GET, "/api/v1/predictions/load/accuracy", VIEWER, 0, pred_accuracy, "getForecastAccuracy", "Issued forecasts against what the meter measured"),
+    R(GET, "/api/v1/predictions/plan", VIEWER, 0, pred_plan, "predictPlan", "The optimizer's plan for a building's zones against the schedule's setpoints: kWh, cost, peak, discomfort"),
     R(GET, "/api/v1/predictions/temperature", VIEWER, 0, pred_temp, "predictTemperature", "Zone temperature under a setpoint plan"),
     R(GET, "/api/v1/reports", VIEWER, 0, reports_list, "listReports", "Scheduled reports in your scope"),
     R(POST, "/api/v1/reports", MANAGER, BODY, report_create, "createReport", "Schedule a building report"),

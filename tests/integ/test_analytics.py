@@ -329,6 +329,31 @@ def test_tariffs_and_cost(api, history):
     assert api.req("GET", "/api/v1/tariffs/flat", "vic").status_code == 404
 
 
+def test_optimal_plan(api):
+    """The optimizer's plan (control/mpc.h through the analytics service): after
+    test_zone_temperature (f1-north has a model) and test_tariffs_and_cost (hpo bills on b19)."""
+    assert wait_for(lambda: (status_of(api, "zones", "f1-north") or {}).get("status") == "ok",
+                    timeout=600, step=1)
+    r = api.req("GET", "/api/v1/predictions/plan?building=hpo&hours=24", "vic")
+    assert r.status_code == 200, r.text
+    p = r.json()
+    assert p["building"] == "hpo" and p["status"] in ("optimal", "slack") and p["steps"] == 96, p["status"]
+    assert p["currency"] == "USD" and p["solve_s"] < 30
+    zones = {z["zone"]: z for z in p["zones"]}
+    assert "f1-north" in zones and "f2-north" not in zones     # only zones with a model take part
+    pts = zones["f1-north"]["points"]
+    assert len(pts) == 96 and all(x["heating_sp"] <= x["cooling_sp"] + 1e-9 for x in pts), pts[:3]
+    assert all(10 < x["temperature"] < 35 for x in pts)
+    # the LP's optimum is never worse than the schedule's fixed setpoints on the same models,
+    # counting discomfort at the optimizer's price (100 per K h)
+    plan, base = p["plan"], p["baseline"]
+    assert plan["cost"] + 100 * plan["discomfort_kh"] <= base["cost"] + 100 * base["discomfort_kh"] + 1e-6, (plan, base)
+    for t in (plan, base):
+        assert t["cost"] == pytest.approx(t["cost_energy"] + t["cost_demand"], abs=1e-6)
+    assert api.req("GET", "/api/v1/predictions/plan?building=hpo&hours=49", "vic").status_code == 400
+    assert api.req("GET", "/api/v1/predictions/plan?building=annex", "vic").status_code == 400
+
+
 def test_holidays_and_measures(api):
     r = api.req("PUT", "/api/v1/buildings/hpo/holidays", "max", json={"days": [{"date": "2026-02-30", "name": "x"}]})
     assert r.status_code == 400 and "days[0]" in r.json()["error"]["message"], r.text

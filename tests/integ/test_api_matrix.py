@@ -198,6 +198,9 @@ def cases(api):
       inp=f"/api/v1/predictions/load/accuracy?meter=meter-main&from={now - 86400000}&to={now}",
       out=f"/api/v1/predictions/load/accuracy?meter=annex-meter&from={now - 86400000}&to={now}",
       out_status=400)
+    # the optimizer's plan needs a tariff and zone models: 409 saying which is missing
+    c("GET", "/api/v1/predictions/plan", 409, inp="/api/v1/predictions/plan?building=hpo",
+      out="/api/v1/predictions/plan?building=annex", out_status=400)
     c("GET", "/api/v1/predictions/temperature", 409, inp="/api/v1/predictions/temperature?zone=f1-core",
       out="/api/v1/predictions/temperature?zone=annex-z", out_status=400)
     c("GET", "/api/v1/tariffs", 200)
