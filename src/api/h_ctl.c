@@ -79,10 +79,15 @@ void sb_api__h_ctl_get(struct sb_api *api, struct sb_req *rq)
     }
     json_t *st = sb_ctlsvc_state(api->ctx.control, rq->params[0]);
     json_t *zones = st ? json_incref(json_object_get(st, "zones")) : json_array();
-    sb_api__json(rq, 200, json_pack("{s:s,s:o,s:o,s:o,s:b}", "building", rq->params[0], "settings",
-                                    sb_ctlset_to_json(&s), "zones", zones, "evaluated_at",
-                                    st ? json_incref(json_object_get(st, "evaluated_at")) : json_null(),
-                                    "running", api->ctx.control != NULL));
+    json_t *out = json_pack("{s:s,s:o,s:o,s:o,s:b}", "building", rq->params[0], "settings",
+                            sb_ctlset_to_json(&s), "zones", zones, "evaluated_at",
+                            st ? json_incref(json_object_get(st, "evaluated_at")) : json_null(),
+                            "running", api->ctx.control != NULL);
+    static const char *const extra[] = { "optimizer", "holidays_imported" };
+    for (size_t i = 0; st && i < sizeof(extra) / sizeof(extra[0]); i++)
+        if (json_object_get(st, extra[i]))
+            json_object_set(out, extra[i], json_object_get(st, extra[i]));
+    sb_api__json(rq, 200, out);
     json_decref(st);
     sb_ctlset_release(&s);
 }

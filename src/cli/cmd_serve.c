@@ -317,7 +317,7 @@ static int start_control(struct daemon *d)
         return 0;
     }
     struct sb_ctlsvc_cfg cc = { .loop = &d->loop, .bus = d->bus, .models = d->models, .db = d->db,
-                                .drivers = d->drivers, .tick_ms = cfg->control_tick,
+                                .drivers = d->drivers, .analytics = d->analytics, .tick_ms = cfg->control_tick,
                                 .priority = (int)cfg->control_priority, .stale_ms = cfg->control_stale };
     int rc = sb_ctlsvc_new(&cc, &d->control);
     if (rc)

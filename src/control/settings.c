@@ -173,7 +173,7 @@ static int parse_zone(const char *slug, const json_t *o, struct sb_ctlset_zone *
 
 int sb_ctlset_parse(const json_t *doc, struct sb_ctlset *s, char *err, size_t cap)
 {
-    static const char *const keys[] = { "mode", "optimal_start", "max_lead_h", "default_rate_k_per_h",
+    static const char *const keys[] = { "mode", "optimal_start", "optimizer", "max_lead_h", "default_rate_k_per_h",
                                         "vacancy_delay_min", "ramp_k_per_h", "recover_k_per_h", "holidays_ical", "zones",
                                         "overrides", NULL };
     const json_t *v, *zv;
@@ -199,6 +199,11 @@ int sb_ctlset_parse(const json_t *doc, struct sb_ctlset *s, char *err, size_t ca
     }
     if (v)
         s->optimal_start = json_is_true(v);
+    if ((v = json_object_get(doc, "optimizer")) && !json_is_boolean(v)) {
+        snprintf(err, cap, "optimizer: true or false");
+        goto fail;
+    }
+    s->optimizer = json_is_true(v);
     vd = (double)s->vacancy_ms / 60000.0;
     if (num(doc, "max_lead_h", 0.25, 12, &s->max_lead_h, "", err, cap) ||
         num(doc, "default_rate_k_per_h", 0.1, 20, &s->default_rate, "", err, cap) ||
@@ -272,8 +277,8 @@ static json_t *zone_json(const struct sb_ctlset_zone *z)
 
 json_t *sb_ctlset_to_json(const struct sb_ctlset *s)
 {
-    json_t *d = json_pack("{s:s,s:b,s:f,s:f,s:f,s:f,s:f}", "mode", sb_ctlmode_name(s->mode), "optimal_start",
-                          s->optimal_start, "max_lead_h", s->max_lead_h, "default_rate_k_per_h",
+    json_t *d = json_pack("{s:s,s:b,s:b,s:f,s:f,s:f,s:f,s:f}", "mode", sb_ctlmode_name(s->mode), "optimal_start",
+                          s->optimal_start, "optimizer", s->optimizer, "max_lead_h", s->max_lead_h, "default_rate_k_per_h",
                           s->default_rate, "ramp_k_per_h", s->ramp_k_per_h, "recover_k_per_h",
                           s->recover_k_per_h, "vacancy_delay_min", (double)s->vacancy_ms / 60000.0);
     json_t *zs = json_object(), *ov = json_object();

@@ -6,6 +6,7 @@
  *   {"mode": "advisory",               off | advisory | auto (default advisory:
  *                                      nothing is written until someone says so)
  *    "optimal_start": true, "max_lead_h": 3, "default_rate_k_per_h": 2,
+ *    "optimizer": false,               the MPC's plan as a source (priority 12), re-planned every 15 min
  *    "vacancy_delay_min": 20,          occupancy setback after this long vacant (0: never)
  *    "ramp_k_per_h": 2,                a setpoint moves away from comfort at most this fast
  *    "recover_k_per_h": 6,             ... and back towards it at most this fast (never a step)
@@ -52,6 +53,7 @@ struct sb_ctlset_zone {
 struct sb_ctlset {
     int mode;                      /* enum sb_ctlmode */
     int optimal_start;
+    int optimizer;                 /* the MPC plan is a source */
     double max_lead_h;
     double default_rate;           /* K/h */
     double ramp_k_per_h;           /* away from comfort, K/h */

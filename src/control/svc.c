@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "analytics/bdocs.h"
+#include "analytics/service.h"
 #include "control/arb.h"
 #include "control/ical.h"
 #include "control/sched.h"
@@ -89,6 +90,16 @@ struct snap {
     json_t *state;
 };
 
+struct planc {                           /* a building's last plan (worker only) */
+    char building[64];
+    json_t *plan;                        /* sb_analytics_plan's answer, NULL none */
+    int64_t at;                          /* when it was asked for */
+    char err[256];                       /* why there is none */
+};
+
+#define PLAN_EVERY_MS (15 * 60000LL)
+#define PLAN_TTL_MS   (30 * 60000LL)    /* a plan older than this is not used */
+
 struct sb_ctlsvc {
     struct sb_ctlsvc_cfg cfg;
     uv_timer_t timer;
@@ -101,6 +112,8 @@ struct sb_ctlsvc {
     struct snap *snaps;
     size_t nsnaps;
     struct sb_ctlsvc_stats st;
+    struct planc *plans;                 /* worker only */
+    size_t nplans;
     sb_ctlsvc_rec_fn rec;                /* loop thread */
     void *rec_ud;
     struct zrt *z;                       /* zones (job / loop, see above) */
@@ -256,6 +269,7 @@ struct bctx {                            /* what a building's zones share in one
     int64_t now;
     struct job *job;
     json_t *zones;
+    struct planc *plan;                  /* the building's, NULL when the optimizer is off */
 };
 
 /* The zone's control schedule: the settings' own, else the model's
@@ -397,7 +411,8 @@ static void zone_json(struct bctx *c, const struct zrt *z, const char *why_not, 
         json_object_set_new(j, "cooling_sp", num_or_null(z->cool_pt ? z->ao[1].value : NAN));
         json_object_set_new(j, "flags", json_pack("[o,o]", flags_json(z->ao[0].why.flags),
                                                   flags_json(z->ao[1].why.flags)));
-        json_object_set_new(j, "sources", json_pack("[o,o,o]", src_json("tenant", 10, &o->tenant),
+        json_object_set_new(j, "sources", json_pack("[o,o,o,o]", src_json("tenant", 10, &o->tenant),
+                                                    src_json("optimizer", 12, &o->optimizer),
                                                     src_json("setback", 13, &o->setback),
                                                     src_json("schedule", 14, &o->schedule)));
     }
@@ -411,6 +426,79 @@ static void zone_json(struct bctx *c, const struct zrt *z, const char *why_not, 
                                     "result", z->last_result)
                         : json_null());
     json_array_append_new(c->zones, j);
+}
+
+/* The building's plan, asked for again every 15 minutes (and when the
+ * settings turn the optimizer on).  A failure leaves no plan: the zones
+ * fall back to their other sources. */
+static struct planc *building_plan(struct bctx *c)
+{
+    struct sb_ctlsvc *s = c->s;
+    struct planc *p = NULL;
+    char err[256] = "";
+
+    if (!c->set.optimizer || !s->cfg.analytics)
+        return NULL;
+    for (size_t i = 0; i < s->nplans && !p; i++)
+        if (strcmp(s->plans[i].building, c->b->slug) == 0)
+            p = &s->plans[i];
+    if (!p) {
+        struct planc *v = realloc(s->plans, (s->nplans + 1) * sizeof(*v));
+        if (!v)
+            return NULL;
+        s->plans = v;
+        p = &v[s->nplans++];
+        memset(p, 0, sizeof(*p));
+        snprintf(p->building, sizeof(p->building), "%s", c->b->slug);
+    }
+    if (p->at && c->now - p->at < PLAN_EVERY_MS)
+        return p;
+    json_decref(p->plan);
+    p->plan = NULL;
+    p->at = c->now;
+    int rc = sb_analytics_plan(s->cfg.analytics, c->b->slug, 24, &p->plan, err, sizeof(err));
+    const char *st = p->plan ? json_string_value(json_object_get(p->plan, "status")) : NULL;
+    if (rc || !st || strcmp(st, "solver") == 0) {
+        snprintf(p->err, sizeof(p->err), "%s", rc ? (err[0] ? err : sb_strerror(rc)) : "the solver failed");
+        json_decref(p->plan);
+        p->plan = NULL;
+        SB_WARN("control", "building %s: no plan: %s", c->b->slug, p->err);
+    } else {
+        p->err[0] = '\0';
+    }
+    return p;
+}
+
+/* The optimizer's command for a zone: the plan's setpoints of the step
+ * holding now, valid to the plan's time to live. */
+static void zone_plan(const struct bctx *c, const char *zone, struct sb_zsup_cmd *k)
+{
+    const json_t *zs = c->plan && c->plan->plan ? json_object_get(c->plan->plan, "zones") : NULL;
+    const json_t *z, *pt;
+    size_t i, j;
+
+    memset(k, 0, sizeof(*k));
+    if (!zs || c->now - c->plan->at > PLAN_TTL_MS)
+        return;
+    json_array_foreach(zs, i, z) {
+        if (strcmp(json_string_value(json_object_get(z, "zone")) ?: "", zone))
+            continue;
+        json_array_foreach(json_object_get(z, "points"), j, pt) {
+            const char *ts = json_string_value(json_object_get(pt, "t"));
+            int64_t t;
+            if (!ts || sb_time_parse(ts, strlen(ts), &t) || c->now < t || c->now >= t + 900000)
+                continue;
+            k->active = 1;
+            k->band.heating = json_number_value(json_object_get(pt, "heating_sp"));
+            k->band.cooling = json_number_value(json_object_get(pt, "cooling_sp"));
+            k->until_ms = c->plan->at + PLAN_TTL_MS;
+            snprintf(k->reason, sizeof(k->reason), "plan: %.1f K predicted, cost %.2f against %.2f by the schedule",
+                     json_number_value(json_object_get(pt, "temperature")),
+                     json_number_value(json_object_get(json_object_get(c->plan->plan, "plan"), "cost")),
+                     json_number_value(json_object_get(json_object_get(c->plan->plan, "baseline"), "cost")));
+            return;
+        }
+    }
 }
 
 /* Configure a setpoint's arbitration table: sbems's priority, the point's
@@ -470,6 +558,7 @@ static void arbitrate(struct bctx *c, struct zrt *z, const struct sb_zsup_out *o
             continue;
         arb_setup(p, c->s, &c->set, k == 0, lo[k], hi[k]);
         arb_source(p, SB_ARB_TENANT, &o->tenant, k == 0, c->now);
+        arb_source(p, SB_ARB_OPTIMIZER, &o->optimizer, k == 0, c->now);
         arb_source(p, SB_ARB_SETBACK, &o->setback, k == 0, c->now);
         arb_source(p, SB_ARB_SCHEDULE, &o->schedule, k == 0, c->now);
         struct sb_arb_in ai = { .now_ms = c->now, .zone_mode = zmode, .building_mode = bmode,
@@ -542,6 +631,7 @@ static void eval_zone(struct bctx *c, int32_t zi)
     in.occ_band = cs.band[SB_CMODE_OCCUPIED];
     sb_csched_release(&cs);
     sb_zsup_eval(&in, &o);
+    zone_plan(c, zo->slug, &o.optimizer);
 
     z->cmode = o.mode;
     arbitrate(c, z, &o);
@@ -611,6 +701,7 @@ static void eval_building(struct sb_ctlsvc *s, struct job *j, const struct sb_mo
 
     load_settings(&c);
     load_calendar(&c);
+    c.plan = building_plan(&c);
     for (size_t zi = 0; zi < m->nzones; zi++)
         if (m->zones[zi].building_ix == (int32_t)bi)
             eval_zone(&c, (int32_t)zi);
@@ -618,6 +709,16 @@ static void eval_building(struct sb_ctlsvc *s, struct job *j, const struct sb_mo
                            sb_time_format(now, t, sizeof(t)), "settings", sb_ctlset_to_json(&c.set), "zones",
                            c.zones);
     json_object_set_new(st, "holidays_imported", json_integer((json_int_t)c.ical.n));
+    if (c.plan) {
+        char at[40];
+        json_t *pj = c.plan->plan;
+        json_object_set_new(st, "optimizer",
+                            json_pack("{s:s,s:s?,s:O?,s:O?,s:O?}", "planned_at", sb_time_format(c.plan->at, at, sizeof(at)),
+                                      "error", c.plan->err[0] ? c.plan->err : NULL,
+                                      "status", pj ? json_object_get(pj, "status") : NULL,
+                                      "plan", pj ? json_object_get(pj, "plan") : NULL,
+                                      "baseline", pj ? json_object_get(pj, "baseline") : NULL));
+    }
     put_snapshot(s, c.b->slug, st);
     sb_ical_list_free(&c.ical);
     free(c.hol);
@@ -864,6 +965,9 @@ void sb_ctlsvc_free(struct sb_ctlsvc *s)
     for (size_t i = 0; i < s->nsnaps; i++)
         json_decref(s->snaps[i].state);
     free(s->snaps);
+    for (size_t i = 0; i < s->nplans; i++)
+        json_decref(s->plans[i].plan);
+    free(s->plans);
     free(s->last);
     free(s->z);
     pthread_mutex_destroy(&s->mu);

@@ -32,6 +32,7 @@ struct sb_bus;
 struct sb_mhub;
 struct sb_appdb;
 struct sb_drvmgr;
+struct sb_analytics;
 struct sb_ctlsvc;
 
 struct sb_ctlsvc_cfg {
@@ -40,6 +41,7 @@ struct sb_ctlsvc_cfg {
     struct sb_mhub *models;
     struct sb_appdb *db;           /* settings, holidays, audit */
     struct sb_drvmgr *drivers;     /* writes; NULL: advisory everywhere */
+    struct sb_analytics *analytics;/* the optimizer's plans (sb_analytics_plan); NULL: none */
     int64_t tick_ms;               /* evaluation period (control.tick) */
     int priority;                  /* BACnet priority sbems writes setpoints at (control.priority) */
     int64_t stale_ms;              /* a reading older than this is not used (control.stale) */

@@ -55,6 +55,7 @@ struct sb_zsup_cmd {
 
 struct sb_zsup_out {
     struct sb_zsup_cmd schedule, setback, tenant;
+    struct sb_zsup_cmd optimizer;      /* left inactive here: the service fills it from the plan */
     enum sb_cmode mode;                /* what the zone is in, all sources considered */
 };
 

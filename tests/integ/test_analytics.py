@@ -353,6 +353,24 @@ def test_optimal_plan(api):
     assert api.req("GET", "/api/v1/predictions/plan?building=hpo&hours=49", "vic").status_code == 400
     assert api.req("GET", "/api/v1/predictions/plan?building=annex", "vic").status_code == 400
 
+    # the plan as the control service's optimizer source (priority 12): it wins over the
+    # schedule where a zone has a model; advisory here (no drivers), so nothing is written
+    r = api.req("PUT", "/api/v1/buildings/hpo/control", "max", json={"optimizer": True})
+    assert r.status_code == 200, r.text
+
+    def zone(z):
+        st = api.req("GET", "/api/v1/buildings/hpo/control", "vic").json()
+        return st, next((x for x in st["zones"] if x["zone"] == z), None)
+    assert wait_for(lambda: (zone("f1-north")[1] or {}).get("winner") == "optimizer", timeout=120, step=1), zone("f1-north")
+    st, z = zone("f1-north")
+    assert z["mode"] == "advisory" and z["reason"].startswith("plan: "), z
+    opt = next(x for x in z["sources"] if x["source"] == "optimizer")
+    assert opt["active"] and opt["priority"] == 12 and opt["until"], opt
+    assert st["optimizer"]["status"] in ("optimal", "slack") and "cost" in st["optimizer"]["plan"], st["optimizer"]
+    # a zone without a model keeps its schedule
+    assert zone("f2-north")[1]["winner"] in ("schedule", "none"), zone("f2-north")[1]
+    assert api.req("PUT", "/api/v1/buildings/hpo/control", "max", json={"optimizer": False}).status_code == 200
+
 
 def test_holidays_and_measures(api):
     r = api.req("PUT", "/api/v1/buildings/hpo/holidays", "max", json={"days": [{"date": "2026-02-30", "name": "x"}]})

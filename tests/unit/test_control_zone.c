@@ -127,7 +127,7 @@ TEST(tenant_override_until_expiry)
 TEST(settings_parse_and_round_trip)
 {
     const char *doc =
-        "{\"mode\":\"auto\",\"vacancy_delay_min\":10,\"ramp_k_per_h\":3,"
+        "{\"mode\":\"auto\",\"vacancy_delay_min\":10,\"ramp_k_per_h\":3,\"optimizer\":true,"
         "\"zones\":{\"z1\":{\"mode\":\"advisory\",\"schedule\":{\"week\":{\"mon-fri\":[{\"time\":\"07:00-19:00\"}]}}},"
         "\"z2\":{\"vacancy_delay_min\":0}},"
         "\"overrides\":{\"z3\":{\"until\":\"2026-11-28T20:00:00Z\",\"by\":\"ann\",\"reason\":\"late\"}}}";
@@ -137,6 +137,8 @@ TEST(settings_parse_and_round_trip)
 
     REQUIRE(sb_ctlset_parse(j, &s, err, sizeof(err)) == 0);
     CHECK_EQ(s.mode, SB_CTL_AUTO);
+    CHECK_EQ(s.optimizer, 1);
+    CHECK_EQ(s.optimal_start, 1);
     CHECK_EQ(s.vacancy_ms, 600000);
     CHECK_EQ(s.nz, 3);
     struct sb_ctlset_zone *z1 = sb_ctlset_zone(&s, "z1"), *z2 = sb_ctlset_zone(&s, "z2");
@@ -187,6 +189,7 @@ TEST(settings_refused_with_the_field)
     refused("{\"zones\":{\"z\":{\"mode\":1}}}", "zones.z.mode");
     refused("{\"overrides\":{\"z\":{\"until\":\"tomorrow\"}}}", "overrides.z.until");
     refused("{\"holidays_ical\":5}", "holidays_ical");
+    refused("{\"optimizer\":\"yes\"}", "optimizer: true or false");
     refused("[]", "a JSON object");
     CHECK_EQ(sb_ctlset_parse(NULL, &s, err, sizeof(err)), SB_EINVAL);
 }
