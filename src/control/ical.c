@@ -516,6 +516,8 @@ static void normalise(struct ic *c)
 {
     size_t k = 0;
 
+    if (!c->n)
+        return;                      /* qsort's base may not be NULL, even for none */
     qsort(c->v, c->n, sizeof *c->v, cmp_day);
     for (size_t i = 0; i < c->n; i++)
         if (k == 0 || cmp_day(&c->v[k - 1], &c->v[i]) != 0)
