@@ -11,22 +11,6 @@
 #include "analytics/tariff.h"
 #include "core/tz.h"
 
-int sb_local_date_ok(const char *s, int64_t *day)
-{
-    unsigned y, m, d, mm, dd;
-    int64_t yy;
-    int n = 0;
-
-    if (!s || strlen(s) != 10 || sscanf(s, "%4u-%2u-%2u%n", &y, &m, &d, &n) != 3 || n != 10 ||
-        y < 1970 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31)
-        return 0;
-    int64_t k = sb_days_from_civil(y, m, d);
-    sb_civil_from_days(k, &yy, &mm, &dd);
-    if (day)
-        *day = k;
-    return mm == m && dd == d;
-}
-
 struct sb_tariff *sb_building_tariff(struct sb_appdb *db, const char *building, char *why, size_t cap)
 {
     struct sb_doc d;

@@ -25,7 +25,7 @@ struct sb_tariff *sb_building_tariff(struct sb_appdb *db, const char *building, 
  * sb_days_from_civil), *n of them; NULL and 0 when none. */
 int64_t *sb_building_holidays(struct sb_appdb *db, const char *building, size_t *n);
 
-/* A local date "YYYY-MM-DD" that exists; its day number in *day (may be NULL). */
-int sb_local_date_ok(const char *s, int64_t *day);
+/* sb_local_date_ok: core/tz.h. */
+#include "core/tz.h"
 
 #endif /* SB_ANALYTICS_BDOCS_H */

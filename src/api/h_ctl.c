@@ -31,16 +31,7 @@ static int ready(struct sb_api *api, struct sb_req *rq)
 /* The stored settings of building b (defaults when none). */
 static int stored(struct sb_api *api, const char *b, struct sb_ctlset *s, char *err, size_t cap)
 {
-    struct sb_doc d;
-
-    sb_ctlset_init(s);
-    if (sb_appdb_doc_get(api->ctx.db, "control", b, &d))
-        return 0;
-    json_t *j = json_loads(d.body, 0, NULL);
-    int rc = sb_ctlset_parse(j, s, err, cap);
-    json_decref(j);
-    sb_doc_release(&d);
-    return rc;
+    return sb_ctlsvc_settings_load(api->ctx.db, b, s, err, cap);
 }
 
 static int store(struct sb_api *api, const char *b, const struct sb_ctlset *s)

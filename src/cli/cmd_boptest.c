@@ -4,7 +4,6 @@
  * own KPIs (control/boptest.h, docs/internals/control-boptest.md).  No store,
  * no daemon: the command is a client of the BOPTEST service.
  */
-#include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "cli/cli.h"
 #include "control/boptest.h"
 #include "core/err.h"
+#include "drivers/rest/http.h"
 
 static int num_arg(const char *name, const char *v, double lo, double hi, double *out)
 {
@@ -98,9 +98,9 @@ int sb_cmd_boptest(int argc, char **argv)
     o.warmup_s = d_warm * 86400.0;
     o.map = mapdoc;
     o.baseline = baseline != NULL;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sb_rest_http_global_init();
     rc = sb_bop_run(&o, &kpi, why, sizeof(why));
-    curl_global_cleanup();
+    sb_rest_http_global_cleanup();
     if (rc) {
         fprintf(stderr, "sbems boptest: %s\n", why[0] ? why : sb_strerror(rc));
         rc = 1;

@@ -1,12 +1,11 @@
 /*
  * boptest.c - the BOPTEST client and test loop (see boptest.h).
  *
- * Blocking libcurl, one handle reused (keep-alive), http/https only, no
- * redirects.  Every response body is capped (8 MiB: a 24 h forecast of a
- * few dozen points is ~100 KiB) and must be the API's JSON envelope; an
- * error names the request and BOPTEST's own message.
+ * Blocking libcurl through the REST drivers' exchange (drivers/rest/http.h),
+ * one handle reused (keep-alive).  Every response body is capped (8 MiB: a
+ * 24 h forecast of a few dozen points is ~100 KiB) and must be the API's
+ * JSON envelope; an error names the request and BOPTEST's own message.
  */
-#include <curl/curl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +13,9 @@
 
 #include "control/boptest.h"
 #include "core/err.h"
+#include "drivers/rest/http.h"
 
 #define BODY_MAX (8u << 20)
-
-struct buf {
-    char *p;
-    size_t n, cap;
-    int over;
-};
 
 struct bop {
     CURL *h;
@@ -31,95 +25,49 @@ struct bop {
     size_t cap;
 };
 
-static size_t on_body(char *d, size_t sz, size_t nm, void *ud)
-{
-    struct buf *b = ud;
-    size_t n = sz * nm;
-
-    if (b->n + n + 1 > BODY_MAX) {
-        b->over = 1;
-        return 0;
-    }
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return 0;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return n;
-}
-
-/* One request.  body NULL: no body.  *out: the whole response JSON (new
- * reference).  Returns 0 or SB_E* with why set. */
+/* One request through the REST drivers' exchange (drivers/rest/http.h:
+ * http/https only, no redirects, bounded body).  body NULL: none.  *out:
+ * the whole response JSON (new reference).  Returns 0 or SB_E* with why. */
 static int call(struct bop *b, const char *method, const char *path, json_t *body, json_t **out)
 {
-    char url[1024], err[CURL_ERROR_SIZE] = "";
-    struct buf rb = { 0 };
-    struct curl_slist *hl = NULL;
-    char *txt = NULL;
-    long code = 0;
-    int rc = SB_EIO;
+    char url[1024], err[256] = "";
+    char *txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    struct sb_rest_http_resp rs;
+    struct sb_rest_http_req rq = { .method = method, .url = url, .body = txt, .user_agent = "sbems-boptest",
+                                   .timeout_ms = b->o->timeout_ms > 0 ? b->o->timeout_ms : 300000,
+                                   .max_body = BODY_MAX };
+    int rc;
 
     *out = NULL;
     snprintf(url, sizeof(url), "%s%s", b->o->url, path);
-    curl_easy_reset(b->h);
-    curl_easy_setopt(b->h, CURLOPT_URL, url);
-    curl_easy_setopt(b->h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(b->h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(b->h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(b->h, CURLOPT_TIMEOUT_MS, b->o->timeout_ms > 0 ? b->o->timeout_ms : 300000L);
-    curl_easy_setopt(b->h, CURLOPT_USERAGENT, "sbems-boptest");
-    curl_easy_setopt(b->h, CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(b->h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(b->h, CURLOPT_WRITEDATA, &rb);
-    curl_easy_setopt(b->h, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-        txt = json_dumps(body, JSON_COMPACT);
-        if (!txt) {
-            rc = SB_ENOMEM;
-            snprintf(b->why, b->cap, "%s %s: out of memory", method, path);
-            goto out;
-        }
-        hl = curl_slist_append(NULL, "Content-Type: application/json");
-        curl_easy_setopt(b->h, CURLOPT_HTTPHEADER, hl);
-        curl_easy_setopt(b->h, CURLOPT_POSTFIELDS, txt);
+    if (body && !txt) {
+        snprintf(b->why, b->cap, "%s %s: out of memory", method, path);
+        return SB_ENOMEM;
     }
-    CURLcode cc = curl_easy_perform(b->h);
-    curl_easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &code);
-    if (cc != CURLE_OK) {
-        rc = cc == CURLE_OPERATION_TIMEDOUT ? SB_ETIMEDOUT : SB_EIO;
-        snprintf(b->why, b->cap, "%s %s: %s", method, path,
-                 rb.over ? "response larger than 8 MiB" : err[0] ? err : curl_easy_strerror(cc));
+    rc = sb_rest_http(b->h, &rq, &rs, err, sizeof(err));
+    free(txt);
+    if (rc) {
+        snprintf(b->why, b->cap, "%s %s: %s", method, path, err[0] ? err : sb_strerror(rc));
         goto out;
     }
     json_error_t je;
-    json_t *j = rb.n ? json_loadb(rb.p, rb.n, 0, &je) : NULL;
-    if (code != 200) {
+    json_t *j = rs.len ? json_loadb(rs.body, rs.len, 0, &je) : NULL;
+    if (rs.status != 200) {
         const char *msg = json_string_value(json_object_get(j, "message"));
-        snprintf(b->why, b->cap, "%s %s: HTTP %ld: %.300s", method, path, code,
-                 msg ? msg : rb.n ? rb.p : "(no body)");
+        snprintf(b->why, b->cap, "%s %s: HTTP %ld: %.300s", method, path, rs.status,
+                 msg ? msg : rs.len ? rs.body : "(no body)");
         json_decref(j);
-        rc = code == 404 ? SB_ENOENT : SB_EPROTO;
+        rc = rs.status == 404 ? SB_ENOENT : SB_EPROTO;
         goto out;
     }
     if (!j) {
-        snprintf(b->why, b->cap, "%s %s: the answer is not JSON (%s)", method, path, rb.n ? je.text : "empty");
+        snprintf(b->why, b->cap, "%s %s: the answer is not JSON (%s)", method, path, rs.len ? je.text : "empty");
         rc = SB_EPROTO;
         goto out;
     }
     *out = j;
-    rc = 0;
 out:
-    curl_slist_free_all(hl);
-    free(txt);
-    free(rb.p);
+    sb_rest_http_resp_release(&rs);
     return rc;
 }
 
@@ -154,8 +102,7 @@ static int select_test(struct bop *b)
 {
     char path[512];
     json_t *j;
-    CURL *esc = b->h;
-    char *name = curl_easy_escape(esc, b->o->testcase, 0);
+    char *name = curl_easy_escape(b->h, b->o->testcase, 0);
 
     if (!name)
         return SB_ENOMEM;

@@ -530,29 +530,6 @@ static int get_day(struct pc *c, json_t *v, const char *path, struct sb_cday *d)
     return sort_day(c, d, path);
 }
 
-/* "YYYY-MM-DD" that exists -> day number. */
-static int parse_date(const char *s, int64_t *day)
-{
-    static const unsigned mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    unsigned y = 0, m, d;
-
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return SB_EINVAL;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return SB_EINVAL;
-    for (int i = 0; i < 4; i++)
-        y = y * 10 + (unsigned)(s[i] - '0');
-    m = (unsigned)(s[5] - '0') * 10 + (unsigned)(s[6] - '0');
-    d = (unsigned)(s[8] - '0') * 10 + (unsigned)(s[9] - '0');
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return SB_EINVAL;
-    if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-        return SB_EINVAL;
-    *day = sb_days_from_civil(y, m, d);
-    return 0;
-}
-
 static int get_date(struct pc *c, json_t *v, const char *path, int64_t *day)
 {
     const char *s = json_string_value(v);
@@ -560,7 +537,7 @@ static int get_date(struct pc *c, json_t *v, const char *path, int64_t *day)
 
     if (!s)
         return fail(c, "%s: must be a date \"YYYY-MM-DD\"", path);
-    if (parse_date(s, day) != 0) {
+    if (!sb_local_date_ok(s, day)) {
         safe(s, q);
         return fail(c, "%s: %s is not a date", path, q);
     }

@@ -232,16 +232,54 @@ static struct zrt *zone_rt(struct sb_ctlsvc *s, const char *slug)
 }
 
 /* Bind a zone's points from the model (every tick: the model may change). */
-static void bind_points(struct zrt *z, const struct sb_model *m, int32_t zi)
+/* The model's points grouped by the zone of their equipment, in model
+ * order: zone zi's are pts[first[zi] .. first[zi + 1]).  Built once a tick
+ * (counting sort), so binding every zone costs one pass over the points. */
+struct zindex {
+    uint32_t *first;                     /* nzones + 1 entries */
+    uint32_t *pts;                       /* point indices */
+};
+
+static int point_zone(const struct sb_model *m, size_t i)
+{
+    int32_t e = m->points[i].equipment_ix;
+    return e >= 0 ? m->equipment[e].zone_ix : -1;
+}
+
+static int zindex_build(const struct sb_model *m, struct zindex *x)
+{
+    x->first = calloc(m->nzones + 2, sizeof(*x->first));
+    x->pts = malloc((m->npoints ? m->npoints : 1) * sizeof(*x->pts));
+    if (!x->first || !x->pts)
+        return SB_ENOMEM;
+    for (size_t i = 0; i < m->npoints; i++) {
+        int zi = point_zone(m, i);
+        if (zi >= 0 && (size_t)zi < m->nzones)
+            x->first[zi + 2]++;
+    }
+    for (size_t z = 2; z < m->nzones + 2; z++)
+        x->first[z] += x->first[z - 1];
+    for (size_t i = 0; i < m->npoints; i++) {   /* first[zi + 1]: the next free slot of zi */
+        int zi = point_zone(m, i);
+        if (zi >= 0 && (size_t)zi < m->nzones)
+            x->pts[x->first[zi + 1]++] = (uint32_t)i;
+    }
+    return 0;
+}
+
+static void zindex_free(struct zindex *x)
+{
+    free(x->first);
+    free(x->pts);
+}
+
+static void bind_points(struct zrt *z, const struct sb_model *m, const struct zindex *x, int32_t zi)
 {
     z->heat_pt = z->cool_pt = z->occ_pt = 0;
     const struct sb_point *tp = sb_zone_temp_point(m, zi);
     z->temp_pt = tp ? tp->id : 0;
-    for (size_t i = 0; i < m->npoints; i++) {
-        const struct sb_point *p = &m->points[i];
-        const struct sb_equipment *e = p->equipment_ix >= 0 ? &m->equipment[p->equipment_ix] : NULL;
-        if (!e || e->zone_ix != zi)
-            continue;
+    for (uint32_t j = x->first[zi]; j < x->first[zi + 1]; j++) {
+        const struct sb_point *p = &m->points[x->pts[j]];
         int k = sp_kind(p);
         if ((k == 1 && !z->heat_pt) || (k == -1 && !z->cool_pt)) {
             struct sb_unit_conv *out = k == 1 ? &z->heat_out : &z->cool_out;
@@ -270,6 +308,7 @@ struct bctx {                            /* what a building's zones share in one
     struct job *job;
     json_t *zones;
     struct planc *plan;                  /* the building's, NULL when the optimizer is off */
+    const struct zindex *zx;             /* the points by zone */
 };
 
 /* The zone's control schedule: the settings' own, else the model's
@@ -594,7 +633,7 @@ static void eval_zone(struct bctx *c, int32_t zi)
         return;
     z->used = 1;
     snprintf(z->building, sizeof(z->building), "%s", c->b->slug);
-    bind_points(z, c->m, zi);
+    bind_points(z, c->m, c->zx, zi);
     z->mode = c->s->cfg.drivers ? sb_ctlset_mode(&c->set, zs) : SB_CTL_ADVISORY;
     double temp = fresh(c->s, z->temp_pt, c->now);
     occupancy(z, fresh(c->s, z->occ_pt, c->now), c->now, &known, &occupied);
@@ -640,24 +679,32 @@ static void eval_zone(struct bctx *c, int32_t zi)
 
 /* ---- one tick (worker) ----------------------------------------------------------------- */
 
+int sb_ctlsvc_settings_load(struct sb_appdb *db, const char *building, struct sb_ctlset *s, char *err,
+                            size_t cap)
+{
+    struct sb_doc d;
+
+    sb_ctlset_init(s);
+    if (!db || sb_appdb_doc_get(db, "control", building, &d))
+        return 0;
+    json_t *j = json_loads(d.body, 0, NULL);
+    int rc = sb_ctlset_parse(j, s, err, cap);
+    json_decref(j);
+    sb_doc_release(&d);
+    return rc;
+}
+
 /* The building's settings; a stored document that no longer parses (a
  * newer format, a hand edit) switches the building off, loudly. */
 static void load_settings(struct bctx *c)
 {
-    struct sb_doc d;
     char err[256];
 
-    sb_ctlset_init(&c->set);
-    if (!c->s->cfg.db || sb_appdb_doc_get(c->s->cfg.db, "control", c->b->slug, &d))
-        return;
-    json_t *j = json_loads(d.body, 0, NULL);
-    if (sb_ctlset_parse(j, &c->set, err, sizeof(err))) {
+    if (sb_ctlsvc_settings_load(c->s->cfg.db, c->b->slug, &c->set, err, sizeof(err))) {
         SB_ERR("control", "building %s: stored control settings refused (%s): control is off", c->b->slug, err);
         sb_ctlset_init(&c->set);
         c->set.mode = SB_CTL_OFF;
     }
-    json_decref(j);
-    sb_doc_release(&d);
 }
 
 static void load_calendar(struct bctx *c)
@@ -694,9 +741,11 @@ static void put_snapshot(struct sb_ctlsvc *s, const char *building, json_t *stat
     pthread_mutex_unlock(&s->smu);
 }
 
-static void eval_building(struct sb_ctlsvc *s, struct job *j, const struct sb_model *m, size_t bi, int64_t now)
+static void eval_building(struct sb_ctlsvc *s, struct job *j, const struct sb_model *m, const struct zindex *zx,
+                          size_t bi, int64_t now)
 {
-    struct bctx c = { .s = s, .m = m, .b = &m->buildings[bi], .now = now, .job = j, .zones = json_array() };
+    struct bctx c = { .s = s, .m = m, .b = &m->buildings[bi], .now = now, .job = j, .zones = json_array(),
+                      .zx = zx };
     char t[40];
 
     load_settings(&c);
@@ -737,8 +786,11 @@ static void tick_work(uv_work_t *w)
         return;
     for (size_t i = 0; i < s->nz; i++)
         s->z[i].used = 0;
-    for (size_t bi = 0; bi < ref->m->nbuildings; bi++)
-        eval_building(s, j, ref->m, bi, now);
+    struct zindex zx = { 0 };
+    if (zindex_build(ref->m, &zx) == 0)
+        for (size_t bi = 0; bi < ref->m->nbuildings; bi++)
+            eval_building(s, j, ref->m, &zx, bi, now);
+    zindex_free(&zx);
     for (size_t i = 0; i < s->nz; i++)
         if (s->z[i].used && (s->z[i].heat_pt || s->z[i].cool_pt)) {
             n++;

@@ -67,6 +67,14 @@ struct sb_write_result;
 typedef void (*sb_ctlsvc_rec_fn)(void *ud, const struct sb_write_result *r, const char *reason);
 void sb_ctlsvc_set_recorder(struct sb_ctlsvc *s, sb_ctlsvc_rec_fn fn, void *ud);
 
+/* A building's stored control settings into s (defaults when none): 0, or
+ * SB_EINVAL with err when the stored document does not parse (s then holds
+ * the defaults).  The service and the API read them through this.  Any
+ * thread; s is the caller's (sb_ctlset_release). */
+struct sb_ctlset;
+int sb_ctlsvc_settings_load(struct sb_appdb *db, const char *building, struct sb_ctlset *s, char *err,
+                            size_t cap);
+
 /* Counters for /metrics. */
 struct sb_ctlsvc_stats {
     uint64_t ticks, writes, write_errors, skipped_stale;

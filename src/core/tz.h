@@ -66,4 +66,9 @@ int64_t sb_tz_local_to_utc(const struct sb_tz *tz, int64_t local_s);
 int64_t sb_days_from_civil(int64_t y, unsigned m, unsigned d);
 void    sb_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
+/* A date "YYYY-MM-DD" (years 1970..2200) that exists; 1 with its day number
+ * in *day (may be NULL), else 0.  Building holidays, tariff dates and
+ * control schedules' exceptions all read dates with it. */
+int sb_local_date_ok(const char *s, int64_t *day);
+
 #endif /* SB_TZ_H */

@@ -75,6 +75,23 @@ def free_port():
         return s.getsockname()[1]
 
 
+def udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+SIM = os.environ.get("SBEMS_SIM") or os.path.join(os.path.dirname(BIN), "sbems-sim")
+
+
+def sim_json(cfg_path, *args):
+    """What `sbems-sim --config cfg_path args` prints (--list, --site-json, --drivers-json), parsed."""
+    p = subprocess.run([SIM, "--config", str(cfg_path), *args], capture_output=True, text=True,
+                       timeout=60, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
 def wait_for(pred, timeout=30.0, step=0.05):
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -13,32 +13,17 @@ import datetime
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from zoneinfo import ZoneInfo
 
 import requests
 
-from conftest import BIN, FAST, PASSWORD, ROOT, free_port, start_daemon, wait_for
+from conftest import BIN, FAST, PASSWORD, ROOT, SIM, free_port, sim_json, udp_port, start_daemon, wait_for
 
-SIM = os.path.join(os.path.dirname(BIN), "sbems-sim")
 NET = "127.0.11"                     # this test's block of loopback addresses
 ZONE = "f1-south"                    # served by vav-1-01 (its BACnet device 2101)
 ADVISORY = "f1-east"
-
-
-def udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def sim_json(cfg_path, *args):
-    p = subprocess.run([SIM, "--config", str(cfg_path), *args], capture_output=True, text=True,
-                       timeout=60, cwd=ROOT)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
 
 
 def local_days(n):

@@ -11,7 +11,6 @@ import importlib.util
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 
@@ -19,17 +18,10 @@ import pytest
 import requests
 import websockets
 
-from conftest import BIN, FAST, PASSWORD, ROOT, free_port, start_daemon, wait_for
+from conftest import BIN, FAST, PASSWORD, ROOT, SIM, free_port, sim_json, udp_port, start_daemon, wait_for
 
-SIM = os.path.join(os.path.dirname(BIN), "sbems-sim")
 NET = "127.0.9"                      # this test's block of loopback addresses
 POLL_S = 2
-
-
-def udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def demo_setup():
@@ -48,13 +40,6 @@ def sim_config(tmp_path, mqtt_port):
     path = tmp_path / "sim.json"
     path.write_text(json.dumps(cfg))
     return path, cfg
-
-
-def sim_json(cfg_path, *args):
-    p = subprocess.run([SIM, "--config", str(cfg_path), *args], capture_output=True, text=True,
-                       timeout=60, cwd=ROOT)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
 
 
 def test_sim_end_to_end(sbems, tmp_path, broker):
