@@ -127,9 +127,21 @@ void sb_http__readyz(const struct sb_http_ctx *ctx, struct sb_http__resp *r)
 {
     int ok = ctx->ready ? ctx->ready(ctx->ud) == 1 : ctx->store != NULL;
 
+    struct sb_store_info si;
+
     r->status = ok ? 200 : 503;
     r->retry_after = ok ? 0 : 1;
-    sb_http__buf_puts(&r->body, ok ? "{\"status\":\"ready\"}\n" : "{\"status\":\"not_ready\"}\n");
+    sb_http__buf_puts(&r->body, ok ? "{\"status\":\"ready\"" : "{\"status\":\"not_ready\"");
+    /* The store as found at start (no I/O here: readyz runs on the loop). */
+    if (ctx->store && ctx->store->ops && sb_store_info(ctx->store, &si) == 0) {
+        sb_http__buf_puts(&r->body, ",\"store\":{\"backend\":");
+        sb_http__buf_jstr(&r->body, si.backend ? si.backend : "?");
+        sb_http__buf_puts(&r->body, ",\"version\":");
+        sb_http__buf_jstr(&r->body, si.version);
+        sb_http__buf_printf(&r->body, ",\"timescaledb\":%s,\"partitioned\":%s}",
+                            si.timescaledb ? "true" : "false", si.partitioned ? "true" : "false");
+    }
+    sb_http__buf_puts(&r->body, "}\n");
     finish_body(r);
 }
 
@@ -162,6 +174,7 @@ static void status_store(const struct sb_http_ctx *ctx, struct sb_http__buf *b)
         kv_u64(b, ",", "buffered", st.buffered);
         kv_u64(b, ",", "chunks", st.chunks);
         kv_u64(b, ",", "raw_samples", st.raw_samples);
+        kv_u64(b, ",", "spooled", st.spooled);
         sb_http__buf_printf(b, ",\"db_bytes\":%" PRId64, st.db_bytes);
     }
     sb_http__buf_puts(b, "}");

@@ -215,14 +215,21 @@ int sb_cli_open(struct sb_cli *c, int readonly)
         .cache_bytes = c->cfg.store_cache,
         .flush_samples = c->cfg.store_flush_samples,
         .readonly = readonly,
+        .url = c->cfg.store_url,
+        .node = c->cfg.store_node,
     };
     int rc;
 
     if (!readonly && (rc = take_lock(c)))
         return rc;
     if ((rc = sb_store_open(sb_conf_backend_name(&c->cfg), &sc, &c->store))) {
-        fprintf(stderr, "sbems %s: cannot open the store in %s: %s\n", c->cmd, c->cfg.data_dir,
-                sb_strerror(rc));
+        /* never the URL: it may hold a password */
+        if (c->cfg.store_backend == SB_CONF_BACKEND_POSTGRES)
+            fprintf(stderr, "sbems %s: cannot open the PostgreSQL store (store.url): %s\n",
+                    c->cmd, sb_strerror(rc));
+        else
+            fprintf(stderr, "sbems %s: cannot open the store in %s: %s\n", c->cmd,
+                    c->cfg.data_dir, sb_strerror(rc));
         return rc;
     }
     if ((rc = sb_store_model_load(&c->store, &c->model))) {

@@ -323,6 +323,12 @@ int sb_cmd_backup(int argc, char **argv)
     if (sb_cli_open(&c, 1))
         goto out;
     int e = sb_store_backup(&c.store, c.argv[0]);
+    if (e == SB_ENOTSUP && c.cfg.store_backend == SB_CONF_BACKEND_POSTGRES) {
+        fprintf(stderr, "sbems backup: the PostgreSQL store is backed up with PostgreSQL's own "
+                        "tools: pg_dump -Fc (restore with pg_restore), or a base backup with "
+                        "WAL archiving (docs/operations.md)\n");
+        goto out;
+    }
     if (e) {
         fprintf(stderr, "sbems backup: %s: %s\n", c.argv[0], sb_strerror(e));
         goto out;

@@ -40,8 +40,8 @@
 /* The order of level_names must be the order of enum sb_log_level. */
 static const char *const level_names[] = { "error", "warn", "info", "debug", "trace", NULL };
 static const char *const logfmt_names[] = { "text", "json", NULL };
-/* store.backend: "postgres" joins here (and in enum sb_conf_backend). */
-static const char *const backend_names[] = { "sqlite", NULL };
+/* store.backend values, in the order of enum sb_conf_backend. */
+static const char *const backend_names[] = { "sqlite", "postgres", NULL };
 static const char *const sync_names[] = { "full", "normal", NULL };
 static const char *const pwcost_names[] = { "interactive", "moderate", "min", NULL };
 
@@ -96,7 +96,18 @@ static const struct sb_conf_opt opts[] = {
       .doc = "Length of the log rate-limit window." },
     { .name = "store.backend", .type = SB_CONF_ENUM, .off = F(store_backend),
       .names = backend_names, .def = "sqlite",
-      .doc = "Storage engine: sqlite (an SQLite database in data_dir)." },
+      .doc = "Storage engine: sqlite (an SQLite database in data_dir) or postgres (PostgreSQL "
+             "15 or later at store.url; docs/internals/store-postgres.md). Both keep the same "
+             "compressed chunks and rollups." },
+    { .name = "store.url", .type = SB_CONF_STRING, .flags = SB_CONF_EMPTY_OK | SB_CONF_SECRET,
+      .off = F(store_url), .max = SB_CONF_VALUE_MAX, .def = "",
+      .doc = "postgres: libpq connection string or URI (host=... dbname=... user=..., or "
+             "postgresql://...); may carry a password, hence hidden; empty: libpq's PG* "
+             "environment variables." },
+    { .name = "store.node", .type = SB_CONF_STRING, .flags = SB_CONF_EMPTY_OK,
+      .off = F(store_node), .max = 63, .def = "",
+      .doc = "postgres: this node's name; it keys the node's unsealed batches, so two nodes "
+             "sharing a database must have different names (empty: \"default\")." },
     { .name = "store.sync", .type = SB_CONF_ENUM, .off = F(store_sync),
       .names = sync_names, .def = "full",
       .doc = "full: every commit is flushed to disk (fsync) and survives a power loss; "

@@ -64,7 +64,8 @@ enum sb_conf_src {
 
 /* store.backend values (extend the names in conf.c in the same order). */
 enum sb_conf_backend {
-    SB_CONF_BACKEND_SQLITE = 0   /* embedded SQLite store in data_dir */
+    SB_CONF_BACKEND_SQLITE = 0,  /* embedded SQLite store in data_dir */
+    SB_CONF_BACKEND_POSTGRES     /* PostgreSQL at store.url */
 };
 
 /* store.sync values. */
@@ -115,6 +116,8 @@ struct sb_config {
     int64_t  log_rate_limit;         /* lines per call site per window; 0 = unlimited */
     int64_t  log_rate_window;        /* ms, the rate-limit window */
     int      store_backend;          /* enum sb_conf_backend */
+    char    *store_url;              /* postgres connection string (secret), "" = PG* env */
+    char    *store_node;             /* postgres node name, "" = "default" */
     int      store_sync;             /* enum sb_conf_sync */
     int64_t  store_cache;            /* bytes of SQLite page cache */
     int64_t  store_flush_interval;   /* ms between seals of buffered samples */

@@ -313,7 +313,17 @@ static void *writer(void *arg)
         int do_flush = freq != ing->flush_done || (stopping && n == 0) ||
                        (ing->cfg.flush_interval_ms > 0 && now - last_flush >= ing->cfg.flush_interval_ms);
         if (do_flush && rc == 0) {
-            rc = sb_store_flush(ing->store);
+            /* The batch is durable whatever the seal does: a failed seal
+             * (a database server away) is counted and tried again later. */
+            int frc = sb_store_flush(ing->store);
+            if (frc) {
+                pthread_mutex_lock(&ing->mu);
+                ing->st.store_errors++;
+                pthread_mutex_unlock(&ing->mu);
+                if (frc != SB_EAGAIN)
+                    SB_WARN("ingest", "seal failed: %s (data stays in the head)",
+                            sb_strerror(frc));
+            }
             last_flush = now;
         }
 

@@ -6,9 +6,11 @@
 #include "store/store.h"
 
 extern const struct sb_store_ops sb_store_sqlite_ops;
+extern const struct sb_store_ops sb_store_pg_ops;
 
 const struct sb_store_ops *const sb_store_backends[] = {
     &sb_store_sqlite_ops,
+    &sb_store_pg_ops,
     NULL
 };
 

@@ -44,6 +44,10 @@ struct sb_store_cfg {
     int64_t     cache_bytes;     /* page cache for the main database */
     int64_t     flush_samples;   /* seal when this many samples are buffered */
     int         readonly;        /* open for reading only (CLI query/export) */
+    const char *url;             /* postgres: libpq connection string or URI (a secret:
+                                    never logged); NULL/"" = libpq's PG* environment */
+    const char *node;            /* postgres: this node's name, keys its head rows
+                                    (NULL/"" = "default") */
 };
 
 /* Retention per resolution, ms; 0 keeps forever. */
@@ -60,6 +64,16 @@ struct sb_store_stats {
     uint64_t chunks;             /* sealed chunks on disk */
     uint64_t raw_samples;        /* samples in sealed chunks */
     int64_t  db_bytes;           /* size of the database files */
+    uint64_t spooled;            /* postgres: batches waiting in the local spool while the
+                                    server is unreachable (0 = none) */
+};
+
+/* What a backend found at open (cheap to ask: no I/O; /readyz shows it). */
+struct sb_store_info {
+    const char *backend;         /* "sqlite", "postgres" (static) */
+    char version[64];            /* database version, e.g. "SQLite 3.40.1", "PostgreSQL 15.8" */
+    int  timescaledb;            /* postgres: the timescaledb extension is available */
+    int  partitioned;            /* postgres: time-partitioned chunk tables */
 };
 
 /* A growable array of samples owned by the caller (free with sb_samples_release). */
@@ -104,6 +118,8 @@ struct sb_store_ops {
     /* The building model kept in the store. */
     int  (*model_load)(struct sb_store *s, struct sb_model *m);
     int  (*model_save)(struct sb_store *s, const struct sb_model *m);
+    /* What the backend found at open (no I/O). */
+    int  (*info)(struct sb_store *s, struct sb_store_info *out);
 };
 
 /* Backends compiled in; NULL-terminated. */
@@ -151,6 +167,8 @@ static inline int sb_store_stats(struct sb_store_h *h, struct sb_store_stats *st
 { return SB__STORE_CALL(h, stats, st); }
 static inline int sb_store_model_load(struct sb_store_h *h, struct sb_model *m)
 { return SB__STORE_CALL(h, model_load, m); }
+static inline int sb_store_info(struct sb_store_h *h, struct sb_store_info *out)
+{ return SB__STORE_CALL(h, info, out); }
 static inline int sb_store_model_save(struct sb_store_h *h, const struct sb_model *m)
 { return SB__STORE_CALL(h, model_save, m); }
 

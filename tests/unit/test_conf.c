@@ -364,8 +364,11 @@ TEST(enum_values)
     CHECK_STR(err, "log.level: \"verbose\" is not one of: error, warn, info, debug, trace");
     CHECK_EQ(set(&c, "log.format", "json"), 0);
     CHECK_EQ(c.log_format, SB_LOG_FMT_JSON);
-    CHECK_EQ(set(&c, "store.backend", "postgres"), SB_ECONFIG);
-    CHECK_STR(err, "store.backend: \"postgres\" is not one of: sqlite");
+    CHECK_EQ(set(&c, "store.backend", "postgres"), 0);
+    CHECK_EQ(c.store_backend, SB_CONF_BACKEND_POSTGRES);
+    CHECK_STR(sb_conf_backend_name(&c), "postgres");
+    CHECK_EQ(set(&c, "store.backend", "mysql"), SB_ECONFIG);
+    CHECK_STR(err, "store.backend: \"mysql\" is not one of: sqlite, postgres");
     /* the enum's names must follow the log module's own level names */
     for (int l = 0; l < SB_LOG_LEVEL_COUNT; l++) {
         CHECK_EQ(set(&c, "log.level", sb_log_level_name(l)), 0);

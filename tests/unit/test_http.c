@@ -665,6 +665,12 @@ TEST(healthz_readyz_index)
 
     get(S.port, "/readyz", &r);
     CHECK_EQ(r.status, 200);
+    j = body_json(&r);
+    json_t *st = json_object_get(j, "store");
+    CHECK_STR(json_string_value(json_object_get(st, "backend")), "sqlite");
+    CHECK(strncmp(json_string_value(json_object_get(st, "version")) ?: "", "SQLite 3.", 9) == 0);
+    CHECK(json_is_false(json_object_get(st, "timescaledb")));
+    json_decref(j);
     resp_free(&r);
     atomic_store(&ready_flag, 0);
     get(S.port, "/readyz", &r);

@@ -1,14 +1,14 @@
 /*
- * sqlite_rollup.c - rollups maintained as data arrives.
+ * eng_rollup.c - rollups maintained as data arrives.
  *
  * In-order samples (newer than the newest already folded, the usual case)
  * are folded into the point's open 15-minute bucket as they arrive
  * (sb__fold); when a bucket closes it is merged into the open hour, a closed
  * hour into the open day, a closed day into the open month, and each closed
  * bucket is queued for the next seal.  Readers see these open and queued
- * buckets merged over the pages on disk (sqlite_query.c), so dashboards never
+ * buckets merged over the pages on disk (eng_query.c), so dashboards never
  * wait for a seal.  Late samples are recomputed from raw at the seal
- * (sqlite_seal.c).  Pages: see sqlite_int.h.
+ * (eng_seal.c).  Pages: see engine_int.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
-#include "store/sqlite/sqlite_int.h"
+#include "store/engine/engine_int.h"
 
 /* Merge b (of resolution r) into a. */
 static void merge(const struct sb__pt *p, struct sb_agg *a, const struct sb_agg *b,
@@ -170,54 +170,52 @@ int sb__load_cur(struct sb_store *s, struct sb__pt *p)
 
 /* ---- pages on disk ------------------------------------------------------ */
 
+/* One page row of a range read: decode, keep buckets with start in [t0, t1). */
+struct pages_ctx {
+    struct sb_aggs *out;         /* destination */
+    int64_t t0, t1;              /* wanted bucket starts */
+};
+
+static int pages_row(void *ud, int64_t page, const void *b, size_t len)
+{
+    struct pages_ctx *c = ud;
+    struct sb_aggs *out = c->out;
+    size_t n = 0, before = out->n;
+    int rc = sb_agg_page_decode(b, len, NULL, 0, &n);
+    if (rc != 0 && rc != SB_ENOSPC)
+        return rc;
+    if (out->n + n > out->cap) {
+        size_t nc = out->cap ? out->cap : 64;
+        while (nc < out->n + n)
+            nc *= 2;
+        struct sb_agg *nv = realloc(out->v, nc * sizeof(*nv));
+        if (!nv)
+            return SB_ENOMEM;
+        out->v = nv;
+        out->cap = nc;
+    }
+    if ((rc = sb_agg_page_decode(b, len, out->v + out->n, out->cap - out->n, &n)))
+        return rc;
+    out->n += n;
+    size_t o = before;
+    for (size_t i = before; i < out->n; i++)
+        if (out->v[i].start >= c->t0 && out->v[i].start < c->t1)
+            out->v[o++] = out->v[i];
+    out->n = o;
+    return 0;
+}
+
 /* Buckets of level lvl with start in [t0, t1), appended to out in order. */
 int sb__pages_range(struct sb__rd *rd, int lvl, uint32_t point, int64_t t0, int64_t t1,
                     struct sb_aggs *out)
 {
-    sqlite3_stmt *st = sb__rd_stmt(rd, Q_PAGES0 + lvl);
-    int rc = 0, r;
+    struct pages_ctx c = { out, t0, t1 };
 
-    if (!st)
-        return SB_ESTORE;
     if (t1 <= t0)
         return 0;
     int64_t p0 = sb__floordiv(t0, sb__page_ms[lvl]), p1 = sb__floordiv(t1 - 1, sb__page_ms[lvl]);
-    if (p0 < -SB__ROW_BIAS)
-        p0 = -SB__ROW_BIAS;
-    if (p1 > SB__ROW_BIAS - 1)
-        p1 = SB__ROW_BIAS - 1;
-    sqlite3_bind_int64(st, 1, sb__rowid(point, p0));
-    sqlite3_bind_int64(st, 2, sb__rowid(point, p1));
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        const void *b = sqlite3_column_blob(st, 0);
-        size_t len = (size_t)sqlite3_column_bytes(st, 0), n = 0, before = out->n;
-        rc = sb_agg_page_decode(b, len, NULL, 0, &n);
-        if (rc != 0 && rc != SB_ENOSPC)
-            break;
-        if (out->n + n > out->cap) {
-            size_t nc = out->cap ? out->cap : 64;
-            while (nc < out->n + n)
-                nc *= 2;
-            struct sb_agg *nv = realloc(out->v, nc * sizeof(*nv));
-            if (!nv) {
-                rc = SB_ENOMEM;
-                break;
-            }
-            out->v = nv;
-            out->cap = nc;
-        }
-        if ((rc = sb_agg_page_decode(b, len, out->v + out->n, out->cap - out->n, &n)))
-            break;
-        out->n += n;
-        size_t o = before;
-        for (size_t i = before; i < out->n; i++)
-            if (out->v[i].start >= t0 && out->v[i].start < t1)
-                out->v[o++] = out->v[i];
-        out->n = o;
-    }
-    if (rc == 0 && r != SQLITE_DONE)
-        rc = sb__sqlerr(rd->db, "read rollups");
-    sqlite3_reset(st);
+    int rc = rd->kv->scan(rd->c, sb__level_kv[lvl], point, sb__clamp_period(p0),
+                          sb__clamp_period(p1), 0, 0, pages_row, &c);
     if (rc == SB_ECORRUPT)
         SB_ERR("store", "point %u: corrupt %s page", point, sb__level_table[lvl]);
     return rc;
@@ -226,22 +224,11 @@ int sb__pages_range(struct sb__rd *rd, int lvl, uint32_t point, int64_t t0, int6
 static int page_write(struct sb_store *s, int lvl, uint32_t point, int64_t page,
                       const struct sb_agg *a, size_t n)
 {
-    sqlite3_stmt *st = s->put_page[lvl];
     uint8_t *buf = NULL;
     int rc = 0;
 
-    if (n == 0) {
-        char sql[96];
-        snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?", sb__level_table[lvl]);
-        sqlite3_stmt *d;
-        if (sqlite3_prepare_v2(s->w, sql, -1, &d, NULL) != SQLITE_OK)
-            return sb__sqlerr(s->w, sql);
-        sqlite3_bind_int64(d, 1, sb__rowid(point, page));
-        if (sqlite3_step(d) != SQLITE_DONE)
-            rc = sb__sqlerr(s->w, sql);
-        sqlite3_finalize(d);
-        return rc;
-    }
+    if (n == 0)
+        return s->kvo->del(s->w, sb__level_kv[lvl], point, page);
     /* Encoding is the costly part of a page write: try once into a buffer
      * that almost always suffices, measure only when it does not. */
     enum sb_agg_kind kind = s->pts[point]->meta.agg.kind;
@@ -263,12 +250,7 @@ static int page_write(struct sb_store *s, int lvl, uint32_t point, int64_t page,
         rc = (int)len;
         goto out;
     }
-    sqlite3_bind_int64(st, 1, sb__rowid(point, page));
-    sqlite3_bind_blob(st, 2, buf, (int)len, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = sb__sqlerr(s->w, "write rollups");
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    rc = s->kvo->put(s->w, sb__level_kv[lvl], point, page, buf, (size_t)len);
 out:
     free(buf);
     return rc;

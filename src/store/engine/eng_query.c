@@ -1,5 +1,5 @@
 /*
- * sqlite_query.c - reads: raw ranges and aggregated ranges.
+ * eng_query.c - reads: raw ranges and aggregated ranges.
  *
  * Each read first copies, under mu, what the point holds in memory (unsealed
  * samples; open and recently closed rollup buckets), then reads the database
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "store/sqlite/sqlite_int.h"
+#include "store/engine/engine_int.h"
 
 /* Unsealed samples of p in [t0, t1), sorted, later arrivals winning. */
 static int copy_buffer(struct sb__pt *p, int64_t t0, int64_t t1, struct sb_samples *out)

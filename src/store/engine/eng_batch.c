@@ -1,5 +1,5 @@
 /*
- * sqlite_batch.c - the head batch format: one durable row per append.
+ * eng_batch.c - the head batch format: one durable row per append.
  *
  *   batch  = version:u8 ngroups:varint group*
  *   group  = point:varint len:varint chunk[len]       (chunk: store/codec.h)
@@ -16,7 +16,7 @@
 
 #include "core/err.h"
 #include "store/codec.h"
-#include "store/sqlite/sqlite_int.h"
+#include "store/engine/engine_int.h"
 
 #define BATCH_VERSION 1
 

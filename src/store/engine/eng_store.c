@@ -1,8 +1,9 @@
 /*
- * sqlite_store.c - the embedded store: open, schema, durable append, replay,
- * latest values, stats, backup.  Sealing is in sqlite_seal.c, rollup
- * maintenance in sqlite_rollup.c, reads in sqlite_query.c.
- * See sqlite_int.h for the layout and docs/internals/store.md for the design.
+ * eng_store.c - the store engine: open, durable append, replay, latest
+ * values, stats, backup, and the backends' ops tables (SQLite, PostgreSQL:
+ * the same engine over their kv layers, kv.h).  Sealing is in eng_seal.c, rollup
+ * maintenance in eng_rollup.c, reads in eng_query.c.
+ * See engine_int.h for the layout and docs/internals/store.md for the design.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,33 +16,8 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "model/model.h"
-#include "model/model_sql.h"
 #include "store/codec.h"
-#include "store/sqlite/sqlite_int.h"
-
-#define SCHEMA_VERSION 1
-
-int sb__exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        SB_ERR("store", "sqlite: %s: %s", sql, msg ? msg : "?");
-        sqlite3_free(msg);
-        return SB_ESTORE;
-    }
-    return 0;
-}
-
-int sb__sqlerr(sqlite3 *db, const char *what)
-{
-    int code = sqlite3_extended_errcode(db);
-    SB_ERR("store", "sqlite: %s: %s (%d)", what, sqlite3_errmsg(db), code);
-    if ((code & 0xff) == SQLITE_FULL)
-        return SB_ENOSPC;
-    if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
-        return SB_ECORRUPT;
-    return SB_ESTORE;
-}
+#include "store/engine/engine_int.h"
 
 int64_t sb__now_mono_ms(void)
 {
@@ -141,157 +117,31 @@ int sb__pt_init(struct sb_store *s, struct sb__pt *p, uint32_t id)
 
 /* ---- schema ------------------------------------------------------------- */
 
-static const char *const schema_v1 =
-    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS head(seq INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS chunk(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS r15m(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS r1h(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS r1d(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS r1mo(id INTEGER PRIMARY KEY, data BLOB NOT NULL);";
-
-static int user_version(sqlite3 *db, int *v)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return sb__sqlerr(db, "user_version");
-    *v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    return 0;
-}
-
 static int do_migrate(struct sb_store *s, int *from, int *to)
 {
-    int v = 0, rc;
-    char sql[64];
-
-    if ((rc = user_version(s->w, &v)))
-        return rc;
-    if (from)
-        *from = v;
-    if (to)
-        *to = SCHEMA_VERSION;
-    if (v > SCHEMA_VERSION) {
-        SB_ERR("store", "%s has schema %d, newer than this sbems (%d)", s->path, v,
-               SCHEMA_VERSION);
-        return SB_ENOTSUP;
-    }
-    if (s->cfg.readonly)
-        return v == SCHEMA_VERSION ? 0 : SB_ENOTSUP;
-    if ((rc = sb__exec(s->w, "BEGIN IMMEDIATE")))
-        return rc;
-    if (v < 1)
-        rc = sb__exec(s->w, schema_v1);
-    if (rc == 0)
-        rc = sb_model_sql_migrate(s->w);
-    snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", SCHEMA_VERSION);
-    if (rc == 0)
-        rc = sb__exec(s->w, sql);
-    if (rc == 0)
-        rc = sb__exec(s->w, "COMMIT");
-    else
-        sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
-}
-
-static int prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql)
-{
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
-        return sb__sqlerr(db, sql);
-    return 0;
-}
-
-static int prepare_all(struct sb_store *s)
-{
-    char sql[160];
-    int rc = 0;
-
-    rc = rc ? rc : prepare(s->w, &s->ins_head, "INSERT INTO head(seq, data) VALUES(?, ?)");
-    rc = rc ? rc : prepare(s->w, &s->del_head, "DELETE FROM head WHERE seq <= ?");
-    rc = rc ? rc : prepare(s->w, &s->get_chunk, "SELECT data FROM chunk WHERE id = ?");
-    rc = rc ? rc : prepare(s->w, &s->put_chunk,
-                           "INSERT OR REPLACE INTO chunk(id, data) VALUES(?, ?)");
-    rc = rc ? rc : prepare(s->w, &s->set_meta,
-                           "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
-    for (int l = 0; l < NLEVELS && rc == 0; l++) {
-        snprintf(sql, sizeof(sql), "SELECT data FROM %s WHERE id = ?", sb__level_table[l]);
-        rc = prepare(s->w, &s->get_page[l], sql);
-        snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO %s(id, data) VALUES(?, ?)",
-                 sb__level_table[l]);
-        rc = rc ? rc : prepare(s->w, &s->put_page[l], sql);
-    }
-    return rc;
+    return s->kvo->migrate(s->kv, s->cfg.readonly, from, to);
 }
 
 static int load_seqs(struct sb_store *s)
 {
-    sqlite3_stmt *st;
-    int rc = 0;
-
-    if (sqlite3_prepare_v2(s->w, "SELECT (SELECT value FROM meta WHERE key='sealed_seq'),"
-                           " (SELECT max(seq) FROM head)", -1, &st, NULL) != SQLITE_OK)
-        return sb__sqlerr(s->w, "load seqs");
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        s->sealed_seq = sqlite3_column_int64(st, 0);
-        s->head_seq = sqlite3_column_int64(st, 1);
-        if (s->head_seq < s->sealed_seq)
-            s->head_seq = s->sealed_seq;
-    } else {
-        rc = sb__sqlerr(s->w, "load seqs");
-    }
-    sqlite3_finalize(st);
+    int rc = s->kvo->seqs(s->w, &s->sealed_seq, &s->head_seq);
+    if (rc == 0 && s->head_seq < s->sealed_seq)
+        s->head_seq = s->sealed_seq;
     return rc;
 }
 
 /* ---- open / close ------------------------------------------------------- */
 
-static int open_conn(const char *path, int flags, int64_t cache, int sync_full, sqlite3 **db)
-{
-    char sql[200];
-    int rc;
-
-    if (sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        rc = *db ? sb__sqlerr(*db, path) : SB_ENOMEM;
-        sqlite3_close(*db);
-        *db = NULL;
-        return rc;
-    }
-    sqlite3_busy_timeout(*db, 10000);
-    /* WAL: readers never block the writer; FULL fsyncs the WAL at every commit
-     * so a committed batch survives power loss, NORMAL survives a process
-     * crash (https://www.sqlite.org/pragma.html#pragma_synchronous). */
-    snprintf(sql, sizeof(sql),
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA cache_size=-%lld;"
-             "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000;",
-             sync_full ? "FULL" : "NORMAL", (long long)(cache / 1024));
-    if (flags & SQLITE_OPEN_READONLY)
-        snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld; PRAGMA query_only=1;",
-                 (long long)(cache / 1024 / 4));
-    return sb__exec(*db, sql);
-}
-
 static void store_free(struct sb_store *s)
 {
-    sqlite3_stmt *sts[] = { s->ins_head, s->del_head, s->get_chunk, s->put_chunk,
-                            s->set_meta };
-    for (size_t i = 0; i < sizeof(sts) / sizeof(sts[0]); i++)
-        sqlite3_finalize(sts[i]);
-    for (int l = 0; l < NLEVELS; l++) {
-        sqlite3_finalize(s->get_page[l]);
-        sqlite3_finalize(s->put_page[l]);
-    }
-    for (int i = 0; i < SB__NREADERS; i++) {
-        sb__rd_release(&s->rd[i]);
-        sqlite3_close(s->rd[i].db);
-    }
-    sb__rd_release(&s->wr);
-    if (s->w && sqlite3_close(s->w) != SQLITE_OK)
-        SB_ERR("store", "close: %s", sqlite3_errmsg(s->w));
+    if (s->kv)
+        s->kvo->close(s->kv);   /* every connection, readers included */
     for (uint32_t i = 0; i < s->npts; i++)
         pt_free(s->pts[i]);
     free(s->pts);
     free(s->dirty);
-    free(s->path);
+    free(s->url);
+    free(s->node);
     free(s->dir);
     pthread_mutex_destroy(&s->wmu);
     pthread_mutex_destroy(&s->mu);
@@ -300,7 +150,13 @@ static void store_free(struct sb_store *s)
     free(s);
 }
 
-static int st_open(const struct sb_store_cfg *cfg, struct sb_store **out)
+static char *dup_or_empty(const char *x)
+{
+    return strdup(x ? x : "");
+}
+
+int sb__eng_open(const struct sb_kv_ops *kvo, const struct sb_store_cfg *cfg,
+                 struct sb_store **out)
 {
     struct sb_store *s = calloc(1, sizeof(*s));
     int rc = SB_ENOMEM;
@@ -312,43 +168,31 @@ static int st_open(const struct sb_store_cfg *cfg, struct sb_store **out)
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->rmu, NULL);
     pthread_cond_init(&s->rcv, NULL);
+    s->kvo = kvo;
     s->cfg = *cfg;
-    if (!(s->dir = strdup(cfg->dir)) || asprintf(&s->path, "%s/sbems.db", cfg->dir) < 0) {
-        s->path = NULL;
+    s->dir = dup_or_empty(cfg->dir);
+    s->url = dup_or_empty(cfg->url);
+    s->node = dup_or_empty(cfg->node);
+    if (!s->dir || !s->url || !s->node)
         goto out;
-    }
     s->cfg.dir = s->dir;
+    s->cfg.url = s->url;
+    s->cfg.node = s->node;
     if (s->cfg.cache_bytes <= 0)
         s->cfg.cache_bytes = 64 << 20;
     if (s->cfg.flush_samples <= 0)
         s->cfg.flush_samples = 1000000;
-    if (!cfg->readonly && mkdir(cfg->dir, 0750) != 0 && errno != EEXIST) {
-        SB_ERR("store", "cannot create %s: %s", cfg->dir, strerror(errno));
-        rc = SB_EIO;
+    if ((rc = kvo->open(&s->cfg, &s->kv, &s->w)))
         goto out;
-    }
-    int flags = cfg->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    rc = open_conn(s->path, flags, s->cfg.cache_bytes, cfg->sync_full, &s->w);
-    if (rc)
-        goto out;
-    s->wr.db = s->w;
-    if (!cfg->readonly) {
-        rc = do_migrate(s, NULL, NULL);
-        if (rc == 0)
-            rc = prepare_all(s);
-        if (rc == 0)
-            rc = load_seqs(s);
-    } else {
-        int v = 0;
-        rc = user_version(s->w, &v);
-        if (rc == 0 && v != SCHEMA_VERSION) {
-            SB_ERR("store", "%s: schema %d, expected %d (run sbems migrate)", s->path, v,
-                   SCHEMA_VERSION);
-            rc = v == 0 ? SB_ENOENT : SB_ENOTSUP;
-        }
-        if (rc == 0)
-            rc = load_seqs(s);
-    }
+    s->wr.kv = kvo;
+    s->wr.c = s->w;
+    for (int i = 0; i < SB__NREADERS; i++)
+        s->rd[i].kv = kvo;
+    rc = do_migrate(s, NULL, NULL);
+    if (rc == 0)
+        rc = load_seqs(s);
+    if (rc == 0)
+        rc = sb__spool_open(s);
 out:
     if (rc) {
         store_free(s);
@@ -364,11 +208,15 @@ static void st_close(struct sb_store *s)
         return;
     if (!s->cfg.readonly && s->replayed) {
         pthread_mutex_lock(&s->wmu);
+        /* The last chance to empty the spool: the back-off does not apply.
+         * A seal covers the spooled batches (they are in memory), so their
+         * files go; a server still away leaves them for the next open. */
+        s->retry_at_ms = 0;
         int rc = sb__seal(s);
         if (rc)
             SB_ERR("store", "final seal failed: %s (data stays in the head)", sb_strerror(rc));
-        /* Fold the WAL back so the file is self-contained. */
-        sqlite3_wal_checkpoint_v2(s->w, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        if (s->kvo->after_close_seal)
+            s->kvo->after_close_seal(s->kv, s->w);
         pthread_mutex_unlock(&s->wmu);
     }
     store_free(s);
@@ -513,17 +361,10 @@ static int st_append(struct sb_store *s, const struct sb_reading *r, size_t n)
         goto out;
     if ((rc = sb__batch_encode(r, n, &blob, &len)))
         goto out;
-    sqlite3_stmt *st = s->ins_head;
-    sqlite3_bind_int64(st, 1, s->head_seq + 1);
-    sqlite3_bind_blob(st, 2, blob, (int)len, SQLITE_STATIC);
-    int sr = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (sr != SQLITE_DONE) {
-        rc = sb__sqlerr(s->w, "append");
+    if ((rc = sb__spool_append(s, s->head_seq + 1, blob, len)))
         goto out;
-    }
-    /* Durable from here (autocommit + synchronous policy). */
+    /* Durable from here (its own commit under the sync policy, or in the
+     * local spool while the server is away). */
     s->head_seq++;
     int any_late = 0;
     pthread_mutex_lock(&s->mu);
@@ -536,8 +377,10 @@ static int st_append(struct sb_store *s, const struct sb_reading *r, size_t n)
         SB_ERR("store", "in-memory apply failed: %s", sb_strerror(rc));
         rc = 0;
     }
+    /* The batch is durable: a seal that fails now (it logs why) fails no
+     * append; its data stays in memory and the head for the next one. */
     if (need_seal(s, any_late))
-        rc = sb__seal(s);
+        (void)sb__seal(s);
 out:
     pthread_mutex_unlock(&s->wmu);
     free(blob);
@@ -592,65 +435,36 @@ static int st_latest(struct sb_store *s, const uint32_t *ids, size_t n, struct s
 
 static int st_stats(struct sb_store *s, struct sb_store_stats *st)
 {
-    struct stat sb;
-    char path[4096];
-
     pthread_mutex_lock(&s->mu);
     *st = s->st;
+    st->spooled = s->spooled;
     pthread_mutex_unlock(&s->mu);
-    st->db_bytes = 0;
-    const char *suffix[] = { "", "-wal", "-shm" };
-    for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s%s", s->path, suffix[i]);
-        if (stat(path, &sb) == 0)
-            st->db_bytes += sb.st_size;
-    }
     struct sb__rd *rd = sb__reader_get(s);
     if (!rd)
         return SB_ESTORE;
-    sqlite3_stmt *q;
-    int rc = 0;
-    if (sqlite3_prepare_v2(rd->db, "SELECT count(*) FROM chunk", -1, &q, NULL) == SQLITE_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            st->chunks = (uint64_t)sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-    } else {
-        rc = sb__sqlerr(rd->db, "stats");
-    }
+    int64_t chunks = 0, bytes = 0;
+    int rc = s->kvo->count(rd->c, SB_KV_CHUNK, &chunks);
+    if (rc == 0)
+        rc = s->kvo->bytes(s->kv, rd->c, &bytes);
+    st->chunks = (uint64_t)chunks;
+    st->db_bytes = bytes;
     sb__reader_put(s, rd);
     return rc;
 }
 
 static int st_backup(struct sb_store *s, const char *path)
 {
-    sqlite3 *dst = NULL;
     int rc = 0;
 
+    if (!s->kvo->backup)
+        return SB_ENOTSUP;
     pthread_mutex_lock(&s->wmu);
-    if (!s->cfg.readonly && (rc = s->replayed ? sb__seal(s) : 0))
-        goto out;
-    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        rc = dst ? sb__sqlerr(dst, path) : SB_ENOMEM;
-        goto out;
-    }
-    /* The online backup API copies a consistent snapshot while readers go on
-     * (https://www.sqlite.org/backup.html); we hold wmu so no seal or append
-     * lands in between and the copy holds every acknowledged reading. */
-    sqlite3_backup *b = sqlite3_backup_init(dst, "main", s->w, "main");
-    if (!b) {
-        rc = sb__sqlerr(dst, "backup init");
-        goto out;
-    }
-    int r = sqlite3_backup_step(b, -1);
-    sqlite3_backup_finish(b);
-    if (r != SQLITE_DONE)
-        rc = sb__sqlerr(dst, "backup");
-    else
-        rc = sb__exec(dst, "PRAGMA journal_mode=DELETE");
-out:
-    if (dst)
-        sqlite3_close(dst);
+    /* Seal first and hold the writer: no seal or append lands during the
+     * copy, which so holds every acknowledged reading. */
+    if (!s->cfg.readonly && s->replayed)
+        rc = sb__seal(s);
+    if (rc == 0)
+        rc = s->kvo->backup(s->kv, s->w, path);
     pthread_mutex_unlock(&s->wmu);
     return rc;
 }
@@ -667,8 +481,7 @@ struct sb__rd *sb__reader_get(struct sb_store *s)
         for (int i = 0; i < SB__NREADERS; i++) {
             if (s->rd[i].busy)
                 continue;
-            if (!s->rd[i].db && open_conn(s->path, SQLITE_OPEN_READONLY, s->cfg.cache_bytes, 0,
-                                          &s->rd[i].db) != 0)
+            if (!s->rd[i].c && s->kvo->conn_open(s->kv, &s->rd[i].c) != 0)
                 goto out;
             s->rd[i].busy = 1;
             rd = &s->rd[i];
@@ -696,11 +509,7 @@ static int st_model_load(struct sb_store *s, struct sb_model *m)
     struct sb__rd *rd = sb__reader_get(s);
     if (!rd)
         return SB_ESTORE;
-    int rc = sb__exec(rd->db, "BEGIN");
-    if (rc == 0) {
-        rc = sb_model_sql_load(rd->db, m);
-        sqlite3_exec(rd->db, "COMMIT", NULL, NULL, NULL);
-    }
+    int rc = s->kvo->model_load(rd->c, m);
     sb__reader_put(s, rd);
     return rc;
 }
@@ -710,16 +519,35 @@ static int st_model_save(struct sb_store *s, const struct sb_model *m)
     if (s->cfg.readonly)
         return SB_ENOTSUP;
     pthread_mutex_lock(&s->wmu);
-    int rc = sb__exec(s->w, "BEGIN IMMEDIATE");
+    int rc = s->kvo->begin(s->w);
     if (rc == 0) {
-        rc = sb_model_sql_save(s->w, m);
+        rc = s->kvo->model_save(s->w, m);
         if (rc == 0)
-            rc = sb__exec(s->w, "COMMIT");
+            rc = s->kvo->commit(s->w);
         else
-            sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+            s->kvo->rollback(s->w);
     }
     pthread_mutex_unlock(&s->wmu);
     return rc;
+}
+
+static int st_info(struct sb_store *s, struct sb_store_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->backend = s->kvo->name;
+    if (s->kvo->info)
+        s->kvo->info(s->kv, out);
+    return 0;
+}
+
+static int open_sqlite(const struct sb_store_cfg *cfg, struct sb_store **out)
+{
+    return sb__eng_open(&sb_kv_sqlite_ops, cfg, out);
+}
+
+static int open_pg(const struct sb_store_cfg *cfg, struct sb_store **out)
+{
+    return sb__eng_open(&sb_kv_pg_ops, cfg, out);
 }
 
 extern int sb__st_range_raw(struct sb_store *s, uint32_t point, int64_t t0, int64_t t1,
@@ -728,21 +556,32 @@ extern int sb__st_range_agg(struct sb_store *s, uint32_t point, enum sb_res r, i
                             int64_t t1, struct sb_aggs *out);
 extern int sb__st_retention(struct sb_store *s, int64_t now_ms, const struct sb_retention *k);
 
+#define SB__ENGINE_OPS                        \
+    .close = st_close,                        \
+    .migrate = st_migrate,                    \
+    .set_points = st_set_points,              \
+    .append = st_append,                      \
+    .flush = st_flush,                        \
+    .latest = st_latest,                      \
+    .range_raw = sb__st_range_raw,            \
+    .range_agg = sb__st_range_agg,            \
+    .retention = sb__st_retention,            \
+    .backup = st_backup,                      \
+    .stats = st_stats,                        \
+    .model_load = st_model_load,              \
+    .model_save = st_model_save,              \
+    .info = st_info
+
+const struct sb_store_ops sb_store_pg_ops = {
+    .abi = SB_STORE_ABI,
+    .name = "postgres",
+    .open = open_pg,
+    SB__ENGINE_OPS,
+};
+
 const struct sb_store_ops sb_store_sqlite_ops = {
     .abi = SB_STORE_ABI,
     .name = "sqlite",
-    .open = st_open,
-    .close = st_close,
-    .migrate = st_migrate,
-    .set_points = st_set_points,
-    .append = st_append,
-    .flush = st_flush,
-    .latest = st_latest,
-    .range_raw = sb__st_range_raw,
-    .range_agg = sb__st_range_agg,
-    .retention = sb__st_retention,
-    .backup = st_backup,
-    .stats = st_stats,
-    .model_load = st_model_load,
-    .model_save = st_model_save,
+    .open = open_sqlite,
+    SB__ENGINE_OPS,
 };

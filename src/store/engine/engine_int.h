@@ -1,16 +1,14 @@
 /*
- * sqlite_int.h - internals of the embedded SQLite time-series store.
- *
- * Layout of <dir>/sbems.db (WAL mode; docs/internals/store.md):
- *   head(seq INTEGER PRIMARY KEY, data BLOB)   durable batches not yet sealed
- *   chunk(id INTEGER PRIMARY KEY, data BLOB)   sealed raw samples, one row per
- *                                              point and UTC day
- *   r15m/r1h/r1d/r1mo(id INTEGER PRIMARY KEY, data BLOB)
- *                                              rollup pages per point
- *   meta(key TEXT PRIMARY KEY, value)          sealed_seq, created, ...
- *   model tables (src/model/model_sql.c)
- * Row ids pack (point, period): id = point << 21 | (period + 2^20), so one
- * point's rows are contiguous and a range is a rowid BETWEEN - no extra index.
+ * engine_int.h - internals of the chunked time-series engine, which both
+ * store backends run: it keeps, through a kv layer (kv.h; SQLite or
+ * PostgreSQL underneath, docs/internals/store.md):
+ *   head    durable batches not yet sealed, one row per append
+ *   chunk   sealed raw samples, one row per point and UTC day
+ *   r15m/r1h/r1d/r1mo  rollup pages per point
+ *   meta    sealed_seq
+ *   the building model (model_sql.c / pg_model.c)
+ * Rows are keyed by (point, period); periods stay within +/- 2^20 (days:
+ * +/- 2,870 years around 1970), which the SQLite layer packs into one row id.
  *
  * In memory, per point (struct sb__pt): the latest sample, samples appended
  * but not yet sealed ("buffer"), and the rollup state of the buckets the
@@ -19,13 +17,14 @@
  * merge that state with what is on disk.  Only the writer thread changes it,
  * under mu; readers copy what they need under mu, then read the database.
  */
-#ifndef SB_SQLITE_INT_H
-#define SB_SQLITE_INT_H
+#ifndef SB_ENGINE_INT_H
+#define SB_ENGINE_INT_H
 
 #include <pthread.h>
-#include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
+#include "store/engine/kv.h"
 #include "store/store.h"
 
 #define SB__ROW_SHIFT   21
@@ -40,6 +39,7 @@ enum { L15 = 0, L1H, L1D, L1MO, NLEVELS };
 extern const int64_t sb__page_ms[NLEVELS];
 extern const enum sb_res sb__level_res[NLEVELS];
 extern const char *const sb__level_table[NLEVELS];
+extern const enum sb_kv_table sb__level_kv[NLEVELS];
 
 /* A growable list of closed buckets waiting to be written. */
 struct sb__aggv {
@@ -67,20 +67,20 @@ struct sb__pt {
     uint32_t dirty_next;         /* index in the store's dirty list + 1, 0 = clean */
 };
 
-/* Statements a connection keeps prepared for range reads. */
-enum { Q_PAGES0 = 0, Q_CHUNKS = NLEVELS, Q_PREV, Q_NEXT, Q_COUNT };
-
-/* A connection with its cached statements (readers, and the writer's own). */
+/* A connection for reads (pooled readers, and the writer's own). */
 struct sb__rd {
-    sqlite3 *db;                 /* connection (owned by the store) */
-    sqlite3_stmt *q[Q_COUNT];    /* prepared lazily, finalized at close */
+    const struct sb_kv_ops *kv;  /* its kv layer */
+    struct sb_kv_conn *c;        /* connection (owned by the kv layer) */
     int busy;                    /* lent out (readers only) */
 };
 
 struct sb_store {
     char    *dir;                /* data directory (owned) */
-    char    *path;               /* database file (owned) */
-    sqlite3 *w;                  /* writer connection (writer thread only, under wmu) */
+    char    *url;                /* postgres connection string (owned, secret) */
+    char    *node;               /* node name (owned) */
+    const struct sb_kv_ops *kvo; /* the kv layer */
+    struct sb_kv *kv;            /* its state */
+    struct sb_kv_conn *w;        /* writer connection (writer thread only, under wmu) */
     pthread_mutex_t wmu;         /* serialises use of w */
     pthread_mutex_t mu;          /* protects pts and counters */
     struct sb__rd rd[SB__NREADERS]; /* reader connections */
@@ -98,17 +98,12 @@ struct sb_store {
     struct sb_store_cfg cfg;     /* copy (dir points to our copy) */
     struct sb_store_stats st;    /* counters */
     uint64_t pending_aggs;       /* closed buckets waiting to be written */
-    /* prepared statements on w */
-    sqlite3_stmt *ins_head, *del_head, *get_chunk, *put_chunk;
-    sqlite3_stmt *get_page[NLEVELS], *put_page[NLEVELS];
-    sqlite3_stmt *set_meta;
+    /* the local spool (eng_spool.c; servers only), writer thread under wmu */
+    _Atomic uint64_t spooled;    /* batch files waiting in <dir>/spool (stats reads it) */
+    uint64_t st_spooled;         /* batches spooled since open */
+    int64_t  backoff_ms;         /* current back-off, 0 = the server answers */
+    int64_t  retry_at_ms;        /* monotonic time before which it is not asked */
 };
-
-/* Row id of a point's period (day or page index). */
-static inline int64_t sb__rowid(uint32_t point, int64_t period)
-{
-    return ((int64_t)point << SB__ROW_SHIFT) | (period + SB__ROW_BIAS);
-}
 
 static inline int64_t sb__floordiv(int64_t a, int64_t b)
 {
@@ -116,9 +111,7 @@ static inline int64_t sb__floordiv(int64_t a, int64_t b)
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-/* Shared internals (sqlite_*.c). */
-int  sb__exec(sqlite3 *db, const char *sql);
-int  sb__sqlerr(sqlite3 *db, const char *what);
+/* Shared internals (eng_*.c). */
 int64_t sb__now_mono_ms(void);
 struct sb__pt *sb__pt_get(struct sb_store *s, uint32_t id, int create);
 void sb__mark_dirty(struct sb_store *s, struct sb__pt *p);
@@ -132,8 +125,8 @@ int  sb__chunk_read_range(struct sb__rd *rd, uint32_t point, int64_t t0, int64_t
                           struct sb_samples *out);
 int  sb__chunk_prev(struct sb__rd *rd, uint32_t point, int64_t t, struct sb_sample *out);
 int  sb__chunk_next(struct sb__rd *rd, uint32_t point, int64_t t, struct sb_sample *out);
-sqlite3_stmt *sb__rd_stmt(struct sb__rd *rd, int which);
-void sb__rd_release(struct sb__rd *rd);
+/* Clamp a period into the range the kv layer keys. */
+int64_t sb__clamp_period(int64_t d);
 
 /* Copy n samples sorted by time into out (replacing its content), the last
  * arrival winning among equal times; sorted = already strictly increasing. */
@@ -168,4 +161,16 @@ int  sb__batch_decode(const uint8_t *buf, size_t len,
                       int (*cb)(void *ud, uint32_t point, const struct sb_sample *s, size_t n),
                       void *ud);
 
-#endif /* SB_SQLITE_INT_H */
+/* The local spool (eng_spool.c): at open, after the seqs are loaded and
+ * before the replay; in append, instead of head_put; after a seal commits. */
+int  sb__spool_open(struct sb_store *s);
+int  sb__spool_append(struct sb_store *s, int64_t seq, const uint8_t *blob, size_t len);
+void sb__spool_sealed(struct sb_store *s);
+/* Visit the spooled batches newer than sealed_seq, by sequence (replay). */
+int  sb__spool_replay(struct sb_store *s, sb_kv_row_fn fn, void *ud);
+
+/* Open a store on kv layer kvo (the backends' open). */
+int  sb__eng_open(const struct sb_kv_ops *kvo, const struct sb_store_cfg *cfg,
+                  struct sb_store **out);
+
+#endif /* SB_ENGINE_INT_H */

@@ -1,5 +1,5 @@
 /*
- * sqlite_seal.c - sealing: buffered samples become chunks and rollup pages,
+ * eng_seal.c - sealing: buffered samples become chunks and rollup pages,
  * in one transaction that also deletes the head rows they came from; head
  * replay at start-up; retention.
  *
@@ -17,7 +17,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "store/codec.h"
-#include "store/sqlite/sqlite_int.h"
+#include "store/engine/engine_int.h"
 
 /* Copy buf sorted by time into out, the last arrival winning among equal
  * times.  Returns 0 or SB_ENOMEM. */
@@ -55,23 +55,20 @@ static int merge_samples(const struct sb_samples *old, const struct sb_sample *n
     return 0;
 }
 
+static int old_row(void *ud, int64_t day, const void *blob, size_t len)
+{
+    return sb__chunk_decode_append(blob, len, ud);
+}
+
 /* Merge one day's new samples into that day's chunk row. */
 static int seal_day(struct sb_store *s, uint32_t point, int64_t day, const struct sb_sample *x,
                     size_t n, struct sb_samples *old, struct sb_samples *mrg)
 {
-    sqlite3_stmt *g = s->get_chunk, *p = s->put_chunk;
     uint8_t *buf = NULL;
-    int rc = 0, r;
+    int rc = 0;
 
     old->n = 0;
-    sqlite3_bind_int64(g, 1, sb__rowid(point, day));
-    r = sqlite3_step(g);
-    if (r == SQLITE_ROW)
-        rc = sb__chunk_decode_append(sqlite3_column_blob(g, 0),
-                                     (size_t)sqlite3_column_bytes(g, 0), old);
-    else if (r != SQLITE_DONE)
-        rc = sb__sqlerr(s->w, "read chunk");
-    sqlite3_reset(g);
+    rc = s->kvo->scan(s->w, SB_KV_CHUNK, point, day, day, 0, 1, old_row, old);
     if (rc == SB_ECORRUPT)
         SB_ERR("store", "point %u day %lld: corrupt chunk replaced by new data", point,
                (long long)day);
@@ -89,12 +86,8 @@ static int seal_day(struct sb_store *s, uint32_t point, int64_t day, const struc
         rc = (int)len;
         goto out;
     }
-    sqlite3_bind_int64(p, 1, sb__rowid(point, day));
-    sqlite3_bind_blob(p, 2, buf, (int)len, SQLITE_STATIC);
-    if (sqlite3_step(p) != SQLITE_DONE)
-        rc = sb__sqlerr(s->w, "write chunk");
-    sqlite3_reset(p);
-    sqlite3_clear_bindings(p);
+    if ((rc = s->kvo->put(s->w, SB_KV_CHUNK, point, day, buf, (size_t)len)))
+        goto out;
     s->st.raw_samples += mrg->n - old->n;
 out:
     free(buf);
@@ -301,6 +294,7 @@ static void sealed(struct sb_store *s)
     s->st.flushes++;
     s->sealed_seq = s->head_seq;
     pthread_mutex_unlock(&s->mu);
+    sb__spool_sealed(s);
 }
 
 int sb__seal(struct sb_store *s)
@@ -311,30 +305,25 @@ int sb__seal(struct sb_store *s)
     s->last_seal_ms = sb__now_mono_ms();
     if (s->cfg.readonly || (s->ndirty == 0 && s->sealed_seq == s->head_seq))
         return 0;
-    if ((rc = sb__exec(s->w, "BEGIN IMMEDIATE")))
+    /* A server found away is not asked again before its back-off ends:
+     * the data stays in memory and in the spool meanwhile. */
+    if (s->kvo->remote && s->last_seal_ms < s->retry_at_ms)
+        return SB_EAGAIN;
+    if ((rc = s->kvo->begin(s->w)))
         return rc;
     for (uint32_t i = 0; i < s->ndirty && rc == 0; i++) {
         struct sb__pt *p = sb__pt_get(s, s->dirty[i], 0);
         if (p)
             rc = seal_point(s, p, &x);
     }
-    if (rc == 0) {
-        sqlite3_bind_text(s->set_meta, 1, "sealed_seq", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s->set_meta, 2, s->head_seq);
-        if (sqlite3_step(s->set_meta) != SQLITE_DONE)
-            rc = sb__sqlerr(s->w, "set sealed_seq");
-        sqlite3_reset(s->set_meta);
-    }
-    if (rc == 0) {
-        sqlite3_bind_int64(s->del_head, 1, s->head_seq);
-        if (sqlite3_step(s->del_head) != SQLITE_DONE)
-            rc = sb__sqlerr(s->w, "trim head");
-        sqlite3_reset(s->del_head);
-    }
     if (rc == 0)
-        rc = sb__exec(s->w, "COMMIT");
+        rc = s->kvo->set_sealed(s->w, s->head_seq);
+    if (rc == 0)
+        rc = s->kvo->head_trim(s->w, s->head_seq);
+    if (rc == 0)
+        rc = s->kvo->commit(s->w);
     if (rc) {
-        sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+        s->kvo->rollback(s->w);
         SB_ERR("store", "seal failed (%s); buffered data stays in the head", sb_strerror(rc));
     } else {
         sealed(s);
@@ -345,62 +334,57 @@ int sb__seal(struct sb_store *s)
 
 /* ---- replay ------------------------------------------------------------- */
 
+struct replay_ctx {
+    struct sb_store *s;          /* store */
+    uint64_t rows;               /* head rows read */
+};
+
+static int replay_row(void *ud, int64_t seq, const void *blob, size_t len)
+{
+    struct replay_ctx *c = ud;
+    int late = 0;   /* the seal after the replay handles late data anyway */
+    pthread_mutex_lock(&c->s->mu);
+    int rc = sb__apply(c->s, blob, len, &late);
+    pthread_mutex_unlock(&c->s->mu);
+    if (rc)
+        SB_ERR("store", "head row %lld unreadable (%s): skipped", (long long)seq,
+               sb_strerror(rc));
+    c->rows++;
+    return 0;
+}
+
 int sb__replay(struct sb_store *s)
 {
-    sqlite3_stmt *st;
-    int rc = 0, r;
-    uint64_t rows = 0;
-
-    if (sqlite3_prepare_v2(s->w, "SELECT seq, data FROM head WHERE seq > ? ORDER BY seq", -1,
-                           &st, NULL) != SQLITE_OK)
-        return sb__sqlerr(s->w, "replay");
-    sqlite3_bind_int64(st, 1, s->sealed_seq);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        int late = 0;   /* the seal below handles late data anyway */
-        pthread_mutex_lock(&s->mu);
-        rc = sb__apply(s, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &late);
-        pthread_mutex_unlock(&s->mu);
-        if (rc) {
-            SB_ERR("store", "head row %lld unreadable (%s): skipped",
-                   (long long)sqlite3_column_int64(st, 0), sb_strerror(rc));
-            rc = 0;
-        }
-        rows++;
-    }
-    if (r != SQLITE_DONE)
-        rc = sb__sqlerr(s->w, "replay");
-    sqlite3_finalize(st);
+    struct replay_ctx c = { s, 0 };
+    int rc = s->kvo->head_scan(s->w, s->sealed_seq, replay_row, &c);
+    /* Batches still in the local spool (a writer moved them into the head
+     * at open; a reader, or a writer that died while the server was away,
+     * finds them here): after the head, by sequence. */
+    if (rc == 0 && s->kvo->remote)
+        rc = sb__spool_replay(s, replay_row, &c);
     if (rc)
         return rc;
     s->replayed = 1;
-    if (rows && !s->cfg.readonly) {
-        SB_INFO("store", "replayed %llu unsealed batches from the head", (unsigned long long)rows);
+    if (c.rows && !s->cfg.readonly) {
+        SB_INFO("store", "replayed %llu unsealed batches from the head",
+                (unsigned long long)c.rows);
         rc = sb__seal(s);
-    } else if (rows) {
-        SB_DEBUG("store", "read %llu unsealed batches from the head", (unsigned long long)rows);
+    } else if (c.rows) {
+        SB_DEBUG("store", "read %llu unsealed batches from the head",
+                 (unsigned long long)c.rows);
     }
     return rc;
 }
 
 /* ---- retention ---------------------------------------------------------- */
 
-static int delete_before(struct sb_store *s, const char *table, int64_t period)
+static int delete_before(struct sb_store *s, enum sb_kv_table t, const char *name,
+                         int64_t period)
 {
-    char sql[160];
-    sqlite3_stmt *st;
-    int rc = 0;
-
-    /* The low 21 bits of a row id are the biased period (sqlite_int.h). */
-    snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE (id & %lld) < ?", table,
-             (long long)((1LL << SB__ROW_SHIFT) - 1));
-    if (sqlite3_prepare_v2(s->w, sql, -1, &st, NULL) != SQLITE_OK)
-        return sb__sqlerr(s->w, sql);
-    sqlite3_bind_int64(st, 1, period + SB__ROW_BIAS);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = sb__sqlerr(s->w, sql);
-    else if (sqlite3_changes(s->w) > 0)
-        SB_INFO("store", "retention: %d %s rows removed", sqlite3_changes(s->w), table);
-    sqlite3_finalize(st);
+    int64_t removed = 0;
+    int rc = s->kvo->delete_before(s->w, t, period, &removed);
+    if (rc == 0 && removed > 0)
+        SB_INFO("store", "retention: %lld %s rows removed", (long long)removed, name);
     return rc;
 }
 
@@ -411,21 +395,22 @@ int sb__st_retention(struct sb_store *s, int64_t now_ms, const struct sb_retenti
     if (s->cfg.readonly)
         return SB_ENOTSUP;
     pthread_mutex_lock(&s->wmu);
-    if ((rc = sb__exec(s->w, "BEGIN IMMEDIATE")))
+    if ((rc = s->kvo->begin(s->w)))
         goto out;
     /* Whole days / whole pages only: a row goes when all of it is too old. */
     if (k->keep[SB_RES_RAW] > 0)
-        rc = delete_before(s, "chunk", sb__floordiv(now_ms - k->keep[SB_RES_RAW], SB__DAY_MS));
+        rc = delete_before(s, SB_KV_CHUNK, "chunk",
+                           sb__floordiv(now_ms - k->keep[SB_RES_RAW], SB__DAY_MS));
     for (int l = 0; l < NLEVELS && rc == 0; l++) {
         int64_t keep = k->keep[sb__level_res[l]];
         if (keep > 0)
-            rc = delete_before(s, sb__level_table[l],
+            rc = delete_before(s, sb__level_kv[l], sb__level_table[l],
                                sb__floordiv(now_ms - keep, sb__page_ms[l]));
     }
     if (rc == 0)
-        rc = sb__exec(s->w, "COMMIT");
+        rc = s->kvo->commit(s->w);
     else
-        sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+        s->kvo->rollback(s->w);
 out:
     pthread_mutex_unlock(&s->wmu);
     return rc;
