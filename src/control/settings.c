@@ -31,8 +31,10 @@ void sb_ctlset_init(struct sb_ctlset *s)
 void sb_ctlset_release(struct sb_ctlset *s)
 {
     for (size_t i = 0; i < s->nz; i++)
-        if (s->z[i].has_sched)
+        if (s->z[i].has_sched) {
             sb_csched_release(&s->z[i].sched);
+            free(s->z[i].sched_json);
+        }
     free(s->z);
     free(s->ical);
     sb_ctlset_init(s);
@@ -159,13 +161,19 @@ static int parse_zone(const char *slug, const json_t *o, struct sb_ctlset_zone *
         char *txt = json_dumps(v, JSON_COMPACT);
         if (!txt)
             return SB_ENOMEM;
+        /* validated over the default bands; kept as text (see settings.h) */
         sb_csched_init(&z->sched, NULL);
         int rc = sb_csched_parse(&z->sched, txt, strlen(txt), msg, sizeof(msg));
-        free(txt);
         if (rc) {
+            free(txt);
             snprintf(err, cap, "%sschedule: %s", pfx, msg);
             return SB_EINVAL;
         }
+        if (z->has_sched) {            /* the same zone twice: the last wins */
+            sb_csched_release(&z->sched);
+            free(z->sched_json);
+        }
+        z->sched_json = txt;
         z->has_sched = 1;
     }
     return 0;
@@ -264,11 +272,7 @@ static json_t *zone_json(const struct sb_ctlset_zone *z)
     if (z->vacancy_ms >= 0)
         json_object_set_new(o, "vacancy_delay_min", json_real((double)z->vacancy_ms / 60000.0));
     if (z->has_sched) {
-        char *txt = NULL;
-        json_t *sj = NULL;
-        if (sb_csched_to_json(&z->sched, &txt) == 0)
-            sj = json_loads(txt, 0, NULL);
-        free(txt);
+        json_t *sj = json_loads(z->sched_json, 0, NULL);
         if (sj)
             json_object_set_new(o, "schedule", sj);
     }

@@ -44,7 +44,11 @@ struct sb_ctlset_zone {
     int mode;                      /* enum sb_ctlmode, -1: the building's */
     int64_t vacancy_ms;            /* -1: the building's */
     int has_sched;
-    struct sb_csched sched;        /* when has_sched (owned) */
+    struct sb_csched sched;        /* when has_sched (owned), bands defaulted */
+    char *sched_json;              /* when has_sched: the schedule as given (owned);
+                                      the service re-reads it over the zone's own
+                                      comfort bands, so bands it leaves out are the
+                                      zone's, not a default baked into the settings */
     int64_t override_until_ms;     /* 0: none */
     char override_by[72];
     char override_reason[160];

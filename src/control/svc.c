@@ -316,10 +316,20 @@ struct bctx {                            /* what a building's zones share in one
  * the imported calendar.  0, or 1 when the zone has no schedule at all. */
 static int zone_sched(struct bctx *c, const struct sb_zone *zo, struct sb_ctlset_zone *zs, struct sb_csched *cs)
 {
+    char why[128];
+
+    /* the settings' schedule, over the zone's comfort bands: setpoints it
+     * leaves out are the zone's (settings.h) */
     if (zs && zs->has_sched) {
-        *cs = zs->sched;                 /* moved: the settings are this tick's own */
-        zs->has_sched = 0;
-        memset(&zs->sched, 0, sizeof(zs->sched));
+        sb_csched_init(cs, zo->comfort.set ? &zo->comfort : NULL);
+        if (sb_csched_parse(cs, zs->sched_json, strlen(zs->sched_json), why, sizeof(why)) != 0) {
+            /* valid over the defaults only (a period's lone heating setpoint
+             * above the zone's cooling): the defaults it was checked with */
+            SB_WARN("control", "zone %s: schedule over the zone's comfort bands: %s; "
+                    "using the default bands", zo->slug, why);
+            *cs = zs->sched;             /* moved: the settings are this tick's own */
+            memset(&zs->sched, 0, sizeof(zs->sched));
+        }
     } else {
         if (!zo->sched.set)
             return 1;

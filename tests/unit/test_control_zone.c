@@ -150,6 +150,12 @@ TEST(settings_parse_and_round_trip)
     CHECK_EQ(sb_ctlset_zone(&s, "z3")->override_until_ms, 1795896000000LL);
     /* written back, it parses to the same document */
     back = sb_ctlset_to_json(&s);
+    /* and a zone's schedule is written as given: no default setpoints baked
+     * in, so the zone's own comfort bands still apply to what it leaves out */
+    json_t *given = json_object_get(json_object_get(json_object_get(j, "zones"), "z1"), "schedule");
+    json_t *kept = json_object_get(json_object_get(json_object_get(back, "zones"), "z1"), "schedule");
+    CHECK(json_equal(given, kept));
+    CHECK(kept && !json_object_get(kept, "setpoints"));
     REQUIRE(sb_ctlset_parse(back, &s2, err, sizeof(err)) == 0);
     json_t *again = sb_ctlset_to_json(&s2);
     CHECK(json_equal(back, again));
