@@ -38,6 +38,7 @@ const TariffsPage = lazy(() => import('./pages/TariffsPage'));
 const ReportsPage = lazy(() => import('./pages/ReportsPage'));
 const FaultsPage = lazy(() => import('./pages/FaultsPage'));
 const FddSettingsPage = lazy(() => import('./pages/FddSettingsPage'));
+const ControlPage = lazy(() => import('./pages/ControlPage'));
 
 function NotFound() {
   return (
@@ -93,6 +94,7 @@ export function App() {
           <Route path="buildings/:building/reports" element={<ReportsPage />} />
           <Route path="buildings/:building/faults" element={<FaultsPage />} />
           <Route path="buildings/:building/faults/settings" element={<FddSettingsPage />} />
+          <Route path="buildings/:building/control" element={<ControlPage />} />
           <Route path="tariffs" element={<TariffsPage />} />
           <Route path="alerts/notifications" element={<NotificationsPage />} />
           <Route path="alerts/:id?" element={<AlertsPage />} />

@@ -329,6 +329,7 @@ function pages(admin) {
     { name: 'reports', path: '/buildings/hpo/reports/', ready: (p) => p.getByRole('heading', { level: 2, name: 'Report definitions' }) },
     { name: 'faults', path: '/buildings/hpo/faults/', ready: (p) => p.getByRole('status').filter({ hasText: /fault/i }).first() },
     { name: 'fdd-settings', path: '/buildings/hpo/faults/settings/', ready: (p) => p.getByRole('heading', { level: 2, name: 'AHU-1' }) },
+    { name: 'control', path: '/buildings/hpo/control/', ready: (p) => p.getByRole('heading', { level: 2, name: 'Optimizer plan' }) },
     { name: 'alerts', path: '/alerts/', ready: (p) => (ALERT_NAME ? p.getByRole('link', { name: ALERT_NAME }) : h1(/Alerts/)) },
     { name: 'alert-rules', path: '/buildings/hpo/alert-rules/', ready: (p) => p.getByRole('table').first() },
   ];
@@ -342,7 +343,7 @@ function pages(admin) {
 }
 
 /** What a viewer must never be offered (labels of every command, edit and admin control). */
-const CONTROL = /^(Change |Release|Send command|Turn (on|off) |Edit |Review|Invite|Disable|Reset password|Start discovery|Accept|Acknowledge|Assign|Shelve|Resolve|Add note|Add recommended|New rule|Delete)/i;
+const CONTROL = /^(Change |Release|Send command|Turn (on|off) |Edit |Review|Invite|Disable|Reset password|Start discovery|Accept|Acknowledge|Assign|Shelve|Resolve|Add note|Add recommended|New rule|Delete|Save settings|Start override|End override)/i;
 
 async function tour(ctx, tag, width, admin) {
   const page = await openPage(ctx);

@@ -21,6 +21,7 @@ const BUILDING_PAGES = [
   { to: 'cost/', label: 'Cost' },
   { to: 'models/', label: 'Models' },
   { to: 'faults/', label: 'Faults' },
+  { to: 'control/', label: 'Control' },
   { to: 'reports/', label: 'Reports' },
   { to: 'schedules/', label: 'Schedules' },
   { to: 'alert-rules/', label: 'Alert rules' },
