@@ -327,9 +327,44 @@ int64_t sb_bench_proc_status(const char *field)
     return kb < 0 ? -1 : kb * 1024;
 }
 
+/* The store backend the sbems programs run on (-B, -U). */
+static const char *bench_backend = "sqlite";
+static const char *bench_url = "";
+
+int sb_bench_set_backend(const char *name, const char *url)
+{
+    if (strcmp(name, "sqlite") != 0 && strcmp(name, "postgres") != 0) {
+        fprintf(stderr, "backend '%s' is not sqlite or postgres\n", name);
+        return -1;
+    }
+    bench_backend = name;
+    bench_url = url ? url : "";
+    return 0;
+}
+
+const char *sb_bench_backend(void)
+{
+    return bench_backend;
+}
+
+const char *sb_bench_url(void)
+{
+    return bench_url;
+}
+
+int sb_bench_pg(void)
+{
+    return strcmp(bench_backend, "postgres") == 0;
+}
+
+/* Names start "sb_"; on PostgreSQL they start "sbpg_", so one run records
+ * both backends side by side. */
 void sb_bench_result(const char *name, double value, const char *unit)
 {
-    printf("RESULT name=%s value=%.9g unit=%s\n", name, value, unit);
+    if (sb_bench_pg() && strncmp(name, "sb_", 3) == 0)
+        printf("RESULT name=sbpg_%s value=%.9g unit=%s\n", name + 3, value, unit);
+    else
+        printf("RESULT name=%s value=%.9g unit=%s\n", name, value, unit);
     fflush(stdout);
 }
 

@@ -113,7 +113,21 @@ int64_t sb_bench_du(const char *dir);
 /* A field of /proc/self/status ("VmRSS", "VmHWM") in bytes; -1 if absent. */
 int64_t sb_bench_proc_status(const char *field);
 
-/* Print "RESULT name=... value=... unit=..." on stdout and flush. */
+/* The store backend of the sbems programs: "sqlite" (default) or "postgres"
+ * with a libpq connection string.  -1 for an unknown name. */
+int sb_bench_set_backend(const char *name, const char *url);
+const char *sb_bench_backend(void);
+const char *sb_bench_url(void);
+int sb_bench_pg(void);              /* the backend is postgres */
+/* bench_pg.c (sbems programs only): drop the sbems tables of the database at
+ * the -U URL (0 or SB_ESTORE); the bytes a store takes: du of path for
+ * SQLite, the tables' size for PostgreSQL (h open), -1 on error. */
+struct sb_store_h;
+int sb_bench_pg_fresh(void);
+int64_t sb_bench_store_bytes(struct sb_store_h *h, const char *path);
+
+/* Print "RESULT name=... value=... unit=..." on stdout and flush (names
+ * "sb_x" are printed "sbpg_x" on the postgres backend). */
 void sb_bench_result(const char *name, double value, const char *unit);
 
 /* Parse a whole decimal integer option argument in [lo, hi] into *out.

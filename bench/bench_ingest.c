@@ -4,7 +4,11 @@
  *
  *   bench_ingest -d work_dir [-n readings] [-P producers] [-p n60] [-m n15]
  *                [-b per_submit] [-D class_days] [-S sync_full] [-t max_s]
+ *                [-B sqlite|postgres] [-U libpq_connection_string]
  *
+ * -B postgres runs the same on the PostgreSQL backend (the database at -U is
+ * emptied of sbems tables first); its results are named sbpg_* instead of
+ * sb_*, and bytes are what PostgreSQL reports for the tables.
  * Throughput: a store in work_dir/site (sqlite backend, every commit fsynced
  * unless -S 0, like the anchors), the pipeline over it, and P producer threads
  * that submit the site's readings (bench.h: n60 points every 60 s, the same
@@ -116,8 +120,11 @@ static int open_store(const char *dir, const char *sub, int sync_full, struct sb
                       char *path, size_t len)
 {
     snprintf(path, len, "%s/%s", dir, sub);
-    struct sb_store_cfg cfg = { .dir = path, .sync_full = sync_full };  /* 0: backend defaults */
-    int rc = sb_store_open("sqlite", &cfg, h);
+    struct sb_store_cfg cfg = { .dir = path, .sync_full = sync_full,  /* 0: backend defaults */
+                                .url = sb_bench_url() };
+    int rc = sb_bench_pg() ? sb_bench_pg_fresh() : 0;
+    if (rc == 0)
+        rc = sb_store_open(sb_bench_backend(), &cfg, h);
     if (rc)
         fprintf(stderr, "bench_ingest: open %s: %s\n", path, sb_strerror(rc));
     return rc;
@@ -278,9 +285,15 @@ static int bench_site(const struct opts *o)
         rc = open_store(o->dir, "site", (int)o->sync_full, &h, path, sizeof path);
     if (rc == 0)
         rc = pipeline_run(o, &h, pts, np, pr, &queued);
+    int64_t bytes = -1;
+    if (sb_bench_pg() && h.ops) {
+        sb_store_flush(&h);
+        bytes = sb_bench_store_bytes(&h, path);
+    }
     sb_store_close(&h);
+    if (!sb_bench_pg())
+        bytes = sb_bench_store_bytes(&h, path);
     if (rc == 0 && queued > 0) {
-        int64_t bytes = sb_bench_du(path);
         if (bytes > 0)
             sb_bench_result("sb_site_bytes_per_reading", (double)bytes / (double)queued, "B/reading");
     } else if (rc) {
@@ -320,8 +333,10 @@ static int bench_class(const struct opts *o, const char *sub, struct sb_bench_po
     if (rc == 0)
         rc = sb_store_flush(&h);
     double secs = (double)(sb_bench_now_ns() - t0) / 1e9;
+    int64_t bytes = sb_bench_pg() && h.ops ? sb_bench_store_bytes(&h, path) : -1;
     sb_store_close(&h);
-    int64_t bytes = sb_bench_du(path);
+    if (!sb_bench_pg())
+        bytes = sb_bench_store_bytes(&h, path);
     if (rc == 0 && total > 0 && bytes > 0) {
         fprintf(stderr, "bench_ingest: %s: %lld readings, %lld bytes, %.1f s\n", sub,
                 (long long)total, (long long)bytes, secs);
@@ -356,9 +371,12 @@ static int parse(int argc, char **argv, struct opts *o)
 {
     int ch, rc = 0;
     int64_t *dst;
-    while (rc == 0 && (ch = getopt(argc, argv, "d:n:P:p:m:b:D:S:t:")) != -1) {
+    const char *backend = "sqlite", *url = "";
+    while (rc == 0 && (ch = getopt(argc, argv, "d:n:P:p:m:b:D:S:t:B:U:")) != -1) {
         switch (ch) {
         case 'd': o->dir = optarg; continue;
+        case 'B': backend = optarg; continue;
+        case 'U': url = optarg; continue;
         case 'n': dst = &o->n; break;
         case 'P': dst = &o->producers; break;
         case 'p': dst = &o->n60; break;
@@ -376,6 +394,8 @@ static int parse(int argc, char **argv, struct opts *o)
                     o->n60 + o->n15 < (int64_t)o->producers || o->n60 + o->n15 > 1000000 ||
                     o->per_submit < 1 || o->class_days < 1 || o->sync_full > 1))
         rc = SB_EINVAL;
+    if (rc == 0 && sb_bench_set_backend(backend, url) != 0)
+        rc = SB_EINVAL;
     return rc;
 }
 
@@ -387,7 +407,8 @@ int main(int argc, char **argv)
     };
     if (parse(argc, argv, &o)) {
         fprintf(stderr, "usage: %s -d work_dir [-n readings] [-P producers] [-p n60] [-m n15] "
-                        "[-b per_submit] [-D class_days] [-S sync_full 0|1] [-t max_s]\n", argv[0]);
+                        "[-b per_submit] [-D class_days] [-S sync_full 0|1] [-t max_s] "
+                        "[-B sqlite|postgres] [-U libpq_url]\n", argv[0]);
         return 2;
     }
     if (mkdir(o.dir, 0700) != 0 && access(o.dir, W_OK) != 0) {

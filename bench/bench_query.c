@@ -2,8 +2,9 @@
  * bench_query.c - read latency of the sbems store on a year of history.
  *
  *   bench_query -d work_dir [-p points] [-D days] [-r reps] [-T max_s_per_query]
- *               [-L max_load_s] [-S sync_full]
+ *               [-L max_load_s] [-S sync_full] [-B sqlite|postgres] [-U url]
  *
+ * -B postgres: the same on the PostgreSQL backend (results named sbpg_*).
  * Loads points 1..p (the 60-s site of bench.h: temperatures, humidity, power,
  * energy registers) for D days of 1-minute readings (default 1,000 x 365 =
  * 525.6 M readings) with the store's append (batches of 100,000 in time
@@ -127,11 +128,13 @@ static int load(struct ctx *c, const struct opts *o, struct sb_bench_point *p, s
 static int reopen(struct ctx *c, const struct sb_store_cfg *cfg, const struct sb_bench_point *p,
                   size_t n, const char *dir)
 {
+    int64_t bytes = sb_bench_pg() ? (sb_store_flush(&c->h), sb_bench_store_bytes(&c->h, dir)) : -1;
     sb_store_close(&c->h);
-    int64_t bytes = sb_bench_du(dir);
+    if (!sb_bench_pg())
+        bytes = sb_bench_store_bytes(&c->h, dir);
     if (bytes > 0 && c->loaded > 0)
         sb_bench_result("sb_qset_bytes_per_reading", (double)bytes / (double)c->loaded, "B/reading");
-    int rc = sb_store_open("sqlite", cfg, &c->h);
+    int rc = sb_store_open(sb_bench_backend(), cfg, &c->h);
     return rc ? rc : set_points(c, p, n);
 }
 
@@ -227,8 +230,13 @@ static int run(const struct opts *o)
     struct sb_bench_point *p = calloc((size_t)o->points, sizeof *p);
     char path[4096];
     snprintf(path, sizeof path, "%s/store", o->dir);
-    struct sb_store_cfg cfg = { .dir = path, .sync_full = (int)o->sync_full };
-    int rc = p ? sb_store_open("sqlite", &cfg, &c.h) : SB_ENOMEM;
+    struct sb_store_cfg cfg = { .dir = path, .sync_full = (int)o->sync_full,
+                                .url = sb_bench_url() };
+    int rc = p ? 0 : SB_ENOMEM;
+    if (rc == 0 && sb_bench_pg())
+        rc = sb_bench_pg_fresh();
+    if (rc == 0)
+        rc = sb_store_open(sb_bench_backend(), &cfg, &c.h);
     if (rc)
         goto out;
     sb_bench_site_init(p, (size_t)o->points, 0, c.t0);
@@ -260,9 +268,12 @@ static int parse(int argc, char **argv, struct opts *o)
 {
     int ch, rc = 0;
     int64_t *dst;
-    while (rc == 0 && (ch = getopt(argc, argv, "d:p:D:r:T:L:S:")) != -1) {
+    const char *backend = "sqlite", *url = "";
+    while (rc == 0 && (ch = getopt(argc, argv, "d:p:D:r:T:L:S:B:U:")) != -1) {
         switch (ch) {
         case 'd': o->dir = optarg; continue;
+        case 'B': backend = optarg; continue;
+        case 'U': url = optarg; continue;
         case 'p': dst = &o->points; break;
         case 'D': dst = &o->days; break;
         case 'r': dst = &o->reps; break;
@@ -277,6 +288,8 @@ static int parse(int argc, char **argv, struct opts *o)
     if (rc == 0 && (!o->dir || o->points < 10 || o->points > 1000000 || o->days < 1 ||
                     o->days > 3660 || o->reps < 1 || o->sync_full > 1))
         rc = SB_EINVAL;
+    if (rc == 0 && sb_bench_set_backend(backend, url) != 0)
+        rc = SB_EINVAL;
     return rc;
 }
 
@@ -286,7 +299,8 @@ int main(int argc, char **argv)
                       .sync_full = 1 };
     if (parse(argc, argv, &o)) {
         fprintf(stderr, "usage: %s -d work_dir [-p points>=10] [-D days] [-r reps] "
-                        "[-T max_s_per_query] [-L max_load_s] [-S sync_full 0|1]\n", argv[0]);
+                        "[-T max_s_per_query] [-L max_load_s] [-S sync_full 0|1] "
+                        "[-B sqlite|postgres] [-U libpq_url]\n", argv[0]);
         return 2;
     }
     if (mkdir(o.dir, 0700) != 0 && access(o.dir, W_OK) != 0) {

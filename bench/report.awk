@@ -93,6 +93,23 @@ END {
         row(q[k] ", p99 ms", "sb_q_" k "_p99_ms", "pg_q_" k "_p99_ms", "PostgreSQL raw rows",
             "down", "num", t[k], "", (t[k] == "" ? "" : "<= " t[k] " ms"))
     }
+    # sbems on its PostgreSQL backend (issue 11): the same programs, the same
+    # server as the anchor, in the same run.
+    row("PostgreSQL backend: durable ingest, readings/s (last ticket durable + final seal)",
+        "sbpg_ingest_per_s", "pg_copy_rows_per_s", "PostgreSQL binary COPY, row per reading",
+        "up", "int", 200000, "", ">= 200,000/s")
+    row("PostgreSQL backend: durable ingest, readings/s (last ticket durable, before final seal)",
+        "sbpg_ingest_nofl_per_s", "pg_copy_rows_per_s", "PostgreSQL binary COPY, row per reading",
+        "up", "int")
+    row("PostgreSQL backend: bytes/reading, site mix", "sbpg_site_bytes_per_reading",
+        "pg_bytes_per_row", "PostgreSQL table + index", "down", "num")
+    for (i = 1; i <= 4; i++) {
+        k = qs[i]
+        row("PostgreSQL backend: " q[k] ", p50 ms", "sbpg_q_" k "_p50_ms", "pg_q_" k "_p50_ms",
+            "PostgreSQL raw rows", "down", "num")
+        row("PostgreSQL backend: " q[k] ", p99 ms", "sbpg_q_" k "_p99_ms", "pg_q_" k "_p99_ms",
+            "PostgreSQL raw rows", "down", "num")
+    }
     row("RSS, store + pipeline + 10,000 points under a trickle (peak, VmHWM)", "sb_rss_hwm_bytes",
         "", "", "down", "mb", 104857600, "", "<= 100 MiB")
     row("RSS, the sbems daemon holding 10,000 points with a day of data (VmHWM)",
