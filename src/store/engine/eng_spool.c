@@ -92,6 +92,12 @@ static int spool_write(struct sb_store *s, int64_t seq, const uint8_t *blob, siz
     return rc;
 }
 
+static int cmp_seq(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* Sequence numbers of the spooled batches, ascending (caller frees *seqs). */
 static int spool_list(const struct sb_store *s, int64_t **seqs, size_t *n)
 {
@@ -125,13 +131,28 @@ static int spool_list(const struct sb_store *s, int64_t **seqs, size_t *n)
         (*seqs)[(*n)++] = seq;
     }
     closedir(d);
-    for (size_t i = 1; i < *n; i++)    /* few files: insertion sort */
-        for (size_t j = i; j > 0 && (*seqs)[j - 1] > (*seqs)[j]; j--) {
-            int64_t t = (*seqs)[j];
-            (*seqs)[j] = (*seqs)[j - 1];
-            (*seqs)[j - 1] = t;
-        }
+    if (*n > 1)    /* a long outage leaves one file per batch: thousands */
+        qsort(*seqs, *n, sizeof(**seqs), cmp_seq);
     return rc;
+}
+
+/* Visit the spooled batches in order: fn(s, seq, path, ud) for each; the
+ * first nonzero return stops the walk and is returned (1 stops with 0). */
+typedef int (*spool_fn)(struct sb_store *s, int64_t seq, const char *path, void *ud);
+
+static int spool_each(struct sb_store *s, spool_fn fn, void *ud)
+{
+    int64_t *seqs;
+    size_t n;
+    int rc = spool_list(s, &seqs, &n);
+
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char path[4200];
+        if ((rc = spool_path(s, seqs[i], "", path, sizeof(path))) == 0)
+            rc = fn(s, seqs[i], path, ud);
+    }
+    free(seqs);
+    return rc > 0 ? 0 : rc;
 }
 
 static int read_file(const char *path, uint8_t **out, size_t *len)
@@ -159,35 +180,39 @@ static int read_file(const char *path, uint8_t **out, size_t *len)
     return rc;
 }
 
+/* One spooled batch into the head (when no seal covers it yet), then its
+ * file goes. */
+static int drain_one(struct sb_store *s, int64_t seq, const char *path, void *ud)
+{
+    size_t *moved = ud;
+    int rc = 0;
+
+    if (seq > s->sealed_seq) {
+        uint8_t *blob = NULL;
+        size_t len = 0;
+        if ((rc = read_file(path, &blob, &len)) == 0)
+            rc = s->kvo->head_put(s->w, seq, blob, len);
+        free(blob);
+    }
+    if (rc == 0 && unlink(path) != 0 && errno != ENOENT)
+        rc = SB_EIO;
+    if (rc == 0) {
+        s->spooled--;
+        (*moved)++;
+    }
+    return rc;
+}
+
 /* Copy spooled batches into the head, oldest first, removing each file once
  * its row is committed; files at or below sealed_seq are only removed.
  * Stops at the first failure (the server is still away): SB_ESTORE. */
 static int spool_drain(struct sb_store *s)
 {
-    int64_t *seqs;
-    size_t n;
-    int rc = spool_list(s, &seqs, &n);
+    size_t moved = 0;
+    int rc = spool_each(s, drain_one, &moved);
 
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        char path[4200];
-        uint8_t *blob = NULL;
-        size_t len = 0;
-        if ((rc = spool_path(s, seqs[i], "", path, sizeof(path))))
-            break;
-        if (seqs[i] > s->sealed_seq) {
-            if ((rc = read_file(path, &blob, &len)))
-                break;
-            rc = s->kvo->head_put(s->w, seqs[i], blob, len);
-            free(blob);
-        }
-        if (rc == 0 && unlink(path) != 0 && errno != ENOENT)
-            rc = SB_EIO;
-        if (rc == 0)
-            s->spooled--;
-    }
-    free(seqs);
-    if (rc == 0 && n > 0)
-        SB_INFO("store", "spool: %zu batches moved into the database", n);
+    if (moved > 0)
+        SB_INFO("store", "spool: %zu batches moved into the database", moved);
     return rc;
 }
 
@@ -247,42 +272,43 @@ int sb__spool_append(struct sb_store *s, int64_t seq, const uint8_t *blob, size_
     return rc;
 }
 
+static int sealed_one(struct sb_store *s, int64_t seq, const char *path, void *ud)
+{
+    if (seq <= s->sealed_seq && unlink(path) == 0 && s->spooled > 0)
+        s->spooled--;
+    return 0;
+}
+
 void sb__spool_sealed(struct sb_store *s)
 {
-    int64_t *seqs;
-    size_t n;
+    if (s->spooled)
+        (void)spool_each(s, sealed_one, NULL);
+}
 
-    if (!s->spooled || spool_list(s, &seqs, &n) != 0)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        char path[4200];
-        if (seqs[i] <= s->sealed_seq && spool_path(s, seqs[i], "", path, sizeof(path)) == 0 &&
-            unlink(path) == 0 && s->spooled > 0)
-            s->spooled--;
-    }
-    free(seqs);
+struct replay_ud {
+    sb_kv_row_fn fn;             /* the caller's row callback */
+    void *ud;
+};
+
+static int replay_one(struct sb_store *s, int64_t seq, const char *path, void *ud)
+{
+    struct replay_ud *r = ud;
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (seq <= s->sealed_seq)
+        return 0;
+    if ((rc = read_file(path, &blob, &len)) == 0)
+        rc = r->fn(r->ud, seq, blob, len);
+    free(blob);
+    if (seq > s->head_seq)
+        s->head_seq = seq;
+    return rc;
 }
 
 int sb__spool_replay(struct sb_store *s, sb_kv_row_fn fn, void *ud)
 {
-    int64_t *seqs;
-    size_t n;
-    int rc = spool_list(s, &seqs, &n);
-
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        char path[4200];
-        uint8_t *blob = NULL;
-        size_t len = 0;
-        if (seqs[i] <= s->sealed_seq)
-            continue;
-        if ((rc = spool_path(s, seqs[i], "", path, sizeof(path))) ||
-            (rc = read_file(path, &blob, &len)))
-            break;
-        rc = fn(ud, seqs[i], blob, len);
-        free(blob);
-        if (seqs[i] > s->head_seq)
-            s->head_seq = seqs[i];
-    }
-    free(seqs);
-    return rc > 0 ? 0 : rc;
+    struct replay_ud r = { fn, ud };
+    return spool_each(s, replay_one, &r);
 }
