@@ -217,3 +217,28 @@ def start_api(sbems, *extra):
 @pytest.fixture
 def api(sbems):
     return start_api(sbems)
+
+
+# ---- a readings CSV the ingest tests share ---------------------------------
+
+CSV_STEP = 10000                              # 250,000 rows span 29 days
+CSV_START = (int(time.time()) // 86400 - 35) * 86400000
+CSV_POINTS = ["ahu-1.sat", "ahu-2.sat", "ahu-3.sat"]
+
+
+def csv_value(i, k):
+    """The value of row i, point k: exact in 0.1 steps, so reads compare equal."""
+    return round(14 + k + (i % 83) * 0.1, 1)
+
+
+def csv_rows(i0, i1):
+    return "".join(f"{p},{CSV_START + i * CSV_STEP},{csv_value(i, k)}\n"
+                   for i in range(i0, i1) for k, p in enumerate(CSV_POINTS))
+
+
+def write_csv(path, rows):
+    """point,time,value rows 0..rows-1 of the three points."""
+    with open(path, "w") as f:
+        f.write("point,time,value\n")
+        for i0 in range(0, rows, 10000):
+            f.write(csv_rows(i0, min(rows, i0 + 10000)))

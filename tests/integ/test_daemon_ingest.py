@@ -7,21 +7,10 @@ import time
 import conftest
 
 
-STEP = 10000                                  # 250,000 rows span 29 days
-START = (int(time.time()) // 86400 - 35) * 86400000
-POINTS = ["ahu-1.sat", "ahu-2.sat", "ahu-3.sat"]
+from conftest import (CSV_POINTS as POINTS, CSV_START as START, CSV_STEP as STEP,
+                      csv_value as value, write_csv)
 
 
-def value(i, k):
-    return round(14 + k + (i % 83) * 0.1, 1)
-
-
-def write_csv(path, rows):
-    with open(path, "w") as f:
-        f.write("point,time,value\n")
-        for i in range(rows):
-            for k, p in enumerate(POINTS):
-                f.write(f"{p},{START + i * STEP},{value(i, k)}\n")
 
 
 def start_daemon(site):

@@ -27,21 +27,10 @@ import pgserver
 pytestmark = pytest.mark.skipif(not pgserver.available(),
                                 reason="PostgreSQL 15 is not installed (scripts/bootstrap check)")
 
-STEP = 10000
-START = (int(time.time()) // 86400 - 30) * 86400000
-POINTS = ["ahu-1.sat", "ahu-2.sat", "ahu-3.sat"]
+from conftest import (CSV_POINTS as POINTS, CSV_START as START, CSV_STEP as STEP,
+                      csv_value as value, csv_rows, write_csv)
 
 
-def value(i, k):
-    return round(14 + k + (i % 83) * 0.1, 1)
-
-
-def write_csv(path, rows):
-    with open(path, "w") as f:
-        f.write("point,time,value\n")
-        for i in range(rows):
-            for k, p in enumerate(POINTS):
-                f.write(f"{p},{START + i * STEP},{value(i, k)}\n")
 
 
 @pytest.fixture
@@ -105,10 +94,6 @@ def test_ingest_query_rollups_and_daemon(sbems, pg, tmp_path):
     assert p.wait(timeout=60) == 0
     assert "host=127.0.0.1" not in p.stderr.read()
 
-
-def csv_rows(i0, i1):
-    return "".join(f"{p},{START + i * STEP},{value(i, k)}\n"
-                   for i in range(i0, i1) for k, p in enumerate(POINTS))
 
 
 class Acks:
