@@ -19,7 +19,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 # MAKEFLAGS shows -j only inside recipes, hence the shell test.
 JFLAG    = $$(case " $$MAKEFLAGS" in *" -j"*|*jobserver*) ;; *) echo -j$(JOBS) ;; esac)
 PKGS    := libuv sqlite3 jansson libsodium libwebsockets libjwt xlsxwriter zlib libmodbus libmosquitto libcurl libprotobuf-c \
-           xgboost lapacke openblas clp libical libpq
+           xgboost lapacke openblas clp libical libpq hiredis
 
 ifeq ($(SAN),1)
 OUT     := $(BUILD)/san

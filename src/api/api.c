@@ -31,6 +31,7 @@
 #include "drivers/manager.h"
 #include "api/ws.h"
 #include "auth/limits.h"
+#include "cluster/redis.h"
 #include "core/conf.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -98,7 +99,7 @@ void sb_api__principal_forget(struct sb_api *api, int64_t uid)
     pthread_mutex_unlock(&c->mu);
 }
 
-void sb_api__revoke_sid(struct sb_api *api, const char *sid, int64_t until_ms)
+static void revoke_local(struct sb_api *api, const char *sid, int64_t until_ms)
 {
     struct sb_ucache *c = api->users;
     int64_t now = sb_now_ms();
@@ -113,6 +114,13 @@ void sb_api__revoke_sid(struct sb_api *api, const char *sid, int64_t until_ms)
         c->rev[c->nrev++].until = until_ms;
     }
     pthread_mutex_unlock(&c->mu);
+}
+
+void sb_api__revoke_sid(struct sb_api *api, const char *sid, int64_t until_ms)
+{
+    revoke_local(api, sid, until_ms);
+    /* the refresh family stays revoked as long as its tokens could live */
+    sb_redis_revoke(api->redis, sid, until_ms, api->refresh_ttl);
 }
 
 static int sid_revoked(struct sb_ucache *c, const char *sid)
@@ -517,11 +525,25 @@ static void rl_headers(struct sb_req *rq, const struct sb_rl_result *r)
     sb_http__hdr(&rq->resp, "ratelimit-reset:", "%" PRId64, r->reset_s);
 }
 
-static int limited(struct sb_req *rq, struct sb_rl *rl, const char *key)
+/* The node's bucket decides at once; with Redis, the shared bucket's last
+ * verdict on the key can refuse too (its take runs asynchronously:
+ * docs/internals/cluster.md). */
+static int limited(struct sb_api *api, struct sb_req *rq, struct sb_rl *rl, const char *key,
+                   double capacity, double per_min)
 {
     struct sb_rl_result r;
     if (!rl || sb_rl_take(rl, key, sb_now_ms(), &r) != 0)
         return 0;
+    if (api->redis) {
+        /* taken even when this node refuses: the refusal then reaches the
+         * other nodes at once (one message per refusal period) */
+        int64_t w = sb_redis_rl(api->redis, key, capacity, per_min / 60.0);
+        if (w > 0 && r.allowed) {
+            r.allowed = 0;
+            r.remaining = 0;
+            r.retry_after_s = (w + 999) / 1000;
+        }
+    }
     rl_headers(rq, &r);
     if (r.allowed)
         return 0;
@@ -609,7 +631,7 @@ int sb_api__handle(struct sb_api *api, struct sb_req *rq)
         return sb_api__static(api, rq);
     }
     snprintf(key, sizeof(key), "ip:%s", rq->ip);
-    if (limited(rq, api->rl_ip, key))
+    if (limited(api, rq, api->rl_ip, key, api->rate_ip, api->rate_ip))
         return SB_API_DONE;
     if (rq->route->fn == sb_api__h_login) {
         /* Throttle before the (deliberately slow) password check. */
@@ -644,7 +666,7 @@ int sb_api__handle(struct sb_api *api, struct sb_req *rq)
         return SB_API_DONE;
     }
     snprintf(key, sizeof(key), "u:%" PRId64, rq->who.uid);
-    if (limited(rq, api->rl_user, key))
+    if (limited(api, rq, api->rl_user, key, api->burst_user, api->rate_user))
         return SB_API_DONE;
     if (rc == SB_EAGAIN) {
         rq->need_load = 1;             /* the pool loads the principal first */
@@ -795,6 +817,15 @@ static void on_bus(void *ud, const struct sb_reading *r, size_t n)
     struct sb_api *api = ud;
     sb_live_update(api->live, r, n);
     sb_ws_publish(api->ws, r, n);
+    sb_redis_publish_readings(api->redis, r, n);   /* one durable batch, to the other nodes */
+}
+
+void sb_api__ws_event(struct sb_api *api, const char *channel, const char *building,
+                      const char *json)
+{
+    if (api->ws)
+        sb_ws_event_scoped(api->ws, channel, building, json);
+    sb_redis_publish_event(api->redis, channel, building, json);
 }
 
 /* The driver framework's verdict on a polled point (loop thread): flag the
@@ -814,8 +845,8 @@ static void on_alert(void *ud, const struct sb_alert *a, const char *event)
     struct sb_api *api = ud;
     json_t *j = json_pack("{s:s, s:o}", "event", event, "alert", sb_alert_json(a));
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    if (s && api->ws)
-        sb_ws_event_scoped(api->ws, "alerts", a->building, s);
+    if (s)
+        sb_api__ws_event(api, "alerts", a->building, s);
     free(s);
     json_decref(j);
 }
@@ -867,6 +898,7 @@ static int limiters(struct sb_api *api, const struct sb_config *cfg)
         rc = sb_rl_new(api->burst_user, api->rate_user / 60.0, LIM_KEYS, &api->rl_user);
     if (rc == 0 && api->rate_ip > 0)
         rc = sb_rl_new(api->rate_ip, api->rate_ip / 60.0, LIM_KEYS, &api->rl_ip);
+    api->thr_cfg = tc;
     if (rc == 0)
         rc = sb_thr_new(LIM_KEYS, tc, &api->thr_user);
     if (rc == 0)
@@ -915,6 +947,88 @@ static int keyring(struct sb_api *api, const struct sb_config *cfg)
     if (rc)
         SB_ERR("api", "token keys %s: %s", api->key_path, err[0] ? err : sb_strerror(rc));
     return rc;
+}
+
+/* ---- other nodes (cluster/redis.h) ------------------------------------------------ */
+
+/* Readings another node made durable (Redis subscriber thread): the live
+ * table (snapshots, latest) and this node's WebSocket clients; not the
+ * local bus, whose rules and analytics run where the reading was taken. */
+static void peer_readings(void *ud, const struct sb_reading *r, size_t n)
+{
+    struct sb_api *api = ud;
+    sb_live_update(api->live, r, n);
+    sb_ws_publish(api->ws, r, n);
+}
+
+static void peer_event(void *ud, const char *channel, const char *building, const char *json)
+{
+    struct sb_api *api = ud;
+    if (api->ws && building)
+        sb_ws_event_scoped(api->ws, channel, building, json);
+}
+
+static void peer_revoked(void *ud, const char *sid, int64_t until_ms)
+{
+    revoke_local(ud, sid, until_ms);
+}
+
+static double redis_stat(void *ud, size_t off)
+{
+    struct sb_redis_stats st;
+    sb_redis_stats(((struct sb_api *)ud)->redis, &st);
+    return off == offsetof(struct sb_redis_stats, up) ? (double)st.up
+                                                      : (double)*(uint64_t *)((char *)&st + off);
+}
+static double g_redis_up(void *ud) { return redis_stat(ud, offsetof(struct sb_redis_stats, up)); }
+static double c_redis_fallback(void *ud) { return redis_stat(ud, offsetof(struct sb_redis_stats, fallback)); }
+static double c_redis_dropped(void *ud) { return redis_stat(ud, offsetof(struct sb_redis_stats, dropped)); }
+static double c_redis_pub(void *ud) { return redis_stat(ud, offsetof(struct sb_redis_stats, published)); }
+static double c_redis_recv(void *ud) { return redis_stat(ud, offsetof(struct sb_redis_stats, received)); }
+static double c_redis_err(void *ud) { return redis_stat(ud, offsetof(struct sb_redis_stats, errors)); }
+
+static int cluster_metrics(struct sb_api *api)
+{
+    struct sb_metrics *m = api->metrics;
+    int rc = sb_metric_gauge_fn(m, "sbems_redis_up", "1 while the shared Redis answers",
+                                g_redis_up, api);
+    if (!rc)
+        rc = sb_metric_counter_fn(m, "sbems_redis_fallback_total",
+                                  "Limit checks decided locally because Redis was down",
+                                  c_redis_fallback, api);
+    if (!rc)
+        rc = sb_metric_counter_fn(m, "sbems_redis_dropped_total",
+                                  "Messages or jobs dropped: Redis down or too slow",
+                                  c_redis_dropped, api);
+    if (!rc)
+        rc = sb_metric_counter_fn(m, "sbems_redis_published_total",
+                                  "Messages published to the other nodes", c_redis_pub, api);
+    if (!rc)
+        rc = sb_metric_counter_fn(m, "sbems_redis_received_total",
+                                  "Messages from the other nodes handled", c_redis_recv, api);
+    if (!rc)
+        rc = sb_metric_counter_fn(m, "sbems_redis_errors_total",
+                                  "Redis command errors and lost connections", c_redis_err, api);
+    return rc;
+}
+
+/* With redis.url: share limits, revocations and live updates (last in
+ * sb_api__new: its threads call into the live table and the hub). */
+static int cluster_start(struct sb_api *api, const struct sb_config *cfg)
+{
+    char err[200] = "";
+    if (!cfg || !cfg->redis_url || !*cfg->redis_url)
+        return 0;
+    struct sb_redis_cfg rc_ = { .url = cfg->redis_url, .prefix = cfg->redis_prefix,
+                                .node = cfg->store_node, .timeout_ms = 1000 };
+    struct sb_redis_hooks h = { .readings = peer_readings, .event = peer_event,
+                                .revoked = peer_revoked, .ud = api };
+    int rc = sb_redis_new(api->loop, &rc_, &h, &api->redis, err, sizeof(err));
+    if (rc) {
+        SB_ERR("api", "%s", err[0] ? err : sb_strerror(rc));
+        return rc;
+    }
+    return cluster_metrics(api);
 }
 
 /* Supervisory control's writes join the commands held at a priority, so
@@ -972,6 +1086,8 @@ int sb_api__new(uv_loop_t *loop, const struct sb_http_ctx *ctx, struct sb_http_s
         sb_alerts_on_change(ctx->alerts, on_alert, api);
     if (ctx->control)
         sb_ctlsvc_set_recorder(ctx->control, on_control_write, api);
+    if ((rc = cluster_start(api, cfg)))
+        goto fail;
     *out = api;
     return 0;
 fail:
@@ -988,6 +1104,7 @@ void sb_api__stop(struct sb_api *api)
     if (api->bus_sub > 0)
         sb_bus_unsubscribe(api->ctx.bus, api->bus_sub);
     api->bus_sub = 0;
+    sb_redis_stop(api->redis);         /* its threads call into the hub: first */
     if (api->ctx.drivers)
         sb_drvmgr_off_fresh(api->ctx.drivers, on_fresh, api);
     if (api->ctx.alerts)
@@ -1000,7 +1117,7 @@ void sb_api__stop(struct sb_api *api)
 
 int sb_api__idle(struct sb_api *api)
 {
-    return !api || sb_ws_idle(api->ws);
+    return !api || (sb_ws_idle(api->ws) && sb_redis_idle(api->redis));
 }
 
 void sb_api__free(struct sb_api *api)
@@ -1009,6 +1126,7 @@ void sb_api__free(struct sb_api *api)
         return;
     sb_api__bacdisc_free(api);
     sb_api__cmds_free(api);
+    sb_redis_free(api->redis);
     sb_ws_free(api->ws);
     sb_live_free(api->live);
     sb_metrics_free(api->metrics);

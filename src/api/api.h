@@ -209,6 +209,7 @@ int sb_api__has(const struct sb_principal *p, enum sb_need r);
 #include <uv.h>
 
 #include "auth/jwt.h"
+#include "auth/limits.h"
 #include "auth/password.h"
 
 struct sb_rl;
@@ -219,6 +220,7 @@ struct sb_ws;
 struct sb_live;
 struct sb_ucache;
 struct sb_tcache;
+struct sb_redis;
 
 #define SB_CORS_MAX 16         /* allowed origins */
 
@@ -239,6 +241,8 @@ struct sb_api {
     struct sb_keyring kr;              /* token keys */
     struct sb_rl *rl_user, *rl_ip;     /* loop thread only */
     struct sb_thr *thr_user, *thr_ip;  /* loop thread only */
+    struct sb_thr_cfg thr_cfg;         /* their rules (the shared throttle uses them too) */
+    struct sb_redis *redis;            /* state shared with other nodes; NULL: redis.url empty */
     struct sb_ucache *users;           /* principal cache (locked inside) */
     struct sb_tcache *tokens;          /* verified-token cache, loop thread only */
     struct sb_metrics *metrics;        /* Prometheus registry */
@@ -285,8 +289,13 @@ int  sb_api__principal_load(struct sb_api *api, int64_t uid, struct sb_principal
 int  sb_api__principal_cached(struct sb_api *api, int64_t uid, struct sb_principal *who);
 /* Forget a user's cached principal (roles or grants changed). */
 void sb_api__principal_forget(struct sb_api *api, int64_t uid);
-/* Refuse a session's access tokens from now on (logout, token theft). */
+/* Refuse a session's access tokens from now on (logout, token theft), on
+ * this node and, through Redis, on every other one. */
 void sb_api__revoke_sid(struct sb_api *api, const char *sid, int64_t until_ms);
+/* An event to this node's WebSocket clients who may see building, and to
+ * the other nodes' (loop thread; see sb_ws_event_scoped). */
+void sb_api__ws_event(struct sb_api *api, const char *channel, const char *building,
+                      const char *json);
 
 /* Static web UI files (static.c): choose web_root at start; answer a GET
  * for a path no route has (loop: decide; pool: read the file). */

@@ -22,6 +22,7 @@
 #include "api/api.h"
 #include "db/audit_later.h"
 #include "auth/limits.h"
+#include "cluster/redis.h"
 #include "core/conf.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -116,12 +117,15 @@ static void login_after(struct sb_api *api, struct sb_req *rq)
     sb_metric_inc(api->m_auth, res, 1);
     if (rq->xi[0] == 1) {
         sb_thr_success(api->thr_user, ku);
+        sb_redis_thr_success(api->redis, ku);
         return;
     }
     if (rq->xi[0] != 2)
         return;
     int locked = sb_thr_fail(api->thr_user, ku, sb_now_ms());
     locked |= sb_thr_fail(api->thr_ip, ki, sb_now_ms());
+    sb_redis_thr_fail(api->redis, ku, &api->thr_cfg);     /* counted for every node */
+    sb_redis_thr_fail(api->redis, ki, &api->thr_cfg);
     if (locked) {
         SB_WARN("auth", "lock-out after repeated failed logins (user %s, address %s)",
                 rq->xs[0], rq->ip);
@@ -139,6 +143,11 @@ int sb_api__login_gate(struct sb_api *api, struct sb_req *rq, const char *userna
     int64_t w = sb_thr_check(api->thr_user, ku, now), wi = sb_thr_check(api->thr_ip, ki, now);
     if (wi > w)
         w = wi;
+    if (api->redis) {                  /* what the failures on every node impose */
+        int64_t su = sb_redis_thr_wait(api->redis, ku), si = sb_redis_thr_wait(api->redis, ki);
+        w = su > w ? su : w;
+        w = si > w ? si : w;
+    }
     if (w <= 0)
         return 0;
     rq->resp.retry_after = (int)((w + 999) / 1000);
@@ -255,6 +264,12 @@ void sb_api__h_refresh(struct sb_api *api, struct sb_req *rq)
                       "a rotated refresh token was used again: session revoked");
         SB_WARN("auth", "refresh token reuse for user %" PRId64 " from %s: session revoked",
                 res.user_id, rq->ip);
+    }
+    if (rc == 0 && api->redis && sb_redis_revoked(api->redis, res.family) == 1) {
+        /* revoked on another node (logout, reuse, password change there);
+         * Redis down or slow: this node's database alone decides */
+        sb_appdb_rt_revoke_family(api->ctx.db, res.family, now);
+        rc = SB_EINVAL;
     }
     if (rc) {
         sb_api__err(rq, 401, "invalid_token", "the refresh token is invalid, used or expired");

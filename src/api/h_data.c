@@ -607,7 +607,7 @@ static void cmd_done(void *ud, const struct sb_write_result *r)
     json_t *ev = cmd_json(c);
     char *evs = json_dumps(ev, JSON_COMPACT);
     if (evs)
-        sb_ws_event_scoped(c->api->ws, "commands", c->building, evs);
+        sb_api__ws_event(c->api, "commands", c->building, evs);
     free(evs);
     if (r->res == SB_WRES_OK || r->res == SB_WRES_NOT_CONFIRMED) {
         /* who holds which slot, and until when (cmds.c) */

@@ -315,6 +315,16 @@ static const struct sb_conf_opt opts[] = {
     { .name = "ws.max_clients", .type = SB_CONF_INT, .off = F(ws_max_clients),
       .min = 1, .max = 1000000, .def = "20000",
       .doc = "Most WebSocket clients at once; more are refused with 503." },
+    { .name = "redis.url", .type = SB_CONF_STRING, .flags = SB_CONF_EMPTY_OK | SB_CONF_SECRET,
+      .off = F(redis_url), .max = SB_CONF_VALUE_MAX, .def = "",
+      .doc = "Redis shared by several sbems nodes (redis://[[user]:password@]host[:port][/db]): "
+             "rate limits, login throttling, revoked sessions and live updates are shared "
+             "(docs/internals/cluster.md); may carry a password, hence hidden; empty: off, "
+             "each node alone. The node id is store.node (random when empty)." },
+    { .name = "redis.prefix", .type = SB_CONF_STRING, .off = F(redis_prefix), .max = 48,
+      .def = "sbems:",
+      .doc = "Prefix of every Redis key and channel sbems uses, so several clusters can share "
+             "one Redis." },
 };
 
 #define NOPTS (sizeof opts / sizeof opts[0])

@@ -177,6 +177,8 @@ struct sb_config {
     double   ws_max_rate;            /* updates/s per point on WebSockets */
     int64_t  ws_client_queue;        /* bytes queued per WebSocket client */
     int64_t  ws_max_clients;         /* WebSocket clients at once */
+    char    *redis_url;              /* shared state between nodes; "" = off (secret) */
+    char    *redis_prefix;           /* prefix of every Redis key and channel */
 
     /* Bookkeeping, filled by the functions below. */
     char         *file;                     /* path of the file loaded, or NULL */
