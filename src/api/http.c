@@ -36,6 +36,7 @@
 #include "api/gz.h"
 #include "api/http_int.h"
 #include "api/ws.h"
+#include "core/cidr.h"
 #include "core/conf.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -106,6 +107,7 @@ struct sb_http {
     unsigned working;                  /* requests in the thread pool */
     unsigned held;                     /* requests waiting for a later answer */
     struct sb_http_stats st;           /* counters */
+    struct sb_cidrs proxies;           /* api.trusted_proxies: whose X-Forwarded-For counts */
 };
 
 static void maybe_free(struct sb_http *h)
@@ -610,7 +612,12 @@ static int on_http(struct lws *wsi, struct pss *pss)
     r->tls = h->tls;
     if (!pss->ip[0] && !lws_get_peer_simple(wsi, pss->ip, sizeof(pss->ip)))
         snprintf(pss->ip, sizeof(pss->ip), "?");
-    memcpy(r->ip, pss->ip, sizeof(r->ip));
+    /* per request, not per connection: a proxy's kept-alive upstream
+     * connection carries many clients (core/cidr.h) */
+    char xff[512] = "";
+    if (h->proxies.n && lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) < (int)sizeof(xff))
+        hdr(wsi, WSI_TOKEN_X_FORWARDED_FOR, xff, sizeof(xff));
+    sb_client_ip(&h->proxies, pss->ip, xff, r->ip, sizeof(r->ip));
     hdr(wsi, WSI_TOKEN_HTTP_USER_AGENT, r->ua, sizeof(r->ua));
     int alen = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->auth, sizeof(r->auth));
     int clen = hdr(wsi, WSI_TOKEN_HTTP_COOKIE, r->cookie, sizeof(r->cookie));
@@ -997,6 +1004,10 @@ int sb_http_start(uv_loop_t *loop, const char *listen, const struct sb_http_ctx 
         return SB_ENOMEM;
     h->loop = loop;
     h->ctx = *ctx;
+    if (ctx->cfg && sb_cidrs_parse(ctx->cfg->api_trusted_proxies, &h->proxies, NULL, 0)) {
+        free(h);                       /* sb_conf_validate() said why already */
+        return SB_ECONFIG;
+    }
     if (ctx->cfg) {
         h->ctx.max_body = ctx->cfg->api_max_body;
         h->ctx.tls_cert = ctx->cfg->api_tls_cert;

@@ -7,6 +7,7 @@
  * example).  Adding an option is adding a row to opts[] and a field to
  * struct sb_config; nothing else changes.
  */
+#include "core/cidr.h"
 #include "core/conf.h"
 
 #include <arpa/inet.h>
@@ -164,6 +165,12 @@ static const struct sb_conf_opt opts[] = {
       .doc = "Web origins allowed to call the API from a browser (CORS), separated by "
              "commas, e.g. https://ems.example.com; empty allows none but the UI served "
              "by sbems itself." },
+    { .name = "api.trusted_proxies", .type = SB_CONF_STRING, .flags = SB_CONF_EMPTY_OK,
+      .off = F(api_trusted_proxies), .max = 2048, .def = "",
+      .doc = "Reverse proxies (addresses or networks: 127.0.0.1, 10.0.0.0/8, ::1) whose "
+             "X-Forwarded-For header names the client: its rightmost address that is not a "
+             "trusted proxy is the one rate limits, sign-in throttling and the audit log see. "
+             "Empty: the header is ignored (it can be forged by anyone else)." },
     { .name = "api.max_body", .type = SB_CONF_SIZE, .off = F(api_max_body),
       .min = 1024, .max = 256 * MIB, .def = "4m",
       .doc = "Largest request body accepted; a larger one is refused with 413." },
@@ -1435,6 +1442,12 @@ int sb_conf_validate(const struct sb_config *cfg, char *err, size_t errlen)
     if (sb_conf_socket_path(cfg, path, sizeof path) < 0) {
         sb_errf(err, errlen, "socket: <data_dir>/sbems.sock is longer than %lld bytes; "
                "set socket to a shorter path", (long long)SUN_PATH_MAX);
+        return SB_ECONFIG;
+    }
+    struct sb_cidrs px;
+    char why[160];
+    if (sb_cidrs_parse(cfg->api_trusted_proxies, &px, why, sizeof(why)) != 0) {
+        sb_errf(err, errlen, "api.trusted_proxies: %s", why);
         return SB_ECONFIG;
     }
     if (!*cfg->api_tls_cert != !*cfg->api_tls_key) {

@@ -133,6 +133,7 @@ struct sb_config {
     int64_t  ingest_linger;          /* ms a partial batch waits for more readings */
     int64_t  ingest_future_limit;    /* ms a reading may be ahead of the clock */
     char    *api_cors_origins;       /* allowed browser origins, comma-separated */
+    char    *api_trusted_proxies;    /* reverse proxies whose X-Forwarded-For is believed */
     int64_t  api_max_body;           /* bytes, largest request body */
     int64_t  api_rate_limit;         /* requests/minute per user; 0 = none */
     int64_t  api_rate_burst;         /* bucket capacity per user */

@@ -411,3 +411,35 @@ def test_malformed_input_never_hurts(api):
         assert r.status_code in (200, 400), (b, r.status_code)
     assert api.proc.poll() is None
     assert requests.get(api.url("/healthz")).status_code == 200
+
+
+def test_forwarded_for_only_from_trusted_proxies(sbems):
+    """Behind nginx every request comes from the proxy: with the proxy in
+    api.trusted_proxies, the per-address limit counts the address nginx
+    appended to X-Forwarded-For (clients apart); without it, the header is
+    ignored, so a client cannot pick a fresh address per request."""
+    def codes(base, xff, n):
+        h = {"X-Forwarded-For": xff} if xff else {}
+        return [requests.get(base + "/api/v1/sites", headers=h, timeout=10).status_code
+                for _ in range(n)]
+
+    p, port = start_daemon(sbems, "--set", "api.rate_limit_ip=3",
+                           "--set", "api.trusted_proxies=127.0.0.1, ::1")
+    base = f"http://127.0.0.1:{port}"
+    # a forged address on the left changes nothing: the rightmost untrusted one counts
+    assert codes(base, "1.1.1.1, 198.51.100.1", 4) == [401, 401, 401, 429]
+    assert codes(base, "2.2.2.2, 198.51.100.1", 1) == [429]
+    assert codes(base, "198.51.100.2", 3) == [401, 401, 401]      # another client
+    assert codes(base, None, 1) == [401]                             # the proxy itself
+    p.terminate()
+    assert p.wait(timeout=60) == 0
+
+    p, port = start_daemon(sbems, "--set", "api.rate_limit_ip=3")
+    base = f"http://127.0.0.1:{port}"
+    got = [codes(base, f"198.51.100.{i}", 1)[0] for i in range(10, 14)]
+    assert got == [401, 401, 401, 429], got                          # all one address
+    p.terminate()
+    assert p.wait(timeout=60) == 0
+
+    r = sbems.run("serve", "--set", "api.trusted_proxies=10.0.0.1/8", check=False, timeout=30)
+    assert r.returncode != 0 and "api.trusted_proxies: 10.0.0.1/8" in r.stderr, r.stderr

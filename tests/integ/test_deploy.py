@@ -311,6 +311,11 @@ def test_compose_config():
     assert doc["services"]["postgres"]["image"] == "postgres:15"
     assert doc["services"]["redis"]["image"] == "redis:7"
     assert sb["environment"]["SBEMS_REDIS_URL"] == "redis://:redis-under-test@redis:6379/0"
+    # only nginx, at its fixed address on the project's network, may forward addresses
+    ng = doc["services"]["nginx"]
+    assert sb["environment"]["SBEMS_API_TRUSTED_PROXIES"] == \
+        ng["networks"]["default"]["ipv4_address"] == "172.30.42.10"
+    assert doc["networks"]["default"]["ipam"]["config"][0]["subnet"] == "172.30.42.0/24"
     assert doc["services"]["mosquitto"]["image"] == "eclipse-mosquitto:2"
     assert doc["services"]["nginx"]["image"] == "nginx:stable"
     assert "version" not in yaml.safe_load(read("docker-compose.yml"))
@@ -324,7 +329,7 @@ def test_deploy_settings_are_real_options(sbems):
     for v in env_vars:
         sbems.env[v] = "sqlite" if v == "SBEMS_STORE_BACKEND" else (   # names, not values, are checked
             "info" if v == "SBEMS_LOG_LEVEL" else "redis://redis:6379/0" if v == "SBEMS_REDIS_URL"
-            else "host=postgres dbname=sbems")
+            else "10.0.0.0/8" if v == "SBEMS_API_TRUSTED_PROXIES" else "host=postgres dbname=sbems")
     r = sbems.run("config", "--config", os.path.join(DEPLOY, "sbems.conf"), "--dump", check=False)
     assert r.returncode == 0, r.stderr
     dump = {l.split("=", 1)[0].strip(): l for l in r.stdout.splitlines() if "=" in l}

@@ -800,6 +800,12 @@ TEST(validate_and_socket_path)
     CHECK_STR(err, "api.tls_cert and api.tls_key go together: set both or neither");
     CHECK_EQ(set(&c, "api.tls_key", "/etc/sbems/key.pem"), 0);
     CHECK_EQ(sb_conf_validate(&c, err, sizeof err), 0);
+    CHECK_EQ(set(&c, "api.trusted_proxies", "127.0.0.1, 10.0.0.1/8"), 0);
+    CHECK_EQ(sb_conf_validate(&c, err, sizeof err), SB_ECONFIG);
+    CHECK_STR(err, "api.trusted_proxies: 10.0.0.1/8: address bits set past the /8 prefix "
+                   "(write the network address)");
+    CHECK_EQ(set(&c, "api.trusted_proxies", "127.0.0.1, 10.0.0.0/8, ::1"), 0);
+    CHECK_EQ(sb_conf_validate(&c, err, sizeof err), 0);
     memset(dir, 'd', sizeof dir - 1);
     dir[0] = '/';
     dir[sizeof dir - 1] = 0;
