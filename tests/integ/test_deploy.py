@@ -349,9 +349,9 @@ def depends_closure(pkgs, bound=2000):
     A library of a dependency (libCoinUtils of coinor-libclp1) comes with
     it; a build that keeps every NEEDED entry (the sanitizer build links
     without --as-needed) names such libraries too."""
-    seen, todo = set(), list(pkgs)
-    while todo and len(seen) < bound:
-        p = todo.pop()
+    seen, queue = set(), list(pkgs)
+    while queue and len(seen) < bound:
+        p = queue.pop()
         if p in seen:
             continue
         seen.add(p)
@@ -361,7 +361,7 @@ def depends_closure(pkgs, bound=2000):
             for d in alt.split("|"):
                 name = d.strip().split(" ")[0].split(":")[0]
                 if name and name not in seen:
-                    todo.append(name)
+                    queue.append(name)
     return seen
 
 
