@@ -48,6 +48,9 @@ struct sb_store_cfg {
                                     never logged); NULL/"" = libpq's PG* environment */
     const char *node;            /* postgres: this node's name, keys its head rows
                                     (NULL/"" = "default") */
+    int         shared;          /* postgres: several nodes write this database (device
+                                    leases, docs/internals/cluster-leases.md): a point is
+                                    foreign until own() makes it this node's */
 };
 
 /* Retention per resolution, ms; 0 keeps forever. */
@@ -120,6 +123,18 @@ struct sb_store_ops {
     int  (*model_save)(struct sb_store *s, const struct sb_model *m);
     /* What the backend found at open (no I/O). */
     int  (*info)(struct sb_store *s, struct sb_store_info *out);
+    /* Several nodes on one database (cfg.shared; NULL elsewhere).
+     * own(1): this node alone writes these points from now on: their state
+     * (latest, open rollup buckets) is loaded from the database, which must
+     * already hold everything the previous writer acknowledged.  own(0): seal,
+     * then forget their state; from then on they are read from the database
+     * and a reading appended for them is merged there like late data.
+     * adopt(node): move the unsealed head of a node that died into this
+     * node's own head (durably) and seal it; *batches gets how many.
+     * Both take the writer's lock: callable from any thread (the lease
+     * thread, cluster/lease.c) while the ingest writer appends. */
+    int  (*own)(struct sb_store *s, const uint32_t *ids, size_t n, int own);
+    int  (*adopt)(struct sb_store *s, const char *node, int64_t *batches);
 };
 
 /* Backends compiled in; NULL-terminated. */
@@ -171,6 +186,10 @@ static inline int sb_store_info(struct sb_store_h *h, struct sb_store_info *out)
 { return SB__STORE_CALL(h, info, out); }
 static inline int sb_store_model_save(struct sb_store_h *h, const struct sb_model *m)
 { return SB__STORE_CALL(h, model_save, m); }
+static inline int sb_store_own(struct sb_store_h *h, const uint32_t *ids, size_t n, int own)
+{ return SB__STORE_CALL(h, own, ids, n, own); }
+static inline int sb_store_adopt(struct sb_store_h *h, const char *node, int64_t *batches)
+{ return SB__STORE_CALL(h, adopt, node, batches); }
 
 void sb_samples_release(struct sb_samples *a);
 void sb_aggs_release(struct sb_aggs *a);

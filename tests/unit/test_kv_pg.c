@@ -193,22 +193,30 @@ TEST(migrate_idempotent_and_info)
     REQUIRE(open_kv(url, NULL, 1, &ro, &rw) == 0);
     CHECK_EQ(O->migrate(ro, 1, &from, &to), SB_ENOENT);
     CHECK_EQ(from, 0);
-    CHECK_EQ(to, 1);
+    CHECK_EQ(to, 2);
     O->close(ro);
     REQUIRE(open_kv(url, NULL, 0, &kv, &w) == 0);
     CHECK_EQ(O->migrate(kv, 0, &from, &to), 0);
     CHECK_EQ(from, 0);
-    CHECK_EQ(to, 1);
+    CHECK_EQ(to, 2);
     CHECK_EQ(O->migrate(kv, 0, &from, &to), 0);
-    CHECK_EQ(from, 1);
-    CHECK_EQ(to, 1);
+    CHECK_EQ(from, 2);
+    CHECK_EQ(to, 2);
     CHECK_EQ(O->migrate(kv, 1, &from, &to), 0);
     CHECK_EQ(sql_int(schema, "SELECT value FROM sb_meta WHERE node = '' AND "
-                     "key = 'schema_version'"), 1);
+                     "key = 'schema_version'"), 2);
     CHECK_EQ(sql_int(schema, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
                      "n.oid = c.relnamespace WHERE n.nspname = current_schema() AND "
                      "c.relname IN ('sb_meta','sb_head','sb_chunk','sb_r15m','sb_r1h','sb_r1d',"
-                     "'sb_r1mo','sb_model_point_ids','sb_model_doc')"), 9);
+                     "'sb_r1mo','sb_model_point_ids','sb_model_doc','sb_node','sb_lease')"), 11);
+    /* A version 1 database (before the cluster tables) is upgraded in place. */
+    CHECK(sql_int(schema, "DROP TABLE sb_node, sb_lease") == 0);
+    CHECK(sql_int(schema, "UPDATE sb_meta SET value = 1 WHERE key = 'schema_version'") == 1);
+    CHECK_EQ(O->migrate(kv, 1, &from, &to), SB_ENOTSUP);   /* read-only: too old */
+    CHECK_EQ(O->migrate(kv, 0, &from, &to), 0);
+    CHECK_EQ(from, 1);
+    CHECK_EQ(to, 2);
+    CHECK_EQ(sql_int(schema, "SELECT count(*) FROM sb_lease"), 0);
     CHECK_EQ(sql_int(schema, "SELECT count(*) FROM pg_partitioned_table p JOIN pg_class c ON "
                      "c.oid = p.partrelid WHERE c.relname IN ('sb_chunk', 'sb_r15m') AND "
                      "c.relnamespace = current_schema()::regnamespace"), 2);
@@ -219,7 +227,7 @@ TEST(migrate_idempotent_and_info)
     CHECK_EQ(O->migrate(kv, 0, &from, &to), SB_ENOTSUP);
     CHECK_EQ(from, 99);
     CHECK_EQ(O->migrate(kv, 1, &from, &to), SB_ENOTSUP);
-    CHECK(sql_int(schema, "UPDATE sb_meta SET value = 1 WHERE key = 'schema_version'") == 1);
+    CHECK(sql_int(schema, "UPDATE sb_meta SET value = 2 WHERE key = 'schema_version'") == 1);
 
     struct sb_store_info info = { 0 };
     O->info(kv, &info);

@@ -451,6 +451,172 @@ TEST(retention_and_backup)
     free(r);
 }
 
+/* A node of a store shared by several (PostgreSQL only): same schema as dir. */
+static int open_node(const char *dir, const char *node, int64_t flush, struct sb_store_h *h)
+{
+    struct sb_store_cfg cfg = { .dir = dir, .sync_full = 1, .flush_samples = flush,
+                                .node = node, .shared = 1 };
+    return open_cfg(dir, &cfg, h);
+}
+
+static void same_raw(struct sb_store_h *h, const struct sb_reading *r, size_t n, uint32_t point)
+{
+    struct sb_samples x = { 0 };
+    CHECK_EQ(h->ops->range_raw(h->s, point, INT64_MIN / 2, INT64_MAX / 2, 0, &x), 0);
+    size_t k = 0, bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].point != point)
+            continue;
+        if (k >= x.n || x.v[k].t != r[i].t || x.v[k].v != r[i].v)
+            bad++;
+        k++;
+    }
+    CHECK_EQ(x.n, k);
+    CHECK_EQ(bad, 0);
+    sb_samples_release(&x);
+}
+
+/*
+ * Three nodes on one database, the points handed from node to node: "a"
+ * writes the first part and dies with it unsealed in its head (a child
+ * killed before closing); "b" adopts a's head, owns the points, writes the
+ * second part and gives them back; "a", restarted, owns them and writes the
+ * rest.  "c" never owns them: what it reads (raw, latest, every rollup
+ * level, open buckets included) must equal a store fed everything in order
+ * by one node.
+ */
+TEST(shared_nodes_hand_over_and_adopt)
+{
+    char dref[256], dsh[256];
+    struct sb_store_h ref, a, b, c;
+    struct sb_point_meta m[3];
+    uint32_t ids[3] = { 1, 2, 3 };
+    struct sb_reading *r;
+    size_t n = make_data(&r);
+    size_t n1 = n / 3 / 1024 * 1024, n2 = 2 * n / 3;
+    metas(m);
+    newdir(dref, sizeof(dref));
+    newdir(dsh, sizeof(dsh));
+    REQUIRE(open_store(dref, &ref, 1000000) == 0);
+    ref.ops->set_points(ref.s, m, 3);
+    CHECK_EQ(append_chunks(&ref, r, n, 4096), 0);
+
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct sb_store_h x;
+        if (open_node(dsh, "a", 100000000, &x) || x.ops->set_points(x.s, m, 3) ||
+            sb_store_own(&x, ids, 3, 1) || append_chunks(&x, r, n1, 1024))
+            _exit(3);
+        _exit(0);   /* dies: its batches are only in its head */
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    REQUIRE(open_node(dsh, "b", 20000, &b) == 0);
+    REQUIRE(open_node(dsh, "c", 20000, &c) == 0);
+    b.ops->set_points(b.s, m, 3);
+    c.ops->set_points(c.s, m, 3);
+    int64_t got = 0;
+    CHECK_EQ(sb_store_adopt(&b, "a", &got), 0);
+    CHECK_EQ(got, (int64_t)(n1 / 1024));
+    CHECK_EQ(sb_store_adopt(&b, "a", &got), 0);   /* nothing left to adopt */
+    CHECK_EQ(got, 0);
+    CHECK_EQ(sb_store_adopt(&b, "b", &got), SB_EINVAL);
+    same_raw(&c, r, n1, 2);                       /* c sees a's data through the database */
+    CHECK_EQ(sb_store_own(&b, ids, 3, 1), 0);
+    CHECK_EQ(append_chunks(&b, r + n1, n2 - n1, 4096), 0);
+    CHECK_EQ(sb_store_own(&b, ids, 3, 0), 0);     /* hands them over, sealed */
+
+    REQUIRE(open_node(dsh, "a", 20000, &a) == 0);
+    a.ops->set_points(a.s, m, 3);
+    CHECK_EQ(sb_store_own(&a, ids, 3, 1), 0);
+    CHECK_EQ(append_chunks(&a, r + n2, n - n2, 4096), 0);
+    CHECK_EQ(a.ops->flush(a.s), 0);
+
+    for (uint32_t p = 1; p <= 3; p++)
+        same_raw(&c, r, n, p);
+    same_rollups(&ref, &c);
+    same_rollups(&ref, &a);
+    check_days(&c, r, n);
+    struct sb_sample last;
+    CHECK_EQ(c.ops->latest(c.s, &ids[2], 1, &last), 0);
+    CHECK_EQ(last.t, r[n - 1].t);
+    CHECK_DBL(last.v, r[n - 1].v, 0);
+    /* the embedded store is one node's: no sharing to ask for */
+    struct sb_store_cfg lc = { .dir = dref };
+    struct sb_store_h l;
+    char dl[256];
+    newdir(dl, sizeof(dl));
+    lc.dir = dl;
+    REQUIRE(sb_store_open("sqlite", &lc, &l) == 0);
+    CHECK_EQ(sb_store_own(&l, ids, 3, 1), SB_ENOTSUP);
+    CHECK_EQ(sb_store_adopt(&l, "a", &got), SB_ENOTSUP);
+    sb_store_close(&l);
+    sb_store_close(&a);
+    sb_store_close(&b);
+    sb_store_close(&c);
+    sb_store_close(&ref);
+    free(r);
+}
+
+/* Two nodes seal samples of the same points and day at the same time (each
+ * with its own timestamps): the per-point locks make them take turns on each
+ * chunk, so no seal writes back a merge missing the other's samples. */
+TEST(shared_nodes_seal_same_points_concurrently)
+{
+    char dir[256];
+    struct sb_point_meta m[3];
+    metas(m);
+    newdir(dir, sizeof(dir));
+    struct sb_store_h h;
+    REQUIRE(open_node(dir, "init", 1000, &h) == 0);   /* schema before the race */
+    sb_store_close(&h);
+    enum { PER = 2000, STEP = 50 };
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+        if ((kids[k] = fork()) == 0) {
+            struct sb_store_h x;
+            struct sb_reading r[3 * STEP];
+            if (open_node(dir, k ? "y" : "x", 3 * STEP, &x) || x.ops->set_points(x.s, m, 3))
+                _exit(3);
+            for (int i = 0; i < PER; i += STEP) {   /* a seal every append */
+                size_t n = 0;
+                for (int j = i; j < i + STEP; j++)
+                    for (uint32_t p = 1; p <= 3; p++)
+                        r[n++] = (struct sb_reading){ .t = T0 + (int64_t)(2 * j + k) * 1000,
+                                                      .v = (double)(j % 50), .point = p };
+                if (sb_store_append(&x, r, n))
+                    _exit(4);
+            }
+            if (x.ops->flush(x.s))
+                _exit(5);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int st = 0;
+        waitpid(kids[k], &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    REQUIRE(open_node(dir, "reader", 1000, &h) == 0);
+    h.ops->set_points(h.s, m, 3);
+    for (uint32_t p = 1; p <= 3; p++) {
+        struct sb_samples x = { 0 };
+        CHECK_EQ(h.ops->range_raw(h.s, p, INT64_MIN / 2, INT64_MAX / 2, 0, &x), 0);
+        CHECK_EQ(x.n, 2 * PER);
+        sb_samples_release(&x);
+        struct sb_aggs a = { 0 };
+        CHECK_EQ(h.ops->range_agg(h.s, p, SB_RES_1H, T0, T0 + 86400000LL, &a), 0);
+        uint64_t cnt = 0;
+        for (size_t i = 0; i < a.n; i++)
+            cnt += a.v[i].n;
+        CHECK_EQ(cnt, 2 * PER);
+        sb_aggs_release(&a);
+    }
+    sb_store_close(&h);
+}
+
 int main(void)
 {
     TAP_START();
@@ -476,6 +642,10 @@ int main(void)
         RUN(crash_replays_head);
         RUN(retention_and_backup);
         pg_base = pb;
+    }
+    if (pg_base) {
+        RUN(shared_nodes_hand_over_and_adopt);
+        RUN(shared_nodes_seal_same_points_concurrently);
     }
     if (!pg_base)
         printf("# PostgreSQL backend not run: SBEMS_TEST_PG_URL unset (tests/pg/pg-run sets it)\n");

@@ -218,6 +218,7 @@ int sb__st_range_agg(struct sb_store *s, uint32_t point, enum sb_res r, int64_t 
         rc = copy_overlay(p, lvl, b0, t1, &ov, &need_cur);
     if (p)
         tail = p->tail;
+    int foreign = p && p->foreign;
     pthread_mutex_unlock(&s->mu);
     if (rc)
         goto out;
@@ -231,6 +232,13 @@ int sb__st_range_agg(struct sb_store *s, uint32_t point, enum sb_res r, int64_t 
         goto out;
     }
     rc = sb__pages_range(rd, lvl, point, b0, t1, &disk);
+    if (rc == 0 && foreign) {
+        /* another node writes it: its open buckets from what it sealed */
+        rc = sb__chunk_prev(rd, point, INT64_MAX, &tail);
+        need_cur = rc == 0;
+        if (rc == SB_ENOENT)
+            rc = 0;
+    }
     if (rc == 0 && need_cur)
         rc = disk_current(rd, &m, &tail, lvl, b0, t1, &ov);
     sb__reader_put(s, rd);

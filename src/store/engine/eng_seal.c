@@ -276,10 +276,12 @@ static void sealed(struct sb_store *s)
         for (int l = 0; l < NLEVELS; l++)
             p->closed[l].n = 0;
         if (p->late) {
-            /* the open buckets may have changed: rebuild them from disk */
+            /* the open buckets may have changed: rebuild them from disk
+             * (a foreign point keeps none: readers compute them) */
             p->late = 0;
             p->cur_ok = 0;
-            sb__load_cur(s, p);
+            if (!p->foreign)
+                sb__load_cur(s, p);
         }
         p->dirty_next = 0;
         if (p->capbuf > 4096) {   /* give back what a backfill burst took */
@@ -297,6 +299,26 @@ static void sealed(struct sb_store *s)
     sb__spool_sealed(s);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Several writers on one database (cfg.shared): the points this seal
+ * merges, locked in ascending order (kv.h lock). */
+static int lock_dirty(struct sb_store *s)
+{
+    uint32_t *ids = malloc(s->ndirty * sizeof(*ids));
+    if (!ids)
+        return SB_ENOMEM;
+    memcpy(ids, s->dirty, s->ndirty * sizeof(*ids));
+    qsort(ids, s->ndirty, sizeof(*ids), cmp_u32);
+    int rc = s->kvo->lock(s->w, ids, s->ndirty);
+    free(ids);
+    return rc;
+}
+
 int sb__seal(struct sb_store *s)
 {
     struct sb_samples x = { 0 };
@@ -311,6 +333,8 @@ int sb__seal(struct sb_store *s)
         return SB_EAGAIN;
     if ((rc = s->kvo->begin(s->w)))
         return rc;
+    if (s->kvo->lock && s->cfg.shared && s->ndirty)
+        rc = lock_dirty(s);
     for (uint32_t i = 0; i < s->ndirty && rc == 0; i++) {
         struct sb__pt *p = sb__pt_get(s, s->dirty[i], 0);
         if (p)
@@ -397,6 +421,10 @@ int sb__st_retention(struct sb_store *s, int64_t now_ms, const struct sb_retenti
     pthread_mutex_lock(&s->wmu);
     if ((rc = s->kvo->begin(s->w)))
         goto out;
+    if (s->kvo->lock && s->cfg.shared && (rc = s->kvo->lock(s->w, NULL, 0))) {
+        s->kvo->rollback(s->w);
+        goto out;
+    }
     /* Whole days / whole pages only: a row goes when all of it is too old. */
     if (k->keep[SB_RES_RAW] > 0)
         rc = delete_before(s, SB_KV_CHUNK, "chunk",

@@ -52,6 +52,7 @@ struct sb__pt *sb__pt_get(struct sb_store *s, uint32_t id, int create)
     p->meta.agg.kind = SB_AGG_MEAN;
     p->meta.agg.max_hold_ms = 15 * 60000;
     p->sorted = 1;
+    p->foreign = s->cfg.shared ? 1 : 0;
     s->pts[id] = p;
     return p;
 }
@@ -248,7 +249,7 @@ static int st_set_points(struct sb_store *s, const struct sb_point_meta *m, size
         pthread_mutex_unlock(&s->mu);
         if (!p)
             rc = SB_ENOMEM;
-        else if (!p->inited)
+        else if (!p->inited && !p->foreign)
             rc = sb__pt_init(s, p, m[i].id);
     }
     /* A read-only handle replays too (into memory only), so queries made
@@ -294,6 +295,14 @@ static int apply_group(struct sb_store *s, uint32_t point, const struct sb_sampl
         p->sorted = 0;
     memcpy(p->buf + p->nbuf, x, n * sizeof(*x));
     p->nbuf += (uint32_t)n;
+    if (p->foreign) {
+        /* No state here to fold into: the seal merges these samples into
+         * the chunks and recomputes the buckets they touch from disk. */
+        if (!p->late || x[0].t < p->late_min)
+            p->late_min = x[0].t;
+        p->late = 1;
+        n = 0;
+    }
     for (size_t i = 0; i < n; i++) {
         if (!p->have_tail || x[i].t > p->tail.t) {
             sb__fold(s, p, &x[i]);
@@ -346,11 +355,32 @@ static int need_seal(struct sb_store *s, int any_late)
     return any_late && sb__now_mono_ms() - s->last_seal_ms >= 1000;
 }
 
+/* Make an encoded batch durable in this node's head, then apply it to
+ * memory (under wmu).  n: its readings, for the counters. */
+static int append_blob(struct sb_store *s, const uint8_t *blob, size_t len, size_t n,
+                       int *any_late)
+{
+    int rc = sb__spool_append(s, s->head_seq + 1, blob, len);
+    if (rc)
+        return rc;
+    /* Durable from here (its own commit under the sync policy, or in the
+     * local spool while the server is away). */
+    s->head_seq++;
+    pthread_mutex_lock(&s->mu);
+    rc = sb__apply(s, blob, len, any_late);
+    s->st.appended += n;
+    s->st.batches++;
+    pthread_mutex_unlock(&s->mu);
+    if (rc)   /* the batch is durable in the head; a restart replays it */
+        SB_ERR("store", "in-memory apply failed: %s", sb_strerror(rc));
+    return 0;
+}
+
 static int st_append(struct sb_store *s, const struct sb_reading *r, size_t n)
 {
     uint8_t *blob = NULL;
     size_t len = 0;
-    int rc;
+    int rc, any_late = 0;
 
     if (s->cfg.readonly)
         return SB_ENOTSUP;
@@ -359,24 +389,9 @@ static int st_append(struct sb_store *s, const struct sb_reading *r, size_t n)
     pthread_mutex_lock(&s->wmu);
     if (!s->replayed && (rc = sb__replay(s)))
         goto out;
-    if ((rc = sb__batch_encode(r, n, &blob, &len)))
+    if ((rc = sb__batch_encode(r, n, &blob, &len)) ||
+        (rc = append_blob(s, blob, len, n, &any_late)))
         goto out;
-    if ((rc = sb__spool_append(s, s->head_seq + 1, blob, len)))
-        goto out;
-    /* Durable from here (its own commit under the sync policy, or in the
-     * local spool while the server is away). */
-    s->head_seq++;
-    int any_late = 0;
-    pthread_mutex_lock(&s->mu);
-    rc = sb__apply(s, blob, len, &any_late);
-    s->st.appended += n;
-    s->st.batches++;
-    pthread_mutex_unlock(&s->mu);
-    if (rc) {
-        /* The batch is durable in the head; a restart replays it. */
-        SB_ERR("store", "in-memory apply failed: %s", sb_strerror(rc));
-        rc = 0;
-    }
     /* The batch is durable: a seal that fails now (it logs why) fails no
      * append; its data stays in memory and the head for the next one. */
     if (need_seal(s, any_late))
@@ -384,6 +399,117 @@ static int st_append(struct sb_store *s, const struct sb_reading *r, size_t n)
 out:
     pthread_mutex_unlock(&s->wmu);
     free(blob);
+    return rc;
+}
+
+/* ---- several nodes on one database (cfg.shared) ------------------------- */
+
+/* Forget a point's state: another node writes it from now on. */
+static void pt_forget(struct sb__pt *p)
+{
+    p->foreign = 1;
+    p->inited = p->have_last = p->have_tail = p->cur_ok = 0;
+    p->late = 0;
+    p->nbuf = 0;
+    p->sorted = 1;
+    free(p->buf);
+    p->buf = NULL;
+    p->capbuf = 0;
+    for (int l = 0; l < NLEVELS; l++)
+        p->closed[l].n = 0;
+}
+
+static int st_own(struct sb_store *s, const uint32_t *ids, size_t n, int own)
+{
+    int rc = 0;
+
+    if (s->cfg.readonly || !s->cfg.shared)
+        return SB_ENOTSUP;
+    pthread_mutex_lock(&s->wmu);
+    /* Everything buffered goes to disk first: the next writer starts from
+     * there (own = 0), or this node does (own = 1: foreign samples it was
+     * given meanwhile are merged into the chunks it is about to load). */
+    s->retry_at_ms = 0;
+    if (!s->replayed)
+        rc = sb__replay(s);
+    if (rc == 0)
+        rc = sb__seal(s);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        pthread_mutex_lock(&s->mu);
+        struct sb__pt *p = sb__pt_get(s, ids[i], 1);
+        if (!p) {
+            rc = SB_ENOMEM;
+        } else if (!own) {
+            pt_forget(p);
+        } else if (p->foreign) {
+            p->foreign = 0;
+            if ((rc = sb__pt_init(s, p, ids[i])) == 0 && p->have_tail)
+                rc = sb__load_cur(s, p);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+struct adopt_ctx {
+    struct sb_store *s;   /* store */
+    int64_t upto;         /* last seq of the dead node's head moved */
+    int64_t batches;      /* rows moved */
+    int any_late;
+};
+
+static int adopt_row(void *ud, int64_t seq, const void *blob, size_t len)
+{
+    struct adopt_ctx *a = ud;
+    int late = 0;
+    int rc = append_blob(a->s, blob, len, 0, &late);
+    if (rc)
+        return rc;
+    a->upto = seq;
+    a->batches++;
+    a->any_late |= late;
+    return 0;
+}
+
+/*
+ * A node died with batches it had acknowledged still in its head.  They
+ * become batches of this node's head (durable here first), then leave the
+ * dead node's head in one transaction.  A crash in between leaves them in
+ * both heads: applying a batch twice is harmless (engine_int.h).
+ */
+static int st_adopt(struct sb_store *s, const char *node, int64_t *batches)
+{
+    struct adopt_ctx a = { s, 0, 0, 0 };
+    int rc = 0;
+
+    *batches = 0;
+    if (s->cfg.readonly || !s->kvo->node_head)
+        return SB_ENOTSUP;
+    if (!node || !*node || strcmp(node, s->node) == 0)
+        return SB_EINVAL;
+    pthread_mutex_lock(&s->wmu);
+    s->retry_at_ms = 0;
+    if (!s->replayed)
+        rc = sb__replay(s);
+    if (rc == 0)
+        rc = s->kvo->node_head(s->w, node, adopt_row, &a);
+    if (rc == 0 && a.batches) {
+        if ((rc = s->kvo->begin(s->w)) == 0) {
+            rc = s->kvo->node_drop(s->w, node, a.upto);
+            if (rc == 0)
+                rc = s->kvo->commit(s->w);
+            else
+                s->kvo->rollback(s->w);
+        }
+    }
+    if (rc == 0)
+        rc = sb__seal(s);
+    pthread_mutex_unlock(&s->wmu);
+    if (rc == 0 && a.batches)
+        SB_INFO("store", "adopted %lld unsealed batches of node %s", (long long)a.batches,
+                node);
+    *batches = a.batches;
     return rc;
 }
 
@@ -408,20 +534,24 @@ static int st_latest(struct sb_store *s, const uint32_t *ids, size_t n, struct s
         out[i].t = INT64_MIN;
         pthread_mutex_lock(&s->mu);
         struct sb__pt *p = sb__pt_get(s, ids[i], 0);
-        int known = p && (p->inited || p->have_last);
+        int known = p && !p->foreign && (p->inited || p->have_last);
         if (p && p->have_last)
             out[i] = p->last;
+        if (p && p->foreign)
+            for (uint32_t k = 0; k < p->nbuf; k++)   /* appended, not yet sealed */
+                if (p->buf[k].t >= out[i].t)
+                    out[i] = p->buf[k];
         pthread_mutex_unlock(&s->mu);
         if (known)
             continue;
-        /* Not loaded (read-only handle or unknown point): look on disk. */
+        /* Not loaded (read-only handle, unknown or foreign point): look on disk. */
         if (!db && !(db = sb__reader_get(s))) {
             rc = SB_ESTORE;
             break;
         }
         struct sb_sample x;
         rc = sb__chunk_prev(db, ids[i], INT64_MAX, &x);
-        if (rc == 0)
+        if (rc == 0 && x.t > out[i].t)
             out[i] = x;
         else if (rc == SB_ENOENT)
             rc = 0;
@@ -570,6 +700,8 @@ extern int sb__st_retention(struct sb_store *s, int64_t now_ms, const struct sb_
     .stats = st_stats,                        \
     .model_load = st_model_load,              \
     .model_save = st_model_save,              \
+    .own = st_own,                            \
+    .adopt = st_adopt,                        \
     .info = st_info
 
 const struct sb_store_ops sb_store_pg_ops = {

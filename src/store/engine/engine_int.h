@@ -57,6 +57,8 @@ struct sb__pt {
     uint8_t  late;               /* buffer holds samples at or before tail */
     uint8_t  sorted;             /* buffer is sorted by t without duplicates */
     uint8_t  have_tail;          /* tail is valid */
+    uint8_t  foreign;            /* another node writes this point (cfg.shared): no
+                                    state is kept; its samples seal like late data */
     struct sb_sample tail;       /* newest sample folded into the rollups */
     struct sb_sample *buf;       /* unsealed samples, arrival order */
     uint32_t nbuf, capbuf;       /* used, allocated */

@@ -77,6 +77,11 @@ struct sb_kv_ops {
 
     /* Writer transactions. */
     int  (*begin)(struct sb_kv_conn *w);
+    /* Inside a transaction, before touching chunks or rollups when several
+     * nodes share the database (may be NULL: one writer): n > 0 locks those
+     * points (ids ascending, so two writers never deadlock) until the
+     * transaction ends; n = 0 locks every point (retention). */
+    int  (*lock)(struct sb_kv_conn *w, const uint32_t *ids, size_t n);
     int  (*commit)(struct sb_kv_conn *w);
     void (*rollback)(struct sb_kv_conn *w);
 
@@ -118,6 +123,13 @@ struct sb_kv_ops {
 
     /* Fill out->version and the flags from what open() found (no I/O). */
     void (*info)(struct sb_kv *kv, struct sb_store_info *out);
+
+    /* Another node's head (several nodes on one database; NULL where the
+     * database is not shared): node_head visits its rows after its
+     * sealed_seq in order; node_drop (inside a transaction) deletes its rows
+     * seq <= upto and sets its sealed_seq to upto. */
+    int  (*node_head)(struct sb_kv_conn *c, const char *node, sb_kv_row_fn fn, void *ud);
+    int  (*node_drop)(struct sb_kv_conn *w, const char *node, int64_t upto);
 
     /* Called at close after the final seal (may be NULL): housekeeping such
      * as SQLite's WAL checkpoint. */

@@ -108,6 +108,9 @@ static const char *const fixed_sql[SB_PGQ_N - SB_PGQ_HEAD_PUT] = {
         "INSERT INTO sb_model_point_ids(id, slug) VALUES($1::int4, $2::text)",
     [SB_PGQ_DOC_GET - SB_PGQ_HEAD_PUT] =
         "SELECT doc FROM sb_model_doc WHERE k = 1",
+    [SB_PGQ_LOCK_POINTS - SB_PGQ_HEAD_PUT] =
+        "SELECT count(pg_advisory_xact_lock(7305, x)) FROM "
+        "(SELECT unnest($1::int4[]) AS x ORDER BY 1) s",
     [SB_PGQ_DOC_PUT - SB_PGQ_HEAD_PUT] =
         "INSERT INTO sb_model_doc(k, doc) VALUES(1, $1::text) "
         "ON CONFLICT (k) DO UPDATE SET doc = EXCLUDED.doc",
@@ -405,6 +408,18 @@ static const char *const schema_v1 =
     " slug text UNIQUE NOT NULL);"
     "CREATE TABLE IF NOT EXISTS sb_model_doc(k integer PRIMARY KEY, doc text NOT NULL);";
 
+/* Version 2: the nodes of a cluster and their device leases
+ * (cluster/lease.c, docs/internals/cluster-leases.md).  A node's row lives
+ * while it renews it; a lease names its holder ('' = free) until expires;
+ * epoch counts hand-overs (a fencing number). */
+static const char *const schema_v2 =
+    "CREATE TABLE IF NOT EXISTS sb_node(node text PRIMARY KEY, expires timestamptz NOT NULL,"
+    " started timestamptz NOT NULL DEFAULT now());"
+    "CREATE TABLE IF NOT EXISTS sb_lease(device text PRIMARY KEY, node text NOT NULL DEFAULT '',"
+    " expires timestamptz NOT NULL DEFAULT now(), epoch bigint NOT NULL DEFAULT 0,"
+    " since timestamptz NOT NULL DEFAULT now());"
+    "CREATE INDEX IF NOT EXISTS sb_lease_node ON sb_lease(node);";
+
 /* The stored schema version, 0 when there is none. */
 static int schema_version(struct sb_kv_conn *c, int *v)
 {
@@ -441,6 +456,8 @@ static int migrate_tx(struct sb_kv_conn *c, int *v)
     if (*v > SB_PG_SCHEMA_VERSION)
         return SB_ENOTSUP;
     if (*v < 1 && (rc = sb_pg__exec(c, schema_v1, "migrate to 1")))
+        return rc;
+    if (*v < 2 && (rc = sb_pg__exec(c, schema_v2, "migrate to 2")))
         return rc;
     snprintf(sql, sizeof(sql), "INSERT INTO sb_meta(node, key, value) VALUES('', "
              "'schema_version', %d) ON CONFLICT (node, key) DO UPDATE SET value = "
@@ -490,10 +507,51 @@ static int kv_migrate(struct sb_kv *kv, int readonly, int *from, int *to)
 
 /* ---- transactions ------------------------------------------------------- */
 
+/* Writers of one database take turns per point.  A seal reads a chunk,
+ * merges and writes it back (eng_seal.c): two nodes sealing samples of the
+ * same point and day at once (a device handed over, late data for a point
+ * another node polls) would each write back a merge missing the other's
+ * samples.  So a seal first locks its points: transaction-scoped advisory
+ * locks in the two-key space (SB_PG_LOCK_CLASS, point id), taken in
+ * ascending order in one statement, under a shared lock on the store-wide
+ * key that retention takes exclusively.  Nodes sealing different points
+ * (each its own devices) never wait for each other; a node that dies
+ * releases its locks with its session. */
+#define SB_PG_STORE_LOCK 7305186515LL
+#define SB_PG_LOCK_CLASS 7305
+
 static int kv_begin(struct sb_kv_conn *w)
 {
     int rc = sb_pg__exec(w, "BEGIN", "begin");
     w->in_tx = rc == 0;
+    return rc;
+}
+
+static int kv_lock(struct sb_kv_conn *w, const uint32_t *ids, size_t n)
+{
+    char head[160];
+    int rc;
+
+    if (n == 0) {
+        snprintf(head, sizeof(head), "SELECT pg_advisory_xact_lock(%lld)", SB_PG_STORE_LOCK);
+        return sb_pg__exec(w, head, "store lock");
+    }
+    snprintf(head, sizeof(head), "SELECT pg_advisory_xact_lock_shared(%lld)", SB_PG_STORE_LOCK);
+    if ((rc = sb_pg__exec(w, head, "store lock")))
+        return rc;
+    /* "{1,2,3}": an int4[] parameter, ids only (no SQL text from values) */
+    char *arr = malloc(n * 11 + 3), *p = arr;
+    if (!arr)
+        return SB_ENOMEM;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%u", i ? "," : "", ids[i]);
+    *p++ = '}';
+    *p = '\0';
+    struct sb_pg_params prm = { 0 };
+    sb_pg__p_text(&prm, arr);
+    rc = sb_pg__run(w, SB_PGQ_LOCK_POINTS, &prm, NULL, "point locks");
+    free(arr);
     return rc;
 }
 
@@ -547,13 +605,18 @@ static int kv_head_put(struct sb_kv_conn *w, int64_t seq, const void *blob, size
     return sb_pg__run(w, SB_PGQ_HEAD_PUT, &p, NULL, "append");
 }
 
-static int kv_head_trim(struct sb_kv_conn *w, int64_t upto)
+static int head_trim(struct sb_kv_conn *w, const char *node, int64_t upto)
 {
     struct sb_pg_params p = { 0 };
 
-    sb_pg__p_text(&p, w->kv->node);
+    sb_pg__p_text(&p, node);
     sb_pg__p_int8(&p, upto);
     return sb_pg__run(w, SB_PGQ_HEAD_TRIM, &p, NULL, "trim head");
+}
+
+static int kv_head_trim(struct sb_kv_conn *w, int64_t upto)
+{
+    return head_trim(w, w->kv->node, upto);
 }
 
 /* Visits the (key, blob) rows of r; 1 from fn stops without error. */
@@ -568,26 +631,32 @@ static int visit(PGresult *r, sb_kv_row_fn fn, void *ud)
     return rc > 0 ? 0 : rc;
 }
 
-static int kv_head_scan(struct sb_kv_conn *c, int64_t after, sb_kv_row_fn fn, void *ud)
+static int head_scan(struct sb_kv_conn *c, const char *node, int64_t after, sb_kv_row_fn fn,
+                     void *ud)
 {
     struct sb_pg_params p = { 0 };
     PGresult *r;
     int rc;
 
-    sb_pg__p_text(&p, c->kv->node);
+    sb_pg__p_text(&p, node);
     sb_pg__p_int8(&p, after);
     if ((rc = sb_pg__run(c, SB_PGQ_HEAD_SCAN, &p, &r, "replay")))
         return rc;
     return visit(r, fn, ud);
 }
 
-static int kv_seqs(struct sb_kv_conn *c, int64_t *sealed, int64_t *head_max)
+static int kv_head_scan(struct sb_kv_conn *c, int64_t after, sb_kv_row_fn fn, void *ud)
+{
+    return head_scan(c, c->kv->node, after, fn, ud);
+}
+
+static int seqs(struct sb_kv_conn *c, const char *node, int64_t *sealed, int64_t *head_max)
 {
     struct sb_pg_params p = { 0 };
     PGresult *r;
     int rc;
 
-    sb_pg__p_text(&p, c->kv->node);
+    sb_pg__p_text(&p, node);
     if ((rc = sb_pg__run(c, SB_PGQ_SEQS, &p, &r, "load seqs")))
         return rc;
     if (PQntuples(r) == 1 && PQnfields(r) == 2) {
@@ -600,13 +669,37 @@ static int kv_seqs(struct sb_kv_conn *c, int64_t *sealed, int64_t *head_max)
     return rc;
 }
 
-static int kv_set_sealed(struct sb_kv_conn *w, int64_t seq)
+static int kv_seqs(struct sb_kv_conn *c, int64_t *sealed, int64_t *head_max)
+{
+    return seqs(c, c->kv->node, sealed, head_max);
+}
+
+static int set_sealed(struct sb_kv_conn *w, const char *node, int64_t seq)
 {
     struct sb_pg_params p = { 0 };
 
-    sb_pg__p_text(&p, w->kv->node);
+    sb_pg__p_text(&p, node);
     sb_pg__p_int8(&p, seq);
     return sb_pg__run(w, SB_PGQ_SET_SEALED, &p, NULL, "set sealed_seq");
+}
+
+static int kv_set_sealed(struct sb_kv_conn *w, int64_t seq)
+{
+    return set_sealed(w, w->kv->node, seq);
+}
+
+/* Another node's unsealed head (a node that died: cluster/lease.c adopts it). */
+static int kv_node_head(struct sb_kv_conn *c, const char *node, sb_kv_row_fn fn, void *ud)
+{
+    int64_t sealed = 0, max = 0;
+    int rc = seqs(c, node, &sealed, &max);
+    return rc ? rc : head_scan(c, node, sealed, fn, ud);
+}
+
+static int kv_node_drop(struct sb_kv_conn *w, const char *node, int64_t upto)
+{
+    int rc = head_trim(w, node, upto);
+    return rc ? rc : set_sealed(w, node, upto);
 }
 
 /* ---- partitions --------------------------------------------------------- */
@@ -882,6 +975,7 @@ const struct sb_kv_ops sb_kv_pg_ops = {
     .conn_open = kv_conn_open,
     .conn_close = kv_conn_close,
     .begin = kv_begin,
+    .lock = kv_lock,
     .commit = kv_commit,
     .rollback = kv_rollback,
     .head_put = kv_head_put,
@@ -889,6 +983,8 @@ const struct sb_kv_ops sb_kv_pg_ops = {
     .head_scan = kv_head_scan,
     .seqs = kv_seqs,
     .set_sealed = kv_set_sealed,
+    .node_head = kv_node_head,
+    .node_drop = kv_node_drop,
     .scan = kv_scan,
     .put = kv_put,
     .del = kv_del,

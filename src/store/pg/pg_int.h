@@ -22,7 +22,7 @@
 
 #include "store/engine/kv.h"
 
-#define SB_PG_SCHEMA_VERSION 1
+#define SB_PG_SCHEMA_VERSION 2
 #define SB_PG_PART_DAYS 32           /* periods per partition of sb_chunk / sb_r15m */
 #define SB_PG_PART_SPAN (1 << 16)    /* partition indexes cached: -2^15 .. 2^15 (periods
                                         are within +/- 2^20, engine_int.h) */
@@ -44,6 +44,7 @@ enum {
     SB_PGQ_PART_EXISTS,         /* to_regclass(name) */
     SB_PGQ_BYTES,
     SB_PGQ_REG_ALL, SB_PGQ_REG_INS, SB_PGQ_DOC_GET, SB_PGQ_DOC_PUT,   /* model */
+    SB_PGQ_LOCK_POINTS,         /* advisory locks on points, ascending */
     SB_PGQ_N
 };
 
