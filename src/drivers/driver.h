@@ -148,6 +148,12 @@ struct sb_driver_ops {
     /* Find devices/points on the network (BACnet Who-Is, ...).  Optional;
      * *out is a JSON array the caller owns. */
     int  (*discover)(void *state, const json_t *args, int64_t timeout_ms, json_t **out);
+    /* Several nodes (cluster/lease.h): this node starts (owned = 1) or
+     * stops talking to device key; told for every device after each bind,
+     * then on each change.  A driver with traffic of its own beyond read
+     * and write (BACnet COV subscriptions) makes or cancels it here, so a
+     * device is never subscribed by two nodes.  Optional; loop thread. */
+    void (*own)(void *state, const char *key, int owned);
     void (*free)(void *state);
 };
 

@@ -11,9 +11,11 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <sodium.h>
 
@@ -67,6 +69,7 @@ struct wreq {                   /* a queued write */
 struct dev {
     char key[SB_DRV_KEY_MAX];
     struct inst *in;
+    int owned;                  /* cfg.leased: this node polls it (its name in mg->own) */
     struct dpt **pts;
     size_t n, cap;
     int busy;                   /* a job is out */
@@ -109,6 +112,7 @@ struct job {
 struct conv {                   /* by point id, for sb_drv_push */
     struct sb_unit_conv c;
     int known;
+    int owned;                  /* its device is this node's (always, unless cfg.leased) */
 };
 
 struct misconf {
@@ -148,6 +152,10 @@ struct sb_drvmgr {
     struct { sb_fresh_cb cb; void *ud; } fresh[SB_FRESH_MAX];  /* listeners (loop thread) */
     int nfresh;
     int64_t fresh_next;         /* next freshness scan */
+    /* cfg.leased: names of the devices this node owns ("<driver>/<key>") */
+    char **own;
+    size_t nown, capown;
+    _Atomic int64_t lease_until; /* monotonic ms; past it nothing owned is polled */
 };
 
 const char *sb_wres_name(enum sb_wres r)
@@ -544,10 +552,21 @@ static int start_write(struct sb_drvmgr *mg, struct dev *d)
     return 1;
 }
 
+static int64_t mono_ms(void)
+{
+    return (int64_t)(uv_hrtime() / 1000000u);
+}
+
+/* May this node talk to d now?  Always, unless devices are leased. */
+static int dev_mine(struct sb_drvmgr *mg, const struct dev *d)
+{
+    return !mg->cfg.leased || (d->owned && mono_ms() < mg->lease_until);
+}
+
 static void poll_dev(struct sb_drvmgr *mg, struct dev *d, int64_t now)
 {
     size_t due = 0;
-    if (d->busy || !(d->in->ops->flags & SB_DRV_POLLED) || !d->in->started)
+    if (d->busy || !(d->in->ops->flags & SB_DRV_POLLED) || !d->in->started || !dev_mine(mg, d))
         return;
     if (start_write(mg, d))
         return;
@@ -608,8 +627,8 @@ static void fresh_scan(struct sb_drvmgr *mg, int64_t now)
 {
     mg->fresh_next = now + 1000;
     for (struct dev *d = mg->devs; d; d = d->next) {
-        if (!(d->in->ops->flags & SB_DRV_POLLED))
-            continue;               /* push points: no schedule to miss */
+        if (!(d->in->ops->flags & SB_DRV_POLLED) || (mg->cfg.leased && !d->owned))
+            continue;               /* push points: no schedule to miss; another node's */
         for (size_t i = 0; i < d->n; i++) {
             struct dpt *p = d->pts[i];
             int64_t since = p->last_ok ? p->last_ok : p->next_due;
@@ -801,12 +820,105 @@ static void publish_conv(struct sb_drvmgr *mg)
         if (mg->pts[i].dev) {
             c[mg->pts[i].p.id].c = mg->pts[i].to_canon;
             c[mg->pts[i].p.id].known = 1;
+            c[mg->pts[i].p.id].owned = !mg->cfg.leased || mg->pts[i].dev->owned;
         }
     pthread_rwlock_wrlock(&mg->clk);
     free(mg->conv);
     mg->conv = c;
     mg->nconv = n;
     pthread_rwlock_unlock(&mg->clk);
+}
+
+/* ---- ownership (cfg.leased) ------------------------------------------------ */
+
+static void dev_name(const struct dev *d, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", d->in->ops->name, d->key);
+}
+
+/* Index of d's name in mg->own, or -1. */
+static ssize_t own_find_name(const struct sb_drvmgr *mg, const char *name)
+{
+    for (size_t i = 0; i < mg->nown; i++)
+        if (strcmp(mg->own[i], name) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+static ssize_t own_find(const struct sb_drvmgr *mg, const struct dev *d)
+{
+    char name[SB_DRV_KEY_MAX + 24];
+    dev_name(d, name, sizeof(name));
+    return own_find_name(mg, name);
+}
+
+void sb_drvmgr_each_device(struct sb_drvmgr *mg, sb_dev_fn fn, void *ud)
+{
+    char name[SB_DRV_KEY_MAX + 24];
+    uint32_t *ids = NULL;
+    size_t cap = 0;
+
+    for (struct dev *d = mg->devs; d; d = d->next) {
+        if (d->n > cap) {
+            uint32_t *v = realloc(ids, d->n * sizeof(*ids));
+            if (!v)
+                break;
+            ids = v;
+            cap = d->n;
+        }
+        for (size_t i = 0; i < d->n; i++)
+            ids[i] = d->pts[i]->p.id;
+        dev_name(d, name, sizeof(name));
+        fn(ud, name, ids, d->n, d->owned, d->busy);
+    }
+    free(ids);
+}
+
+int sb_drvmgr_own(struct sb_drvmgr *mg, const char *name, int own)
+{
+    ssize_t k = own_find_name(mg, name);
+    int rc = SB_ENOENT;
+
+    if (own && k < 0) {
+        if (mg->nown == mg->capown) {
+            size_t nc = mg->capown ? mg->capown * 2 : 16;
+            char **v = realloc(mg->own, nc * sizeof(*v));
+            if (!v)
+                return SB_ENOMEM;
+            mg->own = v;
+            mg->capown = nc;
+        }
+        if (!(mg->own[mg->nown] = strdup(name)))
+            return SB_ENOMEM;
+        mg->nown++;
+    } else if (!own && k >= 0) {
+        free(mg->own[k]);
+        mg->own[k] = mg->own[--mg->nown];
+    }
+    char dn[SB_DRV_KEY_MAX + 24];
+    for (struct dev *d = mg->devs; d; d = d->next) {
+        dev_name(d, dn, sizeof(dn));
+        if (strcmp(dn, name) != 0)
+            continue;
+        if (d->owned != own && d->in->ops->own)
+            d->in->ops->own(d->in->state, d->key, own);
+        d->owned = own;
+        if (own)               /* poll at once: the previous owner stopped a while ago */
+            for (size_t i = 0; i < d->n; i++)
+                d->pts[i]->next_due = d->min_due = sb_now_ms();
+        pthread_rwlock_wrlock(&mg->clk);
+        for (size_t i = 0; i < d->n; i++)
+            if (d->pts[i]->p.id < mg->nconv)
+                mg->conv[d->pts[i]->p.id].owned = own;
+        pthread_rwlock_unlock(&mg->clk);
+        rc = 0;
+    }
+    return rc;
+}
+
+void sb_drvmgr_lease_until(struct sb_drvmgr *mg, int64_t mono_ms)
+{
+    mg->lease_until = mono_ms;
 }
 
 static int apply_now(struct sb_drvmgr *mg, struct sb_model *m)
@@ -851,6 +963,11 @@ static int apply_now(struct sb_drvmgr *mg, struct sb_model *m)
         }
     }
     report_misconfigured(mg);
+    for (struct dev *d = mg->devs; d; d = d->next) {
+        d->owned = own_find(mg, d) >= 0;
+        if (mg->cfg.leased && d->in->ops->own)
+            d->in->ops->own(d->in->state, d->key, d->owned);
+    }
     /* First polls: one random phase per device (spread over its shortest
      * interval, so a thousand devices configured together do not fire
      * together), the same for all its points so they are read in one
@@ -936,6 +1053,10 @@ int sb_drvmgr_write(struct sb_drvmgr *mg, uint32_t point, double value, int prio
         *why = "the point is not writable";
         return SB_EINVAL;
     }
+    if (!dev_mine(mg, p->dev)) {
+        *why = "another sbems node polls this point's device (GET /api/v1/cluster names it)";
+        return SB_ECLOSED;
+    }
     if (!relinquish && (!isfinite(value) || (!isnan(p->p.min) && value < p->p.min) ||
                         (!isnan(p->p.max) && value > p->p.max))) {
         *why = "value outside the point's range";
@@ -985,11 +1106,16 @@ int sb_drv_push(struct sb_drv *drv, const struct sb_drv_value *v, size_t n)
     int rc = 0;
 
     while (n && rc == 0) {
-        size_t k = 0, take = n < 256 ? n : 256;
+        size_t k = 0, foreign = 0, take = n < 256 ? n : 256;
+        int lapsed = mg->cfg.leased && mono_ms() >= mg->lease_until;
         pthread_rwlock_rdlock(&mg->clk);
         for (size_t i = 0; i < take; i++) {
             if (v[i].point >= mg->nconv || !mg->conv[v[i].point].known || !isfinite(v[i].v))
                 continue;
+            if (!mg->conv[v[i].point].owned || lapsed) {
+                foreign++;          /* another node takes this device's values */
+                continue;
+            }
             r[k++] = (struct sb_reading){ .t = v[i].t ? v[i].t : now,
                                           .v = sb_unit_conv_apply(&mg->conv[v[i].point].c, v[i].v),
                                           .point = v[i].point, .q = v[i].q };
@@ -1000,7 +1126,8 @@ int sb_drv_push(struct sb_drv *drv, const struct sb_drv_value *v, size_t n)
             rc = sb_ingest_submit(mg->cfg.ingest, r, k, 0, &res);
         pthread_mutex_lock(&mg->hmu);
         mg->st.pushed += res.queued;
-        mg->st.dropped += (take - k) + (rc ? k - res.queued : 0);
+        mg->st.not_owned += foreign;
+        mg->st.dropped += (take - k - foreign) + (rc ? k - res.queued : 0);
         pthread_mutex_unlock(&mg->hmu);
         v += take;
         n -= take;
@@ -1052,8 +1179,8 @@ static int64_t stale_after(const struct sb_drvmgr *mg, const struct dpt *p)
 static size_t stale_points(const struct sb_drvmgr *mg, const struct dev *d, int64_t now)
 {
     size_t n = 0;
-    if (!(d->in->ops->flags & SB_DRV_POLLED))
-        return 0;                   /* push points: no schedule to miss */
+    if (!(d->in->ops->flags & SB_DRV_POLLED) || (mg->cfg.leased && !d->owned))
+        return 0;                   /* push points: no schedule to miss; another node's */
     for (size_t i = 0; i < d->n; i++) {
         const struct dpt *p = d->pts[i];
         int64_t since = p->last_ok ? p->last_ok : p->next_due;
@@ -1094,6 +1221,8 @@ json_t *sb_drvmgr_health(struct sb_drvmgr *mg)
                               "last_error_at", d->last_err_at ?
                                   sb_time_format(d->last_err_at, t2, sizeof(t2)) : NULL,
                               "latency_ms", d->latency_ms);
+        if (mg->cfg.leased)
+            json_object_set_new(o, "owned", json_boolean(d->owned));
         json_array_append_new(devs, o);
     }
     pthread_mutex_unlock(&mg->hmu);
@@ -1220,6 +1349,9 @@ void sb_drvmgr_free(struct sb_drvmgr *mg)
     }
     free(mg->conv);
     free(mg->thr);
+    for (size_t i = 0; i < mg->nown; i++)
+        free(mg->own[i]);
+    free(mg->own);
     json_decref(mg->conf);
     pthread_mutex_destroy(&mg->qmu);
     pthread_cond_destroy(&mg->qcv);

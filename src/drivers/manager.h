@@ -53,6 +53,9 @@ struct sb_drvmgr_cfg {
     int64_t write_interval_ms;     /* least time between two writes of one point */
     int stale_factor;              /* intervals without data before a point is stale */
     const struct sb_driver_ops *const *drivers;  /* NULL: the compiled-in registry */
+    int leased;                    /* several nodes (cluster/lease.h): a device is polled,
+                                      written and its pushed values taken only while this
+                                      node owns it (sb_drvmgr_own) and its lease holds */
 };
 
 /* What a write came to. */
@@ -89,7 +92,8 @@ int  sb_drvmgr_apply(struct sb_drvmgr *mg, const struct sb_model *m);
 /* Validate and queue a write (loop thread).  Returns 0 when queued (cb
  * comes later, on the loop), or SB_ENOENT (no driver binds the point),
  * SB_ENOTSUP (its driver cannot write), SB_EINVAL (not writable: *why),
- * SB_ERANGE (outside its range: *why), SB_EAGAIN (written too recently). */
+ * SB_ERANGE (outside its range: *why), SB_EAGAIN (written too recently),
+ * SB_ECLOSED (cfg.leased: another node owns the device). */
 int  sb_drvmgr_write(struct sb_drvmgr *mg, uint32_t point, double value, int priority,
                      int relinquish, sb_write_cb cb, void *ud, const char **why);
 
@@ -122,9 +126,28 @@ typedef void (*sb_fresh_cb)(void *ud, uint32_t point, int stale);
 int  sb_drvmgr_on_fresh(struct sb_drvmgr *mg, sb_fresh_cb cb, void *ud);   /* 0 or SB_ENOSPC */
 void sb_drvmgr_off_fresh(struct sb_drvmgr *mg, sb_fresh_cb cb, void *ud);
 
+/*
+ * Device ownership, with cfg.leased (loop thread).  Devices are named
+ * "<driver>/<device key>" (the same on every node with the same model).
+ * each_device visits every bound device with its point ids, whether this
+ * node owns it and whether a job of it is out (a device given up is not
+ * released to another node before its job is back).  own() sets ownership
+ * (kept across sb_drvmgr_apply; SB_ENOENT for a name not bound, which is
+ * still remembered).  lease_until: a monotonic time (uv_hrtime() / 1e6) after
+ * which no owned device is polled and no pushed value taken until a later
+ * one is given: a lease that could not be renewed stops polling by itself,
+ * before another node may take it.
+ */
+typedef void (*sb_dev_fn)(void *ud, const char *name, const uint32_t *ids, size_t n, int owned,
+                          int busy);
+void sb_drvmgr_each_device(struct sb_drvmgr *mg, sb_dev_fn fn, void *ud);
+int  sb_drvmgr_own(struct sb_drvmgr *mg, const char *name, int own);
+void sb_drvmgr_lease_until(struct sb_drvmgr *mg, int64_t mono_ms);
+
 /* Counters for /metrics. */
 struct sb_drvmgr_stats {
     uint64_t reads, read_errors, readings, pushed, dropped, bad, writes;
+    uint64_t not_owned;            /* pushed values dropped: their device is another node's */
     size_t devices, devices_failing, devices_open, stale_points, misconfigured;
 };
 void sb_drvmgr_stats(struct sb_drvmgr *mg, struct sb_drvmgr_stats *st);

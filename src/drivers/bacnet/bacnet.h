@@ -65,6 +65,7 @@ struct bdev {
     uint16_t vendor;
     bool no_rpm;                     /* rejected RPM once: use RP */
     bool no_cov;                     /* refused SubscribeCOV once */
+    bool foreign;                    /* another sbems node talks to it (leases): no COV */
     uint64_t whois_at;               /* last directed Who-Is */
     uint64_t heard;                  /* uv_now of its last answer or notification */
     uint64_t cov_next;               /* earliest cov_at of its points (tick skips it till then) */

@@ -125,7 +125,7 @@ void sb_bacd_cov_tick(struct bacdrv *b, uint64_t now)
         return;
     for (struct bdev *d = b->devs; d && budget > 0; d = d->next) {
         /* Each point is looked at when its time comes, not every second. */
-        if (!d->known || d->no_cov || now < d->cov_next)
+        if (!d->known || d->no_cov || d->foreign || now < d->cov_next)
             continue;
         uint64_t mn = UINT64_MAX;
         struct bpt *p;

@@ -634,6 +634,22 @@ static int b_bind(void *state, struct sb_drv_point *pt, char *key, size_t keycap
     return 0;
 }
 
+/* Leases (cluster/lease.h): COV subscriptions only from the node that owns
+ * the device; a device given up has its subscriptions cancelled. */
+static void b_own(void *state, const char *key, int owned)
+{
+    struct bacdrv *b = state;
+    struct bdev *d = sb_bacd_dev_by_key(b, key);
+    if (!d || d->foreign == !owned)
+        return;
+    d->foreign = !owned;
+    if (owned)
+        d->cov_next = 0;
+    else
+        for (struct bpt *p = d->pts; p; p = p->next)
+            sb_bacd_cov_cancel(b, p);
+}
+
 static void b_unbind(void *state, struct sb_drv_point *pt)
 {
     struct bacdrv *b = state;
@@ -792,5 +808,6 @@ const struct sb_driver_ops sb_driver_bacnet = {
     .read_async = b_read_async,
     .write_async = b_write_async,
     .slots_async = b_slots_async,
+    .own = b_own,
     .free = b_free,
 };
