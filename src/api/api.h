@@ -348,7 +348,7 @@ SB_HANDLER(user_patch); SB_HANDLER(user_delete); SB_HANDLER(user_reset);
 SB_HANDLER(list); SB_HANDLER(get); SB_HANDLER(create); SB_HANDLER(patch); SB_HANDLER(delete);
 SB_HANDLER(overview); SB_HANDLER(zone_status); SB_HANDLER(telemetry); SB_HANDLER(control);
 SB_HANDLER(latest); SB_HANDLER(history); SB_HANDLER(readings); SB_HANDLER(export);
-SB_HANDLER(drivers); SB_HANDLER(bacnet_discover); SB_HANDLER(bacnet_discovery);
+SB_HANDLER(drivers); SB_HANDLER(cluster); SB_HANDLER(bacnet_discover); SB_HANDLER(bacnet_discovery);
 SB_HANDLER(bacnet_accept); SB_HANDLER(priority);
 SB_HANDLER(alerts_list); SB_HANDLER(alert_get); SB_HANDLER(alert_act);
 SB_HANDLER(arules_list); SB_HANDLER(arule_create); SB_HANDLER(arule_get); SB_HANDLER(arule_patch);

@@ -24,6 +24,7 @@
 #include "api/live.h"
 #include "api/ws.h"
 #include "db/audit_later.h"
+#include "cluster/lease.h"
 #include "drivers/manager.h"
 #include "core/conf.h"
 #include "core/err.h"
@@ -739,6 +740,18 @@ void sb_api__h_drivers(struct sb_api *api, struct sb_req *rq)
         return;
     }
     sb_api__json(rq, 200, sb_drvmgr_health(api->ctx.drivers));
+}
+
+/* GET /api/v1/cluster: the nodes sharing the store and this node's leases. */
+void sb_api__h_cluster(struct sb_api *api, struct sb_req *rq)
+{
+    if (!api->ctx.lease) {
+        sb_api__json(rq, 200, json_pack("{s:b}", "leases", 0));
+        return;
+    }
+    json_t *o = sb_lease_status(api->ctx.lease);
+    json_object_set_new(o, "leases", json_true());
+    sb_api__json(rq, 200, o);
 }
 
 /* ---- export ------------------------------------------------------------------- */

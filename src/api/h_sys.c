@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/metrics.h"
 #include "core/timefmt.h"
+#include "cluster/lease.h"
 #include "drivers/manager.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
@@ -122,9 +123,53 @@ static double g_drverr(void *ud) { return drv_stat(ud, 5); }
 static double g_drvbad(void *ud) { return drv_stat(ud, 6); }
 static double g_drvmis(void *ud) { return drv_stat(ud, 7); }
 
+/* One device-lease figure (cluster.leases), read at scrape time. */
+static double lease_stat(void *ud, int which)
+{
+    struct sb_api *api = ud;
+    struct sb_lease_stats st;
+    if (!api->ctx.lease)
+        return 0;
+    sb_lease_stats(api->ctx.lease, &st);
+    switch (which) {
+    case 0: return (double)st.owned;
+    case 1: return (double)st.live_nodes;
+    case 2: return (double)st.round_errors;
+    case 3: return (double)st.acquired;
+    case 4: return (double)st.lost;
+    default: return (double)st.adopted_batches;
+    }
+}
+
+static double g_lown(void *ud) { return lease_stat(ud, 0); }
+static double g_llive(void *ud) { return lease_stat(ud, 1); }
+static double g_lerr(void *ud) { return lease_stat(ud, 2); }
+static double g_lacq(void *ud) { return lease_stat(ud, 3); }
+static double g_llost(void *ud) { return lease_stat(ud, 4); }
+static double g_ladopt(void *ud) { return lease_stat(ud, 5); }
+
+static void metrics_lease(struct sb_api *api)
+{
+    struct sb_metrics *m = api->metrics;
+    if (!api->ctx.lease)
+        return;
+    sb_metric_gauge_fn(m, "sbems_lease_devices_owned", "Devices this node polls under a lease",
+                       g_lown, api);
+    sb_metric_gauge_fn(m, "sbems_lease_live_nodes", "Nodes renewing their row in the shared "
+                       "database", g_llive, api);
+    sb_metric_counter_fn(m, "sbems_lease_round_errors_total", "Lease rounds that failed "
+                         "(database away): past the deadline nothing is polled", g_lerr, api);
+    sb_metric_counter_fn(m, "sbems_lease_acquired_total", "Device leases taken", g_lacq, api);
+    sb_metric_counter_fn(m, "sbems_lease_lost_total", "Device leases found taken by another node",
+                         g_llost, api);
+    sb_metric_counter_fn(m, "sbems_lease_adopted_batches_total", "Unsealed batches of dead nodes "
+                         "adopted", g_ladopt, api);
+}
+
 void sb_api__metrics_ingest(struct sb_api *api)
 {
     struct sb_metrics *m = api->metrics;
+    metrics_lease(api);
     sb_metric_gauge_fn(m, "sbems_driver_devices", "Devices the drivers talk to", g_dev, api);
     sb_metric_gauge_fn(m, "sbems_driver_devices_failing", "Devices whose last request failed",
                        g_devfail, api);

@@ -37,6 +37,7 @@ struct sb_drvmgr;       /* drivers/manager.h */
 struct sb_alerts;
 struct sb_analytics;
 struct sb_ctlsvc;
+struct sb_lease;
 
 struct sb_http_ctx {
     struct sb_store_h *store;      /* open store (NULL: /readyz says 503) */
@@ -45,6 +46,7 @@ struct sb_http_ctx {
     struct sb_appdb *db;           /* users, tokens, audit; NULL: every signed-in route 503 */
     struct sb_mhub *models;        /* the building model; NULL: model routes 503 */
     struct sb_drvmgr *drivers;     /* device I/O for commands and health; may be NULL */
+    struct sb_lease *lease;        /* device leases between nodes; NULL: one node alone */
     struct sb_alerts *alerts;      /* alert rules and life cycle; NULL: alert routes 503 */
     struct sb_analytics *analytics;/* forecasts and zone models; NULL: prediction routes 503 */
     struct sb_ctlsvc *control;     /* supervisory control; NULL: state empty, settings still stored */

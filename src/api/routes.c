@@ -79,6 +79,7 @@ const struct sb_route sb_api__routes[] = {
     R(GET, "/api/v1/points/{point}/priority", VIEWER, LOOP, priority, "getPointPriority", "Who holds a commandable point: the device's priority slots and sbems's commands"),
 
     R(GET, "/api/v1/drivers", ADMIN, LOOP, drivers, "getDrivers", "Devices, their health and misconfigured points"),
+    R(GET, "/api/v1/cluster", ADMIN, LOOP, cluster, "getCluster", "Nodes sharing the store and the devices this node polls"),
     R(POST, "/api/v1/bacnet/discover", ADMIN, BODY | LOOP, bacnet_discover, "startBacnetDiscovery", "Start a BACnet discovery (Who-Is, object lists, point proposals)"),
     R(GET, "/api/v1/bacnet/discover", ADMIN, LOOP, bacnet_discovery, "getBacnetDiscovery", "The last BACnet discovery: progress and proposals"),
     R(POST, "/api/v1/bacnet/discover/accept", ADMIN, BODY, bacnet_accept, "acceptBacnetPoints", "Add chosen discovered points (and their equipment) to the model"),

@@ -217,6 +217,7 @@ int sb_cli_open(struct sb_cli *c, int readonly)
         .readonly = readonly,
         .url = c->cfg.store_url,
         .node = c->cfg.store_node,
+        .shared = c->cfg.cluster_leases,
     };
     int rc;
 

@@ -21,6 +21,7 @@
 #include "analytics/service.h"
 #include "api/http.h"
 #include "cli/cli.h"
+#include "cluster/lease.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timefmt.h"
@@ -51,6 +52,7 @@ struct daemon {
     struct sb_appdb *db;         /* users, sessions, audit */
     struct sb_mhub *models;      /* the model the API reads and edits */
     struct sb_drvmgr *drivers;   /* device I/O */
+    struct sb_lease *lease;      /* device leases between nodes (cluster.leases) */
     struct sb_mqttbridge *bridge; /* readings to / commands from the MQTT broker */
     struct sb_bacexpose *bacx;    /* sbems's own BACnet device (drivers.json bacnet.expose) */
     struct sb_alerts *alerts;    /* alert rules, life cycle, notifications */
@@ -131,6 +133,7 @@ static void begin_stop(struct daemon *d)
     sb_ctlsvc_stop(d->control);
     sb_mqttbridge_stop(d->bridge);
     sb_bacexpose_stop(d->bacx);
+    sb_lease_stop(d->lease);      /* polls nothing from here; leases freed at exit */
     if (d->drivers)
         sb_drvmgr_stop(d->drivers);
     if (d->http) {
@@ -242,13 +245,20 @@ static int start_drivers(struct daemon *d)
         .breaker_failures = (int)cfg->drivers_breaker_failures,
         .breaker_cooldown_ms = cfg->drivers_breaker_cooldown,
         .write_interval_ms = cfg->drivers_write_interval,
-        .stale_factor = (int)cfg->drivers_stale_factor,
+        .stale_factor = (int)cfg->drivers_stale_factor, .leased = cfg->cluster_leases,
     };
     int rc = sb_drvmgr_new(&dc, &d->drivers);
     if (rc == 0) {
         struct sb_mref *r = sb_mhub_get(d->models);
         rc = sb_drvmgr_apply(d->drivers, r->m);
         sb_mref_put(r);
+    }
+    if (rc == 0 && cfg->cluster_leases) {
+        struct sb_lease_cfg lc = { .loop = &d->loop, .url = cfg->store_url, .node = cfg->store_node,
+                                   .lease_ms = cfg->cluster_lease, .store = &d->c->store,
+                                   .ingest = d->ing, .drivers = d->drivers };
+        if ((rc = sb_lease_new(&lc, &d->lease)))
+            fprintf(stderr, "sbems serve: cannot start device leases: %s\n", sb_strerror(rc));
     }
     if (rc == 0)
         rc = sb_mqttbridge_new(&d->loop, d->drivers, d->bus, d->models, d->db, &d->bridge);
@@ -348,7 +358,8 @@ static int start(struct daemon *d)
     if ((rc = start_alerts(d)) || (rc = start_analytics(d)) || (rc = start_control(d)))
         return rc;
     struct sb_http_ctx hc = { .store = &c->store, .ingest = d->ing, .bus = d->bus, .db = d->db,
-                              .models = d->models, .drivers = d->drivers, .alerts = d->alerts,
+                              .models = d->models, .drivers = d->drivers, .lease = d->lease,
+                              .alerts = d->alerts,
                               .analytics = d->analytics, .control = d->control,
                               .cfg = &c->cfg,
                               .version = SB_VERSION, .ready = is_ready, .ud = d };
@@ -417,6 +428,13 @@ int sb_cmd_serve(int argc, char **argv)
     sb_bacexpose_free(d.bacx);
     sb_drvmgr_free(d.drivers);
     json_decref(d.drvconf);
+    if (d.lease) {
+        /* after the final seal: the next owner of each device must find
+         * everything this node acknowledged in the database */
+        sb_store_close(&c.store);
+        sb_lease_leave(d.lease);
+        sb_lease_free(d.lease);
+    }
     sb_bus_free(d.bus);
     sb_mhub_free(d.models);
     sb_appdb_close(d.db);

@@ -332,6 +332,16 @@ static const struct sb_conf_opt opts[] = {
       .def = "sbems:",
       .doc = "Prefix of every Redis key and channel sbems uses, so several clusters can share "
              "one Redis." },
+    { .name = "cluster.leases", .type = SB_CONF_BOOL, .off = F(cluster_leases), .def = "false",
+      .doc = "Several sbems nodes share the PostgreSQL store and its devices: each device is "
+             "polled by one node at a time, through leases in the database, and a dead node's "
+             "devices move to the others (docs/internals/cluster-leases.md). Needs "
+             "store.backend = postgres and a store.node unique to each node." },
+    { .name = "cluster.lease", .type = SB_CONF_DURATION, .off = F(cluster_lease),
+      .min = 3 * MS_S, .max = 10 * MS_M, .def = "15s",
+      .doc = "How long a device lease lasts unless renewed (every third of it): a node that "
+             "dies loses its devices to the others after about this long. Must exceed three "
+             "times drivers.timeout." },
 };
 
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -1452,6 +1462,19 @@ int sb_conf_validate(const struct sb_config *cfg, char *err, size_t errlen)
     }
     if (!*cfg->api_tls_cert != !*cfg->api_tls_key) {
         sb_errf(err, errlen, "api.tls_cert and api.tls_key go together: set both or neither");
+        return SB_ECONFIG;
+    }
+    if (cfg->cluster_leases && (cfg->store_backend != SB_CONF_BACKEND_POSTGRES ||
+                                !cfg->store_node || !*cfg->store_node)) {
+        sb_errf(err, errlen, "cluster.leases needs store.backend = postgres (the nodes share "
+               "it) and a store.node naming this node");
+        return SB_ECONFIG;
+    }
+    /* A poll started just before the drivers' deadline (a third of a lease
+     * before expiry) must end before another node may start one. */
+    if (cfg->cluster_leases && cfg->cluster_lease / 3 <= cfg->drivers_timeout) {
+        sb_errf(err, errlen, "cluster.lease (%lld ms) must exceed three times drivers.timeout "
+               "(%lld ms)", (long long)cfg->cluster_lease, (long long)cfg->drivers_timeout);
         return SB_ECONFIG;
     }
     return 0;

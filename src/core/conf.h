@@ -180,6 +180,8 @@ struct sb_config {
     int64_t  ws_max_clients;         /* WebSocket clients at once */
     char    *redis_url;              /* shared state between nodes; "" = off (secret) */
     char    *redis_prefix;           /* prefix of every Redis key and channel */
+    bool     cluster_leases;         /* devices leased between nodes (postgres) */
+    int64_t  cluster_lease;          /* ms a lease lasts unless renewed */
 
     /* Bookkeeping, filled by the functions below. */
     char         *file;                     /* path of the file loaded, or NULL */

@@ -194,6 +194,14 @@ uint64_t sb_ingest_durable(struct sb_ingest *ing)
     return d;
 }
 
+uint64_t sb_ingest_queued(struct sb_ingest *ing)
+{
+    pthread_mutex_lock(&ing->mu);
+    uint64_t q = ing->queued_total;
+    pthread_mutex_unlock(&ing->mu);
+    return q;
+}
+
 int sb_ingest_wait(struct sb_ingest *ing, uint64_t ticket, int64_t timeout_ms)
 {
     struct timespec dl;

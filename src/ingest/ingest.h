@@ -90,6 +90,11 @@ int  sb_ingest_set_points(struct sb_ingest *ing, const struct sb_ingest_point *p
 int  sb_ingest_submit(struct sb_ingest *ing, const struct sb_reading *r, size_t n,
                       int64_t timeout_ms, struct sb_ingest_result *res);
 
+/* The ticket of the last reading queued: once it is durable, so is every
+ * reading submitted before this call (a node handing a device over waits for
+ * it, cluster/lease.c). */
+uint64_t sb_ingest_queued(struct sb_ingest *ing);
+
 /* Highest ticket whose batch is durable. */
 uint64_t sb_ingest_durable(struct sb_ingest *ing);
 

@@ -92,6 +92,32 @@ def sim_json(cfg_path, *args):
     return json.loads(p.stdout)
 
 
+def sim_config(tmp_path, net, mqtt_port, period_s, speed=60):
+    """An sbems-sim configuration of one site on its own block of loopback
+    addresses (net = "127.0.N"): BACnet controllers from net.20, Modbus meters
+    from net.60, the REST face at net.10; written to tmp_path/sim.json."""
+    cfg = {"speed": speed, "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "period_s": period_s},
+           "profile_dir": os.path.join(ROOT, "profiles"),
+           "sites": [{"bacnet": {"ip_base": f"{net}.20", "port": 47808},
+                      "modbus": {"ip_base": f"{net}.60", "port": free_port()},
+                      "http": {"ip": f"{net}.10", "port": free_port()}}]}
+    path = tmp_path / "sim.json"
+    path.write_text(json.dumps(cfg))
+    return path, cfg
+
+
+@pytest.fixture
+def pg(tmp_path):
+    """A PostgreSQL 15 of the test's own (pgserver.py) with a database "sbems"."""
+    import pgserver
+    if not pgserver.available():
+        pytest.skip("PostgreSQL 15 is not installed (scripts/bootstrap check)")
+    s = pgserver.PgServer(tmp_path).init().start()
+    s.psql("CREATE DATABASE sbems")
+    yield s
+    s.stop()
+
+
 def wait_for(pred, timeout=30.0, step=0.05):
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -158,6 +158,7 @@ def cases(api):
       out="/api/v1/export?points=annex-tstat.t", out_status=400)
     c("GET", "/api/v1/audit", 200)
     c("GET", "/api/v1/drivers", 200)
+    c("GET", "/api/v1/cluster", 200)
     # drivers are off in this daemon: discovery cannot start, none has run
     c("POST", "/api/v1/bacnet/discover", 503, body=lambda s: {"targets": ["127.0.0.1"]})
     c("GET", "/api/v1/bacnet/discover", 404)

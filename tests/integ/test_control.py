@@ -11,7 +11,6 @@ write is in the simulated controller's priority array at sbems's priority
 and in the audit log.  Bad settings are refused with the field named."""
 import datetime
 import json
-import os
 import signal
 import subprocess
 import time
@@ -19,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from conftest import BIN, FAST, PASSWORD, ROOT, SIM, free_port, sim_json, udp_port, start_daemon, wait_for
+from conftest import BIN, FAST, PASSWORD, ROOT, SIM, free_port, sim_config, sim_json, udp_port, start_daemon, wait_for
 
 NET = "127.0.11"                     # this test's block of loopback addresses
 ZONE = "f1-south"                    # served by vav-1-01 (its BACnet device 2101)
@@ -32,13 +31,7 @@ def local_days(n):
 
 
 def test_control_drives_the_simulated_boxes(sbems, tmp_path):
-    cfg = {"speed": 1, "mqtt": {"host": "127.0.0.1", "port": free_port(), "period_s": 5},
-           "profile_dir": os.path.join(ROOT, "profiles"),
-           "sites": [{"bacnet": {"ip_base": f"{NET}.20", "port": 47808},
-                      "modbus": {"ip_base": f"{NET}.60", "port": free_port()},
-                      "http": {"ip": f"{NET}.10", "port": free_port()}}]}
-    cfg_path = tmp_path / "sim.json"
-    cfg_path.write_text(json.dumps(cfg))
+    cfg_path, cfg = sim_config(tmp_path, NET, free_port(), 5, speed=1)
     site = sim_json(cfg_path, "--site-json")
     # BACnet only (the other faces are not started here), polled fast
     eq = {e["id"] for e in site["equipment"]}

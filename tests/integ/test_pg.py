@@ -33,14 +33,6 @@ from conftest import (CSV_POINTS as POINTS, CSV_START as START, CSV_STEP as STEP
 
 
 
-@pytest.fixture
-def pg(tmp_path):
-    s = pgserver.PgServer(tmp_path).init().start()
-    s.psql("CREATE DATABASE sbems")
-    yield s
-    s.stop()
-
-
 def on_pg(sbems, pg, db="sbems"):
     sbems.env["SBEMS_STORE_BACKEND"] = "postgres"
     sbems.env["SBEMS_STORE_URL"] = pg.url(db)

@@ -18,7 +18,7 @@ import pytest
 import requests
 import websockets
 
-from conftest import BIN, FAST, PASSWORD, ROOT, SIM, free_port, sim_json, udp_port, start_daemon, wait_for
+from conftest import BIN, FAST, PASSWORD, ROOT, SIM, sim_config, sim_json, udp_port, start_daemon, wait_for
 
 NET = "127.0.9"                      # this test's block of loopback addresses
 POLL_S = 2
@@ -31,19 +31,8 @@ def demo_setup():
     return mod
 
 
-def sim_config(tmp_path, mqtt_port):
-    cfg = {"speed": 60, "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "period_s": POLL_S},
-           "profile_dir": os.path.join(ROOT, "profiles"),
-           "sites": [{"bacnet": {"ip_base": f"{NET}.20", "port": 47808},
-                      "modbus": {"ip_base": f"{NET}.60", "port": free_port()},
-                      "http": {"ip": f"{NET}.10", "port": free_port()}}]}
-    path = tmp_path / "sim.json"
-    path.write_text(json.dumps(cfg))
-    return path, cfg
-
-
 def test_sim_end_to_end(sbems, tmp_path, broker):
-    cfg_path, cfg = sim_config(tmp_path, broker)
+    cfg_path, cfg = sim_config(tmp_path, NET, broker, POLL_S)
     devices = sim_json(cfg_path, "--list")
     protos = {}
     for d in devices:
