@@ -222,6 +222,13 @@ bench-control:
 	@scripts/bootstrap build
 	@bench/control/run
 
+# Three nodes on one PostgreSQL and one Redis (cluster.leases) against one node, same run:
+# ingest throughput and WebSocket latency (docs/internals/bench.md, "Several nodes").
+.PHONY: bench-cluster
+bench-cluster: build
+	@scripts/bootstrap bench
+	@bench/cluster/run --record $(OUT)
+
 clean:
 	rm -rf $(BUILD)
 
