@@ -16,6 +16,7 @@
 #include "core/metrics.h"
 #include "core/timefmt.h"
 #include "cluster/lease.h"
+#include "core/cidr.h"
 #include "drivers/manager.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
@@ -50,7 +51,10 @@ void sb_api__h_openapi(struct sb_api *api, struct sb_req *rq)
  * Prometheus or node exporter scrapes); elsewhere an admin token. */
 void sb_api__h_metrics(struct sb_api *api, struct sb_req *rq)
 {
-    int local = strncmp(rq->ip, "127.", 4) == 0 || strcmp(rq->ip, "::1") == 0;
+    /* Loopback in any spelling (127.0.0.0/8, ::1, ::ffff:127.x on a
+     * dual-stack listener); rq->ip is the client behind a trusted proxy. */
+    struct sb_cidrs lo;
+    int local = sb_cidrs_parse("127.0.0.0/8 ::1", &lo, NULL, 0) == 0 && sb_cidrs_match(&lo, rq->ip);
     if (!local) {
         const char *a = rq->auth;
         struct sb_principal who;
