@@ -161,6 +161,14 @@ struct sb_driver_ops {
 extern const struct sb_driver_ops *const sb_drivers[];
 const struct sb_driver_ops *sb_driver_find(const char *name);
 
+/* May the driver send anything to device key now (loop thread)?  Always,
+ * unless devices are leased between nodes (cluster/lease.h): then only while
+ * this node owns the device and its lease's deadline has not passed.  A
+ * driver with traffic of its own (BACnet COV subscriptions and their
+ * cancellations) asks before sending: a node cut off from the database must
+ * go quiet before another node may take its devices. */
+int sb_drv_may_talk(struct sb_drv *drv, const char *key);
+
 /* A push driver delivers values of its bound points (any thread).
  * values are in each point's unit; t = 0 means now.  Readings of unknown
  * ids are dropped and counted.  Returns 0, or SB_EAGAIN when the pipeline

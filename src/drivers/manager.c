@@ -263,6 +263,17 @@ static void slots_done(struct sb_drvmgr *mg, struct job *j, int rc, const char *
     job_gone(mg);
 }
 
+static int64_t mono_ms(void)
+{
+    return (int64_t)(uv_hrtime() / 1000000u);
+}
+
+/* May this node talk to d now?  Always, unless devices are leased. */
+static int dev_mine(struct sb_drvmgr *mg, const struct dev *d)
+{
+    return !mg->cfg.leased || (d->owned && mono_ms() < mg->lease_until);
+}
+
 int sb_drvmgr_slots(struct sb_drvmgr *mg, uint32_t point, sb_slots_cb cb, void *ud,
                     const char **why)
 {
@@ -277,6 +288,10 @@ int sb_drvmgr_slots(struct sb_drvmgr *mg, uint32_t point, sb_slots_cb cb, void *
     if (!(p->dev->in->ops->flags & SB_DRV_ASYNC) || !p->dev->in->ops->slots_async) {
         *why = "this point's protocol has no command priorities";
         return SB_ENOTSUP;
+    }
+    if (!dev_mine(mg, p->dev)) {
+        *why = "another sbems node polls this point's device (GET /api/v1/cluster names it)";
+        return SB_ECLOSED;
     }
     if (!(j = calloc(1, sizeof(*j))))
         return SB_ENOMEM;
@@ -550,17 +565,6 @@ static int start_write(struct sb_drvmgr *mg, struct dev *d)
     j->wr = w;
     submit(mg, j);
     return 1;
-}
-
-static int64_t mono_ms(void)
-{
-    return (int64_t)(uv_hrtime() / 1000000u);
-}
-
-/* May this node talk to d now?  Always, unless devices are leased. */
-static int dev_mine(struct sb_drvmgr *mg, const struct dev *d)
-{
-    return !mg->cfg.leased || (d->owned && mono_ms() < mg->lease_until);
 }
 
 static void poll_dev(struct sb_drvmgr *mg, struct dev *d, int64_t now)
@@ -900,6 +904,9 @@ int sb_drvmgr_own(struct sb_drvmgr *mg, const char *name, int own)
         dev_name(d, dn, sizeof(dn));
         if (strcmp(dn, name) != 0)
             continue;
+        /* told while d->owned is still the old value: a driver giving a
+         * device up may still talk to it (cancel subscriptions) only if the
+         * lease has not lapsed (sb_drv_may_talk) */
         if (d->owned != own && d->in->ops->own)
             d->in->ops->own(d->in->state, d->key, own);
         d->owned = own;
@@ -1133,6 +1140,17 @@ int sb_drv_push(struct sb_drv *drv, const struct sb_drv_value *v, size_t n)
         n -= take;
     }
     return rc == SB_EAGAIN ? SB_EAGAIN : 0;
+}
+
+int sb_drv_may_talk(struct sb_drv *drv, const char *key)
+{
+    struct sb_drvmgr *mg = drv->mg;
+    if (!mg->cfg.leased)
+        return 1;
+    for (struct dev *d = mg->devs; d; d = d->next)
+        if (d->in == drv->in && strcmp(d->key, key) == 0)
+            return dev_mine(mg, d);
+    return 0;
 }
 
 void sb_drv_device_state(struct sb_drv *drv, const char *key, int ok, const char *err)

@@ -100,7 +100,7 @@ int  sb_drvmgr_write(struct sb_drvmgr *mg, uint32_t point, double value, int pri
 /* Read a point's command slots live (loop thread).  cb runs on the loop,
  * later or (an answer known at once) before this returns, with 0 and the
  * slots, or SB_ETIMEDOUT / SB_EPROTO / SB_EIO and the device's reason.  Returns 0 when started, SB_ENOENT (no driver binds the
- * point), SB_ENOTSUP (its driver has no slots). */
+ * point), SB_ENOTSUP (its driver has no slots), SB_ECLOSED (cfg.leased: another node's device). */
 typedef void (*sb_slots_cb)(void *ud, int rc, const struct sb_drv_slots *s, const char *why);
 int  sb_drvmgr_slots(struct sb_drvmgr *mg, uint32_t point, sb_slots_cb cb, void *ud,
                      const char **why);

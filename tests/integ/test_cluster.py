@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -94,10 +95,10 @@ class WsClient:
         self.t.join(timeout=10)
 
 
-def start_node(tmp_path, name, pg, redis_url, drv):
+def start_node(tmp_path, name, pg, redis_url, drv, url=None):
     s = Sbems(tmp_path / name)
     os.makedirs(s.data_dir, exist_ok=True)
-    s.env.update(SBEMS_STORE_BACKEND="postgres", SBEMS_STORE_URL=pg.url("sbems"),
+    s.env.update(SBEMS_STORE_BACKEND="postgres", SBEMS_STORE_URL=url or pg.url("sbems"),
                  SBEMS_STORE_NODE=name)
     port = udp_port()
     d = json.loads(json.dumps(drv))
@@ -114,6 +115,81 @@ def start_node(tmp_path, name, pg, redis_url, drv):
                             "--set", f"redis.url={redis_url}", "--set", "store.flush_interval=1s",
                             drivers=True)
     return Node(name, s, proc, hp, port)
+
+
+class BlackHole:
+    """A TCP relay to PostgreSQL that can stop passing bytes without closing
+    anything: the network between one node and the database goes silent, as
+    in a partition (the kernel still acknowledges, so no TCP timeout fires)."""
+
+    def __init__(self, target_port):
+        self.target, self.blocked, self.stop = target_port, threading.Event(), False
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(64)
+        self.port = self.ls.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stop:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", self.target))
+            for a, b in ((c, u), (u, c)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, a, b):
+        a.settimeout(0.2)
+        while not self.stop:
+            if self.blocked.is_set():
+                time.sleep(0.05)
+                continue
+            try:
+                d = a.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not d:
+                break
+            try:
+                b.sendall(d)
+            except OSError:
+                break
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop = True
+        self.blocked.clear()
+        self.ls.close()
+
+
+def wire_runs(cap, nodes):
+    """Per BACnet controller, the nodes its confirmed requests came from, in
+    order, with the first and last request time of each run."""
+    ports = {n.bacnet_port: n.name for n in nodes}
+    rows = cap._tshark("-Y", "bacapp.type == 0 && udp.dstport == 47808", "-T", "fields",
+                       "-e", "frame.time_epoch", "-e", "ip.dst", "-e", "udp.srcport")
+    seq = {}
+    for t, dst, sport in rows:
+        seq.setdefault(dst, []).append((float(t), ports.get(int(sport), sport)))
+    runs = {}
+    for dst, reqs in seq.items():
+        reqs.sort()
+        r = []
+        for t, who in reqs:
+            if r and r[-1][0] == who:
+                r[-1][2] = t
+            else:
+                r.append([who, t, t])
+        runs[dst] = r
+    return runs, len(rows)
 
 
 def history(node, point, t0, t1):
@@ -239,6 +315,93 @@ def test_three_nodes_share_devices_and_survive_kill(tmp_path, pg, redis_server, 
     finally:
         for c in clients:
             c.close()
+        for n in nodes:
+            n.sbems.stop_all()
+        sim.send_signal(signal.SIGTERM)
+        sim.wait(timeout=30)
+
+
+def test_node_cut_off_from_the_database_stops_before_another_takes_over(
+        tmp_path, pg, redis_server, broker):  # noqa: F811
+    """n1 reaches PostgreSQL through a relay that goes silent: its lease
+    rounds hang, so by its deadline (a third of a lease before expiry) it
+    stops polling; n2 reaps it once its row expires and takes its devices.
+    On the wire, no controller hears n2 before it last heard n1.  Then the
+    relay passes bytes again: n1 learns its leases are gone, and the two
+    share the devices out again."""
+    cfg, _ = sim_config(tmp_path, NET, broker, POLL_S)
+    listed = [d for d in sim_json(cfg, "--list") if d["protocol"] == "bacnet/ip"]
+    bacnet_ips = sorted({d["address"] for d in listed})
+    ip_of = {"bacnet/bacnet:" + str(d["device"]): d["address"] for d in listed}
+    site = sim_json(cfg, "--site-json")
+    site["points"] = [p for p in site["points"] if p["source"]["driver"] == "bacnet"]
+    for p in site["points"]:
+        p["source"]["poll_s"] = POLL_S
+    (tmp_path / "site.json").write_text(json.dumps(site))
+    drv = {"bacnet": sim_json(cfg, "--drivers-json")["bacnet"]}
+    first = Sbems(tmp_path / "import")
+    first.env.update(SBEMS_STORE_BACKEND="postgres", SBEMS_STORE_URL=pg.url("sbems"),
+                     SBEMS_STORE_NODE="import")
+    first.run("import", str(tmp_path / "site.json"))
+    hole = BlackHole(pg.port)
+    sim = subprocess.Popen([SIM, "--start", "2026-07-15T14:00:00Z", "--config", str(cfg)],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    nodes = []
+    cap = TsharkCapture(ports=(47808, 47808), path=tmp_path / "bacnet.pcapng", max_seconds=600,
+                        hosts=bacnet_ips)
+    try:
+        assert '"ready"' in sim.stdout.readline()
+        with cap:
+            via = f"host=127.0.0.1 port={hole.port} user=postgres dbname=sbems"
+            n1 = start_node(tmp_path, "n1", pg, redis_server.url, drv, url=via)
+            n2 = start_node(tmp_path, "n2", pg, redis_server.url, drv)
+            nodes = [n1, n2]
+            devs = set(ip_of)
+            assert wait_for(lambda: n1.owned() and n2.owned() and n1.owned() | n2.owned() == devs,
+                            timeout=6 * LEASE_S, step=0.5), (n1.owned(), n2.owned())
+            # cut at once: n1 is still making its COV subscriptions (32 a
+            # second), traffic of the driver's own that must stop too
+            had = n1.owned()
+            hole.blocked.set()
+            t_cut, cut_wall = time.monotonic(), time.time()
+            assert wait_for(lambda: n2.owned() == devs, timeout=4 * LEASE_S, step=0.1), \
+                n2.get("/api/v1/cluster")
+            moved = time.monotonic() - t_cut
+            time.sleep(2 * POLL_S)
+            # n1 keeps answering its API meanwhile; its last round failed or hangs
+            assert n1.get("/api/v1/cluster")["leases"] is True
+            hole.blocked.clear()
+            # n1 hears it lost them, then both share the devices out again
+            assert wait_for(lambda: n1.get("/api/v1/cluster")["lost"] >= len(had),
+                            timeout=6 * LEASE_S, step=0.5), n1.get("/api/v1/cluster")
+            assert wait_for(lambda: n1.owned() and n2.owned() and not (n1.owned() & n2.owned())
+                            and n1.owned() | n2.owned() == devs, timeout=8 * LEASE_S, step=0.5)
+            print(f"# {len(had)} devices of the cut-off node taken over {moved:.2f} s after the "
+                  f"cut (lease {LEASE_S} s)")
+            for n in nodes:
+                n.proc.send_signal(signal.SIGTERM)
+                assert n.proc.wait(timeout=60) == 0
+        runs, nreq = wire_runs(cap, nodes)
+        assert set(runs) == set(bacnet_ips)
+        for dst, r in runs.items():
+            who = [x[0] for x in r]
+            assert len(who) <= 4, (dst, who[:10])
+            for a, b in zip(r, r[1:]):          # every hand-over: the old owner had gone quiet
+                assert a[2] < b[1], (dst, r)
+        gaps = []
+        for dev in had:
+            r = runs[ip_of[dev]]
+            cut = [(a, b) for a, b in zip(r, r[1:]) if a[0] == "n1" and b[0] == "n2"
+                   and b[1] > cut_wall]
+            assert cut, (dev, r)
+            # n1 went quiet by its deadline, n2 began after the lease expired:
+            # at least the third of a lease between them
+            gaps.append(cut[0][1][1] - cut[0][0][2])
+        assert min(gaps) >= LEASE_S / 3 - 0.05, sorted(gaps)[:5]
+        print(f"# {nreq} confirmed requests on the wire; silence between n1's last and n2's first "
+              f"request to each moved controller: {min(gaps):.2f} to {max(gaps):.2f} s")
+    finally:
+        hole.close()
         for n in nodes:
             n.sbems.stop_all()
         sim.send_signal(signal.SIGTERM)

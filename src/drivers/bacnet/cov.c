@@ -125,8 +125,9 @@ void sb_bacd_cov_tick(struct bacdrv *b, uint64_t now)
         return;
     for (struct bdev *d = b->devs; d && budget > 0; d = d->next) {
         /* Each point is looked at when its time comes, not every second. */
-        if (!d->known || d->no_cov || d->foreign || now < d->cov_next)
-            continue;
+        if (!d->known || d->no_cov || d->foreign || now < d->cov_next ||
+            !sb_drv_may_talk(b->drv, d->key))
+            continue;               /* another node's, or our lease lapsed: quiet */
         uint64_t mn = UINT64_MAX;
         struct bpt *p;
         for (p = d->pts; p && budget > 0; p = p->next) {

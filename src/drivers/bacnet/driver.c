@@ -643,11 +643,19 @@ static void b_own(void *state, const char *key, int owned)
     if (!d || d->foreign == !owned)
         return;
     d->foreign = !owned;
-    if (owned)
+    if (owned) {
         d->cov_next = 0;
-    else
-        for (struct bpt *p = d->pts; p; p = p->next)
-            sb_bacd_cov_cancel(b, p);
+    } else {
+        /* cancel politely while the lease holds; after it lapsed not a
+         * word (the device drops the subscriptions at their lifetime) */
+        int talk = sb_drv_may_talk(b->drv, key);
+        for (struct bpt *p = d->pts; p; p = p->next) {
+            if (talk)
+                sb_bacd_cov_cancel(b, p);
+            else
+                p->cov = COV_OFF;
+        }
+    }
 }
 
 static void b_unbind(void *state, struct sb_drv_point *pt)
