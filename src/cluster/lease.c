@@ -80,14 +80,19 @@ static const char *const sql[Q_N] = {
     [Q_DROP] = "DELETE FROM sb_node WHERE node = $1",
     [Q_LIVE] = "SELECT count(*) FROM sb_node WHERE expires >= now()",
     [Q_ENSURE] = "INSERT INTO sb_lease(device) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
-    /* Free ('' or expired and its holder's row gone: reaped, head adopted)
-     * or our own expired lease; SKIP LOCKED: two nodes never wait on or take
-     * the same row, and FOR UPDATE re-checks the condition on the row it
-     * locks.  A holder whose row still exists keeps its expired leases
-     * until it is reaped (its head may hold readings of those points). */
+    /* Free (''), our own expired lease, or one whose holder's row is gone.
+     * A row goes only when its node is reaped (its row expired, its head
+     * adopted) or leaves (it stopped and gave everything back), and a
+     * node's drivers stop a third of a lease before its row expires (the
+     * deadline comes from the start of the round that renews both), so such
+     * a lease is taken at once, without waiting for its own expiry a few ms
+     * later.  A holder whose row still exists keeps its expired leases until
+     * it is reaped (its head may hold readings of those points).
+     * SKIP LOCKED: two nodes never wait on or take the same row, and FOR
+     * UPDATE re-checks the condition on the row it locks. */
     [Q_ACQ] = "WITH c AS (SELECT l.device, l.node AS prev FROM sb_lease l "
-              "WHERE l.device = ANY($3::text[]) AND l.expires < now() AND (l.node = '' OR "
-              "l.node = $1 OR NOT EXISTS (SELECT 1 FROM sb_node n WHERE n.node = l.node)) "
+              "WHERE l.device = ANY($3::text[]) AND ((l.expires < now() AND (l.node = '' OR "
+              "l.node = $1)) OR NOT EXISTS (SELECT 1 FROM sb_node n WHERE n.node = l.node)) "
               "ORDER BY random() LIMIT $4::int8 FOR UPDATE SKIP LOCKED) "
               "UPDATE sb_lease s SET node = $1, expires = now() + $2::int8 " MS ", "
               "epoch = s.epoch + 1, since = now() FROM c WHERE s.device = c.device "
@@ -518,11 +523,13 @@ static json_t *nodes_view(struct sb_lease *l)
     return a;
 }
 
-static int64_t next_round(struct sb_lease *l, const char *arr, int hungry)
+/* A third of a lease, or just after the next expiry of another node's row
+ * or lease, if sooner: a node that died is reaped, and its devices taken,
+ * right as its lease runs out (in steady state the others renew theirs, so
+ * their expiries stay two thirds of a lease away and change nothing). */
+static int64_t next_round(struct sb_lease *l, const char *arr)
 {
     int64_t dflt = l->lease_ms / 3;
-    if (!hungry)
-        return dflt;
     const char *v[2] = { l->node, arr };
     PGresult *r = run(l, Q_NEXT, 2, v, "next expiry");
     int64_t ms = dflt;
@@ -582,7 +589,7 @@ static void round_run(struct sb_lease *l, const struct req *rq, struct res *rs)
                 over--;
             }
         }
-        rs->next_ms = next_round(l, arr, rs->held.n < share);
+        rs->next_ms = next_round(l, arr);
     }
     load_new(l, rq, &rs->held);
     names_sort(&rs->held);
