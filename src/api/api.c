@@ -722,11 +722,26 @@ void sb_api__run(struct sb_api *api, struct sb_req *rq)
         if (authorize(api, rq))
             return;
         rq->need_load = 0;
+        /* A loop route reads state only the loop thread may touch (the
+         * drivers, the live table, the lease view): its handler runs back
+         * on the loop (sb_api__loop_again), never here. */
+        if (rq->route->flags & SB_RT_LOOP) {
+            rq->loop_again = 1;
+            return;
+        }
     }
     rq->on_pool = 1;
     rq->defer = 0;
     rq->route->fn(api, rq);
     maybe_gzip(rq);
+}
+
+int sb_api__loop_again(struct sb_api *api, struct sb_req *rq)
+{
+    rq->loop_again = 0;
+    rq->on_pool = 0;
+    rq->route->fn(api, rq);
+    return rq->hold ? SB_API_HOLD : rq->defer ? SB_API_POOL : SB_API_DONE;
 }
 
 void sb_api__after(struct sb_api *api, struct sb_req *rq)

@@ -124,6 +124,8 @@ struct sb_req {
     int defer;                             /* a loop handler asks to run again on the pool */
     int hold;                              /* a loop handler answers later (sb_http_resume) */
     int on_pool;                           /* the handler runs on a pool thread */
+    int loop_again;                        /* a loop route whose user the pool loaded:
+                                              its handler runs on the loop next */
     void (*after)(struct sb_api *api, struct sb_req *rq);   /* loop-thread epilogue */
     int64_t xi[4];                         /* handler -> after scratch */
     char xs[2][128];                       /* handler -> after scratch */
@@ -273,6 +275,9 @@ void sb_api__free(struct sb_api *api);
 void sb_api__cors(struct sb_api *api, struct sb_req *rq, const char *origin);
 int  sb_api__handle(struct sb_api *api, struct sb_req *rq);
 void sb_api__run(struct sb_api *api, struct sb_req *rq);      /* thread pool */
+/* Loop thread, after the pool loaded the user of a loop route (loop_again):
+ * run its handler; SB_API_DONE / SB_API_POOL / SB_API_HOLD as sb_api__handle. */
+int  sb_api__loop_again(struct sb_api *api, struct sb_req *rq);
 void sb_api__after(struct sb_api *api, struct sb_req *rq);
 void sb_api__done(struct sb_api *api, struct sb_req *rq, uint64_t ns);
 void sb_api__req_release(struct sb_api *api, struct sb_req *rq);

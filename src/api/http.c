@@ -412,6 +412,14 @@ static void work_cb(uv_work_t *w)
 
 static void pump(struct sb_http *h);
 
+static void dispatch_result(struct req *rq, int d);
+
+/* A loop route whose user had to be loaded on the pool first. */
+static void loop_again(struct req *rq)
+{
+    dispatch_result(rq, sb_api__loop_again(rq->h->api, &rq->r));
+}
+
 static void after_work_cb(uv_work_t *w, int status)
 {
     struct req *rq = (struct req *)((char *)w - offsetof(struct req, work));
@@ -421,6 +429,8 @@ static void after_work_cb(uv_work_t *w, int status)
     rq->st = RQ_READY;
     if (!rq->wsi) {
         req_free(rq);                  /* connection gone meanwhile */
+    } else if (!status && rq->r.loop_again) {
+        loop_again(rq);                /* the user is loaded: a loop route's handler now */
     } else {
         if (status)
             sb_http__error(&rq->r.resp, 500, "internal", "request cancelled");
@@ -546,7 +556,12 @@ static long long content_length(struct lws *wsi)
 /* Hand a complete request to the API. */
 static void dispatch(struct req *rq)
 {
-    int d = sb_api__handle(rq->h->api, &rq->r);
+    dispatch_result(rq, sb_api__handle(rq->h->api, &rq->r));
+}
+
+/* What the API decided: to the pool, held for a later answer, or done. */
+static void dispatch_result(struct req *rq, int d)
+{
     if (d == SB_API_POOL) {
         enqueue(rq);
     } else if (d == SB_API_HOLD) {

@@ -124,6 +124,10 @@ struct sb_lease {
     struct res last;              /* the last good round's view (held, nodes) */
     int64_t last_round_ms;        /* wall clock of the last good round */
     int ok;                       /* the last round worked */
+    /* last, last_round_ms, ok and giving change on the loop under vmu;
+     * sb_lease_status may run on an API pool thread (a route the API runs
+     * on the loop goes to the pool when the user must be loaded first) */
+    pthread_mutex_t vmu;
     /* thread side */
     pthread_t thr;
     int thr_ok;
@@ -815,12 +819,15 @@ static void on_wake(uv_async_t *h)
         return;
     l->busy = 0;
     if (!rs) {
+        pthread_mutex_lock(&l->vmu);
         l->ok = 0;
+        pthread_mutex_unlock(&l->vmu);
         if (!l->stopping)
             uv_timer_start(&l->timer, on_timer, RETRY_MS, 0);
         return;
     }
     int64_t next = rs->next_ms;
+    pthread_mutex_lock(&l->vmu);
     l->ok = rs->ok;
     if (rs->ok && !l->stopping) {
         apply_res(l, rs);
@@ -834,6 +841,7 @@ static void on_wake(uv_async_t *h)
     } else {
         res_clear(rs);
     }
+    pthread_mutex_unlock(&l->vmu);
     free(rs);
     if (!l->stopping)
         uv_timer_start(&l->timer, on_timer, (uint64_t)next, 0);
@@ -862,6 +870,7 @@ int sb_lease_new(const struct sb_lease_cfg *cfg, struct sb_lease **out)
     l->drivers = cfg->drivers;
     l->first = 1;
     pthread_mutex_init(&l->mu, NULL);
+    pthread_mutex_init(&l->vmu, NULL);
     pthread_cond_init(&l->cv, NULL);
     if (!l->url || !l->node) {
         sb_lease_free(l);
@@ -891,10 +900,13 @@ json_t *sb_lease_status(struct sb_lease *l)
     json_t *owned = json_array();
 
     sb_lease_stats(l, &st);
+    pthread_mutex_lock(&l->vmu);
     for (size_t i = 0; i < l->last.held.n; i++)
         if (names_find(&l->giving, l->last.held.v[i]) < 0)
             json_array_append_new(owned, json_string(l->last.held.v[i]));
-    return json_pack("{s:s, s:I, s:b, s:s?, s:o, s:I, s:O?, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+    json_error_t e;
+    json_t *o = json_pack_ex(&e, 0,
+                     "{s:s, s:I, s:b, s:s?, s:o, s:I, s:O?, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                      "node", l->node, "lease_ms", (json_int_t)l->lease_ms, "ok", l->ok,
                      "last_round", l->last_round_ms ? sb_time_format(l->last_round_ms, t, sizeof(t))
                                                     : NULL,
@@ -904,6 +916,10 @@ json_t *sb_lease_status(struct sb_lease *l)
                      "acquired", (json_int_t)st.acquired, "released", (json_int_t)st.released,
                      "lost", (json_int_t)st.lost, "adopted_nodes", (json_int_t)st.adopted_nodes,
                      "adopted_batches", (json_int_t)st.adopted_batches);
+    pthread_mutex_unlock(&l->vmu);
+    if (!o)
+        SB_ERR("lease", "status: %s", e.text);
+    return o;
 }
 
 void sb_lease_stats(struct sb_lease *l, struct sb_lease_stats *st)
@@ -974,6 +990,7 @@ void sb_lease_free(struct sb_lease *l)
     }
     free(l->node);
     pthread_mutex_destroy(&l->mu);
+    pthread_mutex_destroy(&l->vmu);
     pthread_cond_destroy(&l->cv);
     free(l);
 }
