@@ -289,27 +289,18 @@ def test_three_nodes_share_devices_and_survive_kill(tmp_path, pg, redis_server, 
                 n.proc.send_signal(signal.SIGTERM)
                 assert n.proc.wait(timeout=60) == 0
         # the wire: confirmed requests to each controller come from one node at a time
-        ports = {n.bacnet_port: n.name for n in nodes}
-        rows = cap._tshark("-Y", "bacapp.type == 0 && udp.dstport == 47808", "-T", "fields",
-                           "-e", "frame.time_epoch", "-e", "ip.dst", "-e", "udp.srcport")
-        seq = {}
-        for t, dst, sport in rows:
-            seq.setdefault(dst, []).append((float(t), ports.get(int(sport), sport)))
-        assert set(seq) == set(bacnet_ips), sorted(seq)
+        runs, nreq = wire_runs(cap, nodes)
+        assert set(runs) == set(bacnet_ips), sorted(runs)
         talkers, moves = set(), 0
-        for dst, reqs in seq.items():
-            reqs.sort()
-            runs = [reqs[0][1]]
-            for _, who in reqs[1:]:
-                if who != runs[-1]:
-                    runs.append(who)
-            talkers.update(runs)
-            moves += len(runs) - 1
+        for dst, r in runs.items():
+            who = [x[0] for x in r]
+            talkers.update(who)
+            moves += len(who) - 1
             # at start-up a device may move once (a node joins), then once more
             # when n1 dies; two nodes polling at once would alternate every second
-            assert len(runs) <= 3, (dst, runs[:10], len(reqs))
+            assert len(who) <= 3, (dst, who[:10], len(r))
         assert talkers == {"n1", "n2", "n3"}, talkers
-        print(f"# {len(rows)} confirmed BACnet requests to {len(seq)} controllers, "
+        print(f"# {nreq} confirmed BACnet requests to {len(runs)} controllers, "
               f"{moves} moves between nodes, {sum(len(v) for v in before.values())} readings "
               f"n1 had acknowledged checked")
     finally:
