@@ -41,6 +41,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/utf8.h"
 
 #define MOD "notify"
 
@@ -172,26 +173,10 @@ static bool ctl_free(const char *s)
     return true;
 }
 
-/* Well-formed UTF-8 (RFC 3629 4: no overlongs, no surrogates, <= U+10FFFF). */
+/* Well-formed UTF-8 (core/utf8.h). */
 static bool utf8_ok(const unsigned char *s)
 {
-    while (*s) {
-        unsigned c = *s, need, min, cp;
-        if (c < 0x80) { s++; continue; }
-        if (c >= 0xc2 && c <= 0xdf)      { need = 1; min = 0x80; cp = c & 0x1f; }
-        else if (c >= 0xe0 && c <= 0xef) { need = 2; min = 0x800; cp = c & 0x0f; }
-        else if (c >= 0xf0 && c <= 0xf4) { need = 3; min = 0x10000; cp = c & 0x07; }
-        else return false;
-        for (unsigned i = 1; i <= need; i++) {
-            if ((s[i] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        s += need + 1;
-    }
-    return true;
+    return sb_utf8_valid(s, strlen((const char *)s));
 }
 
 /* http:// or https:// with a host, printable ASCII only (a space or CR in a

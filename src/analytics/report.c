@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "core/err.h"
 #include "core/timefmt.h"
 #include "core/tz.h"
+#include "core/utf8.h"
 
 /* Excel datetimes are days since 1899-12-30 (serial 25569 = 1970-01-01);
  * serials before 1900-03-01 are off by one (Excel's 1900 leap-year bug) and
@@ -95,27 +97,6 @@ static int buf_take(struct buf *b, char **out, size_t *len)
 
 /* ---- text ---- */
 
-/* Length (1-4) of the well-formed UTF-8 sequence at s, 0 if ill-formed
- * (RFC 3629 section 4: no overlongs, surrogates or code points > U+10FFFF).
- * s is NUL-terminated, so a NUL stops the checks before reading further. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
 /* Append s (NULL = "") as report text: ill-formed bytes become U+FFFD, C0
  * controls other than TAB LF CR a space (XML 1.0 section 2.2 cannot carry
  * them), cut at SB_REPORT_TEXT_MAX bytes on a character boundary. */
@@ -125,7 +106,7 @@ static void text_put(struct buf *b, const char *s)
     size_t n = 0;
 
     while (*p) {
-        size_t l = utf8_seq(p), w = l;
+        size_t l = sb_utf8_seq(p, SIZE_MAX), w = l;
         const char *src = (const char *)p;
         if (!l) {
             src = "\xef\xbf\xbd";

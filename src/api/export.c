@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "core/timefmt.h"
 #include "core/tz.h"
+#include "core/utf8.h"
 
 /* Excel stores text cells of at most 32,767 characters; we apply the same
  * bound (in bytes) to every name so all formats accept the same input. */
@@ -77,27 +78,6 @@ const char *sb_export_ext(enum sb_export_fmt f)
     return "bin";
 }
 
-/* Length (1-4) of the well-formed UTF-8 sequence at s, 0 if ill-formed
- * (RFC 3629 section 4: no overlongs, surrogates or code points > U+10FFFF).
- * s is NUL-terminated, so a NUL stops the checks before reading further. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
 /* A malloc'd copy of s (NULL = "") with ill-formed UTF-8 bytes replaced by
  * U+FFFD; NULL when out of memory or longer than NAME_MAX_BYTES (*toolong). */
 static char *utf8_clean(const char *s, bool *toolong)
@@ -107,7 +87,7 @@ static char *utf8_clean(const char *s, bool *toolong)
     if (n > NAME_MAX_BYTES / 3) {   /* worst case triples; check the real size */
         size_t need = 0;
         for (const unsigned char *q = p; *q;) {
-            size_t l = utf8_seq(q);
+            size_t l = sb_utf8_seq(q, SIZE_MAX);
             need += l ? l : 3;
             q += l ? l : 1;
         }
@@ -120,7 +100,7 @@ static char *utf8_clean(const char *s, bool *toolong)
     if (!out)
         return NULL;
     while (*p) {
-        size_t l = utf8_seq(p);
+        size_t l = sb_utf8_seq(p, SIZE_MAX);
         if (l) {
             memcpy(out + k, p, l);
             k += l;
@@ -322,7 +302,7 @@ static void sheet_name(const char *title, char *out, size_t cap)
     while (*p == '\'')
         p++;
     while (*p) {
-        size_t l = utf8_seq(p);           /* title is clean: l >= 1 */
+        size_t l = sb_utf8_seq(p, SIZE_MAX);           /* title is clean: l >= 1 */
         size_t u = l == 4 ? 2 : 1;
         if (units + u > 31 || k + l + 1 > cap)
             break;

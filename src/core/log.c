@@ -23,6 +23,7 @@
 
 #include "core/conf.h"
 #include "core/err.h"
+#include "core/utf8.h"
 
 #define RL_SLOTS     256    /* rate-limit table size (a power of two) */
 #define RL_PROBE     8      /* slots searched before evicting the oldest */
@@ -479,36 +480,6 @@ static void puts_(struct obuf *b, const char *s)
     put(b, s, strlen(s));
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629 section 4), or
- * 0 if the bytes there are not one. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4;
-    else
-        return 0;
-    if (c == 0xe0) lo = 0xa0;   /* no overlong 3-byte forms */
-    if (c == 0xed) hi = 0x9f;   /* no UTF-16 surrogates */
-    if (c == 0xf0) lo = 0x90;   /* no overlong 4-byte forms */
-    if (c == 0xf4) hi = 0x8f;   /* nothing above U+10FFFF */
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return len;
-}
-
 /* Appends s as the inside of a JSON string (RFC 8259 section 7): quote,
  * backslash and control characters escaped, invalid UTF-8 replaced by
  * U+FFFD so the line stays valid JSON (section 8.1). */
@@ -518,7 +489,7 @@ static void put_json(struct obuf *b, const char *s, size_t n)
     char esc[8];
 
     for (size_t i = 0; i < n && !b->full;) {
-        size_t k = utf8_len(u + i, n - i);
+        size_t k = sb_utf8_seq(u + i, n - i);
         unsigned char c = u[i];
         if (k == 0) {
             puts_(b, "\\ufffd");
