@@ -25,6 +25,7 @@
 #include "core/timefmt.h"
 #include "drivers/manager.h"
 #include "ingest/ingest.h"
+#include "store/pg/pg.h"
 #include "store/store.h"
 
 #define FIRST_ROUND_MS 1000   /* after the first heartbeat: let nodes started together meet */
@@ -300,18 +301,14 @@ static int pg_fail(struct sb_lease *l, PGresult *r, const char *what)
 
 static int pg_connect(struct sb_lease *l)
 {
-    char cto[24], uto[24], sql_set[200];
+    char sql_set[200];
     int64_t third = l->lease_ms / 3;
     /* Fail fast: a round that cannot finish within a third of the lease is
      * worthless (the drivers' deadline passes anyway). */
-    snprintf(cto, sizeof(cto), "%lld", (long long)(third / 1000 > 2 ? third / 1000 : 2));
-    snprintf(uto, sizeof(uto), "%lld", (long long)third);
-    const char *const keys[] = { "fallback_application_name", "connect_timeout",
-                                 "keepalives_idle", "keepalives_interval", "keepalives_count",
-                                 "tcp_user_timeout", "dbname", NULL };
-    const char *const vals[] = { "sbems-lease", cto, "2", "1", "2", uto, l->url, NULL };
+    const struct sb_pg_timeouts to = { (int)(third / 1000 > 2 ? third / 1000 : 2), 2, 1, 2,
+                                       (int)third };
 
-    l->pg = PQconnectdbParams(keys, vals, 1);
+    l->pg = sb_pg_connect(l->url, "sbems-lease", &to);
     if (!l->pg)
         return SB_ENOMEM;
     if (PQstatus(l->pg) != CONNECTION_OK)

@@ -255,20 +255,15 @@ int sb_pg__exec(struct sb_kv_conn *c, const char *sql, const char *what)
 
 static int conn_connect(struct sb_kv *kv, struct sb_kv_conn *c, int writer)
 {
-    /* Defaults the url may override (it is expanded after them: libpq keeps
-     * the last value of a keyword).  A server that stops answering must not
-     * hold the writer for the kernel's TCP timeouts (minutes): connecting
-     * gives up after 10 s, keepalives find a dead peer in about a minute, and
-     * unacknowledged writes fail after 60 s — then the engine spools.
-     * fallback_application_name: "sbems" unless the url names one. */
-    const char *const keys[] = { "fallback_application_name", "connect_timeout",
-                                 "keepalives_idle", "keepalives_interval", "keepalives_count",
-                                 "tcp_user_timeout", "dbname", NULL };
-    const char *const vals[] = { "sbems", "10", "30", "10", "3", "60000", kv->url, NULL };
+    /* A server that stops answering must not hold the writer for the
+     * kernel's TCP timeouts (minutes): connecting gives up after 10 s,
+     * keepalives find a dead peer in about a minute, and unacknowledged
+     * writes fail after 60 s - then the engine spools. */
+    static const struct sb_pg_timeouts to = { 10, 30, 10, 3, 60000 };
 
     c->kv = kv;
     c->writer = writer;
-    c->pg = PQconnectdbParams(keys, vals, 1);
+    c->pg = sb_pg_connect(kv->url, "sbems", &to);
     if (!c->pg)
         return SB_ENOMEM;
     PQsetNoticeProcessor(c->pg, notice, NULL);   /* kept across PQreset */
