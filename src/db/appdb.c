@@ -1,11 +1,14 @@
 /*
  * appdb.c - application data (see appdb.h): role names, the handle, and the
- * SQLite backend.
+ * backend on SQLite or PostgreSQL: one code path through db/sql.h, the
+ * engines differing in schema and in a few statements' text (q_pg below;
+ * docs/internals/appdb-postgres.md).
  *
- * SQLite layout (schema version in app_schema; every table named app_* so it
- * can share the time-series store's database file):
+ * Layout (schema version in app_schema; every table named app_* so it can
+ * share the time-series store's database, file or PostgreSQL):
  *
- *   app_users           one row per account; username COLLATE NOCASE UNIQUE
+ *   app_users           one row per account; username unique in any case
+ *                       (SQLite COLLATE NOCASE, PostgreSQL lower() index)
  *   app_grants          (user_id, kind, slug): sites/buildings a user may act on
  *   app_refresh_tokens  one row per refresh token ever issued, by SHA-256 hex;
  *                       rows of one login chain share a family id
@@ -15,18 +18,21 @@
  *                       appdb_alerts.c, docs/internals/alerts-store.md);
  *                       subscription escalation levels (v5)
  *
- * One connection (SQLITE_OPEN_NOMUTEX) serialised by our own mutex: every
- * method locks it for the whole call, so a multi-statement transaction is
- * never interleaved with another thread's statements.  Writes that read
- * first run in BEGIN IMMEDIATE: in WAL mode a deferred transaction that
- * upgrades from read to write gets SQLITE_BUSY_SNAPSHOT without waiting
- * (https://www.sqlite.org/wal.html#sometimes_queries_return_sqlite_busy_in_wal_mode),
- * while IMMEDIATE waits for the busy timeout like single statements do.
+ * One connection (SQLite: SQLITE_OPEN_NOMUTEX) serialised by our own mutex:
+ * every method locks it for the whole call, so a multi-statement
+ * transaction is never interleaved with another thread's statements.
+ * Writes that read first run in sb_sql_begin's transaction: SQLite's BEGIN
+ * IMMEDIATE (in WAL mode a deferred transaction that upgrades from read to
+ * write gets SQLITE_BUSY_SNAPSHOT without waiting,
+ * https://www.sqlite.org/wal.html#sometimes_queries_return_sqlite_busy_in_wal_mode,
+ * while IMMEDIATE waits for the busy timeout like single statements do);
+ * PostgreSQL's BEGIN plus the application tables' advisory lock, so two
+ * nodes never both rotate one refresh token.
  *
- * Every statement is constant text prepared once (SQLITE_PREPARE_PERSISTENT)
- * and reset after each use; values are always bound.  The audit query has
- * one statement per combination of filters present (built from constant
- * fragments on first use) so SQLite can pick the index that fits.
+ * Every statement is constant text prepared once and reset after each use;
+ * values are always bound.  The audit query has one statement per
+ * combination of filters present (built from constant fragments on first
+ * use) so the planner can pick the index that fits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +49,7 @@
 #include "core/log.h"
 #include "db/appdb.h"
 #include "db/appdb_int.h"
+#include "db/sql.h"
 
 #define MOD "appdb"
 #define SCHEMA_VERSION 5
@@ -206,7 +213,6 @@ static const char *ua_clean(const char *ua, char *buf)
 /* ---- the SQLite backend ------------------------------------------------ */
 
 enum qid {
-    Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
     Q_USER_INS, Q_USER_GET, Q_USER_BYNAME, Q_USER_UPD, Q_USER_PW, Q_USER_LOGIN,
     Q_USER_LIST, Q_USER_COUNT, Q_USER_EXISTS,
     Q_GRANT_DEL, Q_GRANT_INS, Q_GRANT_GET,
@@ -223,9 +229,6 @@ enum qid {
                  "result, detail"
 
 static const char *const q_sql[Q_COUNT] = {
-    [Q_BEGIN] = "BEGIN IMMEDIATE",
-    [Q_COMMIT] = "COMMIT",
-    [Q_ROLLBACK] = "ROLLBACK",
     [Q_USER_INS] = "INSERT INTO app_users(username, email, display_name, pw_hash, roles, "
                    "disabled, must_change_pw, created_ms, updated_ms, pw_changed_ms, "
                    "last_login_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -243,7 +246,8 @@ static const char *const q_sql[Q_COUNT] = {
     [Q_USER_COUNT] = "SELECT count(*) FROM app_users",
     [Q_USER_EXISTS] = "SELECT 1 FROM app_users WHERE id = ?1",
     [Q_GRANT_DEL] = "DELETE FROM app_grants WHERE user_id = ?1",
-    [Q_GRANT_INS] = "INSERT OR IGNORE INTO app_grants(user_id, kind, slug) VALUES(?1, ?2, ?3)",
+    [Q_GRANT_INS] = "INSERT INTO app_grants(user_id, kind, slug) VALUES(?1, ?2, ?3) "
+                    "ON CONFLICT DO NOTHING",
     [Q_GRANT_GET] = "SELECT kind, slug FROM app_grants WHERE user_id = ?1 ORDER BY kind, slug",
     [Q_RT_INS] = "INSERT INTO app_refresh_tokens(user_id, family, token_hash, created_ms, "
                  "expires_ms, ip, user_agent) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -273,6 +277,26 @@ static const char *const q_sql[Q_COUNT] = {
                      "AND expires_ms <= ?2)) ORDER BY point, priority LIMIT ?3",
 };
 
+/* PostgreSQL's text where it differs: usernames are unique in any letter
+ * case through an index on lower(username); an INSERT whose id is read
+ * returns it (sql.h); a parameter compared with 0 before a BIGINT column
+ * would be inferred as int4, too narrow for a point id past 2^31. */
+static const char *const q_pg[Q_COUNT] = {
+    [Q_USER_INS] = "INSERT INTO app_users(username, email, display_name, pw_hash, roles, "
+                   "disabled, must_change_pw, created_ms, updated_ms, pw_changed_ms, "
+                   "last_login_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                   "RETURNING id",
+    [Q_USER_BYNAME] = USER_SEL "WHERE lower(username) = lower(?1)",
+    [Q_AUD_INS] = "INSERT INTO app_audit(ts_ms, actor_id, actor, ip, action, target, "
+                  "\"before\", \"after\", result, detail) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+    [Q_CMD_ACTIVE] = "SELECT id, point, priority, value, actor, reason, since_ms, "
+                     "coalesce(expires_ms, 0) FROM app_commands WHERE released_ms IS NULL "
+                     "AND (?1::bigint = 0 OR point = ?1::bigint) AND (?2::bigint = 0 OR "
+                     "(expires_ms IS NOT NULL AND expires_ms <= ?2::bigint)) "
+                     "ORDER BY point, priority LIMIT ?3",
+};
+
 /* Audit filters present, as the index of the statement that serves them. */
 enum {
     AF_ACTOR = 1, AF_ACTION = 2, AF_TARGET = 4, AF_FROM = 8, AF_TO = 16,
@@ -280,10 +304,11 @@ enum {
 };
 
 struct adb {
-    sqlite3 *db;                        /* the one connection */
-    pthread_mutex_t mu;                 /* serialises every use of db and of the statements */
-    sqlite3_stmt *st[Q_COUNT];          /* prepared at open */
-    sqlite3_stmt *aud[AF_VARIANTS];     /* audit queries by filter mask, prepared on first use */
+    sqlite3 *db;                        /* SQLite: the file's connection (NULL on PostgreSQL) */
+    struct sb_sql *c;                   /* the one connection, either engine */
+    pthread_mutex_t mu;                 /* serialises every use of c and of the statements */
+    struct sb_sql_stmt *st[Q_COUNT];    /* prepared at open */
+    struct sb_sql_stmt *aud[AF_VARIANTS];   /* audit queries by filter mask, on first use */
     struct sb_appdb__al *al;            /* the alert store's statements (appdb_alerts.c) */
     struct sb_appdb__an *an;            /* the analytics store's (appdb_analytics.c) */
 };
@@ -381,31 +406,79 @@ static const struct mstep migrations[SCHEMA_VERSION + 1] = {
     [5] = { sb_appdb__schema_v5, "app_alert_subs", "level" },
 };
 
-/* Maps a failed step to an SB_E code.  Constraint failures are the caller's
- * input, not logged; engine failures are logged here, once.  SQLite's
- * messages name tables and columns, never bound values, so no hash or
- * token reaches the log. */
-int sb_appdb__sqlfail(sqlite3 *db, int src, const char *what)
-{
-    switch (src) {
-    case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_PRIMARYKEY:
-        return SB_EEXIST;
-    case SQLITE_CONSTRAINT_FOREIGNKEY:
-        return SB_ENOENT;
-    case SQLITE_CONSTRAINT_CHECK:
-    case SQLITE_CONSTRAINT_NOTNULL:
-        return SB_EINVAL;
-    default:
-        SB_ERR(MOD, "%s: %s (%d)", what, sqlite3_errmsg(db), src);
-        return SB_ESTORE;
-    }
-}
-
-static int sqlfail(struct adb *a, int src, const char *what)
-{
-    return sb_appdb__sqlfail(a->db, src, what);
-}
+/* PostgreSQL schema of this file's tables at version 5, idempotent.  As in
+ * SQLite: ids never reused (identity columns), usernames unique in any
+ * letter case (ASCII only, so lower() folds what NOCASE folds), the audit
+ * log append-only in the database itself.  Text that is compared or
+ * ordered is COLLATE "C": byte order, as SQLite's BINARY, which the audit
+ * query's prefix bound (prefix_upper) relies on. */
+static const char pg_schema[] =
+    "CREATE TABLE IF NOT EXISTS app_users("
+    " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " username TEXT COLLATE \"C\" NOT NULL,"
+    " email TEXT NOT NULL DEFAULT '',"
+    " display_name TEXT NOT NULL DEFAULT '',"
+    " pw_hash TEXT NOT NULL DEFAULT '',"
+    " roles BIGINT NOT NULL DEFAULT 0,"
+    " disabled BIGINT NOT NULL DEFAULT 0,"
+    " must_change_pw BIGINT NOT NULL DEFAULT 0,"
+    " created_ms BIGINT NOT NULL,"
+    " updated_ms BIGINT NOT NULL,"
+    " pw_changed_ms BIGINT NOT NULL DEFAULT 0,"
+    " last_login_ms BIGINT NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS app_users_name ON app_users(lower(username));"
+    "CREATE TABLE IF NOT EXISTS app_grants("
+    " user_id BIGINT NOT NULL REFERENCES app_users(id) ON DELETE CASCADE,"
+    " kind TEXT COLLATE \"C\" NOT NULL CHECK(kind IN ('site', 'building')),"
+    " slug TEXT COLLATE \"C\" NOT NULL,"
+    " PRIMARY KEY(user_id, kind, slug));"
+    "CREATE TABLE IF NOT EXISTS app_refresh_tokens("
+    " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " user_id BIGINT NOT NULL REFERENCES app_users(id) ON DELETE CASCADE,"
+    " family TEXT COLLATE \"C\" NOT NULL,"
+    " token_hash TEXT COLLATE \"C\" NOT NULL UNIQUE,"
+    " created_ms BIGINT NOT NULL,"
+    " expires_ms BIGINT NOT NULL,"
+    " used_ms BIGINT,"
+    " revoked_ms BIGINT,"
+    " ip TEXT,"
+    " user_agent TEXT);"
+    "CREATE INDEX IF NOT EXISTS app_rt_family ON app_refresh_tokens(family);"
+    "CREATE INDEX IF NOT EXISTS app_rt_user ON app_refresh_tokens(user_id);"
+    "CREATE INDEX IF NOT EXISTS app_rt_expires ON app_refresh_tokens(expires_ms);"
+    "CREATE TABLE IF NOT EXISTS app_audit("
+    " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " ts_ms BIGINT NOT NULL,"
+    " actor_id BIGINT NOT NULL DEFAULT 0,"
+    " actor TEXT,"
+    " ip TEXT,"
+    " action TEXT COLLATE \"C\" NOT NULL,"
+    " target TEXT COLLATE \"C\","
+    " \"before\" JSON,"
+    " \"after\" JSON,"
+    " result TEXT NOT NULL,"
+    " detail TEXT);"
+    /* (x, id): "actor_id = ? AND id < ? ORDER BY id DESC" walks one index. */
+    "CREATE INDEX IF NOT EXISTS app_audit_actor ON app_audit(actor_id, id);"
+    "CREATE INDEX IF NOT EXISTS app_audit_target ON app_audit(target, id);"
+    "CREATE INDEX IF NOT EXISTS app_audit_ts ON app_audit(ts_ms);"
+    "CREATE OR REPLACE FUNCTION app_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END$$;"
+    "DROP TRIGGER IF EXISTS app_audit_no_change ON app_audit;"
+    "CREATE TRIGGER app_audit_no_change BEFORE UPDATE OR DELETE ON app_audit"
+    " FOR EACH ROW EXECUTE FUNCTION app_append_only();"
+    "CREATE TABLE IF NOT EXISTS app_commands("
+    " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " point BIGINT NOT NULL,"
+    " priority BIGINT NOT NULL,"
+    " value DOUBLE PRECISION,"
+    " actor TEXT NOT NULL,"
+    " reason TEXT,"
+    " since_ms BIGINT NOT NULL,"
+    " expires_ms BIGINT,"
+    " released_ms BIGINT);"
+    "CREATE INDEX IF NOT EXISTS app_commands_active ON app_commands(point, priority)"
+    " WHERE released_ms IS NULL;";
 
 struct sb_appdb__al *sb_appdb__al_of(void *impl)
 {
@@ -417,80 +490,73 @@ struct sb_appdb__an *sb_appdb__an_of(void *impl)
     return ((struct adb *)impl)->an;
 }
 
-void sb_appdb__qreset(sqlite3_stmt *st)
+int sb_appdb__step_done(struct sb_sql_stmt *st, const char *what)
 {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    int rc = sb_sql_step(st, MOD, what);
+
+    sb_sql_reset(st);
+    return rc == SB_SQL_DONE ? 0 : rc == SB_SQL_ROW ? SB_ESTORE : rc;
 }
 
-static void qreset(sqlite3_stmt *st)
+int sb_appdb__step_row(struct sb_sql_stmt *st, const char *what)
 {
-    sb_appdb__qreset(st);
-}
+    int rc = sb_sql_step(st, MOD, what);
 
-int sb_appdb__step_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
-{
-    int src = sqlite3_step(st);
-    int rc = src == SQLITE_DONE ? 0 : sb_appdb__sqlfail(db, src, what);
-
-    sb_appdb__qreset(st);
-    return rc;
-}
-
-int sb_appdb__step_row(sqlite3 *db, sqlite3_stmt *st, const char *what)
-{
-    int src = sqlite3_step(st);
-
-    if (src == SQLITE_ROW)
+    if (rc == SB_SQL_ROW)
         return 0;
-    sb_appdb__qreset(st);
-    return src == SQLITE_DONE ? SB_ENOENT : sb_appdb__sqlfail(db, src, what);
+    sb_sql_reset(st);
+    return rc == SB_SQL_DONE ? SB_ENOENT : rc;
 }
 
-/* Binds text, NULL as SQL NULL.  SQLITE_STATIC: every statement is reset
- * before the call that bound it returns. */
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+static void qreset(struct sb_sql_stmt *st)
 {
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
+    sb_sql_reset(st);
+}
+
+/* Binds text, NULL as SQL NULL.  Every statement is reset before the call
+ * that bound it returns (sql.h: SQLite binds it SQLITE_STATIC). */
+static void bind_text(struct sb_sql_stmt *st, int i, const char *s)
+{
+    sb_sql_bind_text(st, i, s);
 }
 
 /* Steps a statement that returns no rows, then resets it. */
-static int step_done(struct adb *a, sqlite3_stmt *st, const char *what)
+static int step_done(struct adb *a, struct sb_sql_stmt *st, const char *what)
 {
-    return sb_appdb__step_done(a->db, st, what);
+    (void)a;
+    return sb_appdb__step_done(st, what);
 }
 
 /* Steps to the first row: 0 with the row current, SB_ENOENT if none (the
  * statement is then reset), or an error (reset). */
-static int step_row(struct adb *a, sqlite3_stmt *st, const char *what)
+static int step_row(struct adb *a, struct sb_sql_stmt *st, const char *what)
 {
-    return sb_appdb__step_row(a->db, st, what);
+    (void)a;
+    return sb_appdb__step_row(st, what);
+}
+
+/* Next row of a loop: SB_SQL_ROW, SB_SQL_DONE or an error. */
+static int step_next(struct sb_sql_stmt *st, const char *what)
+{
+    return sb_sql_step(st, MOD, what);
 }
 
 static int tx_begin(struct adb *a)
 {
-    return step_done(a, a->st[Q_BEGIN], "begin");
+    return sb_sql_begin(a->c, MOD);
 }
 
 /* Commits (commit != 0) or rolls back.  Returns 0, or SB_ESTORE when the
  * commit failed (the transaction is then rolled back). */
 static int tx_end(struct adb *a, int commit)
 {
-    if (commit && step_done(a, a->st[Q_COMMIT], "commit") == 0)
-        return 0;
-    /* Some errors (SQLITE_FULL, IOERR, NOMEM) already rolled back. */
-    if (!sqlite3_get_autocommit(a->db))
-        step_done(a, a->st[Q_ROLLBACK], "rollback");
-    return commit ? SB_ESTORE : 0;
+    return sb_sql_end(a->c, commit, MOD);
 }
 
-void sb_appdb__cpy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
+void sb_appdb__cpy_col(char *dst, size_t cap, struct sb_sql_stmt *st, int i)
 {
-    const unsigned char *s = sqlite3_column_text(st, i);
-    size_t n = s ? (size_t)sqlite3_column_bytes(st, i) : 0;
+    const char *s = sb_sql_col_text(st, i);
+    size_t n = s ? sb_sql_col_bytes(st, i) : 0;
 
     if (n >= cap)
         n = cap - 1;
@@ -500,89 +566,87 @@ void sb_appdb__cpy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
 }
 
 /* The current row of a USER_SEL-shaped statement. */
-static void row_user(sqlite3_stmt *st, struct sb_user *u)
+static void row_user(struct sb_sql_stmt *st, struct sb_user *u)
 {
     memset(u, 0, sizeof(*u));
-    u->id = sqlite3_column_int64(st, 0);
+    u->id = sb_sql_col_i64(st, 0);
     sb_appdb__cpy_col(u->username, sizeof(u->username), st, 1);
     sb_appdb__cpy_col(u->email, sizeof(u->email), st, 2);
     sb_appdb__cpy_col(u->display_name, sizeof(u->display_name), st, 3);
     sb_appdb__cpy_col(u->pw_hash, sizeof(u->pw_hash), st, 4);
-    u->roles = (uint32_t)sqlite3_column_int64(st, 5) & SB_ROLE_ALL;
-    u->disabled = sqlite3_column_int(st, 6) != 0;
-    u->must_change_pw = sqlite3_column_int(st, 7) != 0;
-    u->created_ms = sqlite3_column_int64(st, 8);
-    u->updated_ms = sqlite3_column_int64(st, 9);
-    u->pw_changed_ms = sqlite3_column_int64(st, 10);
-    u->last_login_ms = sqlite3_column_int64(st, 11);
+    u->roles = (uint32_t)sb_sql_col_i64(st, 5) & SB_ROLE_ALL;
+    u->disabled = sb_sql_col_int(st, 6) != 0;
+    u->must_change_pw = sb_sql_col_int(st, 7) != 0;
+    u->created_ms = sb_sql_col_i64(st, 8);
+    u->updated_ms = sb_sql_col_i64(st, 9);
+    u->pw_changed_ms = sb_sql_col_i64(st, 10);
+    u->last_login_ms = sb_sql_col_i64(st, 11);
 }
 
 /* ---- open, migrate, close ---------------------------------------------- */
 
 static int exec_err(struct adb *a, const char *sql, char *err, size_t errlen)
 {
-    char *msg = NULL;
+    char why[200] = "";
 
-    if (sqlite3_exec(a->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+    if (sb_sql_exec(a->c, sql, why, sizeof(why)) == 0)
         return 0;
-    sb_errf(err, errlen, "appdb: %s", msg ? msg : sqlite3_errmsg(a->db));
-    sqlite3_free(msg);
+    sb_errf(err, errlen, "appdb: %s", why);
     return SB_ESTORE;
+}
+
+/* One-value query sql (parameter ?1 = arg when arg is not NULL, ?2 = arg2
+ * likewise) into *v.  0 or SB_ESTORE with the reason in err. */
+static int query_int(struct adb *a, const char *sql, const char *arg, const char *arg2, int *v,
+                     char *err, size_t errlen)
+{
+    struct sb_sql_stmt *st = NULL;
+    char why[200] = "";
+    int rc = sb_sql_prepare(a->c, sql, &st, why, sizeof(why));
+
+    if (rc == 0) {
+        if (arg)
+            sb_sql_bind_text(st, 1, arg);
+        if (arg2)
+            sb_sql_bind_text(st, 2, arg2);
+        rc = sb_sql_step(st, MOD, "schema");
+        *v = rc == SB_SQL_ROW ? sb_sql_col_int(st, 0) : 0;
+        rc = rc == SB_SQL_ROW ? 0 : SB_ESTORE;
+        snprintf(why, sizeof(why), "no answer (see the log)");
+    }
+    if (rc)
+        sb_errf(err, errlen, "appdb: %s: %s", sql, why);
+    sb_sql_finalize(st);
+    return rc;
 }
 
 /* app_schema holds one row; an empty table is version 0. */
 static int schema_get(struct adb *a, int *v, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
-
-    if (sqlite3_prepare_v2(a->db, "SELECT coalesce(max(version), 0) FROM app_schema", -1, &st,
-                           NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-        sb_errf(err, errlen, "appdb: schema version: %s", sqlite3_errmsg(a->db));
-        rc = SB_ESTORE;
-    } else {
-        *v = sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return query_int(a, "SELECT coalesce(max(version), 0) FROM app_schema", NULL, NULL, v, err,
+                     errlen);
 }
 
 static int schema_set(struct adb *a, int v, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = exec_err(a, "DELETE FROM app_schema", err, errlen);
+    char sql[96];
 
-    if (rc)
-        return rc;
-    if (sqlite3_prepare_v2(a->db, "INSERT INTO app_schema(version) VALUES(?1)", -1, &st,
-                           NULL) != SQLITE_OK || sqlite3_bind_int(st, 1, v) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_DONE) {
-        sb_errf(err, errlen, "appdb: set schema version: %s", sqlite3_errmsg(a->db));
-        rc = SB_ESTORE;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    /* v is our own constant, not input. */
+    snprintf(sql, sizeof(sql), "DELETE FROM app_schema; INSERT INTO app_schema(version) "
+             "VALUES(%d)", v);
+    return exec_err(a, sql, err, errlen);
 }
 
-/* 1 when table has column, 0 when not, or SB_ESTORE. */
+/* 1 when table has column, 0 when not, or SB_ESTORE (SQLite only: the
+ * PostgreSQL schema has no history yet). */
 static int has_column(struct adb *a, const char *table, const char *column, char *err,
                       size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    int rc;
+    int n = 0;
+    int rc = query_int(a, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", table,
+                       column, &n, err, errlen);
 
-    if (sqlite3_prepare_v2(a->db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
-                           -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        sb_errf(err, errlen, "appdb: columns of %s: %s", table, sqlite3_errmsg(a->db));
-        rc = SB_ESTORE;
-    } else {
-        rc = sqlite3_column_int(st, 0) > 0;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return rc ? rc : n > 0;
 }
 
 static int run_step(struct adb *a, const struct mstep *m, char *err, size_t errlen)
@@ -592,17 +656,38 @@ static int run_step(struct adb *a, const struct mstep *m, char *err, size_t errl
     return has < 0 ? has : has ? 0 : exec_err(a, m->sql, err, errlen);
 }
 
-/* All steps from the stored version to SCHEMA_VERSION in one IMMEDIATE
- * transaction: two processes migrating at once serialise, and the second
- * finds the work done. */
+/* From version v to SCHEMA_VERSION: SQLite steps one version at a time;
+ * PostgreSQL creates the current schema whole on an empty database. */
+static int upgrade(struct adb *a, int v, char *err, size_t errlen)
+{
+    int rc = 0;
+
+    if (sb_sql_kind(a->c) == SB_SQL_SQLITE) {
+        for (int k = v + 1; rc == 0 && k <= SCHEMA_VERSION; k++)
+            rc = run_step(a, &migrations[k], err, errlen);
+        return rc;
+    }
+    if (v != 0)    /* 1..4 never existed on PostgreSQL */
+        return v == SCHEMA_VERSION ? 0 : (sb_errf(err, errlen, "appdb: schema version %d has "
+                                                  "no PostgreSQL upgrade", v), SB_ENOTSUP);
+    if ((rc = exec_err(a, pg_schema, err, errlen)) == 0 &&
+        (rc = exec_err(a, sb_appdb__pg_schema_alerts, err, errlen)) == 0)
+        rc = exec_err(a, sb_appdb__pg_schema_analytics, err, errlen);
+    return rc;
+}
+
+/* All steps from the stored version to SCHEMA_VERSION in one write
+ * transaction (sb_sql_begin): two processes or nodes migrating at once
+ * serialise, and the second finds the work done. */
 static int do_migrate(struct adb *a, int *from, int *to, char *err, size_t errlen)
 {
-    int v = 0, rc = exec_err(a, "BEGIN IMMEDIATE", err, errlen);
+    int v = 0, rc = sb_sql_begin(a->c, MOD) ? SB_ESTORE : 0;
 
     if (rc)
-        return rc;
-    rc = exec_err(a, "CREATE TABLE IF NOT EXISTS app_schema(version INTEGER NOT NULL)", err,
-                  errlen);
+        sb_errf(err, errlen, "appdb: cannot begin the migration (see the log)");
+    if (rc == 0)
+        rc = exec_err(a, "CREATE TABLE IF NOT EXISTS app_schema(version INTEGER NOT NULL)", err,
+                      errlen);
     if (rc == 0)
         rc = schema_get(a, &v, err, errlen);
     if (rc == 0 && v > SCHEMA_VERSION) {
@@ -610,14 +695,16 @@ static int do_migrate(struct adb *a, int *from, int *to, char *err, size_t errle
                 SCHEMA_VERSION);
         rc = SB_ENOTSUP;
     }
-    for (int k = v + 1; rc == 0 && k <= SCHEMA_VERSION; k++)
-        rc = run_step(a, &migrations[k], err, errlen);
+    if (rc == 0)
+        rc = upgrade(a, v, err, errlen);
     if (rc == 0 && v != SCHEMA_VERSION)
         rc = schema_set(a, SCHEMA_VERSION, err, errlen);
-    if (rc == 0)
-        rc = exec_err(a, "COMMIT", err, errlen);
-    if (rc && !sqlite3_get_autocommit(a->db))
-        sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc == 0 && sb_sql_end(a->c, 1, MOD)) {
+        sb_errf(err, errlen, "appdb: migration commit failed (see the log)");
+        rc = SB_ESTORE;
+    }
+    if (rc)
+        sb_sql_end(a->c, 0, MOD);
     if (from)
         *from = v;
     if (to)
@@ -646,11 +733,12 @@ static void s_close(void *impl)
     if (!a)
         return;
     for (int i = 0; i < Q_COUNT; i++)
-        sqlite3_finalize(a->st[i]);
+        sb_sql_finalize(a->st[i]);
     for (int i = 0; i < AF_VARIANTS; i++)
-        sqlite3_finalize(a->aud[i]);
+        sb_sql_finalize(a->aud[i]);
     sb_appdb__al_close(a->al);
     sb_appdb__an_close(a->an);
+    sb_sql_close(a->c);
     if (a->db && sqlite3_close(a->db) != SQLITE_OK)
         SB_ERR(MOD, "close: %s", sqlite3_errmsg(a->db));
     pthread_mutex_destroy(&a->mu);
@@ -701,10 +789,12 @@ static int set_wal(struct adb *a, const char *path, char *err, size_t errlen)
 
 static int prepare_all(struct adb *a, char *err, size_t errlen)
 {
+    char why[200];
+
     for (int i = 0; i < Q_COUNT; i++) {
-        if (sqlite3_prepare_v3(a->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &a->st[i],
-                               NULL) != SQLITE_OK) {
-            sb_errf(err, errlen, "appdb: prepare %d: %s", i, sqlite3_errmsg(a->db));
+        if (sb_sql_prepare(a->c, sb_sql_pick(a->c, q_sql[i], q_pg[i]), &a->st[i], why,
+                           sizeof(why))) {
+            sb_errf(err, errlen, "appdb: statement %d: %s", i, why);
             return SB_ESTORE;
         }
     }
@@ -726,6 +816,10 @@ static int conn_open(struct adb *a, const char *path, char *err, size_t errlen)
     sqlite3_extended_result_codes(a->db, 1);
     /* Before any statement: the store's connection may hold the write lock. */
     sqlite3_busy_timeout(a->db, BUSY_TIMEOUT_MS);
+    if (sb_sql_wrap_sqlite(a->db, &a->c)) {
+        sb_errf(err, errlen, "appdb: out of memory");
+        return SB_ENOMEM;
+    }
     rc = set_wal(a, path, err, errlen);
     /* NORMAL in WAL mode: a commit survives a process crash; power loss may
      * lose the last commits but never corrupts
@@ -735,13 +829,51 @@ static int conn_open(struct adb *a, const char *path, char *err, size_t errlen)
     return rc;
 }
 
-static const struct sb_appdb_ops sqlite_ops;
+static const struct sb_appdb_ops sqlite_ops, pg_ops;
+
+/* The rest of an open once the connection is up: schema, statements. */
+static int open_rest(struct adb *a, const struct sb_appdb_ops *ops, struct sb_appdb **out,
+                     char *err, size_t errlen)
+{
+    struct sb_appdb *h = calloc(1, sizeof(*h));
+    int rc = h ? 0 : SB_ENOMEM;
+
+    if (rc)
+        sb_errf(err, errlen, "appdb: out of memory");
+    if (rc == 0)
+        rc = do_migrate(a, NULL, NULL, err, errlen);
+    if (rc == 0)
+        rc = prepare_all(a, err, errlen);
+    if (rc == 0)
+        rc = sb_appdb__al_open(a->c, &a->mu, &a->al, err, errlen);
+    if (rc == 0)
+        rc = sb_appdb__an_open(a->c, &a->mu, &a->an, err, errlen);
+    if (rc) {
+        s_close(a);
+        free(h);
+        return rc;
+    }
+    h->ops = ops;
+    h->impl = a;
+    *out = h;
+    return 0;
+}
+
+static struct adb *adb_new(char *err, size_t errlen)
+{
+    struct adb *a = calloc(1, sizeof(*a));
+
+    if (!a)
+        sb_errf(err, errlen, "appdb: out of memory");
+    else
+        pthread_mutex_init(&a->mu, NULL);
+    return a;
+}
 
 int sb_appdb_sqlite_open(const char *path, struct sb_appdb **out, char *err, size_t errlen)
 {
-    struct adb *a = NULL;
-    struct sb_appdb *h = NULL;
-    int rc = SB_ENOMEM;
+    struct adb *a;
+    int rc;
 
     if (out)
         *out = NULL;
@@ -749,34 +881,33 @@ int sb_appdb_sqlite_open(const char *path, struct sb_appdb **out, char *err, siz
         sb_errf(err, errlen, "appdb: no database path");
         return SB_EINVAL;
     }
-    if (!(a = calloc(1, sizeof(*a)))) {
-        sb_errf(err, errlen, "appdb: out of memory");
+    if (!(a = adb_new(err, errlen)))
         return SB_ENOMEM;
-    }
-    pthread_mutex_init(&a->mu, NULL);
-    if (!(h = calloc(1, sizeof(*h)))) {
-        sb_errf(err, errlen, "appdb: out of memory");
-        goto out;
-    }
-    rc = conn_open(a, path, err, errlen);
-    if (rc == 0)
-        rc = do_migrate(a, NULL, NULL, err, errlen);
-    if (rc == 0)
-        rc = prepare_all(a, err, errlen);
-    if (rc == 0)
-        rc = sb_appdb__al_open(a->db, &a->mu, &a->al, err, errlen);
-    if (rc == 0)
-        rc = sb_appdb__an_open(a->db, &a->mu, &a->an, err, errlen);
-out:
-    if (rc) {
+    if ((rc = conn_open(a, path, err, errlen))) {
         s_close(a);
-        free(h);
         return rc;
     }
-    h->ops = &sqlite_ops;
-    h->impl = a;
-    *out = h;
-    return 0;
+    return open_rest(a, &sqlite_ops, out, err, errlen);
+}
+
+int sb_appdb_pg_open(const char *conninfo, struct sb_appdb **out, char *err, size_t errlen)
+{
+    struct adb *a;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (!out) {
+        sb_errf(err, errlen, "appdb: no handle");
+        return SB_EINVAL;
+    }
+    if (!(a = adb_new(err, errlen)))
+        return SB_ENOMEM;
+    if ((rc = sb_sql_open_pg(conninfo, &a->c, err, errlen))) {
+        s_close(a);
+        return rc;
+    }
+    return open_rest(a, &pg_ops, out, err, errlen);
 }
 
 /* ---- users ------------------------------------------------------------- */
@@ -784,7 +915,7 @@ out:
 static int s_user_create(void *impl, struct sb_user *u)
 {
     struct adb *a = impl;
-    sqlite3_stmt *st = a->st[Q_USER_INS];
+    struct sb_sql_stmt *st = a->st[Q_USER_INS];
     int rc;
 
     if (!user_ok(u, 1))
@@ -794,22 +925,22 @@ static int s_user_create(void *impl, struct sb_user *u)
     bind_text(st, 2, u->email);
     bind_text(st, 3, u->display_name);
     bind_text(st, 4, u->pw_hash);
-    sqlite3_bind_int64(st, 5, u->roles);
-    sqlite3_bind_int(st, 6, u->disabled != 0);
-    sqlite3_bind_int(st, 7, u->must_change_pw != 0);
-    sqlite3_bind_int64(st, 8, u->created_ms);
-    sqlite3_bind_int64(st, 9, u->updated_ms);
-    sqlite3_bind_int64(st, 10, u->pw_changed_ms);
-    sqlite3_bind_int64(st, 11, u->last_login_ms);
+    sb_sql_bind_i64(st, 5, u->roles);
+    sb_sql_bind_i64(st, 6, u->disabled != 0);
+    sb_sql_bind_i64(st, 7, u->must_change_pw != 0);
+    sb_sql_bind_i64(st, 8, u->created_ms);
+    sb_sql_bind_i64(st, 9, u->updated_ms);
+    sb_sql_bind_i64(st, 10, u->pw_changed_ms);
+    sb_sql_bind_i64(st, 11, u->last_login_ms);
     rc = step_done(a, st, "user create");
     if (rc == 0)
-        u->id = sqlite3_last_insert_rowid(a->db);
+        u->id = sb_sql_last_id(a->c);
     pthread_mutex_unlock(&a->mu);
     return rc;
 }
 
 /* Runs a one-row user query whose parameter 1 is already bound. */
-static int user_fetch(struct adb *a, sqlite3_stmt *st, struct sb_user *out)
+static int user_fetch(struct adb *a, struct sb_sql_stmt *st, struct sb_user *out)
 {
     int rc = step_row(a, st, "user get");
 
@@ -828,7 +959,7 @@ static int s_user_get(void *impl, int64_t id, struct sb_user *out)
     if (id <= 0 || !out)
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
-    sqlite3_bind_int64(a->st[Q_USER_GET], 1, id);
+    sb_sql_bind_i64(a->st[Q_USER_GET], 1, id);
     rc = user_fetch(a, a->st[Q_USER_GET], out);
     pthread_mutex_unlock(&a->mu);
     return rc;
@@ -849,11 +980,11 @@ static int s_user_by_name(void *impl, const char *username, struct sb_user *out)
 }
 
 /* Steps an UPDATE of one user: SB_ENOENT when no row matched. */
-static int user_write(struct adb *a, sqlite3_stmt *st, const char *what)
+static int user_write(struct adb *a, struct sb_sql_stmt *st, const char *what)
 {
     int rc = step_done(a, st, what);
 
-    if (rc == 0 && sqlite3_changes(a->db) == 0)
+    if (rc == 0 && sb_sql_changes(a->c) == 0)
         rc = SB_ENOENT;
     return rc;
 }
@@ -861,19 +992,19 @@ static int user_write(struct adb *a, sqlite3_stmt *st, const char *what)
 static int s_user_update(void *impl, const struct sb_user *u)
 {
     struct adb *a = impl;
-    sqlite3_stmt *st = a->st[Q_USER_UPD];
+    struct sb_sql_stmt *st = a->st[Q_USER_UPD];
     int rc;
 
     if (!user_ok(u, 0))
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
-    sqlite3_bind_int64(st, 1, u->id);
+    sb_sql_bind_i64(st, 1, u->id);
     bind_text(st, 2, u->email);
     bind_text(st, 3, u->display_name);
-    sqlite3_bind_int64(st, 4, u->roles);
-    sqlite3_bind_int(st, 5, u->disabled != 0);
-    sqlite3_bind_int(st, 6, u->must_change_pw != 0);
-    sqlite3_bind_int64(st, 7, u->updated_ms);
+    sb_sql_bind_i64(st, 4, u->roles);
+    sb_sql_bind_i64(st, 5, u->disabled != 0);
+    sb_sql_bind_i64(st, 6, u->must_change_pw != 0);
+    sb_sql_bind_i64(st, 7, u->updated_ms);
     rc = user_write(a, st, "user update");
     pthread_mutex_unlock(&a->mu);
     return rc;
@@ -883,16 +1014,16 @@ static int s_user_set_password(void *impl, int64_t id, const char *pw_hash, int 
                                int64_t now_ms)
 {
     struct adb *a = impl;
-    sqlite3_stmt *st = a->st[Q_USER_PW];
+    struct sb_sql_stmt *st = a->st[Q_USER_PW];
     int rc;
 
     if (id <= 0 || !token_ok(pw_hash, SB_PWHASH_MAX))
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
-    sqlite3_bind_int64(st, 1, id);
+    sb_sql_bind_i64(st, 1, id);
     bind_text(st, 2, pw_hash);
-    sqlite3_bind_int(st, 3, must_change != 0);
-    sqlite3_bind_int64(st, 4, now_ms);
+    sb_sql_bind_i64(st, 3, must_change != 0);
+    sb_sql_bind_i64(st, 4, now_ms);
     rc = user_write(a, st, "user set password");
     pthread_mutex_unlock(&a->mu);
     return rc;
@@ -901,14 +1032,14 @@ static int s_user_set_password(void *impl, int64_t id, const char *pw_hash, int 
 static int s_user_touch_login(void *impl, int64_t id, int64_t now_ms)
 {
     struct adb *a = impl;
-    sqlite3_stmt *st = a->st[Q_USER_LOGIN];
+    struct sb_sql_stmt *st = a->st[Q_USER_LOGIN];
     int rc;
 
     if (id <= 0)
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, now_ms);
+    sb_sql_bind_i64(st, 1, id);
+    sb_sql_bind_i64(st, 2, now_ms);
     rc = user_write(a, st, "user touch login");
     pthread_mutex_unlock(&a->mu);
     return rc;
@@ -919,7 +1050,7 @@ static int s_user_list(void *impl, int64_t after_id, int limit, struct sb_user *
                        int64_t *next)
 {
     struct adb *a = impl;
-    sqlite3_stmt *st = a->st[Q_USER_LIST];
+    struct sb_sql_stmt *st = a->st[Q_USER_LIST];
     int src, rc = 0;
 
     if (!out || !n || !next || limit < 1 || limit > SB_USER_LIST_MAX || after_id < 0)
@@ -927,17 +1058,17 @@ static int s_user_list(void *impl, int64_t after_id, int limit, struct sb_user *
     *n = 0;
     *next = 0;
     pthread_mutex_lock(&a->mu);
-    sqlite3_bind_int64(st, 1, after_id);
-    sqlite3_bind_int(st, 2, limit + 1);
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    sb_sql_bind_i64(st, 1, after_id);
+    sb_sql_bind_i64(st, 2, limit + 1);
+    while ((src = step_next(st, "user list")) == SB_SQL_ROW) {
         if (*n == (size_t)limit) {
             *next = out[limit - 1].id;
             break;
         }
         row_user(st, &out[(*n)++]);
     }
-    if (src != SQLITE_ROW && src != SQLITE_DONE)
-        rc = sqlfail(a, src, "user list");
+    if (src < 0)
+        rc = src;
     qreset(st);
     pthread_mutex_unlock(&a->mu);
     if (rc) {
@@ -950,7 +1081,7 @@ static int s_user_list(void *impl, int64_t after_id, int limit, struct sb_user *
 static int s_user_count(void *impl, int64_t *n)
 {
     struct adb *a = impl;
-    sqlite3_stmt *st = a->st[Q_USER_COUNT];
+    struct sb_sql_stmt *st = a->st[Q_USER_COUNT];
     int rc;
 
     if (!n)
@@ -958,7 +1089,7 @@ static int s_user_count(void *impl, int64_t *n)
     pthread_mutex_lock(&a->mu);
     rc = step_row(a, st, "user count");
     if (rc == 0) {
-        *n = sqlite3_column_int64(st, 0);
+        *n = sb_sql_col_i64(st, 0);
         qreset(st);
     }
     pthread_mutex_unlock(&a->mu);
@@ -970,20 +1101,20 @@ static int s_user_count(void *impl, int64_t *n)
 /* Inside the caller's transaction: the user exists, then old rows out, new in. */
 static int grants_replace(struct adb *a, int64_t user_id, const struct sb_grant *g, size_t n)
 {
-    sqlite3_stmt *st = a->st[Q_USER_EXISTS];
+    struct sb_sql_stmt *st = a->st[Q_USER_EXISTS];
     int rc;
 
-    sqlite3_bind_int64(st, 1, user_id);
+    sb_sql_bind_i64(st, 1, user_id);
     if ((rc = step_row(a, st, "grants user")))
         return rc;
     qreset(st);
     st = a->st[Q_GRANT_DEL];
-    sqlite3_bind_int64(st, 1, user_id);
+    sb_sql_bind_i64(st, 1, user_id);
     if ((rc = step_done(a, st, "grants delete")))
         return rc;
     st = a->st[Q_GRANT_INS];
     for (size_t i = 0; i < n && rc == 0; i++) {
-        sqlite3_bind_int64(st, 1, user_id);
+        sb_sql_bind_i64(st, 1, user_id);
         bind_text(st, 2, g[i].kind);
         bind_text(st, 3, g[i].slug);
         rc = step_done(a, st, "grants insert");
@@ -1014,16 +1145,16 @@ static int s_grants_set(void *impl, int64_t user_id, const struct sb_grant *g, s
 static int s_grants_get(void *impl, int64_t user_id, struct sb_grant **out, size_t *n)
 {
     struct adb *a = impl;
-    sqlite3_stmt *st = a->st[Q_GRANT_GET];
+    struct sb_sql_stmt *st = a->st[Q_GRANT_GET];
     struct sb_grant *v = NULL, *nv;
     size_t len = 0, cap = 0;
-    int src = SQLITE_DONE, rc = 0;
+    int src = SB_SQL_DONE, rc = 0;
 
     if (user_id <= 0 || !out || !n)
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
-    sqlite3_bind_int64(st, 1, user_id);
-    while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
+    sb_sql_bind_i64(st, 1, user_id);
+    while (rc == 0 && (src = step_next(st, "grants get")) == SB_SQL_ROW) {
         if (len == cap) {
             cap = cap ? cap * 2 : 8;
             if (!(nv = realloc(v, cap * sizeof(*v)))) {
@@ -1036,8 +1167,8 @@ static int s_grants_get(void *impl, int64_t user_id, struct sb_grant **out, size
         sb_appdb__cpy_col(v[len].slug, sizeof(v[len].slug), st, 1);
         len++;
     }
-    if (rc == 0 && src != SQLITE_DONE)
-        rc = sqlfail(a, src, "grants get");
+    if (rc == 0 && src < 0)
+        rc = src;
     qreset(st);
     pthread_mutex_unlock(&a->mu);
     if (rc || len == 0) {
@@ -1060,14 +1191,14 @@ static int s_grants_get(void *impl, int64_t user_id, struct sb_grant **out, size
 static int rt_add(struct adb *a, int64_t user_id, const char *family, const char *hash,
                   int64_t now_ms, int64_t expires_ms, const char *ip, const char *ua)
 {
-    sqlite3_stmt *st = a->st[Q_RT_INS];
+    struct sb_sql_stmt *st = a->st[Q_RT_INS];
     char ubuf[SB_RT_UA_MAX + 1];
 
-    sqlite3_bind_int64(st, 1, user_id);
+    sb_sql_bind_i64(st, 1, user_id);
     bind_text(st, 2, family);
     bind_text(st, 3, hash);
-    sqlite3_bind_int64(st, 4, now_ms);
-    sqlite3_bind_int64(st, 5, expires_ms);
+    sb_sql_bind_i64(st, 4, now_ms);
+    sb_sql_bind_i64(st, 5, expires_ms);
     bind_text(st, 6, ip);
     bind_text(st, 7, ua_clean(ua, ubuf));
     return step_done(a, st, "refresh token insert");
@@ -1090,10 +1221,10 @@ static int s_rt_insert(void *impl, int64_t user_id, const char *family, const ch
 
 static int rt_revoke_fam(struct adb *a, const char *family, int64_t now_ms)
 {
-    sqlite3_stmt *st = a->st[Q_RT_REV_FAM];
+    struct sb_sql_stmt *st = a->st[Q_RT_REV_FAM];
 
     bind_text(st, 1, family);
-    sqlite3_bind_int64(st, 2, now_ms);
+    sb_sql_bind_i64(st, 2, now_ms);
     return step_done(a, st, "refresh family revoke");
 }
 
@@ -1104,19 +1235,19 @@ static int rt_exchange(struct adb *a, const char *old_hash, const char *new_hash
                        int64_t new_expires_ms, const char *ip, const char *ua,
                        struct sb_rt_result *res)
 {
-    sqlite3_stmt *st = a->st[Q_RT_FIND];
+    struct sb_sql_stmt *st = a->st[Q_RT_FIND];
     int64_t row, expires;
     int used, revoked, rc;
 
     bind_text(st, 1, old_hash);
     if ((rc = step_row(a, st, "refresh token find")))
         return rc;
-    row = sqlite3_column_int64(st, 0);
-    res->user_id = sqlite3_column_int64(st, 1);
+    row = sb_sql_col_i64(st, 0);
+    res->user_id = sb_sql_col_i64(st, 1);
     sb_appdb__cpy_col(res->family, sizeof(res->family), st, 2);
-    expires = sqlite3_column_int64(st, 3);
-    used = sqlite3_column_int(st, 4);
-    revoked = sqlite3_column_int(st, 5);
+    expires = sb_sql_col_i64(st, 3);
+    used = sb_sql_col_int(st, 4);
+    revoked = sb_sql_col_int(st, 5);
     qreset(st);
     /* Security BCP §4.14.2: a refresh token presented twice was stolen from
      * the client or the attacker's copy was used first; the server cannot
@@ -1128,8 +1259,8 @@ static int rt_exchange(struct adb *a, const char *old_hash, const char *new_hash
     if (expires <= now_ms)
         return SB_ETIMEDOUT;
     st = a->st[Q_RT_USE];
-    sqlite3_bind_int64(st, 1, row);
-    sqlite3_bind_int64(st, 2, now_ms);
+    sb_sql_bind_i64(st, 1, row);
+    sb_sql_bind_i64(st, 2, now_ms);
     if ((rc = step_done(a, st, "refresh token use")))
         return rc;
     return rt_add(a, res->user_id, res->family, new_hash, now_ms, new_expires_ms, ip, ua);
@@ -1162,16 +1293,16 @@ static int s_rt_rotate(void *impl, const char *old_hash, const char *new_hash, i
 /* Fills *exists / *active for a family (either may be NULL). */
 static int rt_family(struct adb *a, const char *family, int *exists, int *active)
 {
-    sqlite3_stmt *st = a->st[Q_RT_FAM];
+    struct sb_sql_stmt *st = a->st[Q_RT_FAM];
     int rc;
 
     bind_text(st, 1, family);
     if ((rc = step_row(a, st, "refresh family")))
         return rc;
     if (exists)
-        *exists = sqlite3_column_int(st, 0);
+        *exists = sb_sql_col_int(st, 0);
     if (active)
-        *active = sqlite3_column_int(st, 1);
+        *active = sb_sql_col_int(st, 1);
     qreset(st);
     return 0;
 }
@@ -1185,7 +1316,7 @@ static int s_rt_revoke_family(void *impl, const char *family, int64_t now_ms)
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
     rc = rt_revoke_fam(a, family, now_ms);
-    if (rc == 0 && sqlite3_changes(a->db) == 0 && (rc = rt_family(a, family, &exists, NULL)) == 0 &&
+    if (rc == 0 && sb_sql_changes(a->c) == 0 && (rc = rt_family(a, family, &exists, NULL)) == 0 &&
         !exists)
         rc = SB_ENOENT;
     pthread_mutex_unlock(&a->mu);
@@ -1195,14 +1326,14 @@ static int s_rt_revoke_family(void *impl, const char *family, int64_t now_ms)
 static int s_rt_revoke_user(void *impl, int64_t user_id, int64_t now_ms)
 {
     struct adb *a = impl;
-    sqlite3_stmt *st = a->st[Q_RT_REV_USER];
+    struct sb_sql_stmt *st = a->st[Q_RT_REV_USER];
     int rc;
 
     if (user_id <= 0)
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
-    sqlite3_bind_int64(st, 1, user_id);
-    sqlite3_bind_int64(st, 2, now_ms);
+    sb_sql_bind_i64(st, 1, user_id);
+    sb_sql_bind_i64(st, 2, now_ms);
     rc = step_done(a, st, "refresh user revoke");
     pthread_mutex_unlock(&a->mu);
     return rc;
@@ -1213,13 +1344,13 @@ static int s_rt_revoke_user(void *impl, int64_t user_id, int64_t now_ms)
 static int s_rt_purge(void *impl, int64_t now_ms)
 {
     struct adb *a = impl;
-    sqlite3_stmt *st = a->st[Q_RT_PURGE];
+    struct sb_sql_stmt *st = a->st[Q_RT_PURGE];
     int rc;
 
     if (now_ms < 0)
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
-    sqlite3_bind_int64(st, 1, now_ms - SB_RT_PURGE_MS);
+    sb_sql_bind_i64(st, 1, now_ms - SB_RT_PURGE_MS);
     rc = step_done(a, st, "refresh purge");
     pthread_mutex_unlock(&a->mu);
     return rc;
@@ -1257,14 +1388,14 @@ static int rec_ok(const struct sb_audit_rec *r)
 static int s_audit_append(void *impl, const struct sb_audit_rec *r, int64_t *id)
 {
     struct adb *a = impl;
-    sqlite3_stmt *st = a->st[Q_AUD_INS];
+    struct sb_sql_stmt *st = a->st[Q_AUD_INS];
     int rc;
 
     if (!rec_ok(r))
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
-    sqlite3_bind_int64(st, 1, r->ts_ms);
-    sqlite3_bind_int64(st, 2, r->actor_id);
+    sb_sql_bind_i64(st, 1, r->ts_ms);
+    sb_sql_bind_i64(st, 2, r->actor_id);
     bind_text(st, 3, r->actor);
     bind_text(st, 4, r->ip);
     bind_text(st, 5, r->action);
@@ -1275,14 +1406,14 @@ static int s_audit_append(void *impl, const struct sb_audit_rec *r, int64_t *id)
     bind_text(st, 10, r->detail);
     rc = step_done(a, st, "audit append");
     if (rc == 0 && id)
-        *id = sqlite3_last_insert_rowid(a->db);
+        *id = sb_sql_last_id(a->c);
     pthread_mutex_unlock(&a->mu);
     return rc;
 }
 
 /* The statement for one combination of filters, from constant fragments
  * only; parameter numbers are fixed so binding does not depend on the mix. */
-static sqlite3_stmt *aud_stmt(struct adb *a, int mask)
+static struct sb_sql_stmt *aud_stmt(struct adb *a, int mask)
 {
     char sql[512];
 
@@ -1291,13 +1422,15 @@ static sqlite3_stmt *aud_stmt(struct adb *a, int mask)
     snprintf(sql, sizeof(sql), "SELECT " AUD_COLS " FROM app_audit WHERE id < ?1%s%s%s%s%s "
              "ORDER BY id DESC LIMIT ?8",
              mask & AF_ACTOR ? " AND actor_id = ?2" : "",
-             mask & AF_ACTION ? " AND action >= ?3 AND (?4 IS NULL OR action < ?4)" : "",
+             /* CAST: PostgreSQL must know ?4's type where it meets IS NULL. */
+             mask & AF_ACTION ? " AND action >= ?3 AND (CAST(?4 AS TEXT) IS NULL OR "
+                                "action < ?4)" : "",
              mask & AF_TARGET ? " AND target = ?5" : "",
              mask & AF_FROM ? " AND ts_ms >= ?6" : "",
              mask & AF_TO ? " AND ts_ms < ?7" : "");
-    if (sqlite3_prepare_v3(a->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &a->aud[mask], NULL) !=
-        SQLITE_OK) {
-        SB_ERR(MOD, "audit query prepare: %s", sqlite3_errmsg(a->db));
+    char why[200];
+    if (sb_sql_prepare(a->c, sql, &a->aud[mask], why, sizeof(why))) {
+        SB_ERR(MOD, "audit query prepare: %s", why);
         a->aud[mask] = NULL;
     }
     return a->aud[mask];
@@ -1327,42 +1460,42 @@ static int filter_ok(const struct sb_audit_filter *f)
            len_ok(f->target, SB_AUDIT_TEXT_MAX) && (f->to_ms == 0 || f->to_ms > f->from_ms);
 }
 
-static void aud_bind(sqlite3_stmt *st, const struct sb_audit_filter *f, char *upper)
+static void aud_bind(struct sb_sql_stmt *st, const struct sb_audit_filter *f, char *upper)
 {
-    sqlite3_bind_int64(st, 1, f->before_id > 0 ? f->before_id : INT64_MAX);
-    sqlite3_bind_int64(st, 2, f->actor_id);
+    sb_sql_bind_i64(st, 1, f->before_id > 0 ? f->before_id : INT64_MAX);
+    sb_sql_bind_i64(st, 2, f->actor_id);
     if (f->action && *f->action) {
         bind_text(st, 3, f->action);
         bind_text(st, 4, prefix_upper(f->action, upper, SB_AUDIT_TEXT_MAX + 1) ? upper : NULL);
     }
     bind_text(st, 5, f->target && *f->target ? f->target : NULL);
-    sqlite3_bind_int64(st, 6, f->from_ms);
-    sqlite3_bind_int64(st, 7, f->to_ms);
-    sqlite3_bind_int(st, 8, f->limit + 1);
+    sb_sql_bind_i64(st, 6, f->from_ms);
+    sb_sql_bind_i64(st, 7, f->to_ms);
+    sb_sql_bind_i64(st, 8, f->limit + 1);
 }
 
 /* Copies the current row into r; its strings go into one block (*mem). */
-static int row_audit(sqlite3_stmt *st, struct sb_audit_rec *r, void **mem)
+static int row_audit(struct sb_sql_stmt *st, struct sb_audit_rec *r, void **mem)
 {
     const char **dst[8] = { &r->actor, &r->ip, &r->action, &r->target,
                             &r->before, &r->after, &r->result, &r->detail };
-    const unsigned char *txt[8];
+    const char *txt[8];
     size_t len[8], total = 1;
     char *p;
 
     for (int i = 0; i < 8; i++) {
-        int null = sqlite3_column_type(st, 3 + i) == SQLITE_NULL;
-        txt[i] = null ? NULL : sqlite3_column_text(st, 3 + i);
+        int null = sb_sql_col_null(st, 3 + i);
+        txt[i] = null ? NULL : sb_sql_col_text(st, 3 + i);
         if (!null && !txt[i])
             return SB_ENOMEM;
-        len[i] = txt[i] ? (size_t)sqlite3_column_bytes(st, 3 + i) : 0;
+        len[i] = txt[i] ? (size_t)sb_sql_col_bytes(st, 3 + i) : 0;
         total += txt[i] ? len[i] + 1 : 0;
     }
     if (!(p = *mem = malloc(total)))
         return SB_ENOMEM;
-    r->id = sqlite3_column_int64(st, 0);
-    r->ts_ms = sqlite3_column_int64(st, 1);
-    r->actor_id = sqlite3_column_int64(st, 2);
+    r->id = sb_sql_col_i64(st, 0);
+    r->ts_ms = sb_sql_col_i64(st, 1);
+    r->actor_id = sb_sql_col_i64(st, 2);
     for (int i = 0; i < 8; i++) {
         *dst[i] = NULL;
         if (!txt[i])
@@ -1377,11 +1510,11 @@ static int row_audit(sqlite3_stmt *st, struct sb_audit_rec *r, void **mem)
 
 /* Fills out from the bound statement; reads limit + 1 rows to know whether
  * another page follows. */
-static int aud_collect(struct adb *a, sqlite3_stmt *st, int limit, struct sb_audit_page *out)
+static int aud_collect(struct adb *a, struct sb_sql_stmt *st, int limit, struct sb_audit_page *out)
 {
     int src, rc = 0;
 
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((src = step_next(st, "audit query")) == SB_SQL_ROW) {
         if (out->n == (size_t)limit) {
             out->next_before_id = out->v[limit - 1].id;
             break;
@@ -1390,8 +1523,8 @@ static int aud_collect(struct adb *a, sqlite3_stmt *st, int limit, struct sb_aud
             break;
         out->n++;
     }
-    if (rc == 0 && src != SQLITE_ROW && src != SQLITE_DONE)
-        rc = sqlfail(a, src, "audit query");
+    if (rc == 0 && src < 0)
+        rc = src;
     qreset(st);
     return rc;
 }
@@ -1400,7 +1533,7 @@ static int s_audit_query(void *impl, const struct sb_audit_filter *f, struct sb_
 {
     struct adb *a = impl;
     char upper[SB_AUDIT_TEXT_MAX + 1];
-    sqlite3_stmt *st;
+    struct sb_sql_stmt *st;
     int rc = SB_ESTORE;
 
     if (!filter_ok(f) || !out)
@@ -1431,7 +1564,7 @@ static int s_audit_query(void *impl, const struct sb_audit_filter *f, struct sb_
 static int s_cmd_hold(void *impl, const struct sb_cmd_rec *r)
 {
     struct adb *a = impl;
-    sqlite3_stmt *rel = a->st[Q_CMD_REL], *ins = a->st[Q_CMD_INS];
+    struct sb_sql_stmt *rel = a->st[Q_CMD_REL], *ins = a->st[Q_CMD_INS];
     int rc;
 
     if (!r || !r->point || r->priority < 1 || r->priority > 16 || !r->actor[0])
@@ -1439,24 +1572,21 @@ static int s_cmd_hold(void *impl, const struct sb_cmd_rec *r)
     pthread_mutex_lock(&a->mu);
     if ((rc = tx_begin(a)) == 0) {
         /* one active record per point and priority: the newest command */
-        sqlite3_bind_int64(rel, 1, r->point);
-        sqlite3_bind_int(rel, 2, r->priority);
-        sqlite3_bind_int64(rel, 3, r->since_ms);
+        sb_sql_bind_i64(rel, 1, r->point);
+        sb_sql_bind_i64(rel, 2, r->priority);
+        sb_sql_bind_i64(rel, 3, r->since_ms);
         rc = step_done(a, rel, "command release");
         if (rc == 0 && !isnan(r->value)) {
-            sqlite3_bind_int64(ins, 1, r->point);
-            sqlite3_bind_int(ins, 2, r->priority);
-            sqlite3_bind_double(ins, 3, r->value);
-            sqlite3_bind_text(ins, 4, r->actor, -1, SQLITE_STATIC);
-            if (r->reason[0])
-                sqlite3_bind_text(ins, 5, r->reason, -1, SQLITE_STATIC);
-            else
-                sqlite3_bind_null(ins, 5);
-            sqlite3_bind_int64(ins, 6, r->since_ms);
+            sb_sql_bind_i64(ins, 1, r->point);
+            sb_sql_bind_i64(ins, 2, r->priority);
+            sb_sql_bind_double(ins, 3, r->value);
+            sb_sql_bind_text(ins, 4, r->actor);
+            sb_sql_bind_text(ins, 5, r->reason[0] ? r->reason : NULL);
+            sb_sql_bind_i64(ins, 6, r->since_ms);
             if (r->expires_ms)
-                sqlite3_bind_int64(ins, 7, r->expires_ms);
+                sb_sql_bind_i64(ins, 7, r->expires_ms);
             else
-                sqlite3_bind_null(ins, 7);
+                sb_sql_bind_null(ins, 7);
             rc = step_done(a, ins, "command insert");
         }
         int e = tx_end(a, rc == 0);
@@ -1471,93 +1601,103 @@ static int s_cmd_active(void *impl, uint32_t point, int64_t expired_by, struct s
                         size_t cap, size_t *n)
 {
     struct adb *a = impl;
-    sqlite3_stmt *st = a->st[Q_CMD_ACTIVE];
+    struct sb_sql_stmt *st = a->st[Q_CMD_ACTIVE];
     int rc = 0, sr;
 
     *n = 0;
     pthread_mutex_lock(&a->mu);
-    sqlite3_bind_int64(st, 1, point);
-    sqlite3_bind_int64(st, 2, expired_by);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)cap);
-    while ((sr = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
+    sb_sql_bind_i64(st, 1, point);
+    sb_sql_bind_i64(st, 2, expired_by);
+    sb_sql_bind_i64(st, 3, (int64_t)cap);
+    while ((sr = step_next(st, "command list")) == SB_SQL_ROW && *n < cap) {
         struct sb_cmd_rec *r = &out[(*n)++];
         memset(r, 0, sizeof(*r));
-        r->id = sqlite3_column_int64(st, 0);
-        r->point = (uint32_t)sqlite3_column_int64(st, 1);
-        r->priority = sqlite3_column_int(st, 2);
-        r->value = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
-        snprintf(r->actor, sizeof(r->actor), "%s", (const char *)sqlite3_column_text(st, 4));
-        if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-            snprintf(r->reason, sizeof(r->reason), "%s", (const char *)sqlite3_column_text(st, 5));
-        r->since_ms = sqlite3_column_int64(st, 6);
-        r->expires_ms = sqlite3_column_int64(st, 7);
+        r->id = sb_sql_col_i64(st, 0);
+        r->point = (uint32_t)sb_sql_col_i64(st, 1);
+        r->priority = sb_sql_col_int(st, 2);
+        r->value = sb_sql_col_null(st, 3) ? NAN : sb_sql_col_double(st, 3);
+        snprintf(r->actor, sizeof(r->actor), "%s", (const char *)sb_sql_col_text(st, 4));
+        if (!sb_sql_col_null(st, 5))
+            snprintf(r->reason, sizeof(r->reason), "%s", (const char *)sb_sql_col_text(st, 5));
+        r->since_ms = sb_sql_col_i64(st, 6);
+        r->expires_ms = sb_sql_col_i64(st, 7);
     }
-    if (sr != SQLITE_ROW && sr != SQLITE_DONE)
-        rc = sqlfail(a, sr, "command list");
+    if (sr < 0)
+        rc = sr;
     qreset(st);
     pthread_mutex_unlock(&a->mu);
     return rc;
 }
 
+/* The methods: one code path for both engines (sql.h). */
+#define APPDB_METHODS \
+    .close = s_close, \
+    .migrate = s_migrate, \
+    .user_create = s_user_create, \
+    .user_get = s_user_get, \
+    .user_by_name = s_user_by_name, \
+    .user_update = s_user_update, \
+    .user_set_password = s_user_set_password, \
+    .user_touch_login = s_user_touch_login, \
+    .user_list = s_user_list, \
+    .user_count = s_user_count, \
+    .grants_set = s_grants_set, \
+    .grants_get = s_grants_get, \
+    .rt_insert = s_rt_insert, \
+    .rt_rotate = s_rt_rotate, \
+    .rt_revoke_family = s_rt_revoke_family, \
+    .rt_revoke_user = s_rt_revoke_user, \
+    .rt_purge = s_rt_purge, \
+    .rt_family_active = s_rt_family_active, \
+    .audit_append = s_audit_append, \
+    .audit_query = s_audit_query, \
+    .cmd_hold = s_cmd_hold, \
+    .cmd_active = s_cmd_active, \
+    .alert_rule_put = sb_appdb__rule_put, \
+    .alert_rule_get = sb_appdb__rule_get, \
+    .alert_rule_delete = sb_appdb__rule_delete, \
+    .alert_rule_list = sb_appdb__rule_list, \
+    .alert_rule_count = sb_appdb__rule_count, \
+    .alert_raise = sb_appdb__alert_raise, \
+    .alert_clear = sb_appdb__alert_clear, \
+    .alert_ack = sb_appdb__alert_ack, \
+    .alert_assign = sb_appdb__alert_assign, \
+    .alert_note = sb_appdb__alert_note, \
+    .alert_shelve = sb_appdb__alert_shelve, \
+    .alert_unshelve = sb_appdb__alert_unshelve, \
+    .alert_resolve = sb_appdb__alert_resolve, \
+    .alert_escalate = sb_appdb__alert_escalate, \
+    .alert_notified = sb_appdb__alert_notified, \
+    .alert_get = sb_appdb__alert_get, \
+    .alert_list = sb_appdb__alert_list, \
+    .alert_events = sb_appdb__alert_events, \
+    .alert_escalation_due = sb_appdb__alert_escalation_due, \
+    .alert_summary = sb_appdb__alert_summary, \
+    .alert_sub_add = sb_appdb__sub_add, \
+    .alert_sub_list = sb_appdb__sub_list, \
+    .alert_sub_match = sb_appdb__sub_match, \
+    .alert_sub_secret = sb_appdb__sub_secret, \
+    .alert_sub_delete = sb_appdb__sub_delete, \
+    .doc_put = sb_appdb__doc_put, \
+    .doc_get = sb_appdb__doc_get, \
+    .doc_delete = sb_appdb__doc_delete, \
+    .doc_list = sb_appdb__doc_list, \
+    .fc_put = sb_appdb__fc_put, \
+    .fc_get = sb_appdb__fc_get, \
+    .fc_purge = sb_appdb__fc_purge, \
+    .report_file_put = sb_appdb__rf_put, \
+    .report_file_list = sb_appdb__rf_list, \
+    .report_file_get = sb_appdb__rf_get, \
+    .report_file_delete = sb_appdb__rf_delete
+
 static const struct sb_appdb_ops sqlite_ops = {
     .abi = SB_APPDB_ABI,
     .name = "sqlite",
-    .close = s_close,
-    .migrate = s_migrate,
-    .user_create = s_user_create,
-    .user_get = s_user_get,
-    .user_by_name = s_user_by_name,
-    .user_update = s_user_update,
-    .user_set_password = s_user_set_password,
-    .user_touch_login = s_user_touch_login,
-    .user_list = s_user_list,
-    .user_count = s_user_count,
-    .grants_set = s_grants_set,
-    .grants_get = s_grants_get,
-    .rt_insert = s_rt_insert,
-    .rt_rotate = s_rt_rotate,
-    .rt_revoke_family = s_rt_revoke_family,
-    .rt_revoke_user = s_rt_revoke_user,
-    .rt_purge = s_rt_purge,
-    .rt_family_active = s_rt_family_active,
-    .audit_append = s_audit_append,
-    .audit_query = s_audit_query,
-    .cmd_hold = s_cmd_hold,
-    .cmd_active = s_cmd_active,
-    .alert_rule_put = sb_appdb__rule_put,
-    .alert_rule_get = sb_appdb__rule_get,
-    .alert_rule_delete = sb_appdb__rule_delete,
-    .alert_rule_list = sb_appdb__rule_list,
-    .alert_rule_count = sb_appdb__rule_count,
-    .alert_raise = sb_appdb__alert_raise,
-    .alert_clear = sb_appdb__alert_clear,
-    .alert_ack = sb_appdb__alert_ack,
-    .alert_assign = sb_appdb__alert_assign,
-    .alert_note = sb_appdb__alert_note,
-    .alert_shelve = sb_appdb__alert_shelve,
-    .alert_unshelve = sb_appdb__alert_unshelve,
-    .alert_resolve = sb_appdb__alert_resolve,
-    .alert_escalate = sb_appdb__alert_escalate,
-    .alert_notified = sb_appdb__alert_notified,
-    .alert_get = sb_appdb__alert_get,
-    .alert_list = sb_appdb__alert_list,
-    .alert_events = sb_appdb__alert_events,
-    .alert_escalation_due = sb_appdb__alert_escalation_due,
-    .alert_summary = sb_appdb__alert_summary,
-    .alert_sub_add = sb_appdb__sub_add,
-    .alert_sub_list = sb_appdb__sub_list,
-    .alert_sub_match = sb_appdb__sub_match,
-    .alert_sub_secret = sb_appdb__sub_secret,
-    .alert_sub_delete = sb_appdb__sub_delete,
-    .doc_put = sb_appdb__doc_put,
-    .doc_get = sb_appdb__doc_get,
-    .doc_delete = sb_appdb__doc_delete,
-    .doc_list = sb_appdb__doc_list,
-    .fc_put = sb_appdb__fc_put,
-    .fc_get = sb_appdb__fc_get,
-    .fc_purge = sb_appdb__fc_purge,
-    .report_file_put = sb_appdb__rf_put,
-    .report_file_list = sb_appdb__rf_list,
-    .report_file_get = sb_appdb__rf_get,
-    .report_file_delete = sb_appdb__rf_delete,
+    APPDB_METHODS,
+};
+
+static const struct sb_appdb_ops pg_ops = {
+    .abi = SB_APPDB_ABI,
+    .name = "postgres",
+    APPDB_METHODS,
 };

@@ -513,6 +513,17 @@ struct sb_appdb {
  * with the reason in err (and nothing logged). */
 int sb_appdb_sqlite_open(const char *path, struct sb_appdb **out, char *err, size_t errlen);
 
+/* Opens the application tables in the PostgreSQL database at conninfo (libpq
+ * keywords or a URI; "" = the PG* environment), the database the
+ * PostgreSQL store uses, so every node of a cluster shares users, grants,
+ * refresh-token families, the audit log, held commands, alerts and
+ * analytics documents; creates or migrates the app_* schema.  Every write
+ * that reads first holds an advisory lock for its transaction, as SQLite's
+ * BEGIN IMMEDIATE does (docs/internals/appdb-postgres.md).  Returns as
+ * sb_appdb_sqlite_open (SB_ESTORE when the server cannot be reached); the
+ * reason in err never holds the conninfo. */
+int sb_appdb_pg_open(const char *conninfo, struct sb_appdb **out, char *err, size_t errlen);
+
 /* Closes the backend and frees the handle (NULL is fine). */
 void sb_appdb_close(struct sb_appdb *db);
 

@@ -1,9 +1,11 @@
 /*
- * appdb_alerts.c - the alert store of the SQLite app backend (appdb.h,
+ * appdb_alerts.c - the alert store of the app database (appdb.h,
  * docs/internals/alerts-store.md): rules as JSON text, alerts with their
- * life cycle and full history, notification subscriptions.
+ * life cycle and full history, notification subscriptions.  One code path
+ * for SQLite and PostgreSQL through db/sql.h; the engines differ only in
+ * schema and in the few statements whose dialects part (aq_pg below).
  *
- * Tables (schema v3, below):
+ * Tables (SQLite schema v3 + v5, below; PostgreSQL's the same at v5):
  *
  *   app_alert_rules   one row per rule: id, building, JSON, enabled
  *   app_alerts        one row per alert; a partial unique index allows one
@@ -13,17 +15,22 @@
  *   app_alert_subs    subscriptions, deleted with their user; v5 adds the
  *                     escalation level each one hears (0 = when raised)
  *
- * Every change is BEGIN IMMEDIATE, read the alert, check the transition,
- * UPDATE, INSERT the event(s), read the alert back, COMMIT: one transaction,
- * under the connection's mutex (appdb_int.h), so an alert and its history
- * never disagree and two processes raising at once serialise.  The order of
- * the UPDATEs inside a transaction keeps every CHECK true after each one.
+ * Every change is sb_sql_begin (SQLite's BEGIN IMMEDIATE, PostgreSQL's
+ * BEGIN plus the writers' advisory lock), read the alert, check the
+ * transition, UPDATE, INSERT the event(s), read the alert back, commit: one
+ * transaction, under the connection's mutex (appdb_int.h), so an alert and
+ * its history never disagree and two processes or nodes raising at once
+ * serialise.  The order of the UPDATEs inside a transaction keeps every
+ * CHECK true after each one.  No path goes on after a failed statement
+ * inside a transaction (PostgreSQL would refuse every later one): an error
+ * ends it with a rollback.
  *
  * Statements are constant text prepared once and reset after each use, as in
  * appdb.c; the alert list has one statement per combination of filters
- * (built from constant fragments on first use) so SQLite can choose an index.
- * Sets (buildings, states, severities) are bound as one JSON array and read
- * with json_each(), never spliced into SQL.
+ * (built from constant fragments on first use) so the planner can choose an
+ * index.  Sets (buildings, states, severities) are bound as one JSON array
+ * and read with json_each() (PostgreSQL: json_array_elements_text()), never
+ * spliced into SQL.
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +40,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "core/utf8.h"
 #include "db/appdb.h"
 #include "db/appdb_int.h"
 #include "model/slug.h"
@@ -94,40 +102,20 @@ void sb_alert_rule_page_release(struct sb_alert_rule_page *p)
 
 /* ---- input checks ------------------------------------------------------ */
 
-/* Well-formed UTF-8 (RFC 3629 §4: no overlongs, no surrogates, <= U+10FFFF)
- * of n bytes; controls below 0x20 and 0x7f refused except \t and \n when
- * multiline.  Stored text reaches JSON answers and the UI as it is. */
+/* Well-formed UTF-8 (core/utf8.h) of n bytes; controls below 0x20 and 0x7f
+ * refused except \t and \n when multiline.  Stored text reaches JSON
+ * answers and the UI as it is. */
 static int utf8_ok(const unsigned char *s, size_t n, int multiline)
 {
-    size_t i = 0;
+    size_t i = 0, k;
 
     while (i < n) {
-        unsigned c = s[i], need, cp;
-        if (c < 0x80) {
-            if ((c < 0x20 && !(multiline && (c == '\t' || c == '\n'))) || c == 0x7f)
-                return 0;
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            need = 1, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-            need = 2, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-            need = 3, cp = c & 0x07;
-        else
+        unsigned c = s[i];
+        if (c < 0x80 && ((c < 0x20 && !(multiline && (c == '\t' || c == '\n'))) || c == 0x7f))
             return 0;
-        if (n - i <= need)
+        if ((k = sb_utf8_seq(s + i, n - i)) == 0)
             return 0;
-        for (unsigned k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += need + 1;
+        i += k;
     }
     return 1;
 }
@@ -237,6 +225,22 @@ static int rule_ok(const struct sb_alert_rule *r)
 #define SEV_IN   "IN ('critical', 'major', 'minor', 'info')"
 #define HHMM_SQL(c) "(" c " IS NULL OR (length(" c ") = 5 AND " c " GLOB '[0-2][0-9]:[0-5][0-9]'))"
 
+/* What both engines' app_alerts share word for word: the life cycle's
+ * invariants (the table's last line) and the indexes. */
+#define AL_CHECKS \
+    " CHECK((state = 'resolved') = (resolved_ms IS NOT NULL))," \
+    " CHECK(state <> 'acknowledged' OR acked_ms IS NOT NULL)," \
+    " CHECK(NOT (state = 'acknowledged' AND cleared = 1))," \
+    " CHECK(cleared = 0 OR cleared_ms IS NOT NULL));"
+#define AL_INDEXES \
+    "CREATE UNIQUE INDEX IF NOT EXISTS app_alerts_open ON app_alerts(rule, \"key\")" \
+    " WHERE state <> 'resolved';" \
+    "CREATE INDEX IF NOT EXISTS app_alerts_building ON app_alerts(building);" \
+    "CREATE INDEX IF NOT EXISTS app_alerts_state ON app_alerts(state);" \
+    "CREATE INDEX IF NOT EXISTS app_alerts_rule ON app_alerts(rule);" \
+    "CREATE INDEX IF NOT EXISTS app_alerts_assignee ON app_alerts(assignee)" \
+    " WHERE assignee IS NOT NULL;"
+
 const char sb_appdb__schema_v3[] =
     "CREATE TABLE IF NOT EXISTS app_alert_rules("
     " id TEXT PRIMARY KEY,"
@@ -272,18 +276,9 @@ const char sb_appdb__schema_v3[] =
     " count INTEGER NOT NULL DEFAULT 1 CHECK(count >= 1),"
     " value REAL,"
     " message TEXT,"
-    " CHECK((state = 'resolved') = (resolved_ms IS NOT NULL)),"
-    " CHECK(state <> 'acknowledged' OR acked_ms IS NOT NULL),"
-    " CHECK(NOT (state = 'acknowledged' AND cleared = 1)),"
-    " CHECK(cleared = 0 OR cleared_ms IS NOT NULL));"
+    AL_CHECKS
     /* One open alert per (rule, key): raises de-duplicate into it. */
-    "CREATE UNIQUE INDEX IF NOT EXISTS app_alerts_open ON app_alerts(rule, \"key\")"
-    " WHERE state <> 'resolved';"
-    "CREATE INDEX IF NOT EXISTS app_alerts_building ON app_alerts(building);"
-    "CREATE INDEX IF NOT EXISTS app_alerts_state ON app_alerts(state);"
-    "CREATE INDEX IF NOT EXISTS app_alerts_rule ON app_alerts(rule);"
-    "CREATE INDEX IF NOT EXISTS app_alerts_assignee ON app_alerts(assignee)"
-    " WHERE assignee IS NOT NULL;"
+    AL_INDEXES
     "CREATE TABLE IF NOT EXISTS app_alert_events("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " alert INTEGER NOT NULL REFERENCES app_alerts(id),"
@@ -322,10 +317,86 @@ const char sb_appdb__schema_v5[] =
     "ALTER TABLE app_alert_subs ADD COLUMN level INTEGER NOT NULL DEFAULT 0"
     " CHECK(level BETWEEN 0 AND 3);";
 
+/* ---- PostgreSQL schema (v5 as a whole) ---------------------------------- */
+
+/* The v3 + v5 tables in PostgreSQL's dialect, the same constraints and
+ * indexes: BIGINT for INTEGER; identities for AUTOINCREMENT (a sequence
+ * never hands out an id twice either); the rule as json, which keeps the
+ * text as written and refuses invalid JSON on input (22P02, SB_EINVAL like
+ * SQLite's CHECK); an anchored regular expression for GLOB; a plpgsql
+ * trigger for the append-only history.  Rule ids compare as bytes
+ * (COLLATE "C", SQLite's BINARY), so rule pages come in the same order on
+ * both engines whatever the database's locale.  Idempotent: IF NOT EXISTS,
+ * OR REPLACE, and the trigger dropped before it is made. */
+#define PG_HHMM(c) "(" c " IS NULL OR " c " ~ '^[0-2][0-9]:[0-5][0-9]$')"
+
+const char sb_appdb__pg_schema_alerts[] =
+    "CREATE TABLE IF NOT EXISTS app_alert_rules("
+    " id TEXT COLLATE \"C\" PRIMARY KEY,"
+    " building TEXT NOT NULL,"
+    " json JSON NOT NULL CHECK(json_typeof(json) = 'object'),"
+    " enabled BIGINT NOT NULL DEFAULT 1 CHECK(enabled IN (0, 1)),"
+    " created_ms BIGINT NOT NULL,"
+    " updated_ms BIGINT NOT NULL,"
+    " updated_by TEXT);"
+    "CREATE INDEX IF NOT EXISTS app_alert_rules_building ON app_alert_rules(building);"
+    "CREATE TABLE IF NOT EXISTS app_alerts("
+    " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " rule TEXT NOT NULL,"
+    " building TEXT NOT NULL,"
+    " \"key\" TEXT NOT NULL,"
+    " severity TEXT NOT NULL CHECK(severity " SEV_IN "),"
+    " state TEXT NOT NULL CHECK(state IN ('active', 'acknowledged', 'resolved')),"
+    " cleared BIGINT NOT NULL DEFAULT 0 CHECK(cleared IN (0, 1)),"
+    " raised_ms BIGINT NOT NULL,"
+    " cleared_ms BIGINT,"
+    " acked_ms BIGINT,"
+    " acked_by TEXT,"
+    " resolved_ms BIGINT,"
+    " resolved_by TEXT,"
+    " assignee TEXT,"
+    " shelved_until_ms BIGINT,"
+    " escalated_level BIGINT NOT NULL DEFAULT 0 CHECK(escalated_level BETWEEN 0 AND 9),"
+    " flaps BIGINT NOT NULL DEFAULT 0 CHECK(flaps >= 0),"
+    " count BIGINT NOT NULL DEFAULT 1 CHECK(count >= 1),"
+    " value DOUBLE PRECISION,"
+    " message TEXT,"
+    AL_CHECKS
+    AL_INDEXES
+    "CREATE TABLE IF NOT EXISTS app_alert_events("
+    " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " alert BIGINT NOT NULL REFERENCES app_alerts(id),"
+    " ts_ms BIGINT NOT NULL,"
+    " kind TEXT NOT NULL CHECK(kind IN ('raised', 're-raised', 'cleared', 'acknowledged',"
+    "  'assigned', 'note', 'shelved', 'unshelved', 'resolved', 'escalated', 'notified',"
+    "  'notify_failed')),"
+    " actor TEXT NOT NULL,"
+    " detail TEXT);"
+    "CREATE INDEX IF NOT EXISTS app_alert_events_alert ON app_alert_events(alert);"
+    /* UPDATE only, as on SQLite: a retention purge may still delete. */
+    "CREATE OR REPLACE FUNCTION app_alert_events_append_only() RETURNS trigger"
+    " LANGUAGE plpgsql AS $f$BEGIN RAISE EXCEPTION 'alert history is append-only'; END$f$;"
+    "DROP TRIGGER IF EXISTS app_alert_events_no_update ON app_alert_events;"
+    "CREATE TRIGGER app_alert_events_no_update BEFORE UPDATE ON app_alert_events"
+    " FOR EACH ROW EXECUTE FUNCTION app_alert_events_append_only();"
+    "CREATE TABLE IF NOT EXISTS app_alert_subs("
+    " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " user_id BIGINT NOT NULL REFERENCES app_users(id) ON DELETE CASCADE,"
+    " channel TEXT NOT NULL CHECK(channel IN ('webhook', 'email', 'mqtt')),"
+    " target TEXT NOT NULL,"
+    " building TEXT,"
+    " min_severity TEXT CHECK(min_severity IS NULL OR min_severity " SEV_IN "),"
+    " quiet_start TEXT CHECK" PG_HHMM("quiet_start") ","
+    " quiet_end TEXT CHECK" PG_HHMM("quiet_end") ","
+    " secret TEXT CHECK(secret IS NULL OR channel = 'webhook'),"
+    " enabled BIGINT NOT NULL DEFAULT 1 CHECK(enabled IN (0, 1)),"
+    " level BIGINT NOT NULL DEFAULT 0 CHECK(level BETWEEN 0 AND 3),"
+    " CHECK((quiet_start IS NULL) = (quiet_end IS NULL)));"
+    "CREATE INDEX IF NOT EXISTS app_alert_subs_user ON app_alert_subs(user_id);";
+
 /* ---- statements -------------------------------------------------------- */
 
 enum aq {
-    AQ_BEGIN, AQ_COMMIT, AQ_ROLLBACK,
     AQ_RULE_PUT, AQ_RULE_EXISTS, AQ_RULE_GET, AQ_RULE_DEL, AQ_RULE_LIST, AQ_RULE_COUNT,
     AQ_AL_GET, AQ_AL_OPEN, AQ_AL_INS, AQ_AL_RERAISE, AQ_AL_CLEAR, AQ_AL_ACK, AQ_AL_RESOLVE,
     AQ_AL_ASSIGN, AQ_AL_SHELVE, AQ_AL_ESCALATE, AQ_AL_DUE, AQ_AL_SUMMARY,
@@ -336,6 +407,9 @@ enum aq {
 
 #define RULE_COLS "id, building, json, enabled, created_ms, updated_ms, coalesce(updated_by, '')"
 #define SCOPE_SQL(p) "(" p " IS NULL OR building IN (SELECT value FROM json_each(" p ")))"
+/* PostgreSQL's: the cast to text types a parameter only compared with NULL. */
+#define PG_SCOPE_SQL(p) "(" p "::text IS NULL OR building IN " \
+                        "(SELECT json_array_elements_text(" p "::json)))"
 /* The column order row_alert reads. */
 #define AL_COLS "id, rule, building, \"key\", severity, state, cleared, raised_ms, " \
                 "coalesce(cleared_ms, 0), coalesce(acked_ms, 0), coalesce(acked_by, ''), " \
@@ -348,11 +422,15 @@ enum aq {
                 "coalesce(s.quiet_start, ''), coalesce(s.quiet_end, ''), " \
                 "coalesce(s.secret, '') <> '', s.enabled, s.level " \
                 "FROM app_alert_subs s JOIN app_users u ON u.id = s.user_id "
+#define RULE_LIST_SQL(scope) "SELECT " RULE_COLS " FROM app_alert_rules WHERE id > ?1 AND " \
+                             scope " ORDER BY id LIMIT ?3"
+#define AL_INS_SQL "INSERT INTO app_alerts(rule, building, \"key\", severity, state, " \
+                   "raised_ms, value, message) VALUES(?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7)"
+#define SUB_INS_SQL "INSERT INTO app_alert_subs(user_id, channel, target, building, " \
+                    "min_severity, quiet_start, quiet_end, secret, enabled, level) " \
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 
 static const char *const aq_sql[AQ_COUNT] = {
-    [AQ_BEGIN] = "BEGIN IMMEDIATE",
-    [AQ_COMMIT] = "COMMIT",
-    [AQ_ROLLBACK] = "ROLLBACK",
     /* created_ms stays that of the first put */
     [AQ_RULE_PUT] = "INSERT INTO app_alert_rules(id, building, json, enabled, created_ms, "
                     "updated_ms, updated_by) VALUES(?1, ?2, ?3, ?4, ?5, ?5, ?6) "
@@ -362,14 +440,12 @@ static const char *const aq_sql[AQ_COUNT] = {
     [AQ_RULE_EXISTS] = "SELECT 1 FROM app_alert_rules WHERE id = ?1",
     [AQ_RULE_GET] = "SELECT " RULE_COLS " FROM app_alert_rules WHERE id = ?1",
     [AQ_RULE_DEL] = "DELETE FROM app_alert_rules WHERE id = ?1",
-    [AQ_RULE_LIST] = "SELECT " RULE_COLS " FROM app_alert_rules WHERE id > ?1 AND "
-                     SCOPE_SQL("?2") " ORDER BY id LIMIT ?3",
+    [AQ_RULE_LIST] = RULE_LIST_SQL(SCOPE_SQL("?2")),
     [AQ_RULE_COUNT] = "SELECT count(*) FROM app_alert_rules WHERE " SCOPE_SQL("?1"),
     [AQ_AL_GET] = AL_SEL "WHERE id = ?1",
-    /* the partial index's own WHERE, so SQLite uses it */
+    /* the partial index's own WHERE, so the planner uses it */
     [AQ_AL_OPEN] = AL_SEL "WHERE rule = ?1 AND \"key\" = ?2 AND state <> 'resolved'",
-    [AQ_AL_INS] = "INSERT INTO app_alerts(rule, building, \"key\", severity, state, raised_ms, "
-                  "value, message) VALUES(?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7)",
+    [AQ_AL_INS] = AL_INS_SQL,
     [AQ_AL_RERAISE] = "UPDATE app_alerts SET count = count + 1, cleared = 0, flaps = flaps + ?2, "
                       "severity = ?3, value = ?4, message = ?5 WHERE id = ?1",
     [AQ_AL_CLEAR] = "UPDATE app_alerts SET cleared = 1, cleared_ms = ?2 WHERE id = ?1",
@@ -394,9 +470,7 @@ static const char *const aq_sql[AQ_COUNT] = {
     [AQ_EV_LIST] = "SELECT id, alert, ts_ms, kind, actor, coalesce(detail, '') "
                    "FROM app_alert_events WHERE alert = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
     [AQ_SUB_COUNT] = "SELECT count(*) FROM app_alert_subs WHERE user_id = ?1",
-    [AQ_SUB_INS] = "INSERT INTO app_alert_subs(user_id, channel, target, building, min_severity, "
-                   "quiet_start, quiet_end, secret, enabled, level) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [AQ_SUB_INS] = SUB_INS_SQL,
     [AQ_SUB_LIST] = SUB_SEL "WHERE ?1 = 0 OR s.user_id = ?1 ORDER BY s.id",
     [AQ_SUB_MATCH] = SUB_SEL "WHERE s.enabled = 1 AND u.disabled = 0 AND "
                      "(s.building IS NULL OR s.building = ?1) AND "
@@ -406,6 +480,26 @@ static const char *const aq_sql[AQ_COUNT] = {
     [AQ_SUB_DEL] = "DELETE FROM app_alert_subs WHERE id = ?1 AND (?2 = 0 OR user_id = ?2)",
 };
 
+/* PostgreSQL's text where it differs (NULL: aq_sql's, with ?N read as $N).
+ * An INSERT whose id is read back returns it (sql.h); a parameter first
+ * met beside a small literal (?1 = 0) would be typed int4, too narrow for
+ * an id, so it is cast; a boolean does not sum, so it is counted. */
+static const char *const aq_pg[AQ_COUNT] = {
+    [AQ_RULE_LIST] = RULE_LIST_SQL(PG_SCOPE_SQL("?2")),
+    [AQ_RULE_COUNT] = "SELECT count(*) FROM app_alert_rules WHERE " PG_SCOPE_SQL("?1"),
+    [AQ_AL_INS] = AL_INS_SQL " RETURNING id",
+    [AQ_AL_SUMMARY] = "SELECT count(*), count(*) FILTER (WHERE severity = 'critical'), "
+                      "count(*) FILTER (WHERE severity = 'major'), "
+                      "count(*) FILTER (WHERE severity = 'minor'), "
+                      "count(*) FILTER (WHERE severity = 'info'), "
+                      "count(*) FILTER (WHERE state = 'active') "
+                      "FROM app_alerts WHERE building = ?1 AND state <> 'resolved'",
+    [AQ_SUB_INS] = SUB_INS_SQL " RETURNING id",
+    [AQ_SUB_LIST] = SUB_SEL "WHERE ?1::bigint = 0 OR s.user_id = ?1 ORDER BY s.id",
+    [AQ_SUB_DEL] = "DELETE FROM app_alert_subs WHERE id = ?1 AND "
+                   "(?2::bigint = 0 OR user_id = ?2)",
+};
+
 /* Alert list filters present, as the index of the statement serving them. */
 enum {
     LF_SCOPE = 1, LF_STATES = 2, LF_SEVS = 4, LF_RULE = 8, LF_ASSIGNEE = 16, LF_SINCE = 32,
@@ -413,30 +507,32 @@ enum {
 };
 
 struct sb_appdb__al {
-    sqlite3 *db;                        /* appdb.c's connection (not owned) */
-    pthread_mutex_t *mu;                /* .. and its mutex (not owned) */
-    sqlite3_stmt *st[AQ_COUNT];         /* prepared at open */
-    sqlite3_stmt *list[LF_VARIANTS];    /* alert lists by filter mask, prepared on first use */
+    struct sb_sql *c;                       /* appdb.c's connection (not owned) */
+    pthread_mutex_t *mu;                    /* .. and its mutex (not owned) */
+    struct sb_sql_stmt *st[AQ_COUNT];       /* prepared at open */
+    struct sb_sql_stmt *list[LF_VARIANTS];  /* alert lists by filter mask, prepared on first use */
 };
 
-int sb_appdb__al_open(sqlite3 *db, pthread_mutex_t *mu, struct sb_appdb__al **out, char *err,
-                      size_t errlen)
+int sb_appdb__al_open(struct sb_sql *c, pthread_mutex_t *mu, struct sb_appdb__al **out,
+                      char *err, size_t errlen)
 {
     struct sb_appdb__al *x = calloc(1, sizeof(*x));
+    char why[256];
+    int rc;
 
     *out = NULL;
     if (!x) {
         sb_errf(err, errlen, "appdb: out of memory");
         return SB_ENOMEM;
     }
-    x->db = db;
+    x->c = c;
     x->mu = mu;
     for (int i = 0; i < AQ_COUNT; i++) {
-        if (sqlite3_prepare_v3(db, aq_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &x->st[i], NULL) !=
-            SQLITE_OK) {
-            sb_errf(err, errlen, "appdb: prepare alert %d: %s", i, sqlite3_errmsg(db));
+        rc = sb_sql_prepare(c, sb_sql_pick(c, aq_sql[i], aq_pg[i]), &x->st[i], why, sizeof(why));
+        if (rc) {
+            sb_errf(err, errlen, "appdb: prepare alert %d: %s", i, why);
             sb_appdb__al_close(x);
-            return SB_ESTORE;
+            return rc == SB_ENOMEM ? SB_ENOMEM : SB_ESTORE;
         }
     }
     *out = x;
@@ -448,66 +544,60 @@ void sb_appdb__al_close(struct sb_appdb__al *x)
     if (!x)
         return;
     for (int i = 0; i < AQ_COUNT; i++)
-        sqlite3_finalize(x->st[i]);
+        if (x->st[i])
+            sb_sql_finalize(x->st[i]);
     for (int i = 0; i < LF_VARIANTS; i++)
-        sqlite3_finalize(x->list[i]);
+        if (x->list[i])
+            sb_sql_finalize(x->list[i]);
     free(x);
 }
 
 /* ---- statement helpers (as in appdb.c) ---------------------------------- */
 
-static void qreset(sqlite3_stmt *st)
-{
-    sb_appdb__qreset(st);
-}
-
-/* NULL and "" bind SQL NULL.  SQLITE_STATIC: every statement is reset before
- * the call that bound it returns. */
-static void bind_opt(sqlite3_stmt *st, int i, const char *s)
+/* NULL and "" bind SQL NULL.  Not copied on SQLite: every statement is reset
+ * before the call that bound it returns. */
+static void bind_opt(struct sb_sql_stmt *st, int i, const char *s)
 {
     if (s && *s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+        sb_sql_bind_text(st, i, s);
     else
-        sqlite3_bind_null(st, i);
+        sb_sql_bind_null(st, i);
 }
 
-static int step_done(struct sb_appdb__al *x, sqlite3_stmt *st, const char *what)
+static int step_done(struct sb_sql_stmt *st, const char *what)
 {
-    return sb_appdb__step_done(x->db, st, what);
+    return sb_appdb__step_done(st, what);
 }
 
-static int step_row(struct sb_appdb__al *x, sqlite3_stmt *st, const char *what)
+static int step_row(struct sb_sql_stmt *st, const char *what)
 {
-    return sb_appdb__step_row(x->db, st, what);
+    return sb_appdb__step_row(st, what);
 }
 
 static int tx_begin(struct sb_appdb__al *x)
 {
-    return step_done(x, x->st[AQ_BEGIN], "alert begin");
+    return sb_sql_begin(x->c, MOD);
 }
 
-/* Commits (commit != 0) or rolls back; SB_ESTORE when the commit failed. */
+/* Commits (commit != 0) or rolls back; SB_ESTORE when the commit failed.
+ * After a failed statement PostgreSQL's transaction is aborted and SQLite's
+ * may be gone (FULL, IOERR): sb_sql_end rolls back whatever is left. */
 static int tx_end(struct sb_appdb__al *x, int commit)
 {
-    if (commit && step_done(x, x->st[AQ_COMMIT], "alert commit") == 0)
-        return 0;
-    if (!sqlite3_get_autocommit(x->db))
-        step_done(x, x->st[AQ_ROLLBACK], "alert rollback");
-    return commit ? SB_ESTORE : 0;
+    return sb_sql_end(x->c, commit, MOD);
 }
-
 
 /* Runs a statement whose parameters are bound and copies each row with fn
  * into a growing malloc'd array of elements of size sz: *out and *n, the
  * rows (NULL and 0 when none or on error). */
-static int collect(struct sb_appdb__al *x, sqlite3_stmt *st, size_t sz,
-                   void (*fn)(sqlite3_stmt *, void *), void **out, size_t *n, const char *what)
+static int collect(struct sb_sql_stmt *st, size_t sz, void (*fn)(struct sb_sql_stmt *, void *),
+                   void **out, size_t *n, const char *what)
 {
     char *v = NULL, *nv;
     size_t len = 0, cap = 0;
     int src, rc = 0;
 
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((src = sb_sql_step(st, MOD, what)) == SB_SQL_ROW) {
         if (len == cap) {
             cap = cap ? cap * 2 : 8;
             if (!(nv = realloc(v, cap * sz))) {
@@ -518,9 +608,9 @@ static int collect(struct sb_appdb__al *x, sqlite3_stmt *st, size_t sz,
         }
         fn(st, v + len++ * sz);
     }
-    if (rc == 0 && src != SQLITE_DONE)
-        rc = sb_appdb__sqlfail(x->db, src, what);
-    qreset(st);
+    if (rc == 0 && src < 0)
+        rc = src;   /* mapped and logged by sb_sql_step */
+    sb_sql_reset(st);
     if (rc || len == 0) {
         free(v);
         v = NULL;
@@ -576,7 +666,7 @@ static int scope_json(const struct sb_alert_scope *sc, char **json)
 
 /* ---- rules ------------------------------------------------------------- */
 
-static void row_rule(sqlite3_stmt *st, void *dst)
+static void row_rule(struct sb_sql_stmt *st, void *dst)
 {
     struct sb_alert_rule *r = dst;
 
@@ -584,32 +674,32 @@ static void row_rule(sqlite3_stmt *st, void *dst)
     sb_appdb__cpy_col(r->id, sizeof(r->id), st, 0);
     sb_appdb__cpy_col(r->building, sizeof(r->building), st, 1);
     sb_appdb__cpy_col(r->json, sizeof(r->json), st, 2);
-    r->enabled = sqlite3_column_int(st, 3) != 0;
-    r->created_ms = sqlite3_column_int64(st, 4);
-    r->updated_ms = sqlite3_column_int64(st, 5);
+    r->enabled = sb_sql_col_int(st, 3) != 0;
+    r->created_ms = sb_sql_col_i64(st, 4);
+    r->updated_ms = sb_sql_col_i64(st, 5);
     sb_appdb__cpy_col(r->updated_by, sizeof(r->updated_by), st, 6);
 }
 
 static int rule_upsert(struct sb_appdb__al *x, const struct sb_alert_rule *r, int *created)
 {
-    sqlite3_stmt *st = x->st[AQ_RULE_EXISTS];
+    struct sb_sql_stmt *st = x->st[AQ_RULE_EXISTS];
     int rc;
 
     bind_opt(st, 1, r->id);
-    rc = step_row(x, st, "alert rule exists");
+    rc = step_row(st, "alert rule exists");
     if (rc == 0)
-        qreset(st);
+        sb_sql_reset(st);
     else if (rc != SB_ENOENT)
         return rc;
     *created = rc == SB_ENOENT;
     st = x->st[AQ_RULE_PUT];
     bind_opt(st, 1, r->id);
     bind_opt(st, 2, r->building);
-    bind_opt(st, 3, r->json);      /* CHECK(json_valid) refuses bad JSON: SB_EINVAL */
-    sqlite3_bind_int(st, 4, r->enabled != 0);
-    sqlite3_bind_int64(st, 5, r->updated_ms);
+    bind_opt(st, 3, r->json);      /* bad JSON: SB_EINVAL (CHECK, json type) */
+    sb_sql_bind_i64(st, 4, r->enabled != 0);
+    sb_sql_bind_i64(st, 5, r->updated_ms);
     bind_opt(st, 6, r->updated_by);
-    return step_done(x, st, "alert rule put");
+    return step_done(st, "alert rule put");
 }
 
 int sb_appdb__rule_put(void *impl, const struct sb_alert_rule *r, int *created)
@@ -634,16 +724,16 @@ int sb_appdb__rule_put(void *impl, const struct sb_alert_rule *r, int *created)
 int sb_appdb__rule_get(void *impl, const char *id, struct sb_alert_rule *out)
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
-    sqlite3_stmt *st = x->st[AQ_RULE_GET];
+    struct sb_sql_stmt *st = x->st[AQ_RULE_GET];
     int rc;
 
     if (!slug_ok(id) || !out)
         return SB_EINVAL;
     pthread_mutex_lock(x->mu);
     bind_opt(st, 1, id);
-    if ((rc = step_row(x, st, "alert rule get")) == 0) {
+    if ((rc = step_row(st, "alert rule get")) == 0) {
         row_rule(st, out);
-        qreset(st);
+        sb_sql_reset(st);
     }
     pthread_mutex_unlock(x->mu);
     return rc;
@@ -652,36 +742,35 @@ int sb_appdb__rule_get(void *impl, const char *id, struct sb_alert_rule *out)
 int sb_appdb__rule_delete(void *impl, const char *id)
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
-    sqlite3_stmt *st = x->st[AQ_RULE_DEL];
+    struct sb_sql_stmt *st = x->st[AQ_RULE_DEL];
     int rc;
 
     if (!slug_ok(id))
         return SB_EINVAL;
     pthread_mutex_lock(x->mu);
     bind_opt(st, 1, id);
-    rc = step_done(x, st, "alert rule delete");
-    if (rc == 0 && sqlite3_changes(x->db) == 0)
+    rc = step_done(st, "alert rule delete");
+    if (rc == 0 && sb_sql_changes(x->c) == 0)
         rc = SB_ENOENT;
     pthread_mutex_unlock(x->mu);
     return rc;
 }
 
 /* Reads limit + 1 rows: the extra one only tells that another page exists. */
-static int rule_page(struct sb_appdb__al *x, sqlite3_stmt *st, int limit,
-                     struct sb_alert_rule_page *out)
+static int rule_page(struct sb_sql_stmt *st, int limit, struct sb_alert_rule_page *out)
 {
     int src, rc = 0;
 
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((src = sb_sql_step(st, MOD, "alert rule list")) == SB_SQL_ROW) {
         if (out->n == (size_t)limit) {
             memcpy(out->next_after, out->v[limit - 1].id, sizeof(out->next_after));
             break;
         }
         row_rule(st, &out->v[out->n++]);
     }
-    if (src != SQLITE_ROW && src != SQLITE_DONE)
-        rc = sb_appdb__sqlfail(x->db, src, "alert rule list");
-    qreset(st);
+    if (src < 0)
+        rc = src;
+    sb_sql_reset(st);
     return rc;
 }
 
@@ -689,7 +778,7 @@ int sb_appdb__rule_list(void *impl, const struct sb_alert_scope *scope, const ch
                         int limit, struct sb_alert_rule_page *out)
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
-    sqlite3_stmt *st = x->st[AQ_RULE_LIST];
+    struct sb_sql_stmt *st = x->st[AQ_RULE_LIST];
     char *set = NULL;
     int rc;
 
@@ -703,10 +792,10 @@ int sb_appdb__rule_list(void *impl, const struct sb_alert_scope *scope, const ch
         return SB_ENOMEM;
     }
     pthread_mutex_lock(x->mu);
-    sqlite3_bind_text(st, 1, after ? after : "", -1, SQLITE_STATIC);
+    sb_sql_bind_text(st, 1, after ? after : "");
     bind_opt(st, 2, set);
-    sqlite3_bind_int(st, 3, limit + 1);
-    rc = rule_page(x, st, limit, out);
+    sb_sql_bind_i64(st, 3, limit + 1);
+    rc = rule_page(st, limit, out);
     pthread_mutex_unlock(x->mu);
     free(set);
     if (rc)
@@ -717,7 +806,7 @@ int sb_appdb__rule_list(void *impl, const struct sb_alert_scope *scope, const ch
 int sb_appdb__rule_count(void *impl, const struct sb_alert_scope *scope, int64_t *n)
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
-    sqlite3_stmt *st = x->st[AQ_RULE_COUNT];
+    struct sb_sql_stmt *st = x->st[AQ_RULE_COUNT];
     char *set = NULL;
     int rc;
 
@@ -728,9 +817,9 @@ int sb_appdb__rule_count(void *impl, const struct sb_alert_scope *scope, int64_t
         return rc == SB_ENOENT ? 0 : rc;
     pthread_mutex_lock(x->mu);
     bind_opt(st, 1, set);
-    if ((rc = step_row(x, st, "alert rule count")) == 0) {
-        *n = sqlite3_column_int64(st, 0);
-        qreset(st);
+    if ((rc = step_row(st, "alert rule count")) == 0) {
+        *n = sb_sql_col_i64(st, 0);
+        sb_sql_reset(st);
     }
     pthread_mutex_unlock(x->mu);
     free(set);
@@ -740,49 +829,49 @@ int sb_appdb__rule_count(void *impl, const struct sb_alert_scope *scope, int64_t
 /* ---- alert rows and events ---------------------------------------------- */
 
 /* The current row of an AL_COLS statement. */
-static void row_alert(sqlite3_stmt *st, void *dst)
+static void row_alert(struct sb_sql_stmt *st, void *dst)
 {
     struct sb_alert *a = dst;
 
     memset(a, 0, sizeof(*a));
-    a->id = sqlite3_column_int64(st, 0);
+    a->id = sb_sql_col_i64(st, 0);
     sb_appdb__cpy_col(a->rule, sizeof(a->rule), st, 1);
     sb_appdb__cpy_col(a->building, sizeof(a->building), st, 2);
     sb_appdb__cpy_col(a->key, sizeof(a->key), st, 3);
-    a->severity = sb_alert_sev_parse((const char *)sqlite3_column_text(st, 4));
-    a->state = sb_alert_state_parse((const char *)sqlite3_column_text(st, 5));
-    a->cleared = sqlite3_column_int(st, 6) != 0;
-    a->raised_ms = sqlite3_column_int64(st, 7);
-    a->cleared_ms = sqlite3_column_int64(st, 8);
-    a->acked_ms = sqlite3_column_int64(st, 9);
+    a->severity = sb_alert_sev_parse(sb_sql_col_text(st, 4));
+    a->state = sb_alert_state_parse(sb_sql_col_text(st, 5));
+    a->cleared = sb_sql_col_int(st, 6) != 0;
+    a->raised_ms = sb_sql_col_i64(st, 7);
+    a->cleared_ms = sb_sql_col_i64(st, 8);
+    a->acked_ms = sb_sql_col_i64(st, 9);
     sb_appdb__cpy_col(a->acked_by, sizeof(a->acked_by), st, 10);
-    a->resolved_ms = sqlite3_column_int64(st, 11);
+    a->resolved_ms = sb_sql_col_i64(st, 11);
     sb_appdb__cpy_col(a->resolved_by, sizeof(a->resolved_by), st, 12);
     sb_appdb__cpy_col(a->assignee, sizeof(a->assignee), st, 13);
-    a->shelved_until_ms = sqlite3_column_int64(st, 14);
-    a->escalated_level = sqlite3_column_int(st, 15);
-    a->flaps = sqlite3_column_int64(st, 16);
-    a->count = sqlite3_column_int64(st, 17);
-    a->value = sqlite3_column_type(st, 18) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 18);
+    a->shelved_until_ms = sb_sql_col_i64(st, 14);
+    a->escalated_level = sb_sql_col_int(st, 15);
+    a->flaps = sb_sql_col_i64(st, 16);
+    a->count = sb_sql_col_i64(st, 17);
+    a->value = sb_sql_col_null(st, 18) ? NAN : sb_sql_col_double(st, 18);
     sb_appdb__cpy_col(a->message, sizeof(a->message), st, 19);
 }
 
 /* Steps a one-row AL_COLS statement (parameters bound) into out. */
-static int alert_fetch(struct sb_appdb__al *x, sqlite3_stmt *st, struct sb_alert *out)
+static int alert_fetch(struct sb_sql_stmt *st, struct sb_alert *out)
 {
-    int rc = step_row(x, st, "alert get");
+    int rc = step_row(st, "alert get");
 
     if (rc == 0) {
         row_alert(st, out);
-        qreset(st);
+        sb_sql_reset(st);
     }
     return rc;
 }
 
 static int alert_load(struct sb_appdb__al *x, int64_t id, struct sb_alert *out)
 {
-    sqlite3_bind_int64(x->st[AQ_AL_GET], 1, id);
-    return alert_fetch(x, x->st[AQ_AL_GET], out);
+    sb_sql_bind_i64(x->st[AQ_AL_GET], 1, id);
+    return alert_fetch(x->st[AQ_AL_GET], out);
 }
 
 /* The open alert of (rule, key), SB_ENOENT when none. */
@@ -791,20 +880,20 @@ static int alert_open(struct sb_appdb__al *x, const char *rule, const char *key,
 {
     bind_opt(x->st[AQ_AL_OPEN], 1, rule);
     bind_opt(x->st[AQ_AL_OPEN], 2, key);
-    return alert_fetch(x, x->st[AQ_AL_OPEN], out);
+    return alert_fetch(x->st[AQ_AL_OPEN], out);
 }
 
 static int ev_add(struct sb_appdb__al *x, int64_t alert, int64_t ts, const char *kind,
                   const char *actor, const char *detail)
 {
-    sqlite3_stmt *st = x->st[AQ_EV_INS];
+    struct sb_sql_stmt *st = x->st[AQ_EV_INS];
 
-    sqlite3_bind_int64(st, 1, alert);
-    sqlite3_bind_int64(st, 2, ts);
+    sb_sql_bind_i64(st, 1, alert);
+    sb_sql_bind_i64(st, 2, ts);
     bind_opt(st, 3, kind);
     bind_opt(st, 4, actor);
     bind_opt(st, 5, detail);
-    return step_done(x, st, "alert event");
+    return step_done(st, "alert event");
 }
 
 /* "a: b", "a" or "b" into buf[SB_ALERT_DETAIL_MAX + 1] (either may be NULL
@@ -833,26 +922,26 @@ static const char *detail2(char *buf, const char *a, const char *b)
 static int upd_time_actor(struct sb_appdb__al *x, enum aq q, int64_t id, int64_t now,
                           const char *actor, const char *what)
 {
-    sqlite3_stmt *st = x->st[q];
+    struct sb_sql_stmt *st = x->st[q];
 
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, now);
+    sb_sql_bind_i64(st, 1, id);
+    sb_sql_bind_i64(st, 2, now);
     bind_opt(st, 3, actor);
-    return step_done(x, st, what);
+    return step_done(st, what);
 }
 
 /* UPDATEs by id with one integer (?2, NULL when null is set). */
 static int upd_int(struct sb_appdb__al *x, enum aq q, int64_t id, int64_t v, int null,
                    const char *what)
 {
-    sqlite3_stmt *st = x->st[q];
+    struct sb_sql_stmt *st = x->st[q];
 
-    sqlite3_bind_int64(st, 1, id);
+    sb_sql_bind_i64(st, 1, id);
     if (null)
-        sqlite3_bind_null(st, 2);
+        sb_sql_bind_null(st, 2);
     else
-        sqlite3_bind_int64(st, 2, v);
-    return step_done(x, st, what);
+        sb_sql_bind_i64(st, 2, v);
+    return step_done(st, what);
 }
 
 /* ---- raise and clear --------------------------------------------------- */
@@ -865,29 +954,29 @@ struct raise_in {
     int64_t now, flap_window;
 };
 
-static void bind_value(sqlite3_stmt *st, int i, double v)
+static void bind_value(struct sb_sql_stmt *st, int i, double v)
 {
     if (isnan(v))
-        sqlite3_bind_null(st, i);
+        sb_sql_bind_null(st, i);
     else
-        sqlite3_bind_double(st, i, v);
+        sb_sql_bind_double(st, i, v);
 }
 
 static int raise_new(struct sb_appdb__al *x, const struct raise_in *in, int64_t *id)
 {
-    sqlite3_stmt *st = x->st[AQ_AL_INS];
+    struct sb_sql_stmt *st = x->st[AQ_AL_INS];
     int rc;
 
     bind_opt(st, 1, in->rule);
     bind_opt(st, 2, in->building);
     bind_opt(st, 3, in->key);
     bind_opt(st, 4, sb_alert_sev_name(in->severity));
-    sqlite3_bind_int64(st, 5, in->now);
+    sb_sql_bind_i64(st, 5, in->now);
     bind_value(st, 6, in->value);
     bind_opt(st, 7, in->message);
-    if ((rc = step_done(x, st, "alert insert")))
+    if ((rc = step_done(st, "alert insert")))
         return rc;
-    *id = sqlite3_last_insert_rowid(x->db);
+    *id = sb_sql_last_id(x->c);
     return ev_add(x, *id, in->now, "raised", SB_ALERT_SYSTEM, in->message);
 }
 
@@ -896,17 +985,17 @@ static int raise_new(struct sb_appdb__al *x, const struct raise_in *in, int64_t 
 static int raise_again(struct sb_appdb__al *x, const struct raise_in *in,
                        const struct sb_alert *cur, int *outcome)
 {
-    sqlite3_stmt *st = x->st[AQ_AL_RERAISE];
+    struct sb_sql_stmt *st = x->st[AQ_AL_RERAISE];
     int flap = cur->cleared && in->flap_window > 0 && in->now - cur->cleared_ms <= in->flap_window;
     char buf[SB_ALERT_DETAIL_MAX + 1], what[48];
     int rc;
 
-    sqlite3_bind_int64(st, 1, cur->id);
-    sqlite3_bind_int(st, 2, flap);
+    sb_sql_bind_i64(st, 1, cur->id);
+    sb_sql_bind_i64(st, 2, flap);
     bind_opt(st, 3, sb_alert_sev_name(in->severity));
     bind_value(st, 4, in->value);
     bind_opt(st, 5, in->message);
-    if ((rc = step_done(x, st, "alert re-raise")))
+    if ((rc = step_done(st, "alert re-raise")))
         return rc;
     *outcome = flap ? SB_ALERT_RAISED_FLAP : SB_ALERT_RAISED_AGAIN;
     snprintf(what, sizeof(what), "%s %lld", flap ? "flap" : "raise",
@@ -1064,15 +1153,15 @@ static int t_ack(struct sb_appdb__al *x, const struct sb_alert *cur, const struc
 
 static int t_assign(struct sb_appdb__al *x, const struct sb_alert *cur, const struct targ *t)
 {
-    sqlite3_stmt *st = x->st[AQ_AL_ASSIGN];
+    struct sb_sql_stmt *st = x->st[AQ_AL_ASSIGN];
     char buf[SB_ALERT_DETAIL_MAX + 1];
     int rc;
 
     if (cur->state == SB_ALERT_RESOLVED)
         return SB_EEXIST;
-    sqlite3_bind_int64(st, 1, cur->id);
+    sb_sql_bind_i64(st, 1, cur->id);
     bind_opt(st, 2, t->who);
-    if ((rc = step_done(x, st, "alert assign")))
+    if ((rc = step_done(st, "alert assign")))
         return rc;
     return ev_add(x, cur->id, t->now, "assigned", t->actor,
                   detail2(buf, t->who && *t->who ? t->who : "nobody", t->text));
@@ -1252,24 +1341,48 @@ int sb_appdb__alert_get(void *impl, int64_t id, struct sb_alert *out)
     return rc;
 }
 
+/* The alert list's filters by LF_ bit, in parameter order (?2 .. ?7):
+ * SQLite's text and PostgreSQL's (NULL: the same).  An absent filter
+ * leaves its parameter out of the text (sb_sql_prepare numbers the rest
+ * without gaps on PostgreSQL). */
+static const struct list_frag {
+    int bit;
+    const char *sql, *pg;
+} list_frags[] = {
+    { LF_SCOPE, " AND building IN (SELECT value FROM json_each(?2))",
+      " AND building IN (SELECT json_array_elements_text(?2::json))" },
+    { LF_STATES, " AND state IN (SELECT value FROM json_each(?3))",
+      " AND state IN (SELECT json_array_elements_text(?3::json))" },
+    { LF_SEVS, " AND severity IN (SELECT value FROM json_each(?4))",
+      " AND severity IN (SELECT json_array_elements_text(?4::json))" },
+    { LF_RULE, " AND rule = ?5", NULL },
+    { LF_ASSIGNEE, " AND assignee = ?6", NULL },
+    { LF_SINCE, " AND raised_ms >= ?7", NULL },
+};
+#define NFRAGS (sizeof(list_frags) / sizeof(list_frags[0]))
+
 /* The statement for one combination of filters, from constant fragments
  * only; parameter numbers are fixed so binding does not depend on the mix. */
-static sqlite3_stmt *list_stmt(struct sb_appdb__al *x, int mask)
+static struct sb_sql_stmt *list_stmt(struct sb_appdb__al *x, int mask)
 {
-    char sql[1024];
+    char sql[1536], why[256];
+    size_t len;
 
     if (x->list[mask])
         return x->list[mask];
-    snprintf(sql, sizeof(sql), AL_SEL "WHERE id < ?1%s%s%s%s%s%s ORDER BY id DESC LIMIT ?8",
-             mask & LF_SCOPE ? " AND building IN (SELECT value FROM json_each(?2))" : "",
-             mask & LF_STATES ? " AND state IN (SELECT value FROM json_each(?3))" : "",
-             mask & LF_SEVS ? " AND severity IN (SELECT value FROM json_each(?4))" : "",
-             mask & LF_RULE ? " AND rule = ?5" : "",
-             mask & LF_ASSIGNEE ? " AND assignee = ?6" : "",
-             mask & LF_SINCE ? " AND raised_ms >= ?7" : "");
-    if (sqlite3_prepare_v3(x->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &x->list[mask], NULL) !=
-        SQLITE_OK) {
-        SB_ERR(MOD, "alert list prepare: %s", sqlite3_errmsg(x->db));
+    len = (size_t)snprintf(sql, sizeof(sql), AL_SEL "WHERE id < ?1");
+    for (size_t i = 0; i < NFRAGS && len < sizeof(sql); i++)
+        if (mask & list_frags[i].bit)
+            len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s",
+                                    sb_sql_pick(x->c, list_frags[i].sql, list_frags[i].pg));
+    if (len < sizeof(sql))
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " ORDER BY id DESC LIMIT ?8");
+    if (len >= sizeof(sql)) {   /* the fragments are constant: cannot happen */
+        SB_ERR(MOD, "alert list: statement too long");
+        return NULL;
+    }
+    if (sb_sql_prepare(x->c, sql, &x->list[mask], why, sizeof(why)) != 0) {
+        SB_ERR(MOD, "alert list prepare: %s", why);
         x->list[mask] = NULL;
     }
     return x->list[mask];
@@ -1325,27 +1438,27 @@ static int list_prepare(const struct sb_alert_filter *f, struct list_args *la)
     return 0;
 }
 
-static void list_bind(sqlite3_stmt *st, const struct sb_alert_filter *f,
+static void list_bind(struct sb_sql_stmt *st, const struct sb_alert_filter *f,
                       const struct list_args *la)
 {
-    sqlite3_bind_int64(st, 1, f->before_id > 0 ? f->before_id : INT64_MAX);
+    sb_sql_bind_i64(st, 1, f->before_id > 0 ? f->before_id : INT64_MAX);
     bind_opt(st, 2, la->scope);
     bind_opt(st, 3, la->states);
     bind_opt(st, 4, la->sevs);
     bind_opt(st, 5, f->rule);
     bind_opt(st, 6, f->assignee);
-    sqlite3_bind_int64(st, 7, f->since_ms);
-    sqlite3_bind_int(st, 8, f->limit + 1);
+    sb_sql_bind_i64(st, 7, f->since_ms);
+    sb_sql_bind_i64(st, 8, f->limit + 1);
 }
 
 /* Reads up to limit rows into out; with more_cursor, a row past limit sets
  * next_before_id (the statement asked for limit + 1). */
-static int alert_page(struct sb_appdb__al *x, sqlite3_stmt *st, int limit, int more_cursor,
+static int alert_page(struct sb_sql_stmt *st, int limit, int more_cursor,
                       struct sb_alert_page *out)
 {
     int src, rc = 0;
 
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((src = sb_sql_step(st, MOD, "alert list")) == SB_SQL_ROW) {
         if (out->n == (size_t)limit) {
             if (more_cursor)
                 out->next_before_id = out->v[limit - 1].id;
@@ -1353,9 +1466,9 @@ static int alert_page(struct sb_appdb__al *x, sqlite3_stmt *st, int limit, int m
         }
         row_alert(st, &out->v[out->n++]);
     }
-    if (src != SQLITE_ROW && src != SQLITE_DONE)
-        rc = sb_appdb__sqlfail(x->db, src, "alert list");
-    qreset(st);
+    if (src < 0)
+        rc = src;
+    sb_sql_reset(st);
     return rc;
 }
 
@@ -1363,7 +1476,7 @@ int sb_appdb__alert_list(void *impl, const struct sb_alert_filter *f, struct sb_
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
     struct list_args la;
-    sqlite3_stmt *st;
+    struct sb_sql_stmt *st;
     int rc;
 
     if (!out)
@@ -1379,7 +1492,7 @@ int sb_appdb__alert_list(void *impl, const struct sb_alert_filter *f, struct sb_
     rc = SB_ESTORE;
     if ((st = list_stmt(x, la.mask))) {
         list_bind(st, f, &la);
-        rc = alert_page(x, st, f->limit, 1, out);
+        rc = alert_page(st, f->limit, 1, out);
     }
     pthread_mutex_unlock(x->mu);
     free(la.scope);
@@ -1388,14 +1501,14 @@ int sb_appdb__alert_list(void *impl, const struct sb_alert_filter *f, struct sb_
     return rc;
 }
 
-static void row_event(sqlite3_stmt *st, void *dst)
+static void row_event(struct sb_sql_stmt *st, void *dst)
 {
     struct sb_alert_event *e = dst;
 
     memset(e, 0, sizeof(*e));
-    e->id = sqlite3_column_int64(st, 0);
-    e->alert = sqlite3_column_int64(st, 1);
-    e->ts_ms = sqlite3_column_int64(st, 2);
+    e->id = sb_sql_col_i64(st, 0);
+    e->alert = sb_sql_col_i64(st, 1);
+    e->ts_ms = sb_sql_col_i64(st, 2);
     sb_appdb__cpy_col(e->kind, sizeof(e->kind), st, 3);
     sb_appdb__cpy_col(e->actor, sizeof(e->actor), st, 4);
     sb_appdb__cpy_col(e->detail, sizeof(e->detail), st, 5);
@@ -1404,19 +1517,19 @@ static void row_event(sqlite3_stmt *st, void *dst)
 static int events_read(struct sb_appdb__al *x, int64_t id, int64_t after_id, int limit,
                        struct sb_alert_event **out, size_t *n)
 {
-    sqlite3_stmt *st = x->st[AQ_AL_GET];
+    struct sb_sql_stmt *st = x->st[AQ_AL_GET];
     void *v;
     int rc;
 
-    sqlite3_bind_int64(st, 1, id);
-    if ((rc = step_row(x, st, "alert events")))
+    sb_sql_bind_i64(st, 1, id);
+    if ((rc = step_row(st, "alert events")))
         return rc;
-    qreset(st);
+    sb_sql_reset(st);
     st = x->st[AQ_EV_LIST];
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, after_id);
-    sqlite3_bind_int(st, 3, limit + 1);
-    rc = collect(x, st, sizeof(**out), row_event, &v, n, "alert events");
+    sb_sql_bind_i64(st, 1, id);
+    sb_sql_bind_i64(st, 2, after_id);
+    sb_sql_bind_i64(st, 3, limit + 1);
+    rc = collect(st, sizeof(**out), row_event, &v, n, "alert events");
     *out = v;
     return rc;
 }
@@ -1446,7 +1559,7 @@ int sb_appdb__alert_escalation_due(void *impl, int64_t now_ms, int64_t ack_timeo
                                    int max_level, int limit, struct sb_alert_page *out)
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
-    sqlite3_stmt *st = x->st[AQ_AL_DUE];
+    struct sb_sql_stmt *st = x->st[AQ_AL_DUE];
     int rc;
 
     if (!out || ack_timeout_ms < 1 || ack_timeout_ms > TIMEOUT_MAX_MS || max_level < 1 ||
@@ -1456,11 +1569,11 @@ int sb_appdb__alert_escalation_due(void *impl, int64_t now_ms, int64_t ack_timeo
     if (!(out->v = calloc((size_t)limit, sizeof(*out->v))))
         return SB_ENOMEM;
     pthread_mutex_lock(x->mu);
-    sqlite3_bind_int64(st, 1, now_ms);
-    sqlite3_bind_int64(st, 2, ack_timeout_ms);
-    sqlite3_bind_int(st, 3, max_level);
-    sqlite3_bind_int(st, 4, limit);
-    rc = alert_page(x, st, limit, 0, out);
+    sb_sql_bind_i64(st, 1, now_ms);
+    sb_sql_bind_i64(st, 2, ack_timeout_ms);
+    sb_sql_bind_i64(st, 3, max_level);
+    sb_sql_bind_i64(st, 4, limit);
+    rc = alert_page(st, limit, 0, out);
     pthread_mutex_unlock(x->mu);
     if (rc)
         sb_alert_page_release(out);
@@ -1470,7 +1583,7 @@ int sb_appdb__alert_escalation_due(void *impl, int64_t now_ms, int64_t ack_timeo
 int sb_appdb__alert_summary(void *impl, const char *building, struct sb_alert_summary *out)
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
-    sqlite3_stmt *st = x->st[AQ_AL_SUMMARY];
+    struct sb_sql_stmt *st = x->st[AQ_AL_SUMMARY];
     int rc;
 
     if (!slug_ok(building) || !out)
@@ -1478,14 +1591,14 @@ int sb_appdb__alert_summary(void *impl, const char *building, struct sb_alert_su
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(x->mu);
     bind_opt(st, 1, building);
-    if ((rc = step_row(x, st, "alert summary")) == 0) {
-        out->open = sqlite3_column_int64(st, 0);
-        out->critical = sqlite3_column_int64(st, 1);
-        out->major = sqlite3_column_int64(st, 2);
-        out->minor = sqlite3_column_int64(st, 3);
-        out->info = sqlite3_column_int64(st, 4);
-        out->unacknowledged = sqlite3_column_int64(st, 5);
-        qreset(st);
+    if ((rc = step_row(st, "alert summary")) == 0) {
+        out->open = sb_sql_col_i64(st, 0);
+        out->critical = sb_sql_col_i64(st, 1);
+        out->major = sb_sql_col_i64(st, 2);
+        out->minor = sb_sql_col_i64(st, 3);
+        out->info = sb_sql_col_i64(st, 4);
+        out->unacknowledged = sb_sql_col_i64(st, 5);
+        sb_sql_reset(st);
     }
     pthread_mutex_unlock(x->mu);
     return rc;
@@ -1494,52 +1607,52 @@ int sb_appdb__alert_summary(void *impl, const char *building, struct sb_alert_su
 /* ---- subscriptions ----------------------------------------------------- */
 
 /* The current row of a SUB_SEL statement; the secret is never read out. */
-static void row_sub(sqlite3_stmt *st, void *dst)
+static void row_sub(struct sb_sql_stmt *st, void *dst)
 {
     struct sb_alert_sub *s = dst;
     int sev;
 
     memset(s, 0, sizeof(*s));
-    s->id = sqlite3_column_int64(st, 0);
-    s->user_id = sqlite3_column_int64(st, 1);
+    s->id = sb_sql_col_i64(st, 0);
+    s->user_id = sb_sql_col_i64(st, 1);
     sb_appdb__cpy_col(s->username, sizeof(s->username), st, 2);
     sb_appdb__cpy_col(s->channel, sizeof(s->channel), st, 3);
     sb_appdb__cpy_col(s->target, sizeof(s->target), st, 4);
     sb_appdb__cpy_col(s->building, sizeof(s->building), st, 5);
-    sev = sb_alert_sev_parse((const char *)sqlite3_column_text(st, 6));
+    sev = sb_alert_sev_parse(sb_sql_col_text(st, 6));
     s->min_severity = sev > 0 ? sev : 0;
     sb_appdb__cpy_col(s->quiet_start, sizeof(s->quiet_start), st, 7);
     sb_appdb__cpy_col(s->quiet_end, sizeof(s->quiet_end), st, 8);
-    s->has_secret = sqlite3_column_int(st, 9) != 0;
-    s->enabled = sqlite3_column_int(st, 10) != 0;
-    s->level = sqlite3_column_int(st, 11);
+    s->has_secret = sb_sql_col_int(st, 9) != 0;
+    s->enabled = sb_sql_col_int(st, 10) != 0;
+    s->level = sb_sql_col_int(st, 11);
 }
 
 static int sub_insert(struct sb_appdb__al *x, const struct sb_alert_sub *s, int64_t *id)
 {
-    sqlite3_stmt *st = x->st[AQ_SUB_COUNT];
+    struct sb_sql_stmt *st = x->st[AQ_SUB_COUNT];
     int rc;
 
-    sqlite3_bind_int64(st, 1, s->user_id);
-    if ((rc = step_row(x, st, "alert sub count")))
+    sb_sql_bind_i64(st, 1, s->user_id);
+    if ((rc = step_row(st, "alert sub count")))
         return rc;
-    rc = sqlite3_column_int64(st, 0) >= SB_ALERT_SUBS_MAX ? SB_ERANGE : 0;
-    qreset(st);
+    rc = sb_sql_col_i64(st, 0) >= SB_ALERT_SUBS_MAX ? SB_ERANGE : 0;
+    sb_sql_reset(st);
     if (rc)
         return rc;
     st = x->st[AQ_SUB_INS];
-    sqlite3_bind_int64(st, 1, s->user_id);
+    sb_sql_bind_i64(st, 1, s->user_id);
     bind_opt(st, 2, s->channel);
-    sqlite3_bind_text(st, 3, s->target, -1, SQLITE_STATIC);
+    sb_sql_bind_text(st, 3, s->target);
     bind_opt(st, 4, s->building);
     bind_opt(st, 5, sb_alert_sev_name(s->min_severity));
     bind_opt(st, 6, s->quiet_start);
     bind_opt(st, 7, s->quiet_end);
     bind_opt(st, 8, s->secret);
-    sqlite3_bind_int(st, 9, s->enabled != 0);
-    sqlite3_bind_int(st, 10, s->level);
-    if ((rc = step_done(x, st, "alert sub insert")) == 0)   /* unknown user: FK, SB_ENOENT */
-        *id = sqlite3_last_insert_rowid(x->db);
+    sb_sql_bind_i64(st, 9, s->enabled != 0);
+    sb_sql_bind_i64(st, 10, s->level);
+    if ((rc = step_done(st, "alert sub insert")) == 0)   /* unknown user: FK, SB_ENOENT */
+        *id = sb_sql_last_id(x->c);
     return rc;
 }
 
@@ -1566,15 +1679,15 @@ int sb_appdb__sub_add(void *impl, struct sb_alert_sub *s)
 int sb_appdb__sub_list(void *impl, int64_t user_id, struct sb_alert_sub **out, size_t *n)
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
-    sqlite3_stmt *st = x->st[AQ_SUB_LIST];
+    struct sb_sql_stmt *st = x->st[AQ_SUB_LIST];
     void *v = NULL;
     int rc;
 
     if (user_id < 0 || !out || !n)
         return SB_EINVAL;
     pthread_mutex_lock(x->mu);
-    sqlite3_bind_int64(st, 1, user_id);
-    rc = collect(x, st, sizeof(**out), row_sub, &v, n, "alert sub list");
+    sb_sql_bind_i64(st, 1, user_id);
+    rc = collect(st, sizeof(**out), row_sub, &v, n, "alert sub list");
     pthread_mutex_unlock(x->mu);
     *out = v;
     return rc;
@@ -1584,7 +1697,7 @@ int sb_appdb__sub_match(void *impl, const char *building, int severity, int leve
                         struct sb_alert_sub **out, size_t *n)
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
-    sqlite3_stmt *st = x->st[AQ_SUB_MATCH];
+    struct sb_sql_stmt *st = x->st[AQ_SUB_MATCH];
     void *v = NULL;
     int rc;
 
@@ -1593,9 +1706,9 @@ int sb_appdb__sub_match(void *impl, const char *building, int severity, int leve
         return SB_EINVAL;
     pthread_mutex_lock(x->mu);
     bind_opt(st, 1, building);
-    sqlite3_bind_int(st, 2, severity);
-    sqlite3_bind_int(st, 3, level);
-    rc = collect(x, st, sizeof(**out), row_sub, &v, n, "alert sub match");
+    sb_sql_bind_i64(st, 2, severity);
+    sb_sql_bind_i64(st, 3, level);
+    rc = collect(st, sizeof(**out), row_sub, &v, n, "alert sub match");
     pthread_mutex_unlock(x->mu);
     *out = v;
     return rc;
@@ -1604,19 +1717,19 @@ int sb_appdb__sub_match(void *impl, const char *building, int severity, int leve
 int sb_appdb__sub_secret(void *impl, int64_t id, char *out, size_t cap)
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
-    sqlite3_stmt *st = x->st[AQ_SUB_SECRET];
+    struct sb_sql_stmt *st = x->st[AQ_SUB_SECRET];
     int rc;
 
     if (id <= 0 || !out || cap == 0)
         return SB_EINVAL;
     pthread_mutex_lock(x->mu);
-    sqlite3_bind_int64(st, 1, id);
-    if ((rc = step_row(x, st, "alert sub secret")) == 0) {
-        if ((size_t)sqlite3_column_bytes(st, 0) >= cap)
+    sb_sql_bind_i64(st, 1, id);
+    if ((rc = step_row(st, "alert sub secret")) == 0) {
+        if (sb_sql_col_bytes(st, 0) >= cap)
             rc = SB_ENOSPC;
         else
             sb_appdb__cpy_col(out, cap, st, 0);
-        qreset(st);
+        sb_sql_reset(st);
     }
     pthread_mutex_unlock(x->mu);
     return rc;
@@ -1625,16 +1738,16 @@ int sb_appdb__sub_secret(void *impl, int64_t id, char *out, size_t cap)
 int sb_appdb__sub_delete(void *impl, int64_t id, int64_t user_id)
 {
     struct sb_appdb__al *x = sb_appdb__al_of(impl);
-    sqlite3_stmt *st = x->st[AQ_SUB_DEL];
+    struct sb_sql_stmt *st = x->st[AQ_SUB_DEL];
     int rc;
 
     if (id <= 0 || user_id < 0)
         return SB_EINVAL;
     pthread_mutex_lock(x->mu);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, user_id);
-    rc = step_done(x, st, "alert sub delete");
-    if (rc == 0 && sqlite3_changes(x->db) == 0)
+    sb_sql_bind_i64(st, 1, id);
+    sb_sql_bind_i64(st, 2, user_id);
+    rc = step_done(st, "alert sub delete");
+    if (rc == 0 && sb_sql_changes(x->c) == 0)
         rc = SB_ENOENT;
     pthread_mutex_unlock(x->mu);
     return rc;

@@ -1,68 +1,70 @@
 /*
- * appdb_int.h - internals shared by the SQLite backend's files (appdb.c:
- * connection, schema, users .. commands; appdb_alerts.c: the alert store).
- * Not for other modules: include db/appdb.h.
+ * appdb_int.h - internals shared by the files of the application database
+ * (appdb.c: handle, connection, schema, users .. commands; appdb_alerts.c:
+ * the alert store; appdb_analytics.c: documents, forecast log, report
+ * files).  Not for other modules: include db/appdb.h.
  *
- * appdb.c owns the connection and its mutex; the alert part keeps its own
- * prepared statements in a struct sb_appdb__al that appdb.c creates after
- * migrating and finalises before closing the connection.  The alert methods
- * receive the backend state (impl) like every method and find their part
- * with sb_appdb__al_of(); they lock the same mutex, so the one connection
- * is never used by two threads at once.
+ * One code path serves both backends: every file talks to its connection
+ * through db/sql.h (SQLite or PostgreSQL) and differs between engines only
+ * in SQL text and schema (docs/internals/appdb-postgres.md).
+ *
+ * appdb.c owns the connection and its mutex; the alert and analytics parts
+ * keep their own prepared statements in a struct sb_appdb__al / __an that
+ * appdb.c creates after migrating and finalises before closing the
+ * connection.  Their methods receive the backend state (impl) like every
+ * method and find their part with sb_appdb__al_of() / __an_of(); they lock
+ * the same mutex, so the one connection is never used by two threads at
+ * once.
  */
 #ifndef SB_DB_APPDB_INT_H
 #define SB_DB_APPDB_INT_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 
 #include "db/appdb.h"
+#include "db/sql.h"
 
 struct sb_appdb__al;
 struct sb_appdb__an;
 
-/* Schema v3: the four alert tables (appdb_alerts.c), applied by appdb.c's
- * migration list. */
+/* SQLite schema steps: v3, the four alert tables (appdb_alerts.c); v4,
+ * analytics documents, the forecast log, report files (appdb_analytics.c);
+ * v5, app_alert_subs.level (appdb_alerts.c; appdb.c skips it when the
+ * column exists). */
 extern const char sb_appdb__schema_v3[];
-
-/* Schema v4: analytics documents, the forecast log, report files
- * (appdb_analytics.c). */
 extern const char sb_appdb__schema_v4[];
-
-/* Schema v5: app_alert_subs.level, the escalation level a subscription hears
- * (appdb_alerts.c); appdb.c skips it when the column exists. */
 extern const char sb_appdb__schema_v5[];
+
+/* PostgreSQL schema parts of the current version (5) as a whole, each
+ * idempotent (IF NOT EXISTS): appdb.c runs its own, then these, on an empty
+ * database.  Later versions add steps to both engines. */
+extern const char sb_appdb__pg_schema_alerts[];
+extern const char sb_appdb__pg_schema_analytics[];
 
 /* The alert and analytics parts of the backend state impl (appdb.c). */
 struct sb_appdb__al *sb_appdb__al_of(void *impl);
 struct sb_appdb__an *sb_appdb__an_of(void *impl);
 
-/* Statement helpers every file of the backend uses (appdb.c): reset and
- * clear bindings; step to SQLITE_DONE (0) and reset; step to the first row
- * (0 with the row current, SB_ENOENT reset when none) - failures mapped by
- * sb_appdb__sqlfail with what. */
-void sb_appdb__qreset(sqlite3_stmt *st);
-int  sb_appdb__step_done(sqlite3 *db, sqlite3_stmt *st, const char *what);
-int  sb_appdb__step_row(sqlite3 *db, sqlite3_stmt *st, const char *what);
-
-/* Maps a failed SQLite step to an SB_E code (constraints: the caller's
- * input, not logged; engine failures: logged once, "appdb: what: ..."). */
-int sb_appdb__sqlfail(sqlite3 *db, int src, const char *what);
+/* Step helpers every file uses (appdb.c), module "appdb" in the log: step to
+ * done (0) and reset; step to the first row (0 with the row current,
+ * SB_ENOENT reset when none); errors as sb_sql_step, statement reset. */
+int sb_appdb__step_done(struct sb_sql_stmt *st, const char *what);
+int sb_appdb__step_row(struct sb_sql_stmt *st, const char *what);
 
 /* Column i of the current row as text into dst[cap] (truncated, always
  * NUL-terminated; NULL reads as ""). */
-void sb_appdb__cpy_col(char *dst, size_t cap, sqlite3_stmt *st, int i);
+void sb_appdb__cpy_col(char *dst, size_t cap, struct sb_sql_stmt *st, int i);
 
-/* Prepares the alert statements on db (after migration); mu is the
+/* Prepares the alert statements on c (after migration); mu is the
  * connection's mutex.  0, SB_ENOMEM or SB_ESTORE with the reason in err. */
-int sb_appdb__al_open(sqlite3 *db, pthread_mutex_t *mu, struct sb_appdb__al **out, char *err,
-                      size_t errlen);
+int sb_appdb__al_open(struct sb_sql *c, pthread_mutex_t *mu, struct sb_appdb__al **out,
+                      char *err, size_t errlen);
 /* Finalises its statements and frees it (NULL is fine). */
 void sb_appdb__al_close(struct sb_appdb__al *al);
 
 /* The analytics part's statements (appdb_analytics.c), like the alert part's. */
-int  sb_appdb__an_open(sqlite3 *db, pthread_mutex_t *mu, struct sb_appdb__an **out, char *err,
-                       size_t errlen);
+int  sb_appdb__an_open(struct sb_sql *c, pthread_mutex_t *mu, struct sb_appdb__an **out,
+                       char *err, size_t errlen);
 void sb_appdb__an_close(struct sb_appdb__an *an);
 
 /* The ops methods of the analytics store (appdb_analytics.c): see appdb.h. */

@@ -1,11 +1,13 @@
 /*
  * test_appdb.c - the application database (users, grants, refresh-token
- * rotation, audit log) on real SQLite files in a temporary directory.
+ * rotation, audit log, held commands) on real SQLite files in a temporary
+ * directory and, when SBEMS_TEST_PG_URL names a server (tests/pg/pg-run),
+ * on a real PostgreSQL: every behaviour test runs on both (appdb_test.h).
  *
- * Besides the API, a raw sqlite3 connection checks what must hold in the
- * file itself (WAL mode, the schema row, the append-only triggers, mode
- * 0600), and a forked process holding the write lock checks that a second
- * connection waits for it instead of failing.
+ * Besides the API, a raw connection checks what must hold in the database
+ * itself (the schema row, the append-only audit log; on SQLite also WAL
+ * mode and mode 0600), and a forked process holding the write lock checks
+ * that a second SQLite connection waits for it instead of failing.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -21,6 +23,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "db/appdb.h"
+#include "appdb_test.h"
 #include "tap.h"
 
 #define T0 1772323200000LL   /* 2026-03-01T00:00:00Z */
@@ -30,10 +33,13 @@ static char tmpl[] = "/tmp/sbems-test-appdb-XXXXXX";
 static char *root;
 static int dbn;
 
-/* A fresh database path in the temp dir. */
+/* A fresh database: a path in the temp dir, or on PostgreSQL a schema name. */
 static void newpath(char *out, size_t cap)
 {
-    snprintf(out, cap, "%s/app%d.db", root, dbn++);
+    if (appdb_test_pg)
+        snprintf(out, cap, "app%d", dbn++);
+    else
+        snprintf(out, cap, "%s/app%d.db", root, dbn++);
 }
 
 static struct sb_appdb *open_db(const char *path)
@@ -50,7 +56,17 @@ static struct sb_appdb *open_db(const char *path)
 static struct sb_appdb *fresh(char *path, size_t cap)
 {
     newpath(path, cap);
-    return open_db(path);
+    return appdb_test_pg ? appdb_test_open_in(root, path, 1) : open_db(path);
+}
+
+/* PostgreSQL: a raw libpq connection to schema name, the query's result. */
+static PGresult *pg_raw(const char *name, const char *sql, PGconn **conn)
+{
+    char ci[1024];
+
+    appdb_test_conninfo(name, ci, sizeof(ci));
+    *conn = PQconnectdb(ci);
+    return PQexec(*conn, sql);
 }
 
 static int64_t now_mono_ms(void)
@@ -60,9 +76,21 @@ static int64_t now_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One integer from a raw connection (-1 on error). */
+/* One integer (a boolean as 1/0) from a raw connection (-1 on error). */
 static long long raw_int(const char *path, const char *sql)
 {
+    if (appdb_test_pg) {
+        PGconn *c;
+        PGresult *res = pg_raw(path, sql, &c);
+        long long v = -1;
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+            const char *t = PQgetvalue(res, 0, 0);
+            v = strcmp(t, "t") == 0 ? 1 : strcmp(t, "f") == 0 ? 0 : atoll(t);
+        }
+        PQclear(res);
+        PQfinish(c);
+        return v;
+    }
     sqlite3 *r = NULL;
     sqlite3_stmt *st = NULL;
     long long v = -1;
@@ -75,8 +103,25 @@ static long long raw_int(const char *path, const char *sql)
     return v;
 }
 
+/* SQLite's result code; on PostgreSQL SQLITE_OK, SQLITE_CONSTRAINT for what
+ * a constraint or trigger refused (SQLSTATE class 23, P0001), else
+ * SQLITE_ERROR; msg gets the engine's message. */
 static int raw_exec(const char *path, const char *sql, char *msg, size_t cap)
 {
+    if (appdb_test_pg) {
+        PGconn *c;
+        PGresult *res = pg_raw(path, sql, &c);
+        ExecStatusType st = PQresultStatus(res);
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? SQLITE_OK
+                 : state && (strncmp(state, "23", 2) == 0 || strcmp(state, "P0001") == 0)
+                     ? SQLITE_CONSTRAINT : SQLITE_ERROR;
+        if (msg)
+            snprintf(msg, cap, "%s", PQresultErrorMessage(res));
+        PQclear(res);
+        PQfinish(c);
+        return rc;
+    }
     sqlite3 *r = NULL;
     char *m = NULL;
     int rc;
@@ -832,6 +877,14 @@ TEST(commands)
     CHECK_EQ(out[0].priority, 12);
     CHECK_EQ(sb_appdb_cmd_active(db, 8, 0, out, 8, &n), 0);
     CHECK_EQ(n, 0);
+    /* point ids use all 32 bits */
+    r.point = 3000000000u;
+    r.value = 18.0;
+    CHECK_EQ(sb_appdb_cmd_hold(db, &r), 0);
+    CHECK_EQ(sb_appdb_cmd_active(db, 3000000000u, 0, out, 8, &n), 0);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(out[0].point, 3000000000u);
+    r.point = 7;
     /* bad records */
     r.priority = 17;
     CHECK_EQ(sb_appdb_cmd_hold(db, &r), SB_EINVAL);
@@ -946,6 +999,120 @@ static void rmtree(void)
         printf("# could not remove %s\n", root);
 }
 
+/* PostgreSQL: the schema is made once whatever the number of nodes; two
+ * handles (two nodes) work on it at once; a newer schema is refused. */
+TEST(pg_schema)
+{
+    char name[64], ci[1024], err[256];
+    struct sb_appdb *db, *db2 = NULL;
+    struct sb_user u;
+    int from = -1, to = -1;
+
+    db = fresh(name, sizeof(name));
+    REQUIRE(db);
+    appdb_test_conninfo(name, ci, sizeof(ci));
+    CHECK_EQ(sb_appdb_pg_open(ci, &db2, err, sizeof(err)), 0);
+    REQUIRE(db2);
+    CHECK_EQ(sb_appdb_migrate(db2, &from, &to), 0);
+    CHECK_EQ(from, 5);
+    CHECK_EQ(to, 5);
+    CHECK_EQ(raw_int(name, "SELECT count(*) FROM app_schema"), 1);
+    CHECK_STR(db->ops->name, "postgres");
+    /* What one node writes the other reads, and the unique name holds across them. */
+    mkuser(&u, "Nina", SB_ROLE_VIEWER);
+    CHECK_EQ(sb_appdb_user_create(db, &u), 0);
+    CHECK_EQ(sb_appdb_user_by_name(db2, "nINA", &u), 0);
+    CHECK_STR(u.username, "Nina");
+    mkuser(&u, "NINA", SB_ROLE_VIEWER);
+    CHECK_EQ(sb_appdb_user_create(db2, &u), SB_EEXIST);
+    sb_appdb_close(db2);
+    sb_appdb_close(db);
+    CHECK_EQ(raw_exec(name, "UPDATE app_schema SET version = 99", NULL, 0), SQLITE_OK);
+    db = NULL;
+    CHECK_EQ(sb_appdb_pg_open(ci, &db, err, sizeof(err)), SB_ENOTSUP);
+    CHECK(db == NULL);
+    /* An unreachable server: a clear error, no handle, the URL not echoed. */
+    CHECK_EQ(sb_appdb_pg_open("host=127.0.0.1 port=1 password=hunter2 connect_timeout=2", &db,
+                              err, sizeof(err)), SB_ESTORE);
+    CHECK(strstr(err, "hunter2") == NULL);
+}
+
+/* The two schemas are written twice (dialects differ) and kept in lock-step
+ * by this test: the same app_* tables, the same columns in the same order,
+ * the same NOT NULLs.  Text "table.column:notnull" per column, sorted by
+ * table then position, into out. */
+static void lite_columns(const char *path, char *out, size_t cap)
+{
+    sqlite3 *r = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+
+    out[0] = 0;
+    if (sqlite3_open(path, &r) == SQLITE_OK &&
+        sqlite3_prepare_v2(r, "SELECT m.name, c.name, c.\"notnull\" OR c.pk FROM sqlite_master m, "
+                              "pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name "
+                              "LIKE 'app\\_%' ESCAPE '\\' ORDER BY m.name, c.cid", -1, &st,
+                           NULL) == SQLITE_OK)
+        while (sqlite3_step(st) == SQLITE_ROW && n < cap)
+            n += (size_t)snprintf(out + n, cap - n, "%s.%s:%d ", sqlite3_column_text(st, 0),
+                                  sqlite3_column_text(st, 1), sqlite3_column_int(st, 2));
+    sqlite3_finalize(st);
+    sqlite3_close(r);
+}
+
+static void pg_columns(const char *name, char *out, size_t cap)
+{
+    char sql[512];
+    PGconn *c;
+    size_t n = 0;
+
+    snprintf(sql, sizeof(sql), "SELECT table_name, column_name, (is_nullable = 'NO')::int "
+             "FROM information_schema.columns WHERE table_schema = 't_%s' AND table_name "
+             "LIKE 'app\\_%%' ORDER BY table_name, ordinal_position", name);
+    PGresult *r = pg_raw(name, sql, &c);
+    out[0] = 0;
+    for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r) && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s.%s:%s ", PQgetvalue(r, i, 0),
+                              PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+    PQclear(r);
+    PQfinish(c);
+}
+
+TEST(schemas_in_lock_step)
+{
+    static char lite[16384], pg[16384];
+    char name[64], path[512];
+    struct sb_appdb *db = fresh(name, sizeof(name));
+
+    REQUIRE(db);
+    sb_appdb_close(db);
+    snprintf(path, sizeof(path), "%s/lockstep.db", root);
+    db = open_db(path);
+    REQUIRE(db);
+    sb_appdb_close(db);
+    lite_columns(path, lite, sizeof(lite));
+    pg_columns(name, pg, sizeof(pg));
+    CHECK(strlen(lite) > 500);
+    CHECK(strstr(lite, "app_users.username:1 ") != NULL);
+    CHECK(strstr(lite, "app_alert_subs.level:1 ") != NULL);
+    CHECK_STR(pg, lite);
+}
+
+/* The behaviour tests, on whichever backend this pass uses. */
+static void run_behaviour(void)
+{
+    RUN(users);
+    RUN(user_list);
+    RUN(grants);
+    RUN(rt_rotation);
+    RUN(rt_reuse);
+    RUN(rt_expiry_revoke_purge);
+    RUN(audit_basic);
+    RUN(audit_filters);
+    RUN(commands);
+    RUN(threads);
+}
+
 int main(void)
 {
     TAP_START();
@@ -954,21 +1121,21 @@ int main(void)
         printf("Bail out! mkdtemp\n");
         return 1;
     }
+    printf("# backend sqlite\n");
+    RUN(roles);
     RUN(open_migrate);
     RUN(shared_file);
-    RUN(roles);
-    RUN(users);
-    RUN(user_list);
-    RUN(grants);
-    RUN(rt_rotation);
-    RUN(rt_reuse);
-    RUN(rt_expiry_revoke_purge);
     RUN(engine_error);
-    RUN(audit_basic);
-    RUN(audit_filters);
-    RUN(commands);
-    RUN(threads);
     RUN(busy_other_process);
+    run_behaviour();
+    if ((appdb_test_pg = appdb_test_pg_url())) {
+        printf("# backend postgres\n");
+        RUN(pg_schema);
+        RUN(schemas_in_lock_step);
+        run_behaviour();
+    } else {
+        printf("# PostgreSQL backend not run: SBEMS_TEST_PG_URL unset (tests/pg/pg-run sets it)\n");
+    }
     rmtree();
     TAP_END();
 }

@@ -2,13 +2,15 @@
  * test_appdb_analytics.c - the analytics store of the app database (schema
  * v4): documents by kind and key with their building scope and binary part,
  * the forecast log with its horizon filter and purge, report files with the
- * keep-newest trim.  Real SQLite files in a temporary directory.
+ * keep-newest trim.  Every test runs on SQLite (real files in a temporary
+ * directory) and, when SBEMS_TEST_PG_URL names a server (tests/pg/pg-run),
+ * again on PostgreSQL, each database in a fresh schema (appdb_test.h).
  */
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "appdb_test.h"
 #include "core/err.h"
 #include "db/appdb.h"
 #include "tap.h"
@@ -19,17 +21,10 @@
 static char tmpl[] = "/tmp/sbems-test-analytics-XXXXXX";
 static char *root;
 
-static struct sb_appdb *open_db(const char *name)
+/* Database name on this pass's backend: fresh, or as an earlier open left it. */
+static struct sb_appdb *open_db(const char *name, int fresh)
 {
-    char path[512];
-    struct sb_appdb *db = NULL;
-    char err[256] = "";
-
-    snprintf(path, sizeof(path), "%s/%s", root, name);
-    int rc = sb_appdb_sqlite_open(path, &db, err, sizeof(err));
-    if (rc)
-        printf("#   open %s: %s: %s\n", path, sb_errname(rc), err);
-    return db;
+    return appdb_test_open_in(root, name, fresh);
 }
 
 static struct sb_doc mkdoc(const char *kind, const char *key, const char *building, const char *body)
@@ -47,7 +42,7 @@ static struct sb_doc mkdoc(const char *kind, const char *key, const char *buildi
 
 TEST(documents)
 {
-    struct sb_appdb *db = open_db("docs.db");
+    struct sb_appdb *db = open_db("docs", 1);
     REQUIRE(db);
     struct sb_doc d = mkdoc("tariff", "b19", "", "{\"id\":\"b19\"}"), g;
     CHECK_EQ(sb_appdb_doc_put(db, &d), 0);
@@ -61,7 +56,8 @@ TEST(documents)
     unsigned char bin[300];
     for (size_t i = 0; i < sizeof(bin); i++)
         bin[i] = (unsigned char)(i * 7);
-    bin[5] = 0;   /* binary, NUL inside */
+    bin[5] = 0;      /* binary, NUL inside */
+    bin[6] = 0xff;   /* and a byte no text encoding has */
     d = mkdoc("fc_model", "meter-main", "hq", "{\"model\":\"gbm\"}");
     d.blob = bin;
     d.blob_len = sizeof(bin);
@@ -107,6 +103,23 @@ TEST(documents)
         CHECK_EQ(v[1].blob_len, sizeof(bin));
     sb_docs_free(v, n);
 
+    /* Keys sort bytewise (upper case first), on either engine. */
+    static const char *const keys[] = { "beta", "Zeta", "alpha", "alpha-2", "alpha_2" };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        e = mkdoc("measure", keys[i], "hq", "{}");
+        CHECK_EQ(sb_appdb_doc_put(db, &e), 0);
+    }
+    CHECK_EQ(sb_appdb_doc_list(db, "measure", "hq", 0, &v, &n), 0);
+    CHECK_EQ(n, 5);
+    if (n == 5) {
+        CHECK_STR(v[0].key, "Zeta");
+        CHECK_STR(v[1].key, "alpha");
+        CHECK_STR(v[2].key, "alpha-2");
+        CHECK_STR(v[3].key, "alpha_2");
+        CHECK_STR(v[4].key, "beta");
+    }
+    sb_docs_free(v, n);
+
     /* Refused: not JSON (the database's CHECK), bad kind or key. */
     e = mkdoc("tariff", "bad", "", "{not json");
     CHECK_EQ(sb_appdb_doc_put(db, &e), SB_EINVAL);
@@ -115,6 +128,12 @@ TEST(documents)
     e = mkdoc("", "k", "", "{}");
     CHECK_EQ(sb_appdb_doc_put(db, &e), SB_EINVAL);
     CHECK_EQ(sb_appdb_doc_get(db, "tariff", "bad", &g), SB_ENOENT);
+    /* The body is kept as given (not normalised). */
+    e = mkdoc("tariff", "spaced", "", "{ \"b\": 1,  \"a\": [1, 2] }");
+    CHECK_EQ(sb_appdb_doc_put(db, &e), 0);
+    CHECK_EQ(sb_appdb_doc_get(db, "tariff", "spaced", &g), 0);
+    CHECK_STR(g.body, "{ \"b\": 1,  \"a\": [1, 2] }");
+    sb_doc_release(&g);
 
     /* Delete: once, then unknown. */
     CHECK_EQ(sb_appdb_doc_delete(db, "fc_model", "meter-x"), 0);
@@ -122,7 +141,7 @@ TEST(documents)
     sb_appdb_close(db);
 
     /* Survives a reopen. */
-    db = open_db("docs.db");
+    db = open_db("docs", 0);
     REQUIRE(db);
     CHECK_EQ(sb_appdb_doc_get(db, "tariff", "b19", &g), 0);
     sb_doc_release(&g);
@@ -131,7 +150,7 @@ TEST(documents)
 
 TEST(forecast_log)
 {
-    struct sb_appdb *db = open_db("fc.db");
+    struct sb_appdb *db = open_db("fc", 1);
     REQUIRE(db);
     struct sb_fc_row r[72];
     int64_t issued = T0;
@@ -188,6 +207,28 @@ TEST(forecast_log)
     if (n == 1)
         CHECK(isnan(v[0].lo));
     free(v);
+    /* Issued again (same issue and target hours): replaced, not added. */
+    r[0].yhat = 999;
+    r[1].yhat = NAN;
+    CHECK_EQ(sb_appdb_fc_put(db, "meter-main", "gbm2", r, 2), 0);
+    CHECK_EQ(sb_appdb_fc_get(db, "meter-main", T0 + 24 * HOUR_MS, T0 + 26 * HOUR_MS, 1, 0, &v, &n), 0);
+    CHECK_EQ(n, 1);
+    if (n == 1) {
+        CHECK_DBL(v[0].yhat, 999, 1e-9);
+        CHECK_STR(v[0].model, "gbm2");
+    }
+    free(v);
+    CHECK_EQ(sb_appdb_fc_get(db, "meter-main", T0 + 25 * HOUR_MS, T0 + 26 * HOUR_MS, 0, 0, &v, &n), 0);
+    CHECK_EQ(n, 2);
+    if (n == 2) {
+        CHECK_DBL(v[0].yhat, 125, 1e-9);
+        CHECK(isnan(v[1].yhat));
+        CHECK_STR(v[1].model, "gbm2");
+    }
+    free(v);
+    CHECK_EQ(sb_appdb_fc_get(db, "meter-main", T0, T0 + 200 * HOUR_MS, 0, 0, &v, &n), 0);
+    CHECK_EQ(n, 144);
+    free(v);
     /* Purge the first issue. */
     CHECK_EQ(sb_appdb_fc_purge(db, T0 + HOUR_MS), 0);
     CHECK_EQ(sb_appdb_fc_get(db, "meter-main", T0, T0 + 200 * HOUR_MS, 0, 0, &v, &n), 0);
@@ -199,7 +240,7 @@ TEST(forecast_log)
 
 TEST(report_files)
 {
-    struct sb_appdb *db = open_db("rf.db");
+    struct sb_appdb *db = open_db("rf", 1);
     REQUIRE(db);
     char body[64];
     for (int i = 0; i < 5; i++) {
@@ -255,6 +296,43 @@ TEST(report_files)
         CHECK_STR(v[1].name, "hq-week-3.csv");
     }
     free(v);
+    /* Binary files come back byte for byte: every byte value, 0x00 and
+     * 0xff included, and an empty file. */
+    unsigned char raw[512];
+    for (size_t i = 0; i < sizeof(raw); i++)
+        raw[i] = (unsigned char)(255 - i % 256);
+    struct sb_report_file b;
+    memset(&b, 0, sizeof(b));
+    snprintf(b.report, sizeof(b.report), "monthly-annex");
+    snprintf(b.building, sizeof(b.building), "annex");
+    snprintf(b.format, sizeof(b.format), "pdf");
+    snprintf(b.name, sizeof(b.name), "annex-2026-03.pdf");
+    b.bytes = raw;
+    b.size = sizeof(raw);
+    b.from_ms = T0;
+    b.to_ms = T0 + 31 * 24 * HOUR_MS;
+    b.created_ms = b.to_ms + HOUR_MS;
+    CHECK_EQ(sb_appdb_report_file_put(db, &b, 5), 0);
+    int64_t bin_id = b.id;
+    CHECK_EQ(sb_appdb_report_file_get(db, bin_id, &g), 0);
+    CHECK_EQ(g.size, sizeof(raw));
+    CHECK(g.bytes && g.size == sizeof(raw) && memcmp(g.bytes, raw, sizeof(raw)) == 0);
+    CHECK_STR(g.format, "pdf");
+    sb_report_file_release(&g);
+    b.from_ms = T0 + 31 * 24 * HOUR_MS;   /* another period */
+    b.size = 0;
+    CHECK_EQ(sb_appdb_report_file_put(db, &b, 5), 0);
+    CHECK(b.id > bin_id);
+    CHECK_EQ(sb_appdb_report_file_get(db, b.id, &g), 0);
+    CHECK(g.bytes == NULL && g.size == 0);
+    sb_report_file_release(&g);
+    CHECK_EQ(sb_appdb_report_file_list(db, NULL, "annex", 0, &v, &n), 0);
+    CHECK_EQ(n, 2);
+    if (n == 2)
+        CHECK(v[0].size == 0 && v[1].size == sizeof(raw));
+    free(v);
+    CHECK_EQ(sb_appdb_report_file_delete(db, "monthly-annex"), 0);
+
     CHECK_EQ(sb_appdb_report_file_delete(db, "weekly-hq"), 0);
     CHECK_EQ(sb_appdb_report_file_list(db, "weekly-hq", NULL, 0, &v, &n), 0);
     CHECK_EQ(n, 0);
@@ -275,15 +353,23 @@ static void rmtree(void)
 
 int main(void)
 {
+    const char *pg = appdb_test_pg_url();
+
     TAP_START();
     root = mkdtemp(tmpl);
     if (!root) {
         printf("Bail out! mkdtemp\n");
         return 1;
     }
-    RUN(documents);
-    RUN(forecast_log);
-    RUN(report_files);
+    for (int pass = 0; pass < (pg ? 2 : 1); pass++) {
+        appdb_test_pg = pass ? pg : NULL;
+        printf("# backend %s\n", appdb_test_pg ? "postgres" : "sqlite");
+        RUN(documents);
+        RUN(forecast_log);
+        RUN(report_files);
+    }
+    if (!pg)
+        printf("# PostgreSQL backend not run: SBEMS_TEST_PG_URL unset (tests/pg/pg-run sets it)\n");
     rmtree();
     TAP_END();
 }
