@@ -271,6 +271,12 @@ void sb_api__h_refresh(struct sb_api *api, struct sb_req *rq)
         sb_appdb_rt_revoke_family(api->ctx.db, res.family, now);
         rc = SB_EINVAL;
     }
+    if (rc == SB_ESTORE || rc == SB_ENOMEM) {
+        /* The database failed, not the token: a 401 would send the client
+         * to the sign-in page over a restart of PostgreSQL. */
+        sb_api__err_rc(rq, rc, "renewing the session");
+        return;
+    }
     if (rc) {
         sb_api__err(rq, 401, "invalid_token", "the refresh token is invalid, used or expired");
         return;

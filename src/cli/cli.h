@@ -74,6 +74,13 @@ int sb_cmd_bacnet(int argc, char **argv);
 int sb_cmd_boptest(int argc, char **argv);
 
 struct sb_appdb;
+struct sb_config;
+/* Opens the application database store.appdb names: <data_dir>/sbems.db, or
+ * the app_* tables in store.url's PostgreSQL database.  0 or an SB_E code
+ * with the reason in err (never the URL: it may hold a password); where is
+ * set to what was opened, for messages. */
+int sb_cli_open_appdb(const struct sb_config *cfg, struct sb_appdb **db, char *where,
+                      size_t wherelen, char *err, size_t errlen);
 /* First start of the daemon: no account yet -> an admin with a one-time
  * password in <data_dir>/initial-admin-password (0600). */
 int sb_cli_first_admin(struct sb_cli *c, struct sb_appdb *db);

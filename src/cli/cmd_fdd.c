@@ -85,8 +85,7 @@ int sb_cmd_fdd(int argc, char **argv)
     if (sb_cli_open(&c, 1))
         goto out;
     char path[4200], err[256] = "";
-    snprintf(path, sizeof(path), "%s/sbems.db", c.cfg.data_dir);
-    if (sb_appdb_sqlite_open(path, &db, err, sizeof(err)))
+    if (sb_cli_open_appdb(&c.cfg, &db, path, sizeof(path), err, sizeof(err)))
         fprintf(stderr, "sbems fdd: %s: %s: FDD settings and tariffs not used\n", path, err);
     struct sb_model *m = sb_model_new();
     if (!m || sb_model_clone(&c.model, m) || sb_mhub_new(m, &hub)) {

@@ -180,13 +180,13 @@ static void start_handles(struct daemon *d)
  * the first start creates an admin with a one-time password. */
 static int open_app(struct daemon *d)
 {
-    char path[4200], err[256] = "";
+    char where[4200], err[256] = "";
     struct sb_model *m = sb_model_new();
     int rc;
 
-    snprintf(path, sizeof(path), "%s/sbems.db", d->c->cfg.data_dir);
-    if ((rc = sb_appdb_sqlite_open(path, &d->db, err, sizeof(err)))) {
-        fprintf(stderr, "sbems serve: cannot open the account database: %s\n", err);
+    if ((rc = sb_cli_open_appdb(&d->c->cfg, &d->db, where, sizeof(where), err, sizeof(err)))) {
+        fprintf(stderr, "sbems serve: cannot open the account database, %s: %s\n", where,
+                err);
         sb_model_free(m);
         return rc;
     }

@@ -57,13 +57,23 @@ static int read_password(char *out, size_t cap)
     return 0;
 }
 
+int sb_cli_open_appdb(const struct sb_config *cfg, struct sb_appdb **db, char *where,
+                      size_t wherelen, char *err, size_t errlen)
+{
+    if (cfg->store_appdb == SB_CONF_BACKEND_POSTGRES) {
+        snprintf(where, wherelen, "the PostgreSQL application tables (store.url)");
+        return sb_appdb_pg_open(cfg->store_url, db, err, errlen);
+    }
+    snprintf(where, wherelen, "%s/sbems.db", cfg->data_dir);
+    return sb_appdb_sqlite_open(where, db, err, errlen);
+}
+
 static int open_db(const struct sb_config *cfg, struct sb_appdb **db)
 {
-    char path[4200], err[256] = "";
-    snprintf(path, sizeof(path), "%s/sbems.db", cfg->data_dir);
-    int rc = sb_appdb_sqlite_open(path, db, err, sizeof(err));
+    char where[4200], err[256] = "";
+    int rc = sb_cli_open_appdb(cfg, db, where, sizeof(where), err, sizeof(err));
     if (rc)
-        fprintf(stderr, "sbems user: cannot open %s: %s\n", path, err[0] ? err : sb_strerror(rc));
+        fprintf(stderr, "sbems user: cannot open %s: %s\n", where, err[0] ? err : sb_strerror(rc));
     return rc;
 }
 
@@ -86,8 +96,10 @@ int sb_cli_first_admin(struct sb_cli *c, struct sb_appdb *db)
     if ((rc = sb_pw_hash(&p, pw, h)))
         return rc;
     snprintf(u.pw_hash, sizeof(u.pw_hash), "%s", h);
+    /* Nodes sharing a PostgreSQL application database may start together:
+     * the first creates the admin, the others find it exists. */
     if ((rc = sb_appdb_user_create(db, &u)))
-        return rc;
+        return rc == SB_EEXIST ? 0 : rc;
     /* The secret goes to a 0600 file, never to the log (as Jenkins does). */
     snprintf(path, sizeof(path), "%s/initial-admin-password", c->cfg.data_dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -100,6 +100,13 @@ static const struct sb_conf_opt opts[] = {
       .doc = "Storage engine: sqlite (an SQLite database in data_dir) or postgres (PostgreSQL "
              "15 or later at store.url; docs/internals/store-postgres.md). Both keep the same "
              "compressed chunks and rollups." },
+    { .name = "store.appdb", .type = SB_CONF_ENUM, .off = F(store_appdb),
+      .names = backend_names, .def = "sqlite",
+      .doc = "Where accounts, grants, sign-in sessions, the audit log, held commands, alerts "
+             "and analytics documents live: sqlite (sbems.db in data_dir, this node's own) or "
+             "postgres (app_* tables in store.url's database, shared by every node, so any "
+             "node behind a load balancer renews any session; needs store.backend = postgres; "
+             "docs/internals/appdb-postgres.md)." },
     { .name = "store.url", .type = SB_CONF_STRING, .flags = SB_CONF_EMPTY_OK | SB_CONF_SECRET,
       .off = F(store_url), .max = SB_CONF_VALUE_MAX, .def = "",
       .doc = "postgres: libpq connection string or URI (host=... dbname=... user=..., or "
@@ -336,7 +343,8 @@ static const struct sb_conf_opt opts[] = {
       .doc = "Several sbems nodes share the PostgreSQL store and its devices: each device is "
              "polled by one node at a time, through leases in the database, and a dead node's "
              "devices move to the others (docs/internals/cluster-leases.md). Needs "
-             "store.backend = postgres and a store.node unique to each node." },
+             "store.backend = postgres, store.appdb = postgres and a store.node unique to "
+             "each node." },
     { .name = "cluster.lease", .type = SB_CONF_DURATION, .off = F(cluster_lease),
       .min = 3 * MS_S, .max = 10 * MS_M, .def = "15s",
       .doc = "How long a device lease lasts unless renewed (every third of it): a node that "
@@ -1464,10 +1472,17 @@ int sb_conf_validate(const struct sb_config *cfg, char *err, size_t errlen)
         sb_errf(err, errlen, "api.tls_cert and api.tls_key go together: set both or neither");
         return SB_ECONFIG;
     }
+    if (cfg->store_appdb == SB_CONF_BACKEND_POSTGRES &&
+        cfg->store_backend != SB_CONF_BACKEND_POSTGRES) {
+        sb_errf(err, errlen, "store.appdb = postgres needs store.backend = postgres (it uses "
+               "store.url's database)");
+        return SB_ECONFIG;
+    }
     if (cfg->cluster_leases && (cfg->store_backend != SB_CONF_BACKEND_POSTGRES ||
+                                cfg->store_appdb != SB_CONF_BACKEND_POSTGRES ||
                                 !cfg->store_node || !*cfg->store_node)) {
-        sb_errf(err, errlen, "cluster.leases needs store.backend = postgres (the nodes share "
-               "it) and a store.node naming this node");
+        sb_errf(err, errlen, "cluster.leases needs store.backend = postgres and store.appdb = "
+               "postgres (the nodes share both) and a store.node naming this node");
         return SB_ECONFIG;
     }
     /* A poll started just before the drivers' deadline (a third of a lease

@@ -116,6 +116,7 @@ struct sb_config {
     int64_t  log_rate_limit;         /* lines per call site per window; 0 = unlimited */
     int64_t  log_rate_window;        /* ms, the rate-limit window */
     int      store_backend;          /* enum sb_conf_backend */
+    int      store_appdb;            /* enum sb_conf_backend: users .. documents */
     char    *store_url;              /* postgres connection string (secret), "" = PG* env */
     char    *store_node;             /* postgres node name, "" = "default" */
     int      store_sync;             /* enum sb_conf_sync */

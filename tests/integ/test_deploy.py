@@ -305,6 +305,7 @@ def test_compose_config():
         assert "healthcheck" in svc, name
     sb = doc["services"]["sbems"]
     assert sb["environment"]["SBEMS_STORE_BACKEND"] == "postgres"
+    assert sb["environment"]["SBEMS_STORE_APPDB"] == "postgres"
     assert "password=pw-under-test" in sb["environment"]["SBEMS_STORE_URL"]
     assert "host=postgres" in sb["environment"]["SBEMS_STORE_URL"]
     assert sb["build"]["dockerfile"] == "deploy/Dockerfile"
@@ -327,7 +328,7 @@ def test_deploy_settings_are_real_options(sbems):
     env_vars = sorted(set(re.findall(r"^\s+(SBEMS_[A-Z0-9_]+):", read("docker-compose.yml"), re.M)))
     assert "SBEMS_STORE_URL" in env_vars and "SBEMS_STORE_BACKEND" in env_vars
     for v in env_vars:
-        sbems.env[v] = "sqlite" if v == "SBEMS_STORE_BACKEND" else (   # names, not values, are checked
+        sbems.env[v] = "sqlite" if v in ("SBEMS_STORE_BACKEND", "SBEMS_STORE_APPDB") else (   # names, not values, are checked
             "info" if v == "SBEMS_LOG_LEVEL" else "redis://redis:6379/0" if v == "SBEMS_REDIS_URL"
             else "10.0.0.0/8" if v == "SBEMS_API_TRUSTED_PROXIES" else "host=postgres dbname=sbems")
     r = sbems.run("config", "--config", os.path.join(DEPLOY, "sbems.conf"), "--dump", check=False)

@@ -8,7 +8,10 @@ starts on loopback (pgserver.py).
   and every acknowledged reading is in the database afterwards;
 - kill -9 of sbems while PostgreSQL is away: the spooled batches survive and
   are moved into the database by the next writer;
-- backup with pg_dump and restore with pg_restore into another database.
+- backup with pg_dump and restore with pg_restore into another database;
+- the application database in PostgreSQL too (store.appdb = postgres): no
+  file in the data directory holds accounts, and a session outlives a
+  PostgreSQL crash (the connection is re-established).
 """
 import json
 import os
@@ -204,3 +207,47 @@ def test_pg_dump_restore(sbems, pg, tmp_path):
     other = conftest.Sbems(tmp_path / "other")
     on_pg(other, pg, "restored")
     check_all(other, 5_000)
+
+
+def test_appdb_on_postgres_survives_a_crash(sbems, pg, tmp_path):
+    """Accounts, sessions and the audit log in PostgreSQL: made by the CLI,
+    used by the daemon, nothing of them in the data directory; PostgreSQL
+    crashes and comes back under a running daemon: the session renews (the
+    connection is re-established) and the log holds both sides."""
+    on_pg(sbems, pg)
+    sbems.env["SBEMS_STORE_APPDB"] = "postgres"
+    sbems.run("user", "add", "ann", "--role", "admin", "--password-stdin",
+              "--set", "auth.password_cost=min", stdin=conftest.PASSWORD + "\n")
+    assert pg.psql("SELECT username FROM app_users", "sbems") == "ann"
+    p, port = conftest.start_daemon(sbems, "--set", "auth.password_cost=min")
+    base = f"http://127.0.0.1:{port}/api/v1"
+
+    def post(path, body):
+        req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, None
+
+    try:
+        st, tok = post("/auth/login", {"username": "ann", "password": conftest.PASSWORD})
+        assert st == 200
+        # the user existed: no first-start admin was made, and no account file
+        assert not os.path.exists(os.path.join(sbems.data_dir, "initial-admin-password"))
+        assert not os.path.exists(os.path.join(sbems.data_dir, "sbems.db"))
+        pg.crash()
+        st, _ = post("/auth/refresh", {"refresh_token": tok["refresh_token"]})
+        assert st in (500, 503), st                  # the database is away: refused, not hung
+        pg.start()
+        st, tok2 = post("/auth/refresh", {"refresh_token": tok["refresh_token"]})
+        assert st == 200, st
+        st, _ = post("/auth/refresh", {"refresh_token": tok["refresh_token"]})
+        assert st == 401                             # rotated: the old one is spent
+        rows = pg.psql("SELECT action || ' ' || result FROM app_audit ORDER BY id", "sbems")
+        assert "auth.login ok" in rows and "auth.token_reuse denied" in rows, rows
+    finally:
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=60) == 0
+    assert "host=127.0.0.1" not in p.stderr.read()

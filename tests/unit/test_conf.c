@@ -806,15 +806,24 @@ TEST(validate_and_socket_path)
                    "(write the network address)");
     CHECK_EQ(set(&c, "api.trusted_proxies", "127.0.0.1, 10.0.0.0/8, ::1"), 0);
     CHECK_EQ(sb_conf_validate(&c, err, sizeof err), 0);
-    /* device leases: a shared PostgreSQL store, a node name, a lease long
-     * enough that a poll begun before the drivers' deadline ends before expiry */
+    /* the application database in PostgreSQL needs the PostgreSQL store's URL */
+    CHECK_EQ(set(&c, "store.appdb", "postgres"), 0);
+    CHECK_EQ(sb_conf_validate(&c, err, sizeof err), SB_ECONFIG);
+    CHECK_STR(err, "store.appdb = postgres needs store.backend = postgres (it uses "
+                   "store.url's database)");
+    CHECK_EQ(set(&c, "store.appdb", "sqlite"), 0);
+    /* device leases: a shared PostgreSQL store and application database, a
+     * node name, a lease long enough that a poll begun before the drivers'
+     * deadline ends before expiry */
     CHECK_EQ(set(&c, "cluster.leases", "true"), 0);
     CHECK_EQ(sb_conf_validate(&c, err, sizeof err), SB_ECONFIG);
-    CHECK_STR(err, "cluster.leases needs store.backend = postgres (the nodes share it) and a "
-                   "store.node naming this node");
+    CHECK_STR(err, "cluster.leases needs store.backend = postgres and store.appdb = postgres "
+                   "(the nodes share both) and a store.node naming this node");
     CHECK_EQ(set(&c, "store.backend", "postgres"), 0);
     CHECK_EQ(sb_conf_validate(&c, err, sizeof err), SB_ECONFIG);
     CHECK_EQ(set(&c, "store.node", "n1"), 0);
+    CHECK_EQ(sb_conf_validate(&c, err, sizeof err), SB_ECONFIG);
+    CHECK_EQ(set(&c, "store.appdb", "postgres"), 0);
     CHECK_EQ(sb_conf_validate(&c, err, sizeof err), 0);
     CHECK_EQ(set(&c, "cluster.lease", "9s"), 0);
     CHECK_EQ(sb_conf_validate(&c, err, sizeof err), SB_ECONFIG);
