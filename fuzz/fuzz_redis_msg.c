@@ -39,6 +39,11 @@ static void on_revoked(void *ud, const char *sid, int64_t until_ms)
     handled++;
 }
 
+static void on_user(void *ud, int64_t uid)
+{
+    handled++;
+}
+
 static void init(void)
 {
     static int done;
@@ -46,7 +51,8 @@ static void init(void)
         return;
     done = 1;
     snprintf(r.node, sizeof(r.node), "fuzz-node");
-    r.hooks = (struct sb_redis_hooks){ .readings = on_readings, .revoked = on_revoked };
+    r.hooks = (struct sb_redis_hooks){ .readings = on_readings, .revoked = on_revoked,
+                                      .user_changed = on_user };
     pthread_mutex_init(&r.vmu, NULL);
     pthread_mutex_init(&r.emu, NULL);
     r.v = calloc(SB_REDIS__VSLOTS, sizeof(*r.v));

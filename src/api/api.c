@@ -87,7 +87,7 @@ static void ucache_put(struct sb_ucache *c, const struct sb_principal *p)
     pthread_mutex_unlock(&c->mu);
 }
 
-void sb_api__principal_forget(struct sb_api *api, int64_t uid)
+static void principal_forget_local(struct sb_api *api, int64_t uid)
 {
     struct sb_ucache *c = api->users;
     pthread_mutex_lock(&c->mu);
@@ -97,6 +97,14 @@ void sb_api__principal_forget(struct sb_api *api, int64_t uid)
             break;
         }
     pthread_mutex_unlock(&c->mu);
+}
+
+/* Here and, through Redis, on the other nodes sharing the account database
+ * (store.appdb = postgres): each caches principals of its own. */
+void sb_api__principal_forget(struct sb_api *api, int64_t uid)
+{
+    principal_forget_local(api, uid);
+    sb_redis_user_changed(api->redis, uid);
 }
 
 static void revoke_local(struct sb_api *api, const char *sid, int64_t until_ms)
@@ -988,6 +996,11 @@ static void peer_revoked(void *ud, const char *sid, int64_t until_ms)
     revoke_local(ud, sid, until_ms);
 }
 
+static void peer_user_changed(void *ud, int64_t uid)
+{
+    principal_forget_local(ud, uid);
+}
+
 static double redis_stat(void *ud, size_t off)
 {
     struct sb_redis_stats st;
@@ -1037,7 +1050,8 @@ static int cluster_start(struct sb_api *api, const struct sb_config *cfg)
     struct sb_redis_cfg rc_ = { .url = cfg->redis_url, .prefix = cfg->redis_prefix,
                                 .node = cfg->store_node, .timeout_ms = 1000 };
     struct sb_redis_hooks h = { .readings = peer_readings, .event = peer_event,
-                                .revoked = peer_revoked, .ud = api };
+                                .revoked = peer_revoked, .user_changed = peer_user_changed,
+                                .ud = api };
     int rc = sb_redis_new(api->loop, &rc_, &h, &api->redis, err, sizeof(err));
     if (rc) {
         SB_ERR("api", "%s", err[0] ? err : sb_strerror(rc));

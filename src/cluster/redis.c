@@ -785,6 +785,28 @@ void sb_redis_revoke(struct sb_redis *r, const char *sid, int64_t until_ms, int6
     push(r, j);
 }
 
+void sb_redis_user_changed(struct sb_redis *r, int64_t uid)
+{
+    char key[24];
+
+    if (!r)
+        return;
+    if (!atomic_load(&r->up)) {
+        atomic_fetch_add(&r->dropped, 1);
+        return;
+    }
+    snprintf(key, sizeof(key), "%" PRId64, uid);
+    struct sb_redis__job *j = job_new(J_PUB, "", key);
+    if (!j)
+        return;
+    if (!(j->msg = sb_redis__msg_ctl(r, "usr", key, 0))) {
+        job_free(j);
+        return;
+    }
+    j->len = strlen(j->msg);
+    push(r, j);
+}
+
 int sb_redis_revoked(struct sb_redis *r, const char *sid)
 {
     if (!r || !atomic_load(&r->up))

@@ -72,6 +72,9 @@ struct sb_redis_hooks {
     /* A session revoked on some node, refused until until_ms (any
      * non-loop thread of this module). */
     void (*revoked)(void *ud, const char *sid, int64_t until_ms);
+    /* An account changed on some node (roles, grants, disabled, password):
+     * what this node cached of it is stale (subscriber thread). */
+    void (*user_changed)(void *ud, int64_t uid);
     void *ud;
 };
 
@@ -133,6 +136,10 @@ void sb_redis_revoke(struct sb_redis *r, const char *sid, int64_t until_ms, int6
  * holds sid as revoked, 0 when not, SB_EIO/SB_ETIMEDOUT when Redis cannot
  * say (callers fail open to their own database). */
 int  sb_redis_revoked(struct sb_redis *r, const char *sid);
+
+/* Tells the other nodes that account uid changed (any thread; best effort:
+ * dropped and counted while Redis is down). */
+void sb_redis_user_changed(struct sb_redis *r, int64_t uid);
 
 /* ---- fan-out (any thread) ---- */
 

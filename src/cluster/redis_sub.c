@@ -8,6 +8,7 @@
  *   "rev"    "key":sid,"w":until_ms                 a revoked session
  *   "deny"   "key":"rl:..|thr:..","w":wait_ms       the shared state refused a key
  *   "clear"  "key":"thr:.."                         a throttle key forgotten
+ *   "usr"    "key":"<user id>"                       an account changed: drop its cache
  * A node drops its own messages ("n" is its id), unknown kinds and
  * versions.  JSON, not a binary layout: a reading costs ~40 bytes either
  * way once Redis's protocol is counted, and `redis-cli SUBSCRIBE` shows it.
@@ -139,6 +140,8 @@ static void on_ctl(struct sb_redis *r, const char *kind, json_t *m)
         sb_redis__verdict_set(r, key, w);
     else if (strcmp(kind, "clear") == 0)
         sb_redis__verdict_clear(r, key);
+    else if (strcmp(kind, "usr") == 0 && r->hooks.user_changed)
+        r->hooks.user_changed(r->hooks.ud, strtoll(key, NULL, 10));
 }
 
 void sb_redis__on_message(struct sb_redis *r, const char *s, size_t n)

@@ -39,6 +39,8 @@ struct got {
     char ev[256];
     int nrev;                      /* revocations */
     char rev[64];
+    int nusr;                      /* accounts changed */
+    int64_t usr;
 };
 
 static void h_readings(void *ud, const struct sb_reading *r, size_t n)
@@ -68,10 +70,27 @@ static void h_revoked(void *ud, const char *sid, int64_t until)
     (void)until;
 }
 
+static void h_user(void *ud, int64_t uid)
+{
+    struct got *g = ud;
+    pthread_mutex_lock(&g->mu);
+    g->nusr++;
+    g->usr = uid;
+    pthread_mutex_unlock(&g->mu);
+}
+
+static int nusr(struct got *g)
+{
+    pthread_mutex_lock(&g->mu);
+    int n = g->nusr;
+    pthread_mutex_unlock(&g->mu);
+    return n;
+}
+
 static struct sb_redis *open_node(const char *node, struct got *g)
 {
     struct sb_redis_cfg cfg = { .url = url, .prefix = prefix, .node = node, .timeout_ms = 500 };
-    struct sb_redis_hooks h = { h_readings, h_event, h_revoked, g };
+    struct sb_redis_hooks h = { h_readings, h_event, h_revoked, h_user, g };
     struct sb_redis *r = NULL;
     char err[200] = "";
     memset(g, 0, sizeof(*g));
@@ -298,6 +317,14 @@ TEST(revocation)
     CHECK_EQ(nrev(&ga), 0);                  /* its own message is ignored */
     CHECK_EQ(sb_redis_revoked(b, "sid-1"), 1);
     CHECK_EQ(sb_redis_revoked(b, "sid-2"), 0);
+    /* an account changed on A: B drops what it cached of it, A hears nothing */
+    sb_redis_user_changed(a, 3000000001LL);
+    CHECK_EQ(sb_redis_sync(a, 2000), 0);
+    CHECK(UNTIL(nusr(&gb) == 1, 2000));
+    pthread_mutex_lock(&gb.mu);
+    CHECK_EQ(gb.usr, 3000000001LL);
+    pthread_mutex_unlock(&gb.mu);
+    CHECK_EQ(nusr(&ga), 0);
     struct sb_redis *n3 = open_node("c", &gc);
     REQUIRE(n3);
     CHECK(UNTIL(nrev(&gc) >= 1, 5000));
@@ -369,7 +396,7 @@ TEST(no_password_in_log)
     /* this server has no password: AUTH is refused */
     snprintf(u, sizeof(u), "redis://:Sup3rSecret-1@%s:%d", host, port);
     struct sb_redis_cfg cfg = { .url = u, .prefix = prefix, .node = "p", .timeout_ms = 300 };
-    struct sb_redis_hooks h = { h_readings, h_event, h_revoked, &g };
+    struct sb_redis_hooks h = { h_readings, h_event, h_revoked, h_user, &g };
     struct sb_redis *r = NULL;
     char err[200];
     memset(&g, 0, sizeof(g));
