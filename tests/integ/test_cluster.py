@@ -47,9 +47,9 @@ class Node:
         self.name, self.sbems, self.proc, self.port = name, sbems, proc, port
         self.bacnet_port = bacnet_port
         self.base = f"http://127.0.0.1:{port}"
-        self.token = requests.post(self.base + "/api/v1/auth/login",
-                                   json={"username": "op", "password": PASSWORD},
-                                   timeout=30).json()["access_token"]
+        r = requests.post(self.base + "/api/v1/auth/login",
+                          json={"username": "op", "password": PASSWORD}, timeout=30).json()
+        self.token, self.refresh = r["access_token"], r["refresh_token"]
 
     def get(self, path):
         r = requests.get(self.base + path, headers={"Authorization": "Bearer " + self.token},
@@ -98,8 +98,10 @@ class WsClient:
 def start_node(tmp_path, name, pg, redis_url, drv, url=None):
     s = Sbems(tmp_path / name)
     os.makedirs(s.data_dir, exist_ok=True)
+    # one account database for all nodes (store.appdb): the account made
+    # once by the import step signs in on every node
     s.env.update(SBEMS_STORE_BACKEND="postgres", SBEMS_STORE_URL=url or pg.url("sbems"),
-                 SBEMS_STORE_NODE=name)
+                 SBEMS_STORE_NODE=name, SBEMS_STORE_APPDB="postgres")
     port = udp_port()
     d = json.loads(json.dumps(drv))
     d["bacnet"].update(bind="127.0.0.1", port=port, apdu_timeout_ms=300, retries=1,
@@ -108,9 +110,10 @@ def start_node(tmp_path, name, pg, redis_url, drv, url=None):
     with open(dj, "w") as f:
         json.dump(d, f)
     os.chmod(dj, 0o600)
-    s.run("user", "add", "op", "--role", "admin", "--password-stdin",
-          "--set", "auth.password_cost=min", stdin=PASSWORD + "\n")
-    proc, hp = start_daemon(s, *FAST, "--set", "cluster.leases=true",
+    # one signing key file for all nodes (auth.key_file): a token one node
+    # issues verifies on every other, as behind a round-robin proxy
+    keys = str(tmp_path / "token-keys.json")
+    proc, hp = start_daemon(s, *FAST, "--set", "cluster.leases=true", "--set", f"auth.key_file={keys}",
                             "--set", f"cluster.lease={LEASE_S}s", "--set", "drivers.timeout=500ms",
                             "--set", f"redis.url={redis_url}", "--set", "store.flush_interval=1s",
                             drivers=True)
@@ -211,8 +214,10 @@ def test_three_nodes_share_devices_and_survive_kill(tmp_path, pg, redis_server, 
     # the model goes into the shared store once; every node loads it from there
     first = Sbems(tmp_path / "import")
     first.env.update(SBEMS_STORE_BACKEND="postgres", SBEMS_STORE_URL=pg.url("sbems"),
-                     SBEMS_STORE_NODE="import")
+                     SBEMS_STORE_NODE="import", SBEMS_STORE_APPDB="postgres")
     first.run("import", str(tmp_path / "site.json"))
+    first.run("user", "add", "op", "--role", "admin", "--password-stdin",
+              "--set", "auth.password_cost=min", stdin=PASSWORD + "\n")
     point_ids = [p["id"] for p in site["points"]]
 
     sim = subprocess.Popen([SIM, "--start", "2026-07-15T14:00:00Z", "--config", str(cfg)],
@@ -238,6 +243,30 @@ def test_three_nodes_share_devices_and_survive_kill(tmp_path, pg, redis_server, 
                 [sorted(n.owned()) for n in nodes]
             view = n2.get("/api/v1/cluster")
             assert {x["node"] for x in view["nodes"] if x["alive"]} == {"n1", "n2", "n3"}, view
+            # one account database (store.appdb = postgres): the session n1
+            # began is renewed by n2; replaying n1's used refresh token on n3
+            # is reuse, and revokes the family on every node
+            def refresh(node, rt):
+                return requests.post(node.base + "/api/v1/auth/refresh",
+                                     json={"refresh_token": rt}, timeout=30)
+            def cluster_as(node, token):
+                return requests.get(node.base + "/api/v1/cluster", timeout=30, headers={
+                    "Authorization": "Bearer " + token}).status_code
+            began = requests.post(n1.base + "/api/v1/auth/login", timeout=30, json={
+                "username": "op", "password": PASSWORD}).json()
+            r = refresh(n2, began["refresh_token"])
+            assert r.status_code == 200, r.text
+            renewed = r.json()
+            assert cluster_as(n3, renewed["access_token"]) == 200
+            assert refresh(n3, began["refresh_token"]).status_code == 401
+            assert refresh(n1, renewed["refresh_token"]).status_code == 401
+            # the session's access tokens die on every node (Redis), others live
+            assert wait_for(lambda: cluster_as(n2, renewed["access_token"]) == 401, timeout=5,
+                            step=0.1)
+            assert cluster_as(n2, n1.token) == 200
+            # n3 audited it; n1 reads it from the shared log
+            assert wait_for(lambda: len(n1.get("/api/v1/audit?action=auth.token_reuse")["items"])
+                            == 1, timeout=10, step=0.2)
             clients = [WsClient(n2), WsClient(n3)]
             # data flows from every node's devices to the clients of n2 and n3
             time.sleep(4 * POLL_S)
@@ -332,8 +361,10 @@ def test_node_cut_off_from_the_database_stops_before_another_takes_over(
     drv = {"bacnet": sim_json(cfg, "--drivers-json")["bacnet"]}
     first = Sbems(tmp_path / "import")
     first.env.update(SBEMS_STORE_BACKEND="postgres", SBEMS_STORE_URL=pg.url("sbems"),
-                     SBEMS_STORE_NODE="import")
+                     SBEMS_STORE_NODE="import", SBEMS_STORE_APPDB="postgres")
     first.run("import", str(tmp_path / "site.json"))
+    first.run("user", "add", "op", "--role", "admin", "--password-stdin",
+              "--set", "auth.password_cost=min", stdin=PASSWORD + "\n")
     hole = BlackHole(pg.port)
     sim = subprocess.Popen([SIM, "--start", "2026-07-15T14:00:00Z", "--config", str(cfg)],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
