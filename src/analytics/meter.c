@@ -33,6 +33,11 @@ const struct sb_point *sb_meter_point(const struct sb_model *m, const struct sb_
     return p ? p : first_real(m, e, SB_POINT_POWER);
 }
 
+const struct sb_point *sb_meter_power_point(const struct sb_model *m, const struct sb_equipment *e)
+{
+    return e && e->type == SB_EQUIP_METER ? first_real(m, e, SB_POINT_POWER) : NULL;
+}
+
 const struct sb_point *sb_outdoor_temp_point(const struct sb_model *m, int32_t building_ix)
 {
     const struct sb_point *outside = NULL;

@@ -29,6 +29,9 @@
  * or NULL when the equipment is not a meter or has neither. */
 const struct sb_point *sb_meter_point(const struct sb_model *m, const struct sb_equipment *e);
 
+/* The meter's power point read from a device (its live demand), or NULL. */
+const struct sb_point *sb_meter_power_point(const struct sb_model *m, const struct sb_equipment *e);
+
 /* The building's outdoor air temperature: a temperature point tagged
  * "weather" of the building (not a dew point or wet bulb), else one tagged
  * "outside"/"outdoor" + "air", or NULL. */

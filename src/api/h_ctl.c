@@ -74,7 +74,7 @@ void sb_api__h_ctl_get(struct sb_api *api, struct sb_req *rq)
                             sb_ctlset_to_json(&s), "zones", zones, "evaluated_at",
                             st ? json_incref(json_object_get(st, "evaluated_at")) : json_null(),
                             "running", api->ctx.control != NULL);
-    static const char *const extra[] = { "optimizer", "holidays_imported" };
+    static const char *const extra[] = { "optimizer", "holidays_imported", "demand" };
     for (size_t i = 0; st && i < sizeof(extra) / sizeof(extra[0]); i++)
         if (json_object_get(st, extra[i]))
             json_object_set(out, extra[i], json_object_get(st, extra[i]));

@@ -328,7 +328,8 @@ static int start_control(struct daemon *d)
     }
     struct sb_ctlsvc_cfg cc = { .loop = &d->loop, .bus = d->bus, .models = d->models, .db = d->db,
                                 .drivers = d->drivers, .analytics = d->analytics, .tick_ms = cfg->control_tick,
-                                .priority = (int)cfg->control_priority, .stale_ms = cfg->control_stale };
+                                .priority = (int)cfg->control_priority, .stale_ms = cfg->control_stale,
+                                .store = &d->c->store };
     int rc = sb_ctlsvc_new(&cc, &d->control);
     if (rc)
         fprintf(stderr, "sbems serve: cannot start control: %s\n", sb_strerror(rc));

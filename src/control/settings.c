@@ -183,7 +183,7 @@ int sb_ctlset_parse(const json_t *doc, struct sb_ctlset *s, char *err, size_t ca
 {
     static const char *const keys[] = { "mode", "optimal_start", "optimizer", "max_lead_h", "default_rate_k_per_h",
                                         "vacancy_delay_min", "ramp_k_per_h", "recover_k_per_h", "holidays_ical", "zones",
-                                        "overrides", NULL };
+                                        "overrides", "demand_limit_kw", NULL };
     const json_t *v, *zv;
     const char *k;
     double vd;
@@ -217,6 +217,7 @@ int sb_ctlset_parse(const json_t *doc, struct sb_ctlset *s, char *err, size_t ca
         num(doc, "default_rate_k_per_h", 0.1, 20, &s->default_rate, "", err, cap) ||
         num(doc, "ramp_k_per_h", 0.1, 60, &s->ramp_k_per_h, "", err, cap) ||
         num(doc, "recover_k_per_h", 0.1, 120, &s->recover_k_per_h, "", err, cap) ||
+        num(doc, "demand_limit_kw", 0, 1e6, &s->demand_limit_kw, "", err, cap) ||
         num(doc, "vacancy_delay_min", 0, 1440, &vd, "", err, cap))
         goto fail;
     s->vacancy_ms = (int64_t)(vd * 60000.0);
@@ -281,10 +282,11 @@ static json_t *zone_json(const struct sb_ctlset_zone *z)
 
 json_t *sb_ctlset_to_json(const struct sb_ctlset *s)
 {
-    json_t *d = json_pack("{s:s,s:b,s:b,s:f,s:f,s:f,s:f,s:f}", "mode", sb_ctlmode_name(s->mode), "optimal_start",
-                          s->optimal_start, "optimizer", s->optimizer, "max_lead_h", s->max_lead_h, "default_rate_k_per_h",
-                          s->default_rate, "ramp_k_per_h", s->ramp_k_per_h, "recover_k_per_h",
-                          s->recover_k_per_h, "vacancy_delay_min", (double)s->vacancy_ms / 60000.0);
+    json_t *d = json_pack("{s:s,s:b,s:b,s:f,s:f,s:f,s:f,s:f,s:f}", "mode", sb_ctlmode_name(s->mode),
+                          "optimal_start", s->optimal_start, "optimizer", s->optimizer, "max_lead_h",
+                          s->max_lead_h, "default_rate_k_per_h", s->default_rate, "ramp_k_per_h",
+                          s->ramp_k_per_h, "recover_k_per_h", s->recover_k_per_h, "vacancy_delay_min",
+                          (double)s->vacancy_ms / 60000.0, "demand_limit_kw", s->demand_limit_kw);
     json_t *zs = json_object(), *ov = json_object();
     char t[40];
 

@@ -60,6 +60,7 @@ struct sb_ctlset {
     int optimizer;                 /* the MPC plan is a source */
     double max_lead_h;
     double default_rate;           /* K/h */
+    double demand_limit_kw;        /* the demand limiter's limit; 0: off */
     double ramp_k_per_h;           /* away from comfort, K/h */
     double recover_k_per_h;        /* towards comfort, K/h */
     int64_t vacancy_ms;            /* 0: no setback */

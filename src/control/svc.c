@@ -16,9 +16,12 @@
 #include <strings.h>
 
 #include "analytics/bdocs.h"
+#include "analytics/meter.h"
 #include "analytics/service.h"
 #include "control/arb.h"
+#include "control/demand.h"
 #include "control/ical.h"
+#include "control/learn.h"
 #include "control/sched.h"
 #include "control/settings.h"
 #include "control/svc.h"
@@ -37,6 +40,9 @@
 #define REFRESH_MS     (30 * 60000LL)   /* rewrite an unchanged setpoint this often */
 #define DEADBAND_K     0.05             /* smaller changes are not written */
 #define DRIFT_K        0.3              /* the device reads this far off what we hold: rewrite */
+#define LEARN_EVERY_MS (24 * 3600000LL)  /* optimal start/stop relearnt daily */
+#define LEARN_RETRY_MS (3600000LL)       /* .. hourly while it cannot be */
+#define LEARN_PER_TICK 4                 /* zones learnt per tick at most: a tick stays short */
 
 struct last {                            /* newest reading of a point */
     int64_t t;
@@ -58,6 +64,13 @@ struct zrt {
     int64_t until_ms;
     int64_t vacant_since;
     int was_occ;
+    /* optimal start/stop learnt from the zone's history (control/learn.h) */
+    struct sb_os_model os;
+    int64_t os_at;                       /* last attempt, 0 never */
+    char os_why[120];                    /* why nothing was learnt ("" when something was) */
+    int os_used;                         /* the last lead came from the learnt rate */
+    int64_t stop_period;                 /* optimal stop decided for the period ending here .. */
+    int64_t stop_from;                   /* .. from this time (0: not in that period) */
     /* arbitration and guardrails of the two setpoints ([0] heating, [1]
      * cooling), values in degC; the loop thread only reports failed writes */
     struct sb_arb_point ap[2];
@@ -118,6 +131,15 @@ struct sb_ctlsvc {
     void *rec_ud;
     struct zrt *z;                       /* zones (job / loop, see above) */
     size_t nz;
+    struct dlim *dl;                     /* demand limiters by building (worker only) */
+    size_t ndl;
+};
+
+struct dlim {                            /* a building's demand limiter */
+    char building[64];
+    struct sb_dlim st;
+    double power_kw;                     /* the main meters' power at the last tick, NaN unknown */
+    int meters;                          /* main meters with a power point */
 };
 
 /* ---- newest readings ------------------------------------------------------------------- */
@@ -309,6 +331,8 @@ struct bctx {                            /* what a building's zones share in one
     json_t *zones;
     struct planc *plan;                  /* the building's, NULL when the optimizer is off */
     const struct zindex *zx;             /* the points by zone */
+    int learn_left;                      /* zones that may still learn in this tick */
+    struct dlim *dl;                     /* the building's demand limiter, NULL when off */
 };
 
 /* The zone's control schedule: the settings' own, else the model's
@@ -438,6 +462,32 @@ static json_t *src_json(const char *name, int prio, const struct sb_zsup_cmd *k)
                                                            : json_null());
 }
 
+/* One learnt rate: a + b x, K/h, with its episodes. */
+static json_t *fit_json(const struct sb_os_fit *f)
+{
+    if (!f->learnt)
+        return json_pack("{s:b,s:I}", "learnt", 0, "episodes", (json_int_t)f->n_episodes);
+    return json_pack("{s:b,s:f,s:f,s:I,s:I,s:f}", "learnt", 1, "a_k_per_h", f->a, "b_per_h", f->b,
+                     "episodes", (json_int_t)f->n_episodes, "used", (json_int_t)f->n_used,
+                     "rmse_k_per_h", f->rmse);
+}
+
+/* What optimal start knows of the zone: when it last learnt, the warm-up
+ * and cool-down rates against the outdoor temperature (a + b T_out), the
+ * passive drift, and whether the last lead came from them. */
+static json_t *os_json(const struct zrt *z)
+{
+    char t[40];
+
+    if (!z->os_at)
+        return json_null();
+    return json_pack("{s:s,s:s?,s:o,s:o,s:o,s:b}", "learnt_at",
+                     sb_time_format(z->os_at, t, sizeof(t)), "why_not",
+                     z->os_why[0] ? z->os_why : NULL, "warm_up", fit_json(&z->os.warm),
+                     "cool_down", fit_json(&z->os.cool), "drift", fit_json(&z->os.drift),
+                     "lead_from_learnt", z->os_used);
+}
+
 static void zone_json(struct bctx *c, const struct zrt *z, const char *why_not, const struct sb_zsup_out *o,
                       double temp, int occ_known, int occupied)
 {
@@ -460,12 +510,14 @@ static void zone_json(struct bctx *c, const struct zrt *z, const char *why_not, 
         json_object_set_new(j, "cooling_sp", num_or_null(z->cool_pt ? z->ao[1].value : NAN));
         json_object_set_new(j, "flags", json_pack("[o,o]", flags_json(z->ao[0].why.flags),
                                                   flags_json(z->ao[1].why.flags)));
-        json_object_set_new(j, "sources", json_pack("[o,o,o,o]", src_json("tenant", 10, &o->tenant),
+        json_object_set_new(j, "sources", json_pack("[o,o,o,o,o]", src_json("demand", 9, &o->demand),
+                                                    src_json("tenant", 10, &o->tenant),
                                                     src_json("optimizer", 12, &o->optimizer),
                                                     src_json("setback", 13, &o->setback),
                                                     src_json("schedule", 14, &o->schedule)));
     }
     json_object_set_new(j, "temp", num_or_null(temp));
+    json_object_set_new(j, "optimal_start", os_json(z));
     json_object_set_new(j, "occupied", occ_known ? json_boolean(occupied) : json_null());
     json_object_set_new(j, "points", json_pack("{s:i,s:i,s:i,s:i}", "heating_sp", (int)z->heat_pt, "cooling_sp",
                                                (int)z->cool_pt, "temp", (int)z->temp_pt, "occupancy",
@@ -606,6 +658,7 @@ static void arbitrate(struct bctx *c, struct zrt *z, const struct sb_zsup_out *o
         if (!pts[k])
             continue;
         arb_setup(p, c->s, &c->set, k == 0, lo[k], hi[k]);
+        arb_source(p, SB_ARB_DEMAND, &o->demand, k == 0, c->now);
         arb_source(p, SB_ARB_TENANT, &o->tenant, k == 0, c->now);
         arb_source(p, SB_ARB_OPTIMIZER, &o->optimizer, k == 0, c->now);
         arb_source(p, SB_ARB_SETBACK, &o->setback, k == 0, c->now);
@@ -627,6 +680,203 @@ static void arbitrate(struct bctx *c, struct zrt *z, const struct sb_zsup_out *o
     z->until_ms = w->winner >= 0 && w->expires_ms ? w->expires_ms : INT64_MAX;
     z->want_heat = z->heat_pt ? z->ao[0].why.target : NAN;
     z->want_cool = z->cool_pt ? z->ao[1].why.target : NAN;
+}
+
+/* ---- the demand limiter (control/demand.h) ------------------------------------------- */
+
+static struct dlim *dlim_of(struct sb_ctlsvc *s, const char *building)
+{
+    for (size_t i = 0; i < s->ndl; i++)
+        if (strcmp(s->dl[i].building, building) == 0)
+            return &s->dl[i];
+    struct dlim *v = realloc(s->dl, (s->ndl + 1) * sizeof(*v));
+    if (!v)
+        return NULL;
+    s->dl = v;
+    v = &s->dl[s->ndl++];
+    memset(v, 0, sizeof(*v));
+    snprintf(v->building, sizeof(v->building), "%s", building);
+    sb_dlim_init(&v->st);
+    return v;
+}
+
+/* The building's demand now: the sum of its main meters' (meters fed by no
+ * other meter) power, NaN when one of them has no fresh reading. */
+static double building_power(struct bctx *c, int *meters)
+{
+    const struct sb_model *m = c->m;
+    int32_t bi = (int32_t)(c->b - m->buildings);
+    double kw = 0;
+
+    *meters = 0;
+    for (size_t i = 0; i < m->nequipment; i++) {
+        const struct sb_equipment *e = &m->equipment[i];
+        const struct sb_point *p;
+        if (e->building_ix != bi || e->parent_ix >= 0 || !(p = sb_meter_power_point(m, e)))
+            continue;
+        (*meters)++;
+        kw += fresh(c->s, p->id, c->now);
+    }
+    return *meters ? kw : NAN;
+}
+
+/* This tick's level of the building's limiter (off: none, its state
+ * forgotten so a limit set again starts from level 0). */
+static void demand_tick(struct bctx *c)
+{
+    struct sb_dlim_cfg dc;
+    struct dlim *d = dlim_of(c->s, c->b->slug);
+
+    if (!d)
+        return;
+    if (!(c->set.demand_limit_kw > 0)) {
+        sb_dlim_init(&d->st);
+        return;
+    }
+    sb_dlim_cfg_default(&dc, c->set.demand_limit_kw);
+    d->power_kw = building_power(c, &d->meters);
+    sb_dlim_update(&d->st, &dc, c->now, d->power_kw);
+    c->dl = d;
+}
+
+/* The limiter's wish for a zone: the band the zone would get from the
+ * sources below it, widened by the level's offset - never narrower than
+ * what the zone has (a setback band stays a setback band). */
+static void demand_cmd(const struct bctx *c, struct sb_zsup_out *o)
+{
+    const struct sb_zsup_cmd *base[] = { &o->tenant, &o->optimizer, &o->setback, &o->schedule };
+    const struct dlim *d = c->dl;
+
+    memset(&o->demand, 0, sizeof(o->demand));
+    if (!d || d->st.level <= 0)
+        return;
+    for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
+        if (!base[i]->active)
+            continue;
+        double off = sb_dlim_offset_k(d->st.level);
+        o->demand.active = 1;
+        o->demand.band.heating = base[i]->band.heating - off;
+        o->demand.band.cooling = base[i]->band.cooling + off;
+        o->demand.until_ms = INT64_MAX;
+        snprintf(o->demand.reason, sizeof(o->demand.reason),
+                 "demand limit level %d: %.0f kW projected, limit %.0f kW", d->st.level,
+                 d->st.projected_kw, c->set.demand_limit_kw);
+        return;
+    }
+}
+
+static json_t *demand_json(const struct bctx *c)
+{
+    const struct dlim *d = c->dl;
+
+    if (!d)
+        return json_null();
+    return json_pack("{s:f,s:i,s:f,s:o,s:o,s:i}", "limit_kw", c->set.demand_limit_kw, "level",
+                     d->st.level, "offset_k", sb_dlim_offset_k(d->st.level), "projected_kw",
+                     num_or_null(d->st.projected_kw), "power_kw", num_or_null(d->power_kw),
+                     "meters", d->meters);
+}
+
+/* Relearns zone zi's optimal start/stop from its history when due (daily;
+ * hourly while nothing can be learnt), a few zones per tick. */
+static void learn_zone(struct bctx *c, struct zrt *z, int32_t zi, const struct sb_band *occ)
+{
+    const struct sb_model *m = c->m;
+    int64_t every = z->os_why[0] || !z->os_at ? LEARN_RETRY_MS : LEARN_EVERY_MS;
+    char err[sizeof(z->os_why)] = "";
+
+    if (!c->s->cfg.store || !c->set.optimal_start || c->learn_left <= 0 ||
+        (z->os_at && c->now - z->os_at < every))
+        return;
+    c->learn_left--;
+    z->os_at = c->now;
+    struct sb_ctl_os_points p = {
+        .tz = sb_zone_temp_point(m, zi),
+        .tout = sb_outdoor_temp_point(m, m->zones[zi].building_ix),
+        .hsp = z->heat_pt ? sb_model_point_by_id(m, z->heat_pt) : NULL,
+        .csp = z->cool_pt ? sb_model_point_by_id(m, z->cool_pt) : NULL,
+    };
+    int rc = sb_ctl_os_learn(c->s->cfg.store, &p, occ, c->now, SB_CTL_LEARN_DAYS, &z->os, err,
+                             sizeof(err));
+    if (rc == 0 && !z->os.warm.learnt && !z->os.cool.learnt)
+        snprintf(err, sizeof(err), "fewer than 5 recoveries in %d days (warm-up %zu, cool-down %zu "
+                 "found)", SB_CTL_LEARN_DAYS, z->os.warm.n_episodes, z->os.cool.n_episodes);
+    else if (rc && !err[0])
+        snprintf(err, sizeof(err), "%s", sb_strerror(rc));
+    snprintf(z->os_why, sizeof(z->os_why), "%s", err);
+    if (!err[0])
+        SB_INFO("control", "zone %s: optimal start learnt (warm-up %zu episodes, cool-down %zu, "
+                "drift %zu)", z->zone, z->os.warm.n_used, z->os.cool.n_used, z->os.drift.n_used);
+}
+
+/* The outdoor temperature of zone zi's building now, NaN unknown or stale. */
+static double outdoor_now(struct bctx *c, int32_t zi)
+{
+    const struct sb_point *po = sb_outdoor_temp_point(c->m, c->m->zones[zi].building_ix);
+    return po ? fresh(c->s, po->id, c->now) : NAN;
+}
+
+/* The lead optimal start needs before the next occupied period: from the
+ * zone's learnt rate against the outdoor temperature now, else the
+ * settings' default rate. */
+static double start_lead(struct bctx *c, struct zrt *z, int32_t zi, double temp,
+                         const struct sb_csched_state *next)
+{
+    double tout = outdoor_now(c, zi);
+    struct sb_os_cfg oc;
+    struct sb_os_plan plan;
+
+    z->os_used = 0;
+    if ((z->os.warm.learnt || z->os.cool.learnt) && isfinite(temp) && isfinite(tout)) {
+        sb_os_cfg_default(&oc, &next->band);
+        oc.max_lead_s = c->set.max_lead_h * 3600.0;
+        if (sb_os_start(&z->os, &oc, temp, tout, next->since_ms, &plan) == 0 &&
+            (plan.learnt || plan.need == 0)) {
+            z->os_used = 1;
+            return plan.lead_s / 3600.0;
+        }
+    }
+    return sb_zsup_lead(temp, &next->band, c->set.default_rate, c->set.default_rate,
+                        c->set.max_lead_h);
+}
+
+/* When optimal stop may give the zone up before its occupied period ends:
+ * its learnt drift, the outdoor temperature now.  0: not at all. */
+static int64_t stop_at(struct bctx *c, struct zrt *z, int32_t zi, double temp,
+                       const struct sb_csched_state *now)
+{
+    double tout = outdoor_now(c, zi);
+    struct sb_os_cfg oc;
+    struct sb_os_plan plan;
+
+    if (!z->os.drift.learnt || !isfinite(temp) || !isfinite(tout))
+        return 0;
+    sb_os_cfg_default(&oc, &now->band);
+    if (sb_os_stop(&z->os, &oc, temp, tout, now->next_ms, &plan) || !plan.learnt ||
+        plan.lead_s <= 0)
+        return 0;
+    return plan.at_ms;
+}
+
+/* Optimal stop, decided once per occupied period: recomputed each tick
+ * from the drifting temperature the stop time would move later and the
+ * zone would flap between bands.  Once stopped it stays stopped, unless the
+ * zone leaves the occupied band (drifting faster than learnt): then the
+ * band is held to the end of the period. */
+static int64_t stop_latched(struct bctx *c, struct zrt *z, int32_t zi, double temp,
+                            const struct sb_csched_state *now, const struct sb_band *occ)
+{
+    if (z->stop_period == now->next_ms) {
+        if (z->stop_from && isfinite(temp) && (temp < occ->heating || temp > occ->cooling))
+            z->stop_from = 0;
+        return z->stop_from;
+    }
+    int64_t at = stop_at(c, z, zi, temp, now);
+    if (at && c->now >= at) {
+        z->stop_period = now->next_ms;
+        z->stop_from = at;
+    }
+    return at;
 }
 
 static void eval_zone(struct bctx *c, int32_t zi)
@@ -667,10 +917,13 @@ static void eval_zone(struct bctx *c, int32_t zi)
     }
     next_occupied(&cs, tz, &in.now, c->now + (int64_t)(c->set.max_lead_h * 3600000.0), &in.next_occ);
     in.temp = temp;
+    learn_zone(c, z, zi, &cs.band[SB_CMODE_OCCUPIED]);
     in.lead_h = c->set.optimal_start && in.next_occ.mode == SB_CMODE_OCCUPIED
-                ? sb_zsup_lead(temp, &in.next_occ.band, c->set.default_rate, c->set.default_rate,
-                               c->set.max_lead_h)
+                ? start_lead(c, z, zi, temp, &in.next_occ)
                 : NAN;
+    if (c->set.optimal_start && in.now.mode == SB_CMODE_OCCUPIED && in.now.next_ms != INT64_MAX &&
+        sb_csched_at(&cs, tz, in.now.next_ms, &in.after) == 0)
+        in.stop_at_ms = stop_latched(c, z, zi, temp, &in.now, &cs.band[SB_CMODE_OCCUPIED]);
     in.occ_known = known;
     in.occupied = occupied;
     in.vacant_since_ms = z->vacant_since;
@@ -681,6 +934,7 @@ static void eval_zone(struct bctx *c, int32_t zi)
     sb_csched_release(&cs);
     sb_zsup_eval(&in, &o);
     zone_plan(c, zo->slug, &o.optimizer);
+    demand_cmd(c, &o);
 
     z->cmode = o.mode;
     arbitrate(c, z, &o);
@@ -755,12 +1009,14 @@ static void eval_building(struct sb_ctlsvc *s, struct job *j, const struct sb_mo
                           size_t bi, int64_t now)
 {
     struct bctx c = { .s = s, .m = m, .b = &m->buildings[bi], .now = now, .job = j, .zones = json_array(),
+                      .learn_left = LEARN_PER_TICK,
                       .zx = zx };
     char t[40];
 
     load_settings(&c);
     load_calendar(&c);
     c.plan = building_plan(&c);
+    demand_tick(&c);
     for (size_t zi = 0; zi < m->nzones; zi++)
         if (m->zones[zi].building_ix == (int32_t)bi)
             eval_zone(&c, (int32_t)zi);
@@ -768,6 +1024,7 @@ static void eval_building(struct sb_ctlsvc *s, struct job *j, const struct sb_mo
                            sb_time_format(now, t, sizeof(t)), "settings", sb_ctlset_to_json(&c.set), "zones",
                            c.zones);
     json_object_set_new(st, "holidays_imported", json_integer((json_int_t)c.ical.n));
+    json_object_set_new(st, "demand", demand_json(&c));
     if (c.plan) {
         char at[40];
         json_t *pj = c.plan->plan;
@@ -1032,6 +1289,7 @@ void sb_ctlsvc_free(struct sb_ctlsvc *s)
     free(s->plans);
     free(s->last);
     free(s->z);
+    free(s->dl);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->smu);
     free(s);

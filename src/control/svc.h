@@ -34,6 +34,7 @@ struct sb_appdb;
 struct sb_drvmgr;
 struct sb_analytics;
 struct sb_ctlsvc;
+struct sb_store_h;
 
 struct sb_ctlsvc_cfg {
     uv_loop_t *loop;
@@ -42,6 +43,7 @@ struct sb_ctlsvc_cfg {
     struct sb_appdb *db;           /* settings, holidays, audit */
     struct sb_drvmgr *drivers;     /* writes; NULL: advisory everywhere */
     struct sb_analytics *analytics;/* the optimizer's plans (sb_analytics_plan); NULL: none */
+    struct sb_store_h *store;      /* history optimal start learns from (worker); NULL: none */
     int64_t tick_ms;               /* evaluation period (control.tick) */
     int priority;                  /* BACnet priority sbems writes setpoints at (control.priority) */
     int64_t stale_ms;              /* a reading older than this is not used (control.stale) */
@@ -54,7 +56,7 @@ int  sb_ctlsvc_new(const struct sb_ctlsvc_cfg *cfg, struct sb_ctlsvc **out);
 void sb_ctlsvc_poke(struct sb_ctlsvc *s);
 
 /* The last tick's view of a building (new reference, NULL when none yet):
- * {"evaluated_at", "zones": [{"zone", "mode", "state", "controlled", "why_not",
+ * {"evaluated_at", "demand", "zones": [{"zone", "mode", "state", "controlled", "why_not",
  *   "heating_sp", "cooling_sp", "target": {"heating","cooling"}, "winner",
  *   "reason", "until", "sources": [...], "temp", "occupied", "last_write"}]}.
  * Any thread. */

@@ -53,6 +53,18 @@ static void schedule(const struct sb_zsup_in *in, struct sb_zsup_out *out)
         out->mode = SB_CMODE_OCCUPIED;
         return;
     }
+    /* Optimal stop: the end of an occupied period is near and the zone's
+     * learnt drift keeps it inside the band until then: the next period's
+     * band now, so the HVAC stops early. */
+    if (n->mode == SB_CMODE_OCCUPIED && in->stop_at_ms > 0 && in->now_ms >= in->stop_at_ms &&
+        in->now_ms < n->next_ms && in->after.mode != SB_CMODE_OCCUPIED) {
+        cmd(&out->schedule, &in->after.band, n->next_ms);
+        snprintf(out->schedule.reason, sizeof(out->schedule.reason),
+                 "optimal stop: %.0f min before %s", (double)(n->next_ms - in->now_ms) / 60000.0,
+                 sb_cmode_name(in->after.mode));
+        out->mode = n->mode;            /* still occupied: setback and overrides as usual */
+        return;
+    }
     cmd(&out->schedule, &n->band, n->next_ms);
     snprintf(out->schedule.reason, sizeof(out->schedule.reason), "%s by the schedule%s",
              sb_cmode_name(n->mode), n->kind == SB_CDAY_HOLIDAY ? " (holiday)"

@@ -36,6 +36,11 @@ struct sb_zsup_in {
     double temp;                       /* zone temperature, degC; NaN unknown or stale */
     double lead_h;                     /* optimal-start lead the zone needs now, h (>= 0);
                                           NaN: no optimal start */
+    int64_t stop_at_ms;                /* optimal stop: from here to now.next_ms the zone
+                                          drifts inside the band with the HVAC set back
+                                          (0: no optimal stop) */
+    struct sb_csched_state after;      /* the schedule's state from now.next_ms (its band
+                                          is what optimal stop asks for) */
     int occ_known;                     /* 1 when the occupancy reading is fresh */
     int occupied;                      /* the reading: someone there */
     int64_t vacant_since_ms;           /* when it last turned vacant (occ_known && !occupied) */
@@ -56,6 +61,7 @@ struct sb_zsup_cmd {
 struct sb_zsup_out {
     struct sb_zsup_cmd schedule, setback, tenant;
     struct sb_zsup_cmd optimizer;      /* left inactive here: the service fills it from the plan */
+    struct sb_zsup_cmd demand;         /* .. and from the demand limiter (control/demand.h) */
     enum sb_cmode mode;                /* what the zone is in, all sources considered */
 };
 

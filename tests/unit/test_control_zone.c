@@ -68,6 +68,38 @@ TEST(optimal_start_only_inside_the_lead)
     CHECK_EQ(o.mode, SB_CMODE_UNOCCUPIED);
 }
 
+/* Optimal stop: from its time to the end of the occupied period the next
+ * period's band; before it, or with no stop decided, the occupied band;
+ * the zone stays "occupied" (a vacancy setback still applies). */
+TEST(optimal_stop_from_its_time)
+{
+    struct sb_zsup_in in = base();
+    struct sb_zsup_out o;
+
+    in.now.mode = SB_CMODE_OCCUPIED;
+    in.now.band = (struct sb_band){ 21.0, 24.0 };
+    in.now.next_ms = T0 + 30 * 60000;            /* occupancy ends in 30 min */
+    in.after.mode = SB_CMODE_UNOCCUPIED;
+    in.after.band = (struct sb_band){ 15.0, 30.0 };
+    in.stop_at_ms = T0 + 10 * 60000;             /* not yet */
+    sb_zsup_eval(&in, &o);
+    CHECK_DBL(o.schedule.band.heating, 21.0, 0);
+    in.stop_at_ms = T0 - 60000;                  /* now */
+    sb_zsup_eval(&in, &o);
+    CHECK_DBL(o.schedule.band.heating, 15.0, 0);
+    CHECK_DBL(o.schedule.band.cooling, 30.0, 0);
+    CHECK_EQ(o.schedule.until_ms, T0 + 30 * 60000);
+    CHECK_STR(o.schedule.reason, "optimal stop: 30 min before unoccupied");
+    CHECK_EQ(o.mode, SB_CMODE_OCCUPIED);
+    in.after.mode = SB_CMODE_OCCUPIED;           /* occupied again after: no stop */
+    sb_zsup_eval(&in, &o);
+    CHECK_DBL(o.schedule.band.heating, 21.0, 0);
+    in.after.mode = SB_CMODE_UNOCCUPIED;
+    in.stop_at_ms = 0;                           /* none decided */
+    sb_zsup_eval(&in, &o);
+    CHECK_DBL(o.schedule.band.heating, 21.0, 0);
+}
+
 TEST(setback_after_the_delay_never_when_unknown)
 {
     struct sb_zsup_in in = base();
@@ -205,6 +237,7 @@ int main(void)
     TAP_START();
     RUN(lead_from_the_gap_and_rate);
     RUN(optimal_start_only_inside_the_lead);
+    RUN(optimal_stop_from_its_time);
     RUN(setback_after_the_delay_never_when_unknown);
     RUN(tenant_override_until_expiry);
     RUN(settings_parse_and_round_trip);

@@ -95,6 +95,8 @@ export interface ControlSettings {
   ramp_k_per_h: number;
   recover_k_per_h: number;
   vacancy_delay_min: number;
+  /** the demand limiter's limit, kW; 0: off */
+  demand_limit_kw: number;
   holidays_ical?: string;
   zones: Record<string, ZoneSettings>;
   /** written only by the override endpoints; a PUT keeps them */
@@ -226,7 +228,8 @@ export function getPlan(c: ApiClient, building: string, hours: number, signal?: 
 
 // ---- the settings form ------------------------------------------------------------------
 
-export type NumField = 'max_lead_h' | 'default_rate_k_per_h' | 'vacancy_delay_min' | 'ramp_k_per_h' | 'recover_k_per_h';
+export type NumField =
+  'max_lead_h' | 'default_rate_k_per_h' | 'vacancy_delay_min' | 'ramp_k_per_h' | 'recover_k_per_h' | 'demand_limit_kw';
 
 /** The server's bounds (src/control/settings.c), with words for the form. */
 export const NUM_FIELDS: readonly { key: NumField; label: string; unit: string; lo: number; hi: number; hint: string }[] = [
@@ -235,6 +238,7 @@ export const NUM_FIELDS: readonly { key: NumField; label: string; unit: string; 
   { key: 'vacancy_delay_min', label: 'Vacancy delay', unit: 'min', lo: 0, hi: 1440, hint: 'How long the occupancy sensor must read vacant, in occupied hours, before standby.' },
   { key: 'ramp_k_per_h', label: 'Ramp away from comfort', unit: 'K/h', lo: 0.1, hi: 60, hint: 'Fastest a setpoint moves away from comfort (heating down, cooling up).' },
   { key: 'recover_k_per_h', label: 'Ramp back to comfort', unit: 'K/h', lo: 0.1, hi: 120, hint: 'Fastest a setpoint moves back towards comfort.' },
+  { key: 'demand_limit_kw', label: 'Demand limit', unit: 'kW', lo: 0, hi: 1e6, hint: 'When the 15-minute demand would pass it, occupied bands widen by 1, 2, then 4 °F; 0 is off.' },
 ];
 
 export const ZONE_VACANCY = { lo: 0, hi: 1440 } as const;

@@ -39,6 +39,7 @@ const SETTINGS: ControlSettings = {
   ramp_k_per_h: 2,
   recover_k_per_h: 6,
   vacancy_delay_min: 20,
+  demand_limit_kw: 0,
   zones: { 'f1-south': { mode: 'auto', schedule: SCHEDULE as ControlSettings['zones'][string]['schedule'] } },
   overrides: { 'f1-south': { until: IN_2H, by: 'olga', reason: 'late meeting' } },
 };
@@ -178,7 +179,7 @@ describe('ControlPage', () => {
     expect(w.map((c) => [c.method, c.path])).toEqual([['PUT', '/api/v1/buildings/hpo/control']]);
     expect(w[0]?.body).toEqual({
       mode: 'auto', optimal_start: true, optimizer: true, max_lead_h: 3, default_rate_k_per_h: 2,
-      vacancy_delay_min: 20, ramp_k_per_h: 2, recover_k_per_h: 6,
+      vacancy_delay_min: 20, ramp_k_per_h: 2, recover_k_per_h: 6, demand_limit_kw: 0,
       zones: { 'f1-south': { mode: 'auto', schedule: SCHEDULE } },
     });
     expect(w[0]?.body).not.toHaveProperty('overrides');
