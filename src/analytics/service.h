@@ -56,6 +56,12 @@ struct sb_analytics_cfg {
      * neither to the database nor to alerts.  The JSON is borrowed. */
     void (*fdd_sink)(void *ud, json_t *finding, int raise);
     void *fdd_sink_ud;
+    /* Several nodes (cluster.leases): the scheduled passes - training,
+     * forecasts, reports, fault detection - run only while this answers 1
+     * (the node holds the cluster's duties lease, cluster/lease.h); requests
+     * (a retrain asked through the API) run anyway.  NULL: always. */
+    int (*duties)(void *ud);
+    void *duties_ud;
     int64_t fdd_from_ms;           /* offline runs: where detectors start (0: three hours back) */
 };
 

@@ -292,6 +292,11 @@ static int start_alerts(struct daemon *d)
 
 /* Load forecasts and zone models trained from the store on their own worker
  * thread (docs/internals/analytics.md). */
+static int lease_duties(void *ud)
+{
+    return sb_lease_duties(ud);
+}
+
 static int start_analytics(struct daemon *d)
 {
     const struct sb_config *cfg = &d->c->cfg;
@@ -311,6 +316,10 @@ static int start_analytics(struct daemon *d)
         .smtp_url = cfg->alerts_smtp_url && *cfg->alerts_smtp_url ? cfg->alerts_smtp_url : NULL,
         .smtp_from = cfg->alerts_smtp_from, .alerts = d->alerts,
     };
+    if (d->lease) {       /* started before: the drivers' leases come first */
+        ac.duties = lease_duties;
+        ac.duties_ud = d->lease;
+    }
     int rc = sb_analytics_new(&ac, &d->analytics);
     if (rc)
         fprintf(stderr, "sbems serve: cannot start analytics: %s\n", sb_strerror(rc));

@@ -55,6 +55,7 @@ struct names {
 
 struct res {                  /* thread -> loop */
     int ok;
+    int duties;               /* this node holds the duties lease (DUTIES) */
     int64_t deadline;         /* monotonic ms; 0: unchanged */
     struct names held;        /* leases held after the round (sorted); store state loaded */
     struct names give;        /* over the fair share: stop polling, then hand back */
@@ -104,8 +105,10 @@ static const char *const sql[Q_N] = {
                "node <> $1 AND node <> '' AND expires >= now()), "
                "(SELECT min(expires) FROM sb_node WHERE node <> $1 AND expires >= now()))"
                " - now()) * 1000)::int8",
+    /* devices only: '@duties' is not one */
     [Q_NODES] = "SELECT n.node, n.expires >= now(), (SELECT count(*) FROM sb_lease l "
-                "WHERE l.node = n.node AND l.expires >= now()) FROM sb_node n ORDER BY n.node",
+                "WHERE l.node = n.node AND l.expires >= now() AND l.device NOT LIKE '@%') "
+                "FROM sb_node n ORDER BY n.node",
     [Q_LEAVE] = "UPDATE sb_lease SET node = '', expires = now() WHERE node = $1",
     [Q_LEAVE_NODE] = "DELETE FROM sb_node WHERE node = $1",
 };
@@ -125,7 +128,9 @@ struct sb_lease {
     struct res last;              /* the last good round's view (held, nodes) */
     int64_t last_round_ms;        /* wall clock of the last good round */
     int ok;                       /* the last round worked */
-    /* last, last_round_ms, ok and giving change on the loop under vmu;
+    int duties;                   /* the last good round held the duties lease .. */
+    int64_t duties_until;         /* .. valid until this monotonic ms (the drivers' deadline) */
+    /* last, last_round_ms, ok, duties and giving change on the loop under vmu;
      * sb_lease_status may run on an API pool thread (a route the API runs
      * on the loop goes to the pool when the user must be loaded first) */
     pthread_mutex_t vmu;
@@ -141,8 +146,16 @@ struct sb_lease {
     PGconn *pg;                   /* the lease connection (thread) */
     int first;                    /* no round has succeeded yet (thread) */
     uint64_t ensured;             /* hash of the device list whose rows exist (thread) */
+    int duties_row;               /* the DUTIES row exists (thread) */
     struct sb_lease_stats st;     /* under mu */
 };
+
+/* The lease of the cluster's singleton duties: the analytics passes that
+ * write shared results or send mail (model training, forecasts, reports,
+ * fault detection), which one node must run, not every node.  A row of
+ * sb_lease like a device's, so it has the same expiry, reaping and
+ * deadline; no driver device is named with '@'. */
+#define DUTIES "@duties"
 
 static int64_t mono_ms(void)
 {
@@ -540,6 +553,29 @@ static int64_t next_round(struct sb_lease *l, const char *arr)
     return ms < MIN_ROUND_MS ? MIN_ROUND_MS : ms > dflt ? dflt : ms;
 }
 
+/* Takes the duties lease when it is free (no fair share: one node holds it
+ * until it dies or leaves; then the first node to ask takes it). */
+static void take_duties(struct sb_lease *l, struct res *rs)
+{
+    static const char arr[] = "{" DUTIES "}";
+    char lease[24];
+    const char *v[4] = { l->node, lease, arr, "1" };
+
+    if (!l->duties_row) {
+        const char *e[1] = { arr };
+        if (exec_ok(l, Q_ENSURE, 1, e, "duties row"))
+            return;
+        l->duties_row = 1;
+    }
+    snprintf(lease, sizeof(lease), "%lld", (long long)l->lease_ms);
+    PGresult *r = run(l, Q_ACQ, 4, v, "duties");
+    if (r && PQntuples(r) == 1) {
+        SB_INFO("lease", "this node now runs the cluster's duties (analytics passes)");
+        rs->duties = 1;
+    }
+    PQclear(r);
+}
+
 static void round_run(struct sb_lease *l, const struct req *rq, struct res *rs)
 {
     int64_t t0 = mono_ms();
@@ -559,8 +595,12 @@ static void round_run(struct sb_lease *l, const struct req *rq, struct res *rs)
     /* Renewed now, so valid until at least t0 + lease on the server's clock;
      * the drivers stop a third of a lease before that. */
     rs->deadline = t0 + l->lease_ms - l->lease_ms / 3;
-    for (int i = 0; i < PQntuples(r); i++)
-        names_push(&rs->held, PQgetvalue(r, i, 0));
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (strcmp(PQgetvalue(r, i, 0), DUTIES) == 0)
+            rs->duties = 1;           /* renewed: not a device */
+        else
+            names_push(&rs->held, PQgetvalue(r, i, 0));
+    }
     PQclear(r);
     hand_back(l, rq, rs);
     for (size_t i = 0; i < rs->released.n; i++)
@@ -578,6 +618,8 @@ static void round_run(struct sb_lease *l, const struct req *rq, struct res *rs)
         PQclear(c);
         if (rs->live < 1)
             rs->live = 1;
+        if (!rs->duties)
+            take_duties(l, rs);
         size_t share = (rq->ndev + rs->live - 1) / rs->live;
         if (rs->held.n < share)
             acquire(l, rq, arr, share - rs->held.n, &rs->held);
@@ -827,6 +869,8 @@ static void on_wake(uv_async_t *h)
     pthread_mutex_lock(&l->vmu);
     l->ok = rs->ok;
     if (rs->ok && !l->stopping) {
+        l->duties = rs->duties;
+        l->duties_until = rs->deadline;
         apply_res(l, rs);
         res_clear(&l->last);
         l->last = *rs;            /* keeps held and nodes for the status */
@@ -903,8 +947,9 @@ json_t *sb_lease_status(struct sb_lease *l)
             json_array_append_new(owned, json_string(l->last.held.v[i]));
     json_error_t e;
     json_t *o = json_pack_ex(&e, 0,
-                     "{s:s, s:I, s:b, s:s?, s:o, s:I, s:O?, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                     "{s:s, s:I, s:b, s:b, s:s?, s:o, s:I, s:O?, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                      "node", l->node, "lease_ms", (json_int_t)l->lease_ms, "ok", l->ok,
+                     "duties", l->duties && mono_ms() < l->duties_until,
                      "last_round", l->last_round_ms ? sb_time_format(l->last_round_ms, t, sizeof(t))
                                                     : NULL,
                      "owned", owned, "giving", (json_int_t)l->giving.n,
@@ -917,6 +962,18 @@ json_t *sb_lease_status(struct sb_lease *l)
     if (!o)
         SB_ERR("lease", "status: %s", e.text);
     return o;
+}
+
+int sb_lease_duties(struct sb_lease *l)
+{
+    int yes;
+
+    if (!l)
+        return 1;
+    pthread_mutex_lock(&l->vmu);
+    yes = l->duties && mono_ms() < l->duties_until;
+    pthread_mutex_unlock(&l->vmu);
+    return yes;
 }
 
 void sb_lease_stats(struct sb_lease *l, struct sb_lease_stats *st)

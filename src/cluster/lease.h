@@ -66,7 +66,14 @@ struct sb_lease_stats {
 
 int  sb_lease_new(const struct sb_lease_cfg *cfg, struct sb_lease **out);
 
-/* {"node","lease_ms","ok","last_round","owned":[names],"devices",
+/* 1 while this node holds the lease of the cluster's singleton duties (the
+ * analytics passes: one node trains models, issues forecasts, builds and
+ * mails reports, runs fault detection) and its last renewal is good (the
+ * same deadline as the drivers'); 1 for a NULL l (no leases: one node does
+ * everything).  Any thread. */
+int sb_lease_duties(struct sb_lease *l);
+
+/* {"node","lease_ms","ok","duties","last_round","owned":[names],"devices",
  *  "nodes":[{"node","alive","leases"}], counters}: a new reference (loop). */
 json_t *sb_lease_status(struct sb_lease *l);
 void sb_lease_stats(struct sb_lease *l, struct sb_lease_stats *st);

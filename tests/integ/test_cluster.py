@@ -267,6 +267,12 @@ def test_three_nodes_share_devices_and_survive_kill(tmp_path, pg, redis_server, 
             # n3 audited it; n1 reads it from the shared log
             assert wait_for(lambda: len(n1.get("/api/v1/audit?action=auth.token_reuse")["items"])
                             == 1, timeout=10, step=0.2)
+            # the cluster's duties (analytics passes): one node at a time
+            def duty_holders(ns):
+                return [n.name for n in ns if n.get("/api/v1/cluster")["duties"]]
+            assert wait_for(lambda: len(duty_holders(nodes)) == 1, timeout=4 * LEASE_S, step=0.5), \
+                duty_holders(nodes)
+            duties_before = duty_holders(nodes)[0]
             clients = [WsClient(n2), WsClient(n3)]
             # data flows from every node's devices to the clients of n2 and n3
             time.sleep(4 * POLL_S)
@@ -288,6 +294,11 @@ def test_three_nodes_share_devices_and_survive_kill(tmp_path, pg, redis_server, 
             print(f"# devices of the killed node taken over in {takeover:.2f} s "
                   f"(lease {LEASE_S} s, {len(owned1)} devices)")
             assert takeover <= LEASE_S + 2.0, takeover
+            # the duties stay with one node; the dead node's move with its devices
+            assert wait_for(lambda: len(duty_holders((n2, n3))) == 1, timeout=4 * LEASE_S,
+                            step=0.2), duty_holders((n2, n3))
+            print(f"# duties held by {duties_before} before the kill, by "
+                  f"{duty_holders((n2, n3))[0]} after it")
             # the adoption of n1's unsealed head is counted and logged
             adopted = sum(n.get("/api/v1/cluster")["adopted_nodes"] for n in (n2, n3))
             assert adopted == 1
