@@ -37,6 +37,7 @@
 
 #include "analytics/rc.h"
 #include "analytics/tariff.h"
+#include "control/demand.h"
 #include "control/mpc.h"
 #include "core/err.h"
 #include "core/tz.h"
@@ -63,8 +64,12 @@
 #define GAS_PRICE 0.035         /* USD per kWh of gas (~1.03 USD/therm) */
 #define BOILER_EFF 0.85         /* the site's boiler (sim-physics.md) */
 
-enum ctl { CTL_BASELINE, CTL_MPC, CTL_COUNT };
-static const char *const ctl_name[CTL_COUNT] = { "baseline", "mpc" };
+enum ctl { CTL_BASELINE, CTL_MPC, CTL_DEMAND, CTL_COUNT };
+static const char *const ctl_name[CTL_COUNT] = { "baseline", "mpc", "demand" };
+
+#define DEMAND_FRAC 0.80        /* demand limiter: limit = this x the baseline's peak of the week */
+#define RAMP_AWAY_KPM (2.0 / 60.0)   /* K/min: the daemon's default ramp away from comfort */
+#define RAMP_BACK_KPM (6.0 / 60.0)   /* .. and back towards it */
 
 /* One benchmark week. */
 struct week {
@@ -148,6 +153,11 @@ struct run {
     struct rec *r;
     const struct models *md;    /* NULL unless MPC */
     enum ctl ctl;
+    /* demand limiter (control/demand.h) on the baseline schedule */
+    double limit_kw;            /* DEMAND_FRAC x the baseline's peak this week */
+    struct sb_dlim dl;
+    double off_k;               /* the offset applied now (ramped toward the level's) */
+    double last_kwh;            /* main meter at the last minute */
 };
 
 /* ---- time ---- */
@@ -553,6 +563,26 @@ out:
 
 /* ---- simulation ---- */
 
+/* The demand limiter on the baseline, each plant minute: the main meter's
+ * last minute of power into the limiter; the occupied band widened by its
+ * level's offset, moved at the daemon's default ramps (2 K/h away from
+ * comfort, 6 K/h back), as the arbitration would. */
+static void demand_minute(struct run *u, int64_t t_ms)
+{
+    struct sb_dlim_cfg c;
+    double kwh = rd(u, u->main_kwh), kw = (kwh - u->last_kwh) * 60.0;
+    int occ = occupied(u, t_ms);
+
+    u->last_kwh = kwh;
+    sb_dlim_cfg_default(&c, u->limit_kw);
+    int level = sb_dlim_update(&u->dl, &c, t_ms, kw);
+    double want = occ ? sb_dlim_offset_k(level) : 0.0;
+    u->off_k = want > u->off_k ? fmin(want, u->off_k + RAMP_AWAY_KPM)
+                               : fmax(want, u->off_k - RAMP_BACK_KPM);
+    for (int z = 0; z < u->nz; z++)
+        write_sp(u, z, occ ? OCC_HEAT - u->off_k : UNOCC_HEAT, occ ? OCC_COOL + u->off_k : UNOCC_COOL);
+}
+
 /* One control step k: the controller, then 15 plant minutes, recording
  * means and (in the test) discomfort. */
 static int sim_step(struct run *u, int k)
@@ -564,7 +594,7 @@ static int sim_step(struct run *u, int k)
 
     for (int z = 0; z < u->nz; z++)
         r->tz[z][k] = rd(u, u->z[z].temp);
-    if (k < WARM_DAYS * SPS || (test && u->ctl == CTL_BASELINE))
+    if (k < WARM_DAYS * SPS || (test && (u->ctl == CTL_BASELINE || u->ctl == CTL_DEMAND)))
         ctl_baseline(u, k);
     else if (!test)
         ctl_train(u, k);
@@ -573,6 +603,8 @@ static int sim_step(struct run *u, int k)
     for (int s = 1; s <= 15; s++) {
         int64_t t = step_ms(u, k) + (int64_t)s * 60000;
 
+        if (test && u->ctl == CTL_DEMAND)
+            demand_minute(u, t - 60000);
         if ((rc = sb_plant_step(u->p, 60.0, t)) != 0)
             return rc;
         lp += (rd(u, u->lights_kw) + rd(u, u->plugs_kw)) / 15.0;
@@ -614,8 +646,11 @@ static int simulate(struct run *u, int until)
     memset(u->r, 0, sizeof *u->r);
     for (int k = 0; k < NTOT; k++)
         u->r->plan_p0[k] = NAN;
+    sb_dlim_init(&u->dl);
+    u->off_k = 0;
     if ((rc = plant_open(u)) != 0)
         return rc;
+    u->last_kwh = rd(u, u->main_kwh);
     for (int k = 0; k < until; k++)
         if ((rc = sim_step(u, k)) != 0)
             return rc;
@@ -895,6 +930,8 @@ static int run_week(struct run *u, struct models *md, struct week_out *wo)
     u->md = md;
     for (int c = 0; c < CTL_COUNT; c++) {
         u->ctl = (enum ctl)c;
+        /* the limit: a fifth under what the baseline reached this week */
+        u->limit_kw = DEMAND_FRAC * wo->m[CTL_BASELINE].peak_kw;
         if ((rc = simulate(u, TEST0 + n)) != 0)
             return rc;
         if ((rc = measure(u, 5000.0, n, &wo->m[c])) != 0)
