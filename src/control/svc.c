@@ -332,6 +332,7 @@ struct bctx {                            /* what a building's zones share in one
     struct planc *plan;                  /* the building's, NULL when the optimizer is off */
     const struct zindex *zx;             /* the points by zone */
     int learn_left;                      /* zones that may still learn in this tick */
+    const struct sb_point *oat;          /* the building's outdoor temperature point, NULL none */
     struct dlim *dl;                     /* the building's demand limiter, NULL when off */
 };
 
@@ -792,7 +793,7 @@ static void learn_zone(struct bctx *c, struct zrt *z, int32_t zi, const struct s
     z->os_at = c->now;
     struct sb_ctl_os_points p = {
         .tz = sb_zone_temp_point(m, zi),
-        .tout = sb_outdoor_temp_point(m, m->zones[zi].building_ix),
+        .tout = c->oat,
         .hsp = z->heat_pt ? sb_model_point_by_id(m, z->heat_pt) : NULL,
         .csp = z->cool_pt ? sb_model_point_by_id(m, z->cool_pt) : NULL,
     };
@@ -809,20 +810,19 @@ static void learn_zone(struct bctx *c, struct zrt *z, int32_t zi, const struct s
                 "drift %zu)", z->zone, z->os.warm.n_used, z->os.cool.n_used, z->os.drift.n_used);
 }
 
-/* The outdoor temperature of zone zi's building now, NaN unknown or stale. */
-static double outdoor_now(struct bctx *c, int32_t zi)
+/* The building's outdoor temperature now, NaN unknown or stale. */
+static double outdoor_now(struct bctx *c)
 {
-    const struct sb_point *po = sb_outdoor_temp_point(c->m, c->m->zones[zi].building_ix);
-    return po ? fresh(c->s, po->id, c->now) : NAN;
+    return c->oat ? fresh(c->s, c->oat->id, c->now) : NAN;
 }
 
 /* The lead optimal start needs before the next occupied period: from the
  * zone's learnt rate against the outdoor temperature now, else the
  * settings' default rate. */
-static double start_lead(struct bctx *c, struct zrt *z, int32_t zi, double temp,
+static double start_lead(struct bctx *c, struct zrt *z, double temp,
                          const struct sb_csched_state *next)
 {
-    double tout = outdoor_now(c, zi);
+    double tout = outdoor_now(c);
     struct sb_os_cfg oc;
     struct sb_os_plan plan;
 
@@ -842,10 +842,10 @@ static double start_lead(struct bctx *c, struct zrt *z, int32_t zi, double temp,
 
 /* When optimal stop may give the zone up before its occupied period ends:
  * its learnt drift, the outdoor temperature now.  0: not at all. */
-static int64_t stop_at(struct bctx *c, struct zrt *z, int32_t zi, double temp,
+static int64_t stop_at(struct bctx *c, struct zrt *z, double temp,
                        const struct sb_csched_state *now)
 {
-    double tout = outdoor_now(c, zi);
+    double tout = outdoor_now(c);
     struct sb_os_cfg oc;
     struct sb_os_plan plan;
 
@@ -863,7 +863,7 @@ static int64_t stop_at(struct bctx *c, struct zrt *z, int32_t zi, double temp,
  * zone would flap between bands.  Once stopped it stays stopped, unless the
  * zone leaves the occupied band (drifting faster than learnt): then the
  * band is held to the end of the period. */
-static int64_t stop_latched(struct bctx *c, struct zrt *z, int32_t zi, double temp,
+static int64_t stop_latched(struct bctx *c, struct zrt *z, double temp,
                             const struct sb_csched_state *now, const struct sb_band *occ)
 {
     if (z->stop_period == now->next_ms) {
@@ -871,7 +871,7 @@ static int64_t stop_latched(struct bctx *c, struct zrt *z, int32_t zi, double te
             z->stop_from = 0;
         return z->stop_from;
     }
-    int64_t at = stop_at(c, z, zi, temp, now);
+    int64_t at = stop_at(c, z, temp, now);
     if (at && c->now >= at) {
         z->stop_period = now->next_ms;
         z->stop_from = at;
@@ -919,11 +919,11 @@ static void eval_zone(struct bctx *c, int32_t zi)
     in.temp = temp;
     learn_zone(c, z, zi, &cs.band[SB_CMODE_OCCUPIED]);
     in.lead_h = c->set.optimal_start && in.next_occ.mode == SB_CMODE_OCCUPIED
-                ? start_lead(c, z, zi, temp, &in.next_occ)
+                ? start_lead(c, z, temp, &in.next_occ)
                 : NAN;
     if (c->set.optimal_start && in.now.mode == SB_CMODE_OCCUPIED && in.now.next_ms != INT64_MAX &&
         sb_csched_at(&cs, tz, in.now.next_ms, &in.after) == 0)
-        in.stop_at_ms = stop_latched(c, z, zi, temp, &in.now, &cs.band[SB_CMODE_OCCUPIED]);
+        in.stop_at_ms = stop_latched(c, z, temp, &in.now, &cs.band[SB_CMODE_OCCUPIED]);
     in.occ_known = known;
     in.occupied = occupied;
     in.vacant_since_ms = z->vacant_since;
@@ -1017,6 +1017,7 @@ static void eval_building(struct sb_ctlsvc *s, struct job *j, const struct sb_mo
     load_calendar(&c);
     c.plan = building_plan(&c);
     demand_tick(&c);
+    c.oat = sb_outdoor_temp_point(m, (int32_t)bi);   /* once a tick, not per zone: it scans the points */
     for (size_t zi = 0; zi < m->nzones; zi++)
         if (m->zones[zi].building_ix == (int32_t)bi)
             eval_zone(&c, (int32_t)zi);

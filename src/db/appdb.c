@@ -508,33 +508,6 @@ int sb_appdb__step_row(struct sb_sql_stmt *st, const char *what)
     return rc == SB_SQL_DONE ? SB_ENOENT : rc;
 }
 
-static void qreset(struct sb_sql_stmt *st)
-{
-    sb_sql_reset(st);
-}
-
-/* Binds text, NULL as SQL NULL.  Every statement is reset before the call
- * that bound it returns (sql.h: SQLite binds it SQLITE_STATIC). */
-static void bind_text(struct sb_sql_stmt *st, int i, const char *s)
-{
-    sb_sql_bind_text(st, i, s);
-}
-
-/* Steps a statement that returns no rows, then resets it. */
-static int step_done(struct adb *a, struct sb_sql_stmt *st, const char *what)
-{
-    (void)a;
-    return sb_appdb__step_done(st, what);
-}
-
-/* Steps to the first row: 0 with the row current, SB_ENOENT if none (the
- * statement is then reset), or an error (reset). */
-static int step_row(struct adb *a, struct sb_sql_stmt *st, const char *what)
-{
-    (void)a;
-    return sb_appdb__step_row(st, what);
-}
-
 /* Next row of a loop: SB_SQL_ROW, SB_SQL_DONE or an error. */
 static int step_next(struct sb_sql_stmt *st, const char *what)
 {
@@ -921,10 +894,10 @@ static int s_user_create(void *impl, struct sb_user *u)
     if (!user_ok(u, 1))
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
-    bind_text(st, 1, u->username);
-    bind_text(st, 2, u->email);
-    bind_text(st, 3, u->display_name);
-    bind_text(st, 4, u->pw_hash);
+    sb_sql_bind_text(st, 1, u->username);
+    sb_sql_bind_text(st, 2, u->email);
+    sb_sql_bind_text(st, 3, u->display_name);
+    sb_sql_bind_text(st, 4, u->pw_hash);
     sb_sql_bind_i64(st, 5, u->roles);
     sb_sql_bind_i64(st, 6, u->disabled != 0);
     sb_sql_bind_i64(st, 7, u->must_change_pw != 0);
@@ -932,7 +905,7 @@ static int s_user_create(void *impl, struct sb_user *u)
     sb_sql_bind_i64(st, 9, u->updated_ms);
     sb_sql_bind_i64(st, 10, u->pw_changed_ms);
     sb_sql_bind_i64(st, 11, u->last_login_ms);
-    rc = step_done(a, st, "user create");
+    rc = sb_appdb__step_done(st, "user create");
     if (rc == 0)
         u->id = sb_sql_last_id(a->c);
     pthread_mutex_unlock(&a->mu);
@@ -942,11 +915,11 @@ static int s_user_create(void *impl, struct sb_user *u)
 /* Runs a one-row user query whose parameter 1 is already bound. */
 static int user_fetch(struct adb *a, struct sb_sql_stmt *st, struct sb_user *out)
 {
-    int rc = step_row(a, st, "user get");
+    int rc = sb_appdb__step_row(st, "user get");
 
     if (rc == 0) {
         row_user(st, out);
-        qreset(st);
+        sb_sql_reset(st);
     }
     return rc;
 }
@@ -973,7 +946,7 @@ static int s_user_by_name(void *impl, const char *username, struct sb_user *out)
     if (!username_ok(username) || !out)
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
-    bind_text(a->st[Q_USER_BYNAME], 1, username);
+    sb_sql_bind_text(a->st[Q_USER_BYNAME], 1, username);
     rc = user_fetch(a, a->st[Q_USER_BYNAME], out);
     pthread_mutex_unlock(&a->mu);
     return rc;
@@ -982,7 +955,7 @@ static int s_user_by_name(void *impl, const char *username, struct sb_user *out)
 /* Steps an UPDATE of one user: SB_ENOENT when no row matched. */
 static int user_write(struct adb *a, struct sb_sql_stmt *st, const char *what)
 {
-    int rc = step_done(a, st, what);
+    int rc = sb_appdb__step_done(st, what);
 
     if (rc == 0 && sb_sql_changes(a->c) == 0)
         rc = SB_ENOENT;
@@ -999,8 +972,8 @@ static int s_user_update(void *impl, const struct sb_user *u)
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
     sb_sql_bind_i64(st, 1, u->id);
-    bind_text(st, 2, u->email);
-    bind_text(st, 3, u->display_name);
+    sb_sql_bind_text(st, 2, u->email);
+    sb_sql_bind_text(st, 3, u->display_name);
     sb_sql_bind_i64(st, 4, u->roles);
     sb_sql_bind_i64(st, 5, u->disabled != 0);
     sb_sql_bind_i64(st, 6, u->must_change_pw != 0);
@@ -1021,7 +994,7 @@ static int s_user_set_password(void *impl, int64_t id, const char *pw_hash, int 
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
     sb_sql_bind_i64(st, 1, id);
-    bind_text(st, 2, pw_hash);
+    sb_sql_bind_text(st, 2, pw_hash);
     sb_sql_bind_i64(st, 3, must_change != 0);
     sb_sql_bind_i64(st, 4, now_ms);
     rc = user_write(a, st, "user set password");
@@ -1069,7 +1042,7 @@ static int s_user_list(void *impl, int64_t after_id, int limit, struct sb_user *
     }
     if (src < 0)
         rc = src;
-    qreset(st);
+    sb_sql_reset(st);
     pthread_mutex_unlock(&a->mu);
     if (rc) {
         *n = 0;
@@ -1087,10 +1060,10 @@ static int s_user_count(void *impl, int64_t *n)
     if (!n)
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
-    rc = step_row(a, st, "user count");
+    rc = sb_appdb__step_row(st, "user count");
     if (rc == 0) {
         *n = sb_sql_col_i64(st, 0);
-        qreset(st);
+        sb_sql_reset(st);
     }
     pthread_mutex_unlock(&a->mu);
     return rc;
@@ -1105,19 +1078,19 @@ static int grants_replace(struct adb *a, int64_t user_id, const struct sb_grant 
     int rc;
 
     sb_sql_bind_i64(st, 1, user_id);
-    if ((rc = step_row(a, st, "grants user")))
+    if ((rc = sb_appdb__step_row(st, "grants user")))
         return rc;
-    qreset(st);
+    sb_sql_reset(st);
     st = a->st[Q_GRANT_DEL];
     sb_sql_bind_i64(st, 1, user_id);
-    if ((rc = step_done(a, st, "grants delete")))
+    if ((rc = sb_appdb__step_done(st, "grants delete")))
         return rc;
     st = a->st[Q_GRANT_INS];
     for (size_t i = 0; i < n && rc == 0; i++) {
         sb_sql_bind_i64(st, 1, user_id);
-        bind_text(st, 2, g[i].kind);
-        bind_text(st, 3, g[i].slug);
-        rc = step_done(a, st, "grants insert");
+        sb_sql_bind_text(st, 2, g[i].kind);
+        sb_sql_bind_text(st, 3, g[i].slug);
+        rc = sb_appdb__step_done(st, "grants insert");
     }
     return rc;
 }
@@ -1169,7 +1142,7 @@ static int s_grants_get(void *impl, int64_t user_id, struct sb_grant **out, size
     }
     if (rc == 0 && src < 0)
         rc = src;
-    qreset(st);
+    sb_sql_reset(st);
     pthread_mutex_unlock(&a->mu);
     if (rc || len == 0) {
         free(v);
@@ -1195,13 +1168,13 @@ static int rt_add(struct adb *a, int64_t user_id, const char *family, const char
     char ubuf[SB_RT_UA_MAX + 1];
 
     sb_sql_bind_i64(st, 1, user_id);
-    bind_text(st, 2, family);
-    bind_text(st, 3, hash);
+    sb_sql_bind_text(st, 2, family);
+    sb_sql_bind_text(st, 3, hash);
     sb_sql_bind_i64(st, 4, now_ms);
     sb_sql_bind_i64(st, 5, expires_ms);
-    bind_text(st, 6, ip);
-    bind_text(st, 7, ua_clean(ua, ubuf));
-    return step_done(a, st, "refresh token insert");
+    sb_sql_bind_text(st, 6, ip);
+    sb_sql_bind_text(st, 7, ua_clean(ua, ubuf));
+    return sb_appdb__step_done(st, "refresh token insert");
 }
 
 static int s_rt_insert(void *impl, int64_t user_id, const char *family, const char *token_hash,
@@ -1223,9 +1196,9 @@ static int rt_revoke_fam(struct adb *a, const char *family, int64_t now_ms)
 {
     struct sb_sql_stmt *st = a->st[Q_RT_REV_FAM];
 
-    bind_text(st, 1, family);
+    sb_sql_bind_text(st, 1, family);
     sb_sql_bind_i64(st, 2, now_ms);
-    return step_done(a, st, "refresh family revoke");
+    return sb_appdb__step_done(st, "refresh family revoke");
 }
 
 /* The decision of rt_rotate, inside its IMMEDIATE transaction so that two
@@ -1239,8 +1212,8 @@ static int rt_exchange(struct adb *a, const char *old_hash, const char *new_hash
     int64_t row, expires;
     int used, revoked, rc;
 
-    bind_text(st, 1, old_hash);
-    if ((rc = step_row(a, st, "refresh token find")))
+    sb_sql_bind_text(st, 1, old_hash);
+    if ((rc = sb_appdb__step_row(st, "refresh token find")))
         return rc;
     row = sb_sql_col_i64(st, 0);
     res->user_id = sb_sql_col_i64(st, 1);
@@ -1248,7 +1221,7 @@ static int rt_exchange(struct adb *a, const char *old_hash, const char *new_hash
     expires = sb_sql_col_i64(st, 3);
     used = sb_sql_col_int(st, 4);
     revoked = sb_sql_col_int(st, 5);
-    qreset(st);
+    sb_sql_reset(st);
     /* Security BCP §4.14.2: a refresh token presented twice was stolen from
      * the client or the attacker's copy was used first; the server cannot
      * tell which party is legitimate, so the whole grant is revoked. */
@@ -1261,7 +1234,7 @@ static int rt_exchange(struct adb *a, const char *old_hash, const char *new_hash
     st = a->st[Q_RT_USE];
     sb_sql_bind_i64(st, 1, row);
     sb_sql_bind_i64(st, 2, now_ms);
-    if ((rc = step_done(a, st, "refresh token use")))
+    if ((rc = sb_appdb__step_done(st, "refresh token use")))
         return rc;
     return rt_add(a, res->user_id, res->family, new_hash, now_ms, new_expires_ms, ip, ua);
 }
@@ -1296,14 +1269,14 @@ static int rt_family(struct adb *a, const char *family, int *exists, int *active
     struct sb_sql_stmt *st = a->st[Q_RT_FAM];
     int rc;
 
-    bind_text(st, 1, family);
-    if ((rc = step_row(a, st, "refresh family")))
+    sb_sql_bind_text(st, 1, family);
+    if ((rc = sb_appdb__step_row(st, "refresh family")))
         return rc;
     if (exists)
         *exists = sb_sql_col_int(st, 0);
     if (active)
         *active = sb_sql_col_int(st, 1);
-    qreset(st);
+    sb_sql_reset(st);
     return 0;
 }
 
@@ -1334,7 +1307,7 @@ static int s_rt_revoke_user(void *impl, int64_t user_id, int64_t now_ms)
     pthread_mutex_lock(&a->mu);
     sb_sql_bind_i64(st, 1, user_id);
     sb_sql_bind_i64(st, 2, now_ms);
-    rc = step_done(a, st, "refresh user revoke");
+    rc = sb_appdb__step_done(st, "refresh user revoke");
     pthread_mutex_unlock(&a->mu);
     return rc;
 }
@@ -1351,7 +1324,7 @@ static int s_rt_purge(void *impl, int64_t now_ms)
         return SB_EINVAL;
     pthread_mutex_lock(&a->mu);
     sb_sql_bind_i64(st, 1, now_ms - SB_RT_PURGE_MS);
-    rc = step_done(a, st, "refresh purge");
+    rc = sb_appdb__step_done(st, "refresh purge");
     pthread_mutex_unlock(&a->mu);
     return rc;
 }
@@ -1396,15 +1369,15 @@ static int s_audit_append(void *impl, const struct sb_audit_rec *r, int64_t *id)
     pthread_mutex_lock(&a->mu);
     sb_sql_bind_i64(st, 1, r->ts_ms);
     sb_sql_bind_i64(st, 2, r->actor_id);
-    bind_text(st, 3, r->actor);
-    bind_text(st, 4, r->ip);
-    bind_text(st, 5, r->action);
-    bind_text(st, 6, r->target);
-    bind_text(st, 7, r->before);   /* CHECK(json_valid) refuses bad JSON: SB_EINVAL */
-    bind_text(st, 8, r->after);
-    bind_text(st, 9, r->result);
-    bind_text(st, 10, r->detail);
-    rc = step_done(a, st, "audit append");
+    sb_sql_bind_text(st, 3, r->actor);
+    sb_sql_bind_text(st, 4, r->ip);
+    sb_sql_bind_text(st, 5, r->action);
+    sb_sql_bind_text(st, 6, r->target);
+    sb_sql_bind_text(st, 7, r->before);   /* CHECK(json_valid) refuses bad JSON: SB_EINVAL */
+    sb_sql_bind_text(st, 8, r->after);
+    sb_sql_bind_text(st, 9, r->result);
+    sb_sql_bind_text(st, 10, r->detail);
+    rc = sb_appdb__step_done(st, "audit append");
     if (rc == 0 && id)
         *id = sb_sql_last_id(a->c);
     pthread_mutex_unlock(&a->mu);
@@ -1465,10 +1438,10 @@ static void aud_bind(struct sb_sql_stmt *st, const struct sb_audit_filter *f, ch
     sb_sql_bind_i64(st, 1, f->before_id > 0 ? f->before_id : INT64_MAX);
     sb_sql_bind_i64(st, 2, f->actor_id);
     if (f->action && *f->action) {
-        bind_text(st, 3, f->action);
-        bind_text(st, 4, prefix_upper(f->action, upper, SB_AUDIT_TEXT_MAX + 1) ? upper : NULL);
+        sb_sql_bind_text(st, 3, f->action);
+        sb_sql_bind_text(st, 4, prefix_upper(f->action, upper, SB_AUDIT_TEXT_MAX + 1) ? upper : NULL);
     }
-    bind_text(st, 5, f->target && *f->target ? f->target : NULL);
+    sb_sql_bind_text(st, 5, f->target && *f->target ? f->target : NULL);
     sb_sql_bind_i64(st, 6, f->from_ms);
     sb_sql_bind_i64(st, 7, f->to_ms);
     sb_sql_bind_i64(st, 8, f->limit + 1);
@@ -1525,7 +1498,7 @@ static int aud_collect(struct adb *a, struct sb_sql_stmt *st, int limit, struct 
     }
     if (rc == 0 && src < 0)
         rc = src;
-    qreset(st);
+    sb_sql_reset(st);
     return rc;
 }
 
@@ -1575,7 +1548,7 @@ static int s_cmd_hold(void *impl, const struct sb_cmd_rec *r)
         sb_sql_bind_i64(rel, 1, r->point);
         sb_sql_bind_i64(rel, 2, r->priority);
         sb_sql_bind_i64(rel, 3, r->since_ms);
-        rc = step_done(a, rel, "command release");
+        rc = sb_appdb__step_done(rel, "command release");
         if (rc == 0 && !isnan(r->value)) {
             sb_sql_bind_i64(ins, 1, r->point);
             sb_sql_bind_i64(ins, 2, r->priority);
@@ -1587,7 +1560,7 @@ static int s_cmd_hold(void *impl, const struct sb_cmd_rec *r)
                 sb_sql_bind_i64(ins, 7, r->expires_ms);
             else
                 sb_sql_bind_null(ins, 7);
-            rc = step_done(a, ins, "command insert");
+            rc = sb_appdb__step_done(ins, "command insert");
         }
         int e = tx_end(a, rc == 0);
         if (rc == 0)
@@ -1624,7 +1597,7 @@ static int s_cmd_active(void *impl, uint32_t point, int64_t expired_by, struct s
     }
     if (sr < 0)
         rc = sr;
-    qreset(st);
+    sb_sql_reset(st);
     pthread_mutex_unlock(&a->mu);
     return rc;
 }
