@@ -214,7 +214,10 @@ TEST(escalation_levels_and_notices)
     sb_alert_page_release(&pg);
     CHECK_EQ(sb_appdb_alert_ack(w.db, w.acked, "opal", NULL, wall_ms(), NULL), 0);
 
-    CHECK(run_until(&loop, all_told, &w, 8000));
+    /* three levels 1 s apart, each notice failing after its 2 s timeout:
+     * about 9 s here, much longer on a loaded CI machine under ASan; the
+     * loop ends as soon as all are told */
+    CHECK(run_until(&loop, all_told, &w, 30000));
     CHECK_EQ(escalations(w.crit), 3);
     /* in order, one level at a time, each with its history row */
     int seen = 0;
