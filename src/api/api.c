@@ -987,6 +987,11 @@ static void peer_readings(void *ud, const struct sb_reading *r, size_t n)
 static void peer_event(void *ud, const char *channel, const char *building, const char *json)
 {
     struct sb_api *api = ud;
+    if (channel[0] == '@') {           /* node to node, never for WebSocket clients */
+        if (strcmp(channel, "@fwd") == 0)
+            sb_api__fwd_message(api, json);
+        return;
+    }
     if (api->ws && building)
         sb_ws_event_scoped(api->ws, channel, building, json);
 }
@@ -1015,6 +1020,16 @@ static double c_redis_pub(void *ud) { return redis_stat(ud, offsetof(struct sb_r
 static double c_redis_recv(void *ud) { return redis_stat(ud, offsetof(struct sb_redis_stats, received)); }
 static double c_redis_err(void *ud) { return redis_stat(ud, offsetof(struct sb_redis_stats, errors)); }
 
+static double fwd_stat(void *ud, size_t off)
+{
+    struct sb_fwd_stats st;
+    sb_api__fwd_stats(ud, &st);
+    return (double)*(uint64_t *)((char *)&st + off);
+}
+static double c_fwd_sent(void *ud) { return fwd_stat(ud, offsetof(struct sb_fwd_stats, sent)); }
+static double c_fwd_expired(void *ud) { return fwd_stat(ud, offsetof(struct sb_fwd_stats, expired)); }
+static double c_fwd_handled(void *ud) { return fwd_stat(ud, offsetof(struct sb_fwd_stats, handled)); }
+
 static int cluster_metrics(struct sb_api *api)
 {
     struct sb_metrics *m = api->metrics;
@@ -1037,6 +1052,16 @@ static int cluster_metrics(struct sb_api *api)
     if (!rc)
         rc = sb_metric_counter_fn(m, "sbems_redis_errors_total",
                                   "Redis command errors and lost connections", c_redis_err, api);
+    if (!rc)
+        rc = sb_metric_counter_fn(m, "sbems_forwarded_sent_total",
+                                  "Commands sent to the node that polls their device", c_fwd_sent,
+                                  api);
+    if (!rc)
+        rc = sb_metric_counter_fn(m, "sbems_forwarded_expired_total",
+                                  "Forwarded commands no node answered in time", c_fwd_expired, api);
+    if (!rc)
+        rc = sb_metric_counter_fn(m, "sbems_forwarded_handled_total",
+                                  "Commands other nodes forwarded, seen here", c_fwd_handled, api);
     return rc;
 }
 
@@ -1057,6 +1082,8 @@ static int cluster_start(struct sb_api *api, const struct sb_config *cfg)
         SB_ERR("api", "%s", err[0] ? err : sb_strerror(rc));
         return rc;
     }
+    if ((rc = sb_api__fwd_start(api)))
+        return rc;
     return cluster_metrics(api);
 }
 
@@ -1134,6 +1161,7 @@ void sb_api__stop(struct sb_api *api)
         sb_bus_unsubscribe(api->ctx.bus, api->bus_sub);
     api->bus_sub = 0;
     sb_redis_stop(api->redis);         /* its threads call into the hub: first */
+    sb_api__fwd_stop(api);             /* commands waiting for another node: 503 */
     if (api->ctx.drivers)
         sb_drvmgr_off_fresh(api->ctx.drivers, on_fresh, api);
     if (api->ctx.alerts)
@@ -1155,6 +1183,7 @@ void sb_api__free(struct sb_api *api)
         return;
     sb_api__bacdisc_free(api);
     sb_api__cmds_free(api);
+    sb_api__fwd_free(api);
     sb_redis_free(api->redis);
     sb_ws_free(api->ws);
     sb_live_free(api->live);

@@ -256,11 +256,14 @@ struct sb_api {
     int bus_sub;                       /* live bus subscription id, 0 = none */
     struct sb_bacdisc_run *bacdisc;    /* the last BACnet discovery (h_bacnet.c) */
     struct sb_api_cmds *cmds;          /* commands held at a priority (cmds.c) */
+    struct sb_api_fwd *fwd;            /* requests forwarded to other nodes (fwd.c) */
     int stopping;                      /* sb_api__stop() called */
 };
 
 /* What sb_api__handle() decided. */
 enum { SB_API_DONE = 0, SB_API_POOL = 1, SB_API_HOLD = 2 };
+
+#include "api/fwd.h"
 
 /* A held request's answer is ready (loop thread): send it, or free the
  * request if its connection went away meanwhile (http.c). */
@@ -361,6 +364,7 @@ SB_HANDLER(arule_delete); SB_HANDLER(atemplates); SB_HANDLER(atemplates_apply);
 SB_HANDLER(asubs_list); SB_HANDLER(asub_create); SB_HANDLER(asub_delete);
 SB_HANDLER(pred_load); SB_HANDLER(pred_accuracy); SB_HANDLER(pred_temp);
 SB_HANDLER(pred_plan); SB_HANDLER(ctl_get); SB_HANDLER(ctl_put); SB_HANDLER(ctl_override); SB_HANDLER(ctl_release);
+SB_HANDLER(ctl_native);
 SB_HANDLER(fdd_findings); SB_HANDLER(fdd_units); SB_HANDLER(fdd_unit_put); SB_HANDLER(fdd_unit_delete);
 SB_HANDLER(an_models); SB_HANDLER(an_retrain); SB_HANDLER(an_cost); SB_HANDLER(an_bill); SB_HANDLER(an_savings);
 SB_HANDLER(tariffs_list); SB_HANDLER(tariff_get); SB_HANDLER(tariff_put); SB_HANDLER(tariff_delete);

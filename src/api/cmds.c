@@ -12,6 +12,14 @@
  * its priority through the driver framework (audited as the daemon), then
  * closed in the database — a restart re-reads the database, so an
  * override never outlives its expiry by more than a scan and a restart.
+ *
+ * Several nodes (device leases): only the node that polls a device can
+ * release its slot, and the device may have changed hands since the
+ * command was recorded, on whichever node ran it.  So with leases every
+ * node reloads its mirror from the shared database every RELOAD_MS; each
+ * scan tries every expired record and the drivers refuse, quietly, those
+ * of devices another node polls.  A reload is dropped when a local change
+ * landed while it read (gen), and tried again at the next scan.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -26,6 +34,7 @@
 #include "model/hub.h"
 
 #define SCAN_MS 5000
+#define RELOAD_MS 15000                  /* with leases: the mirror is re-read this often */
 #define MIRROR_MAX 4096
 
 struct sb_api_cmds {
@@ -34,6 +43,9 @@ struct sb_api_cmds {
     struct sb_cmd_rec *v;            /* active records (loop thread) */
     size_t n, cap;
     int loaded;
+    int reloading;                   /* a reload is out */
+    int64_t reload_at;               /* wall ms of the last reload's start */
+    uint64_t gen;                    /* local changes applied to the mirror so far */
     int releasing;                   /* releases in flight */
     int inflight;                    /* database jobs and releases not yet back */
     int orphan;                      /* the API is gone: the last callback frees this */
@@ -47,6 +59,8 @@ struct hold_job {
     struct sb_cmd_rec *list;         /* load: what the database has */
     size_t nlist;
     int rc, load;
+    int reload;                      /* a reload (replaces the mirror) */
+    uint64_t gen;                    /* c->gen when it was queued */
 };
 
 /* ---- the mirror ------------------------------------------------------------------------ */
@@ -100,21 +114,34 @@ static void hold_after(uv_work_t *w, int status)
 {
     struct hold_job *j = w->data;
     struct sb_api_cmds *c = j->c;
-    if (back(c))
+    int gone = back(c);
+    if (!gone && j->reload)
+        c->reloading = 0;
+    if (gone)
         ;                            /* nobody to tell */
+    else if (j->rc && j->reload)     /* every 15 s while the database is away: quiet */
+        SB_DEBUG("api", "commands: reloading: %s", sb_strerror(j->rc));
     else if (j->rc)
         SB_ERR("api", "commands: %s: %s", j->load ? "loading" : "recording", sb_strerror(j->rc));
-    else if (j->load) {
+    else if (j->reload) {
+        if (j->gen == c->gen) {      /* else a local change may be missing: next scan */
+            c->n = 0;
+            for (size_t i = 0; i < j->nlist; i++)
+                mirror_apply(c, &j->list[i]);
+        }
+    } else if (j->load) {
         for (size_t i = 0; i < j->nlist; i++)
             mirror_apply(c, &j->list[i]);
         c->loaded = 1;
     } else {
         mirror_apply(c, &j->r);
+        c->gen++;
     }
     free(j->list);
     free(j);
 }
 
+/* load: 0 record r, 1 the first load (merged), 2 a reload (replaces). */
 static void queue(struct sb_api_cmds *c, const struct sb_cmd_rec *r, int load)
 {
     struct hold_job *j = calloc(1, sizeof(*j));
@@ -122,14 +149,19 @@ static void queue(struct sb_api_cmds *c, const struct sb_cmd_rec *r, int load)
         return;
     j->c = c;
     j->db = c->api->ctx.db;
-    j->load = load;
+    j->load = load != 0;
+    j->reload = load == 2;
+    j->gen = c->gen;
     if (r)
         j->r = *r;
     j->w.data = j;
-    if (uv_queue_work(c->api->loop, &j->w, hold_work, hold_after) < 0)
+    if (uv_queue_work(c->api->loop, &j->w, hold_work, hold_after) < 0) {
         free(j);
-    else
-        c->inflight++;
+        return;
+    }
+    c->inflight++;
+    if (j->reload)
+        c->reloading = 1;
 }
 
 void sb_api__cmd_record(struct sb_api *api, const struct sb_write_result *res, const char *actor,
@@ -192,6 +224,10 @@ static void scan(uv_timer_t *t)
 
     if (!c->loaded || !c->api->ctx.drivers || c->releasing)
         return;
+    if (c->api->ctx.lease && c->api->ctx.db && !c->reloading && now - c->reload_at >= RELOAD_MS) {
+        c->reload_at = now;
+        queue(c, NULL, 2);
+    }
     for (size_t i = 0; i < c->n; i++) {
         if (!c->v[i].expires_ms || c->v[i].expires_ms > now)
             continue;
@@ -260,7 +296,8 @@ void sb_api__cmds_free(struct sb_api *api)
 
 struct view {
     struct sb_api *api;
-    struct sb_req *rq;
+    struct sb_req *rq;               /* NULL: asked by another node (from) */
+    struct sb_fwd_from from;
     uint32_t point;
     char slug[SB_SLUG_MAX + 1];
     int done, held;
@@ -318,11 +355,66 @@ static void view_done(void *ud, int rc, const struct sb_drv_slots *s, const char
                               "in_control", top ? json_integer(top) : json_null(), "slots", slots);
     }
     v->done = 1;
-    if (v->held) {
+    if (!v->rq) {                        /* forwarded here: the answer goes back */
+        json_t *rep = json_pack("{s:i, s:i, s:o}", "rc", 0, "status", v->status, "answer",
+                                v->answer ? v->answer : json_null());
+        if (rep)
+            sb_api__fwd_reply(v->api, &v->from, rep);
+        json_decref(rep);
+        free(v);
+    } else if (v->held) {
         sb_api__json(v->rq, v->status, v->answer);
         sb_http_resume(v->rq);
         free(v);
     }
+}
+
+/* The asking node: the owner's view, or no answer in time. */
+static void view_back(void *ud, int rc, json_t *rep)
+{
+    struct view *v = ud;
+    json_int_t st = json_integer_value(json_object_get(rep, "status"));
+    json_t *answer = json_object_get(rep, "answer");
+    if (rc == 0 && st >= 200 && st <= 599 && json_is_object(answer)) {
+        sb_api__json(v->rq, (int)st, json_incref(answer));
+    } else if (rc == SB_ETIMEDOUT) {
+        sb_api__err(v->rq, 504, "device_timeout", "another node polls this point's device and "
+                    "none answered for it in time (it may be changing hands: retry)");
+    } else {
+        sb_api__err(v->rq, 503, "unavailable", rc ? "shutting down" : "a malformed answer");
+    }
+    sb_http_resume(v->rq);
+    free(v);
+}
+
+#define FWD_VIEW_MS 10000                /* a live read of the slots takes one request */
+
+void sb_api__priority_remote(struct sb_api *api, const struct sb_fwd_from *from, json_t *b)
+{
+    const char *slug = json_string_value(json_object_get(b, "point"));
+    json_int_t id = json_integer_value(json_object_get(b, "point_id"));
+    const char *why = NULL;
+    struct view *v;
+
+    if (!api->ctx.drivers || !slug || id <= 0 || id > UINT32_MAX || !(v = calloc(1, sizeof(*v))))
+        return;
+    v->api = api;
+    v->from = *from;
+    v->point = (uint32_t)id;
+    snprintf(v->slug, sizeof(v->slug), "%s", slug);
+    int rc = sb_drvmgr_slots(api->ctx.drivers, v->point, view_done, v, &why);
+    if (rc)
+        free(v);                         /* not ours (or none's): another node answers */
+    /* else view_done answers, now or later */
+}
+
+/* Another node polls the point's device: ask it.  0 when asked. */
+static int view_forward(struct sb_api *api, struct view *v)
+{
+    json_t *b = json_pack("{s:s, s:I}", "point", v->slug, "point_id", (json_int_t)v->point);
+    int rc = b ? sb_api__fwd_send(api, "slots", b, FWD_VIEW_MS, view_back, v) : SB_ENOMEM;
+    json_decref(b);
+    return rc;
 }
 
 void sb_api__h_priority(struct sb_api *api, struct sb_req *rq)
@@ -348,6 +440,10 @@ void sb_api__h_priority(struct sb_api *api, struct sb_req *rq)
     v->point = p->id;
     snprintf(v->slug, sizeof(v->slug), "%s", p->slug);
     int rc = sb_drvmgr_slots(api->ctx.drivers, p->id, view_done, v, &why);
+    if (rc == SB_ECLOSED && api->redis && view_forward(api, v) == 0) {
+        rq->hold = 1;                    /* view_back answers */
+        return;
+    }
     if (rc) {
         sb_api__err(rq, rc == SB_ENOTSUP ? 409 : 503, rc == SB_ENOTSUP ? "not_commandable" : "unavailable",
                     why ? why : sb_strerror(rc));

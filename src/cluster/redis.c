@@ -843,25 +843,50 @@ void sb_redis_publish_readings(struct sb_redis *r, const struct sb_reading *rd, 
     }
 }
 
-void sb_redis_publish_event(struct sb_redis *r, const char *channel, const char *building,
-                            const char *json)
+static int publish_to(struct sb_redis *r, const char *to, const char *channel,
+                      const char *building, const char *json)
 {
     if (!r || !channel || !json)
-        return;
+        return SB_EINVAL;
     if (!atomic_load(&r->up)) {
         atomic_fetch_add(&r->dropped, 1);
-        return;
+        return SB_ECLOSED;
     }
     json_t *m = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "v", 1, "n", r->node, "k", "e",
                           "c", channel, "b", building ? building : "", "j", json);
+    if (m && to && json_object_set_new(m, "t", json_string(to))) {
+        json_decref(m);
+        m = NULL;
+    }
     struct sb_redis__job *j = m ? job_new(J_PUB, "", "") : NULL;
+    int rc = SB_ENOMEM;
     if (j && (j->msg = json_dumps(m, JSON_COMPACT))) {
         j->len = strlen(j->msg);
         push(r, j);
+        rc = 0;
     } else if (j) {
         job_free(j);
     }
     json_decref(m);
+    return rc;
+}
+
+void sb_redis_publish_event(struct sb_redis *r, const char *channel, const char *building,
+                            const char *json)
+{
+    publish_to(r, NULL, channel, building, json);
+}
+
+int sb_redis_send(struct sb_redis *r, const char *to, const char *channel, const char *json)
+{
+    if (!channel || channel[0] != '@')
+        return SB_EINVAL;
+    return publish_to(r, to, channel, NULL, json);
+}
+
+int sb_redis_up(const struct sb_redis *r)
+{
+    return r && atomic_load(&((struct sb_redis *)r)->up);
 }
 
 /* ---- life cycle --------------------------------------------------------------------- */

@@ -67,7 +67,9 @@ struct sb_redis;
 struct sb_redis_hooks {
     /* Readings another node made durable (subscriber thread). */
     void (*readings)(void *ud, const struct sb_reading *r, size_t n);
-    /* An event another node sent to its WebSocket clients (loop thread). */
+    /* An event another node sent to its WebSocket clients (building: its
+     * slug or NULL, loop thread), or a node-to-node message of
+     * sb_redis_send() (channel "@...", building NULL). */
     void (*event)(void *ud, const char *channel, const char *building, const char *json);
     /* A session revoked on some node, refused until until_ms (any
      * non-loop thread of this module). */
@@ -147,6 +149,16 @@ void sb_redis_publish_readings(struct sb_redis *r, const struct sb_reading *rd, 
 /* json: one JSON value (text), e.g. an alert event. */
 void sb_redis_publish_event(struct sb_redis *r, const char *channel, const char *building,
                             const char *json);
+
+/* A message to other nodes' loops, not to WebSocket clients (any thread):
+ * channel starts with '@' ("@fwd"); to = one node's id, or NULL for every
+ * other node.  It arrives through hooks.event with building NULL.  0 when
+ * queued (delivery is best effort: a node that is away never gets it),
+ * SB_ECLOSED while Redis is down (counted as dropped), SB_EINVAL (channel),
+ * SB_ENOMEM. */
+int  sb_redis_send(struct sb_redis *r, const char *to, const char *channel, const char *json);
+/* 1 while the command connection is open (any thread; r may be NULL). */
+int  sb_redis_up(const struct sb_redis *r);
 
 /* BLOCKS until every job queued before the call has run, at most
  * timeout_ms: 0, SB_ETIMEDOUT, SB_EIO (down).  Tests and shutdown. */

@@ -4,7 +4,9 @@
  *
  * Every message is one compact JSON object {"v":1,"n":<node>,"k":<kind>,...}:
  *   "r"      "d":[[point,t_ms,value,quality],...]  durable readings (<= SB_REDIS_CHUNK)
- *   "e"      "c":channel,"b":building,"j":"<event JSON text>"
+ *   "e"      "c":channel,"b":building,"j":"<event JSON text>"[,"t":node]
+ *            with "t", for that node only; channels "@..." are node to
+ *            node (forwarded commands), never for WebSocket clients
  *   "rev"    "key":sid,"w":until_ms                 a revoked session
  *   "deny"   "key":"rl:..|thr:..","w":wait_ms       the shared state refused a key
  *   "clear"  "key":"thr:.."                         a throttle key forgotten
@@ -99,9 +101,12 @@ static void on_event(struct sb_redis *r, json_t *m)
     const char *ch = json_string_value(json_object_get(m, "c"));
     const char *b = json_string_value(json_object_get(m, "b"));
     const char *j = json_string_value(json_object_get(m, "j"));
+    json_t *t = json_object_get(m, "t");
     struct sb_redis__ev *e;
     if (!r->wake || !ch || !j || strlen(ch) >= sizeof(e->ch) || (b && strlen(b) >= sizeof(e->bld)))
         return;
+    if (t && (!json_is_string(t) || strcmp(json_string_value(t), r->node) != 0))
+        return;                        /* another node's */
     if (!(e = calloc(1, sizeof(*e))) || !(e->json = strdup(j))) {
         free(e);
         return;

@@ -10,6 +10,10 @@ sensors, REST thermostats) on loopback, with device leases
   the dead node's devices too, through Redis), and every reading the dead
   node had acknowledged (what its own API answered just before the kill) is
   in the store afterwards;
+- a command sent to a node that does not poll the device is forwarded through
+  Redis and run by the node that does (read back, audited once there), and
+  so is a read of the device's priority array; the override it holds is released at its expiry by the node that polls the
+  box then, after the node that recorded it was killed;
 - no device is ever talked to by two nodes at once: a packet capture of the
   BACnet traffic (dumpcap/tshark, independent of sbems) shows, for every
   controller, the confirmed requests (reads, COV subscriptions) come from one
@@ -281,6 +285,28 @@ def test_three_nodes_share_devices_and_survive_kill(tmp_path, pg, redis_server, 
             # what n1 acknowledged, read through its own API just before the kill
             before = {p: history(n1, p, t_start, int(time.time() * 1000) + 1000) for p in point_ids}
             assert sum(len(v) for v in before.values()) > len(point_ids), "nothing polled yet"
+            # a command sent to a node that does not poll the device runs on
+            # the node that does (through Redis), whole: written, read back,
+            # audited once by the owner with the asking node named
+            vav = next(p for p in site["points"]
+                       if p["id"].endswith(".space-temperature-cooling-setpoint")
+                       and f"bacnet/bacnet:{p['source']['address']['device']}" in n1.owned())
+            r = requests.post(n2.base + f"/api/v1/points/{vav['id']}/write", timeout=30,
+                              headers={"Authorization": "Bearer " + n2.token},
+                              json={"value": 25.5, "priority": 8, "duration_s": 20,
+                                    "reason": "forwarded"})
+            assert r.status_code == 200, r.text
+            wrote = r.json()
+            assert wrote["node"] == "n1" and wrote["readback"] == 25.5 and wrote["by"] == "op", wrote
+            t_wrote = time.monotonic()
+            audit_q = f"/api/v1/audit?action=point.write&target=point:{vav['id']}"
+            assert wait_for(lambda: len(n3.get(audit_q)["items"]) == 1, timeout=10, step=0.2)
+            rec = n3.get(audit_q)["items"][0]
+            assert rec["result"] == "ok" and "forwarded by node n2" in rec["detail"], rec
+            # the device's priority array, read live by n1 for a client of n3
+            pv = n3.get(f"/api/v1/points/{vav['id']}/priority")
+            slot8 = next(x for x in pv["slots"] if x["priority"] == 8)
+            assert slot8["value"] == 25.5 and slot8["ours"] and slot8["by"] == "op", pv
             n1.proc.send_signal(signal.SIGKILL)
             n1.proc.wait(timeout=30)
             t_kill = time.monotonic()
@@ -316,6 +342,13 @@ def test_three_nodes_share_devices_and_survive_kill(tmp_path, pg, redis_server, 
                 late = {pid for a, pid, _ in c.got if a > t_kill + takeover}
                 assert len(late) > 50, (c.node.name, len(late))
 
+            # the override held for the forwarded command ends on time on the
+            # node that polls the box now (n1, which recorded it, is dead)
+            rel_q = "/api/v1/audit?action=point.release"
+            assert wait_for(lambda: any(x["result"] == "ok" and "expired" in (x["detail"] or "")
+                                        for x in n2.get(rel_q)["items"]),
+                            timeout=max(5, 20 + 25 - (time.monotonic() - t_wrote)), step=0.5), \
+                n2.get(rel_q)
             # nothing n1 acknowledged is lost
             now = int(time.time() * 1000) + 1000
             lost = {}

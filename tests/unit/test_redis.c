@@ -380,6 +380,35 @@ TEST(pubsub)
     close_node(b);
 }
 
+/* Node-to-node messages: "@" channels only, to one node (the others never
+ * see it) or to every other node, with no building; the sender never gets
+ * its own; refused while Redis is down. */
+TEST(node_messages)
+{
+    struct got ga, gb, gc;
+    struct sb_redis *a = open_node("a", &ga), *b = open_node("b", &gb), *c = open_node("c", &gc);
+    REQUIRE(a && b && c);
+    REQUIRE(UNTIL(is_up(a) && is_up(b) && is_up(c), 5000));
+    REQUIRE(linked(a, &gb) && linked(a, &gc));
+    usleep(300000);
+    CHECK_EQ(sb_redis_send(a, "b", "fwd", "{}"), SB_EINVAL);      /* not a node channel */
+    CHECK_EQ(sb_redis_send(a, "b", "@fwd", "{\"id\":1}"), 0);
+    CHECK(UNTIL(gb.nev == 1, 2000));
+    CHECK_STR(gb.ev, "@fwd||{\"id\":1}");
+    CHECK_EQ(sb_redis_send(a, NULL, "@fwd", "{\"id\":2}"), 0);
+    CHECK(UNTIL(gb.nev == 2 && gc.nev == 1, 2000));
+    CHECK_STR(gc.ev, "@fwd||{\"id\":2}");                      /* c never saw id 1 */
+    usleep(100000);
+    CHECK_EQ(ga.nev, 0);
+    CHECK_EQ(gb.nev, 2);
+    CHECK_EQ(gc.nev, 1);
+    CHECK(sb_redis_up(a));
+    CHECK(!sb_redis_up(NULL));
+    close_node(a);
+    close_node(b);
+    close_node(c);
+}
+
 /* The log says a server is unreachable or refuses us, naming host and port
  * and never the password of the URL. */
 TEST(no_password_in_log)
@@ -513,6 +542,7 @@ int main(void)
     RUN(throttle);
     RUN(revocation);
     RUN(pubsub);
+    RUN(node_messages);
     RUN(no_password_in_log);
     RUN(slow_redis_drops);
     RUN(failover);
