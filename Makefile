@@ -229,6 +229,13 @@ bench-cluster: build
 	@scripts/bootstrap bench
 	@bench/cluster/run --record $(OUT)
 
+# The application database on PostgreSQL against SQLite, same run: refresh, audit, lookup and
+# sign-in rates and latencies (bench/appdb/README.md).
+.PHONY: bench-appdb
+bench-appdb: build
+	@scripts/bootstrap bench
+	@bench/appdb/run $(OUT)
+
 clean:
 	rm -rf $(BUILD)
 
