@@ -26,6 +26,7 @@
 #include "drivers/manager.h"
 #include "ingest/ingest.h"
 #include "store/pg/pg.h"
+#include "store/pg/pg_conn.h"
 #include "store/store.h"
 
 #define FIRST_ROUND_MS 1000   /* after the first heartbeat: let nodes started together meet */
@@ -312,6 +313,42 @@ static int pg_fail(struct sb_lease *l, PGresult *r, const char *what)
     return SB_ESTORE;
 }
 
+/* The longest wait for one answer: the session's statement_timeout (a
+ * third of the lease) and a margin, so that a relay gone silent costs a
+ * round, never the thread (pg_conn.h). */
+static int64_t deadline(const struct sb_lease *l)
+{
+    return sb_pg_deadline(l->lease_ms / 3, l->lease_ms / 3);
+}
+
+/* No answer by the deadline: the connection is closed; the next round
+ * connects again.  Host and port only, never the conninfo. */
+static int pg_timed_out(struct sb_lease *l, const char *what)
+{
+    SB_WARN("lease", "postgres: %s: no answer from %s:%s within %lld ms: connection dropped",
+            what, PQhost(l->pg), PQport(l->pg), (long long)deadline(l));
+    pg_drop(l);
+    return SB_ETIMEDOUT;
+}
+
+/* sb_pg_exec's answer as pg_fail/pg_timed_out see it: the result, or NULL
+ * (logged, the connection dropped when lost). */
+static PGresult *checked(struct sb_lease *l, int rc, PGresult *r, ExecStatusType want,
+                         const char *what)
+{
+    ExecStatusType st = PQresultStatus(r);
+
+    if (rc == SB_ETIMEDOUT) {
+        pg_timed_out(l, what);
+        return NULL;
+    }
+    if (rc || (st != want && st != PGRES_COMMAND_OK)) {
+        pg_fail(l, r, what);
+        return NULL;
+    }
+    return r;
+}
+
 static int pg_connect(struct sb_lease *l)
 {
     char sql_set[200];
@@ -328,16 +365,17 @@ static int pg_connect(struct sb_lease *l)
         return pg_fail(l, NULL, "connect");
     snprintf(sql_set, sizeof(sql_set), "SET statement_timeout = %lld; SET lock_timeout = %lld; "
              "SET synchronous_commit = on", (long long)third, (long long)third);
-    PGresult *r = PQexec(l->pg, sql_set);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return pg_fail(l, r, "session settings");
+    PGresult *r = NULL;
+    int rc = sb_pg_exec(l->pg, sql_set, deadline(l), &r);
+    if (!(r = checked(l, rc, r, PGRES_COMMAND_OK, "session settings")))
+        return SB_ESTORE;
     PQclear(r);
     for (int q = 0; q < Q_N; q++) {
         char name[16];
         snprintf(name, sizeof(name), "l%d", q);
-        r = PQprepare(l->pg, name, sql[q], 0, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            return pg_fail(l, r, "prepare");
+        rc = sb_pg_prepare(l->pg, name, sql[q], deadline(l), &r);
+        if (!(r = checked(l, rc, r, PGRES_COMMAND_OK, "prepare")))
+            return SB_ESTORE;
         PQclear(r);
     }
     return 0;
@@ -350,13 +388,9 @@ static PGresult *run(struct sb_lease *l, int q, int n, const char *const *v, con
     if (!l->pg)
         return NULL;
     snprintf(name, sizeof(name), "l%d", q);
-    PGresult *r = PQexecPrepared(l->pg, name, n, v, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        pg_fail(l, r, what);
-        return NULL;
-    }
-    return r;
+    PGresult *r = NULL;
+    int rc = sb_pg_exec_prepared(l->pg, name, n, v, NULL, NULL, 0, deadline(l), &r);
+    return checked(l, rc, r, PGRES_TUPLES_OK, what);
 }
 
 static int exec_ok(struct sb_lease *l, int q, int n, const char *const *v, const char *what)
@@ -368,9 +402,12 @@ static int exec_ok(struct sb_lease *l, int q, int n, const char *const *v, const
 
 static int plain(struct sb_lease *l, const char *cmd)
 {
-    PGresult *r = PQexec(l->pg, cmd);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return pg_fail(l, r, cmd);
+    PGresult *r = NULL;
+    if (!l->pg)
+        return pg_fail(l, NULL, cmd);
+    int rc = sb_pg_exec(l->pg, cmd, deadline(l), &r);
+    if (!(r = checked(l, rc, r, PGRES_COMMAND_OK, cmd)))
+        return SB_ESTORE;
     PQclear(r);
     return 0;
 }
@@ -450,7 +487,7 @@ static void reap(struct sb_lease *l)
             rc = exec_ok(l, Q_DROP, 1, w, "drop dead node");
         if (rc || !mine || plain(l, "COMMIT")) {
             if (l->pg)
-                PQclear(PQexec(l->pg, "ROLLBACK"));
+                plain(l, "ROLLBACK");
             if (rc)
                 SB_WARN("lease", "node %s: head not adopted: %s", dead.v[i], sb_strerror(rc));
             continue;

@@ -1201,6 +1201,14 @@ static int rt_revoke_fam(struct adb *a, const char *family, int64_t now_ms)
     return sb_appdb__step_done(st, "refresh family revoke");
 }
 
+/* A database call's failure as rt_rotate reports it: SB_ETIMEDOUT there
+ * means "the token expired", so a statement that ran out of time (a
+ * silent PostgreSQL, db/sql.h) is a store failure instead. */
+static int rt_db(int rc)
+{
+    return rc == SB_ETIMEDOUT ? SB_ESTORE : rc;
+}
+
 /* The decision of rt_rotate, inside its IMMEDIATE transaction so that two
  * presentations of one token (here or in another process) are serialised
  * and exactly one of them wins. */
@@ -1214,7 +1222,7 @@ static int rt_exchange(struct adb *a, const char *old_hash, const char *new_hash
 
     sb_sql_bind_text(st, 1, old_hash);
     if ((rc = sb_appdb__step_row(st, "refresh token find")))
-        return rc;
+        return rt_db(rc);
     row = sb_sql_col_i64(st, 0);
     res->user_id = sb_sql_col_i64(st, 1);
     sb_appdb__cpy_col(res->family, sizeof(res->family), st, 2);
@@ -1226,7 +1234,7 @@ static int rt_exchange(struct adb *a, const char *old_hash, const char *new_hash
      * the client or the attacker's copy was used first; the server cannot
      * tell which party is legitimate, so the whole grant is revoked. */
     if (used)
-        return (rc = rt_revoke_fam(a, res->family, now_ms)) ? rc : SB_EPROTO;
+        return (rc = rt_revoke_fam(a, res->family, now_ms)) ? rt_db(rc) : SB_EPROTO;
     if (revoked)
         return SB_ECLOSED;
     if (expires <= now_ms)
@@ -1235,8 +1243,8 @@ static int rt_exchange(struct adb *a, const char *old_hash, const char *new_hash
     sb_sql_bind_i64(st, 1, row);
     sb_sql_bind_i64(st, 2, now_ms);
     if ((rc = sb_appdb__step_done(st, "refresh token use")))
-        return rc;
-    return rt_add(a, res->user_id, res->family, new_hash, now_ms, new_expires_ms, ip, ua);
+        return rt_db(rc);
+    return rt_db(rt_add(a, res->user_id, res->family, new_hash, now_ms, new_expires_ms, ip, ua));
 }
 
 static int s_rt_rotate(void *impl, const char *old_hash, const char *new_hash, int64_t now_ms,
@@ -1255,7 +1263,9 @@ static int s_rt_rotate(void *impl, const char *old_hash, const char *new_hash, i
         rc = rt_exchange(a, old_hash, new_hash, now_ms, new_expires_ms, ip, ua, &r);
         /* SB_EPROTO commits: the family's revocation must stick. */
         erc = tx_end(a, rc == 0 || rc == SB_EPROTO);
-        rc = erc ? erc : rc;
+        rc = erc ? rt_db(erc) : rc;
+    } else {
+        rc = rt_db(rc);
     }
     pthread_mutex_unlock(&a->mu);
     if (rc == 0 || rc == SB_EPROTO || rc == SB_ECLOSED || rc == SB_ETIMEDOUT)

@@ -15,6 +15,12 @@
  * logged; the rest is logged once and is SB_ESTORE.  Server messages name
  * objects, not the bound values, except for a unique-key violation's
  * DETAIL, which is not logged.
+ *
+ * Every PostgreSQL call has a deadline (store/pg/pg_conn.h): the session's
+ * statement_timeout plus a margin, else DEADLINE_MS.  A statement with no
+ * answer by then is SB_ETIMEDOUT, logged once; its connection is dropped
+ * and rebuilt by the next statement, and it is never run again, since it
+ * may have committed.
  */
 #include <errno.h>
 #include <libpq-fe.h>
@@ -30,8 +36,13 @@
 #include "core/utf8.h"
 #include "db/sql.h"
 #include "store/pg/pg.h"
+#include "store/pg/pg_conn.h"
 
 #define MAXP 99
+/* The longest wait for one answer when the session has no statement_timeout:
+ * an API request that waits longer has failed anyway (and the connection's
+ * tcp_user_timeout is the same 30 s). */
+#define DEADLINE_MS 30000
 
 struct sb_sql {
     int kind;
@@ -41,6 +52,7 @@ struct sb_sql {
     unsigned names;         /* statements named so far */
     int64_t changes, last_id;
     int tx;                 /* PostgreSQL: between sb_sql_begin and sb_sql_end */
+    int64_t deadline_ms;    /* PostgreSQL: longest wait for one answer (pg_conn.h) */
 };
 
 struct sb_sql_stmt {
@@ -84,17 +96,37 @@ static void quiet(void *arg, const char *msg)
     (void)msg;
 }
 
-/* UTC: the application tables hold epoch milliseconds, never local times,
- * but a session's time zone must not change what now() means. */
-static int session_setup(PGconn *pg, char *err, size_t errlen)
+/* A statement that got no answer by the deadline (its connection is
+ * dropped, pg_conn.c): said once, with the server it waited for (never the
+ * conninfo). */
+static int timed_out(struct sb_sql *c, const char *module, const char *what)
 {
-    PGresult *r = PQexec(pg, "SET TIME ZONE 'UTC'; SET synchronous_commit = on");
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    SB_ERR(module, "%s: postgres: no answer from %s:%s within %lld ms: connection dropped, "
+           "the statement may or may not have run", what, PQhost(c->pg), PQport(c->pg),
+           (long long)c->deadline_ms);
+    return SB_ETIMEDOUT;
+}
 
-    if (!ok)
-        sb_errf(err, errlen, "session settings: %s", PQerrorMessage(pg));
+/* UTC: the application tables hold epoch milliseconds, never local times,
+ * but a session's time zone must not change what now() means.  Then the
+ * deadline, from this session's statement_timeout. */
+static int session_setup(struct sb_sql *c, char *err, size_t errlen)
+{
+    PGresult *r = NULL;
+    int rc = sb_pg_exec(c->pg, "SET TIME ZONE 'UTC'; SET synchronous_commit = on",
+                        c->deadline_ms, &r);
+
+    if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK)
+        rc = SB_ESTORE;
+    if (rc == 0)
+        rc = sb_pg_session_deadline(c->pg, DEADLINE_MS, &c->deadline_ms);
+    if (rc == SB_ETIMEDOUT)
+        sb_errf(err, errlen, "session settings: no answer within %lld ms",
+                (long long)c->deadline_ms);
+    else if (rc)
+        sb_errf(err, errlen, "session settings: %s", PQerrorMessage(c->pg));
     PQclear(r);
-    return ok ? 0 : SB_ESTORE;
+    return rc;
 }
 
 int sb_sql_open_pg(const char *conninfo, struct sb_sql **out, char *err, size_t errlen)
@@ -110,6 +142,7 @@ int sb_sql_open_pg(const char *conninfo, struct sb_sql **out, char *err, size_t 
         goto fail;
     c->kind = SB_SQL_PG;
     c->sess = 1;
+    c->deadline_ms = DEADLINE_MS;
     PQsetNoticeProcessor(c->pg, quiet, NULL);
     if (PQstatus(c->pg) != CONNECTION_OK) {
         /* libpq's message names host and port, never the password. */
@@ -117,7 +150,7 @@ int sb_sql_open_pg(const char *conninfo, struct sb_sql **out, char *err, size_t 
         rc = SB_ESTORE;
         goto fail;
     }
-    if ((rc = session_setup(c->pg, err, errlen)))
+    if ((rc = session_setup(c, err, errlen)))
         goto fail;
     *out = c;
     return 0;
@@ -135,8 +168,9 @@ void sb_sql_close(struct sb_sql *c)
     free(c);
 }
 
-/* The connection is gone: one reset (same conninfo); every server-side
- * statement is forgotten with the old session. */
+/* The connection is gone: one reset (same conninfo; connecting gives up
+ * after connect_timeout, so a silent path costs that much); every
+ * server-side statement is forgotten with the old session. */
 static int reconnect(struct sb_sql *c, const char *module)
 {
     char err[256];
@@ -148,7 +182,7 @@ static int reconnect(struct sb_sql *c, const char *module)
         SB_ERR(module, "postgres: reconnect: %s", PQerrorMessage(c->pg));
         return SB_ESTORE;
     }
-    if (session_setup(c->pg, err, sizeof(err))) {
+    if (session_setup(c, err, sizeof(err))) {
         SB_ERR(module, "postgres: %s", err);
         return SB_ESTORE;
     }
@@ -165,10 +199,16 @@ int sb_sql_exec(struct sb_sql *c, const char *sql, char *err, size_t errlen)
         sqlite3_free(msg);
         return SB_ESTORE;
     }
-    PGresult *r = PQexec(c->pg, sql);
+    PGresult *r = NULL;
+    int rc = sb_pg_exec(c->pg, sql, c->deadline_ms, &r);
     ExecStatusType s = PQresultStatus(r);
-    int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 
+    if (rc) {
+        sb_errf(err, errlen, "%s", rc == SB_ETIMEDOUT ? "no answer within the deadline: "
+                                                        "connection dropped" : "out of memory");
+        return rc;
+    }
+    int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
     if (!ok)
         sb_errf(err, errlen, "%s", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
                                        ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
@@ -319,8 +359,11 @@ void sb_sql_finalize(struct sb_sql_stmt *st)
          * server until it ends: deallocate it. */
         if (st->sess && st->sess == st->c->sess && PQstatus(st->c->pg) == CONNECTION_OK) {
             char sql[40];
+            PGresult *r = NULL;
             snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
-            PQclear(PQexec(st->c->pg, sql));
+            if (sb_pg_exec(st->c->pg, sql, st->c->deadline_ms, &r) == SB_ETIMEDOUT)
+                timed_out(st->c, "appdb", "deallocate");
+            PQclear(r);
         }
     }
     free(st->sql);
@@ -503,28 +546,26 @@ static int pg_fail(struct sb_sql_stmt *st, PGresult *r, const char *module, cons
     return SB_ESTORE;
 }
 
-/* Prepares st on this session if it was not yet.  NULL or the failed result. */
-static PGresult *ensure_prepared(struct sb_sql_stmt *st)
+/* Prepares st on this session if it was not yet, then runs it: *r gets the
+ * failed preparation's result or the execution's.  0, SB_ETIMEDOUT (no
+ * answer to either: *r NULL) or SB_ENOMEM. */
+static int exec_pg(struct sb_sql_stmt *st, PGresult **r)
 {
-    if (st->sess == st->c->sess)
-        return NULL;
-    PGresult *r = PQprepare(st->c->pg, st->name, st->sql, 0, NULL);
-    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-        PQclear(r);
-        st->sess = st->c->sess;
-        return NULL;
+    struct sb_sql *c = st->c;
+    int rc;
+
+    *r = NULL;
+    if (st->sess != c->sess) {
+        if ((rc = sb_pg_prepare(c->pg, st->name, st->sql, c->deadline_ms, r)))
+            return rc;
+        if (PQresultStatus(*r) != PGRES_COMMAND_OK)
+            return 0;
+        PQclear(*r);
+        *r = NULL;
+        st->sess = c->sess;
     }
-    return r;
-}
-
-static PGresult *exec_pg(struct sb_sql_stmt *st)
-{
-    PGresult *r = ensure_prepared(st);
-
-    if (r)
-        return r;
-    return PQexecPrepared(st->c->pg, st->name, st->np, (const char *const *)st->val, st->len,
-                          st->fmt, 0);
+    return sb_pg_exec_prepared(c->pg, st->name, st->np, (const char *const *)st->val, st->len,
+                               st->fmt, 0, c->deadline_ms, r);
 }
 
 /* An INSERT ... RETURNING id: done, with the id kept as sqlite3's rowid. */
@@ -540,24 +581,32 @@ static int first_step_pg(struct sb_sql_stmt *st, const char *module, const char 
 
     if (st->oom)
         return SB_ENOMEM;
-    PGresult *r = exec_pg(st);
+    PGresult *r;
+    int rc = exec_pg(st, &r);
     ExecStatusType s = PQresultStatus(r);
 
-    /* A broken session outside a transaction loses nothing by a retry. */
-    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && PQstatus(st->c->pg) == CONNECTION_BAD) {
+    /* A broken session outside a transaction loses nothing by a retry.  A
+     * statement that timed out is not run again: it may have committed,
+     * and the path that went silent would hold the retry as long again. */
+    if (rc == 0 && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK &&
+        PQstatus(st->c->pg) == CONNECTION_BAD) {
         PQclear(r);
         if (reconnect(st->c, module) || !was_idle)
             return SB_ESTORE;
-        r = exec_pg(st);
+        rc = exec_pg(st, &r);
         s = PQresultStatus(r);
     }
+    if (rc == SB_ETIMEDOUT)
+        return timed_out(st->c, module, what);
+    if (rc)
+        return rc;
     if (s == PGRES_COMMAND_OK) {
         st->c->changes = strtoll(PQcmdTuples(r), NULL, 10);
         PQclear(r);
         return SB_SQL_DONE;
     }
     if (s != PGRES_TUPLES_OK) {
-        int rc = pg_fail(st, r, module, what);
+        rc = pg_fail(st, r, module, what);
         PQclear(r);
         return rc;
     }
@@ -673,21 +722,27 @@ int64_t sb_sql_last_id(struct sb_sql *c)
 /* ---- transactions -------------------------------------------------------- */
 
 /* One parameterless command on PostgreSQL, reconnecting once when the
- * session is found broken outside a transaction. */
+ * session is found broken outside a transaction (never after a timeout,
+ * as in first_step_pg). */
 static int cmd_pg(struct sb_sql *c, const char *sql, const char *module, const char *what)
 {
     int was_idle = !c->tx;
-    PGresult *r = PQexec(c->pg, sql);
+    PGresult *r;
+    int rc = sb_pg_exec(c->pg, sql, c->deadline_ms, &r);
     ExecStatusType s = PQresultStatus(r);
 
-    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && PQstatus(c->pg) == CONNECTION_BAD &&
-        was_idle) {
+    if (rc == 0 && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK &&
+        PQstatus(c->pg) == CONNECTION_BAD && was_idle) {
         PQclear(r);
         if (reconnect(c, module))
             return SB_ESTORE;
-        r = PQexec(c->pg, sql);
+        rc = sb_pg_exec(c->pg, sql, c->deadline_ms, &r);
         s = PQresultStatus(r);
     }
+    if (rc == SB_ETIMEDOUT)
+        return timed_out(c, module, what);
+    if (rc)
+        return rc;
     int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
     if (!ok)
         SB_ERR(module, "%s: postgres: %s", what, PQerrorMessage(c->pg));
@@ -720,7 +775,7 @@ int sb_sql_begin(struct sb_sql *c, const char *module)
     int rc = cmd_pg(c, sql, module, "begin");
     c->tx = rc == 0;
     if (rc && PQtransactionStatus(c->pg) != PQTRANS_IDLE && PQstatus(c->pg) == CONNECTION_OK)
-        PQclear(PQexec(c->pg, "ROLLBACK"));     /* BEGIN passed, the lock did not */
+        (void)cmd_pg(c, "ROLLBACK", module, "rollback");   /* BEGIN passed, the lock did not */
     return rc;
 }
 
@@ -742,13 +797,14 @@ int sb_sql_end(struct sb_sql *c, int commit, const char *module)
         return commit ? SB_ESTORE : 0;
     }
     /* PostgreSQL would answer COMMIT of a failed transaction with ROLLBACK;
-     * a transaction lost with its session cannot commit either. */
-    int ok = 0;
+     * a transaction lost with its session cannot commit either.  A COMMIT
+     * that timed out may have committed: SB_ETIMEDOUT says so. */
+    int ok = 0, rc = SB_ESTORE;
     if (commit && c->tx && PQtransactionStatus(c->pg) == PQTRANS_INTRANS)
-        ok = cmd_pg(c, "COMMIT", module, "commit") == 0;
+        ok = (rc = cmd_pg(c, "COMMIT", module, "commit")) == 0;
     if (!ok && c->tx && PQstatus(c->pg) == CONNECTION_OK &&
         PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         cmd_pg(c, "ROLLBACK", module, "rollback");
     c->tx = 0;
-    return commit && !ok ? SB_ESTORE : 0;
+    return commit && !ok ? (rc == SB_ETIMEDOUT ? SB_ETIMEDOUT : SB_ESTORE) : 0;
 }

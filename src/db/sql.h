@@ -59,8 +59,10 @@ int sb_sql_wrap_sqlite(struct sqlite3 *db, struct sb_sql **out);
 /* Connects to PostgreSQL with conninfo (libpq keywords or a URI; NULL or ""
  * = the PG* environment): 10 s connect timeout, TCP keep-alives,
  * application_name sbems (unless conninfo names one), and the session's
- * time zone UTC.  0, SB_ENOMEM or SB_ESTORE with libpq's reason in err
- * (never the conninfo: it may carry a password). */
+ * time zone UTC.  Every later call waits for the server at most the
+ * session's statement_timeout plus a margin, else 30 s (store/pg/pg_conn.h).
+ * 0, SB_ENOMEM, SB_ETIMEDOUT or SB_ESTORE with libpq's reason in err (never
+ * the conninfo: it may carry a password). */
 int sb_sql_open_pg(const char *conninfo, struct sb_sql **out, char *err, size_t errlen);
 
 void sb_sql_close(struct sb_sql *c);
@@ -73,8 +75,9 @@ static inline const char *sb_sql_pick(const struct sb_sql *c, const char *text, 
     return sb_sql_kind(c) == SB_SQL_PG && pg ? pg : text;
 }
 
-/* Runs sql (one or more statements, no parameters) at once: schemas.  0 or
- * SB_ESTORE with the engine's reason in err. */
+/* Runs sql (one or more statements, no parameters) at once: schemas.  0,
+ * SB_ESTORE with the engine's reason in err, or (PostgreSQL) SB_ETIMEDOUT
+ * as sb_sql_step. */
 int sb_sql_exec(struct sb_sql *c, const char *sql, char *err, size_t errlen);
 
 /* Prepares sql (see ?N above).  0, SB_ENOMEM, SB_EINVAL (a bare '?' or a
@@ -102,7 +105,11 @@ void sb_sql_bind_null(struct sb_sql_stmt *st, int i);
  * key), SB_EINVAL (check, not-null, a value the column's type refuses:
  * the caller's input, not logged) or SB_ESTORE (anything else, logged once
  * as "module: what: reason").  A PostgreSQL connection found broken is
- * re-established and, outside a transaction, the statement run once more. */
+ * re-established and, outside a transaction, the statement run once more.
+ * PostgreSQL: SB_ETIMEDOUT (logged once) when the server did not answer by
+ * the deadline (sb_sql_open_pg): the statement may or may not have run and
+ * is not run again; the connection is dropped, the next statement
+ * reconnects, and a transaction it was in can only roll back. */
 int sb_sql_step(struct sb_sql_stmt *st, const char *module, const char *what);
 
 /* Forgets the result and the bindings. */
@@ -132,7 +139,8 @@ int64_t sb_sql_last_id(struct sb_sql *c);
  * error as sb_sql_step. */
 int sb_sql_begin(struct sb_sql *c, const char *module);
 /* Commits (commit != 0) or rolls back.  0, or SB_ESTORE when the commit
- * failed (the transaction is then rolled back). */
+ * failed (the transaction is then rolled back), or SB_ETIMEDOUT when the
+ * COMMIT got no answer by the deadline (it may have committed). */
 int sb_sql_end(struct sb_sql *c, int commit, const char *module);
 /* 1 inside a transaction. */
 int sb_sql_in_tx(struct sb_sql *c);

@@ -21,6 +21,10 @@
  * The writer's connection keeps synchronous_commit on, so a head_put that
  * returned has reached the server's WAL on disk (with the server's fsync on).
  * cfg->sync_full has nothing to choose here: durability is the server's.
+ *
+ * Every call waits for the server at most deadline_ms (pg_conn.h): a relay
+ * that goes silent fails the statement with SB_ETIMEDOUT, and the engine
+ * spools, instead of holding the writer for ever.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +33,15 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "store/pg/pg.h"
+#include "store/pg/pg_conn.h"
 #include "store/pg/pg_int.h"
 #include "store/store.h"
+
+/* The longest wait for one answer when the session has no statement_timeout
+ * (the URL may set one: the deadline then follows it).  As long as the
+ * connection's tcp_user_timeout: a seal's statements, a retention's count
+ * of one partition and a replay's scan take seconds, not a minute. */
+#define KV_DEADLINE_MS 60000
 
 static const char *const tables[SB_KV_NTABLES] = {
     "sb_chunk", "sb_r15m", "sb_r1h", "sb_r1d", "sb_r1mo"
@@ -64,6 +75,16 @@ static int pgerr(struct sb_kv_conn *c, const PGresult *r, const char *what)
     if (state && (strcmp(state, "XX001") == 0 || strcmp(state, "XX002") == 0))
         return SB_ECORRUPT;    /* data_corrupted, index_corrupted */
     return SB_ESTORE;
+}
+
+/* No answer by the deadline: the connection is dropped (pg_conn.c) and the
+ * next statement makes a new one.  Host and port only, never the URL. */
+static int timed_out(struct sb_kv_conn *c, const char *what)
+{
+    SB_ERR("store", "postgres: %s: no answer from %s:%s within %lld ms: connection dropped, "
+           "the statement may or may not have run", what, PQhost(c->pg), PQport(c->pg),
+           (long long)c->deadline_ms);
+    return SB_ETIMEDOUT;
 }
 
 /* Server notices (NOTICE, WARNING) go to the log, not to stderr. */
@@ -151,27 +172,37 @@ static int prepare(struct sb_kv_conn *c, int q)
         return 0;
     stmt_sql(q, sql, sizeof(sql));
     snprintf(name, sizeof(name), "sb%d", q);
-    PGresult *r = PQprepare(c->pg, name, sql, 0, NULL);
-    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pgerr(c, r, "prepare");
+    PGresult *r = NULL;
+    int rc = sb_pg_prepare(c->pg, name, sql, c->deadline_ms, &r);
+    if (rc == SB_ETIMEDOUT)
+        return timed_out(c, "prepare");
+    if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK)
+        rc = pgerr(c, r, "prepare");
     PQclear(r);
     c->prepared[q] = rc == 0;
     return rc;
 }
 
-/* Per-session settings, after connect and after a reset. */
+/* Per-session settings, after connect and after a reset; then the
+ * deadline, from this session's statement_timeout. */
 static int session_setup(struct sb_kv_conn *c)
 {
     struct sb_kv *kv = c->kv;
     char sql[200];
+    PGresult *r = NULL;
 
     /* A head row must be on the server's disk when head_put returns, even if
      * the server's default is off; readers never write. */
     snprintf(sql, sizeof(sql), "SET synchronous_commit = on%s",
              kv->readonly || !c->writer ? "; SET default_transaction_read_only = on" : "");
-    PGresult *r = PQexec(c->pg, sql);
-    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pgerr(c, r, "session settings");
+    int rc = sb_pg_exec(c->pg, sql, c->deadline_ms, &r);
+    if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK)
+        rc = pgerr(c, r, "session settings");
     PQclear(r);
-    return rc;
+    if (rc == 0 && (rc = sb_pg_session_deadline(c->pg, KV_DEADLINE_MS, &c->deadline_ms)) &&
+        rc != SB_ETIMEDOUT)
+        rc = pgerr(c, NULL, "session settings");
+    return rc == SB_ETIMEDOUT ? timed_out(c, "session settings") : rc;
 }
 
 /* The connection is gone: reset it once (same conninfo), forget what was
@@ -200,18 +231,22 @@ static int attempt(struct sb_kv_conn *c, int q, const char *sql, const struct sb
                    PGresult **out, const char *what)
 {
     char name[16];
-    PGresult *r;
+    PGresult *r = NULL;
     int rc;
 
     if (q >= 0) {
         if ((rc = prepare(c, q)))
             return rc;
         snprintf(name, sizeof(name), "sb%d", q);
-        r = PQexecPrepared(c->pg, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
-                           p ? p->fmt : NULL, 1);
+        rc = sb_pg_exec_prepared(c->pg, name, p ? p->n : 0, p ? p->v : NULL,
+                                 p ? p->len : NULL, p ? p->fmt : NULL, 1, c->deadline_ms, &r);
     } else {
-        r = PQexec(c->pg, sql);
+        rc = sb_pg_exec(c->pg, sql, c->deadline_ms, &r);
     }
+    if (rc == SB_ETIMEDOUT)
+        return timed_out(c, what);
+    if (rc)
+        return rc;
     if (!ok_status(r)) {
         rc = pgerr(c, r, what);
         PQclear(r);
@@ -227,9 +262,18 @@ static int attempt(struct sb_kv_conn *c, int q, const char *sql, const struct sb
 static int run(struct sb_kv_conn *c, int q, const char *sql, const struct sb_pg_params *p,
                PGresult **out, const char *what)
 {
+    /* Dropped since the last statement (a deadline passed, a commit found
+     * it gone): a new session first; a transaction went with the old one. */
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        int in_tx = c->in_tx;
+        if (reconnect(c) || in_tx)
+            return SB_ESTORE;
+    }
     int rc = attempt(c, q, sql, p, out, what);
 
-    if (rc == 0 || PQstatus(c->pg) == CONNECTION_OK)
+    /* A timeout is not retried: the path that went silent would hold the
+     * writer as long again (the next statement reconnects). */
+    if (rc == 0 || rc == SB_ETIMEDOUT || PQstatus(c->pg) == CONNECTION_OK)
         return rc;
     /* Inside a transaction the earlier statements died with the session: the
      * caller rolls back and starts over.  Alone, the statement runs again
@@ -251,6 +295,16 @@ int sb_pg__exec(struct sb_kv_conn *c, const char *sql, const char *what)
     return run(c, -1, sql, NULL, NULL, what);
 }
 
+void sb_pg__end_quietly(struct sb_kv_conn *c, const char *sql)
+{
+    PGresult *r = NULL;
+
+    if (PQstatus(c->pg) == CONNECTION_OK &&
+        sb_pg_exec(c->pg, sql, c->deadline_ms, &r) == SB_ETIMEDOUT)
+        timed_out(c, sql);
+    PQclear(r);
+}
+
 /* ---- connections -------------------------------------------------------- */
 
 static int conn_connect(struct sb_kv *kv, struct sb_kv_conn *c, int writer)
@@ -263,6 +317,7 @@ static int conn_connect(struct sb_kv *kv, struct sb_kv_conn *c, int writer)
 
     c->kv = kv;
     c->writer = writer;
+    c->deadline_ms = KV_DEADLINE_MS;
     c->pg = sb_pg_connect(kv->url, "sbems", &to);
     if (!c->pg)
         return SB_ENOMEM;
@@ -303,9 +358,12 @@ static void probe(struct sb_kv *kv)
     size_t n = v ? strcspn(v, " ") : 0;
 
     snprintf(kv->version, sizeof(kv->version), "PostgreSQL %.*s", v ? (int)n : 1, v ? v : "?");
-    PGresult *r = PQexec(kv->w.pg, "SELECT 1 FROM pg_available_extensions "
-                         "WHERE name = 'timescaledb'");
-    kv->timescale = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+    PGresult *r = NULL;
+    int rc = sb_pg_exec(kv->w.pg, "SELECT 1 FROM pg_available_extensions "
+                        "WHERE name = 'timescaledb'", kv->w.deadline_ms, &r);
+    if (rc == SB_ETIMEDOUT)
+        timed_out(&kv->w, "extensions");     /* migrate reconnects, or fails */
+    kv->timescale = rc == 0 && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
     PQclear(r);
     if (kv->timescale)
         SB_INFO("store", "postgres: the timescaledb extension is available (not used)");
@@ -493,7 +551,7 @@ static int kv_migrate(struct sb_kv *kv, int readonly, int *from, int *to)
     if (rc == 0)
         rc = sb_pg__exec(c, "COMMIT", "migrate");
     else
-        PQclear(PQexec(c->pg, "ROLLBACK"));
+        sb_pg__end_quietly(c, "ROLLBACK");
     if (rc == SB_ENOTSUP)
         SB_ERR("store", "postgres: schema %d, newer than this sbems (%d)", v,
                SB_PG_SCHEMA_VERSION);
@@ -552,23 +610,25 @@ static int kv_lock(struct sb_kv_conn *w, const uint32_t *ids, size_t n)
 
 static int kv_commit(struct sb_kv_conn *w)
 {
-    PGresult *r = PQexec(w->pg, "COMMIT");
-    int rc = 0;
+    PGresult *r = NULL;
+    int rc = sb_pg_exec(w->pg, "COMMIT", w->deadline_ms, &r);
 
-    /* COMMIT of a failed transaction answers "ROLLBACK", not an error. */
-    if (!ok_status(r))
+    /* COMMIT of a failed transaction answers "ROLLBACK", not an error.  One
+     * that timed out may have committed: the engine's seal runs again and
+     * writes the same rows (puts replace). */
+    if (rc == SB_ETIMEDOUT)
+        timed_out(w, "commit");
+    else if (rc == 0 && !ok_status(r))
         rc = pgerr(w, r, "commit");
-    else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+    else if (rc == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
         SB_ERR("store", "postgres: commit: the transaction had failed and was rolled back");
         rc = SB_ESTORE;
     }
     PQclear(r);
     w->in_tx = 0;
-    if (rc) {
+    /* A lost connection is made again by the next statement (run). */
+    if (rc)
         memset(w->kv->parts, 0, sizeof(w->kv->parts));
-        if (PQstatus(w->pg) != CONNECTION_OK)
-            reconnect(w);
-    }
     return rc;
 }
 
@@ -577,13 +637,11 @@ static void kv_rollback(struct sb_kv_conn *w)
     /* Partitions created in the transaction are gone with it. */
     memset(w->kv->parts, 0, sizeof(w->kv->parts));
     w->in_tx = 0;
-    if (PQstatus(w->pg) != CONNECTION_OK) {
-        reconnect(w);
-        return;
-    }
-    /* Idle: the transaction died with a lost session (reset since). */
-    if (PQtransactionStatus(w->pg) != PQTRANS_IDLE)
-        PQclear(PQexec(w->pg, "ROLLBACK"));
+    /* Lost (the transaction with it): the next statement reconnects (run),
+     * rather than this rollback waiting on a path that went silent.  Idle:
+     * the transaction died with a lost session (reset since). */
+    if (PQstatus(w->pg) == CONNECTION_OK && PQtransactionStatus(w->pg) != PQTRANS_IDLE)
+        sb_pg__end_quietly(w, "ROLLBACK");
 }
 
 /* ---- head and meta ------------------------------------------------------ */

@@ -6,7 +6,10 @@
  * first use (the tables must exist by then: migrate runs first), and run with
  * binary parameters and binary results, so bytea never goes through escaping
  * and integers never through text.  A connection lost under a statement is
- * reset once (sb_pg__run); statements are then prepared again.
+ * reset once (sb_pg__run); statements are then prepared again.  Every call
+ * has a deadline (store/pg/pg_conn.h, deadline_ms below): past it the
+ * statement is SB_ETIMEDOUT, its connection dropped and rebuilt by the
+ * next statement.
  *
  * Ownership: struct sb_kv owns its connections and strings; a PGresult handed
  * out by sb_pg__run belongs to the caller (PQclear).
@@ -53,6 +56,8 @@ struct sb_kv_conn {
     struct sb_kv *kv;            /* owner */
     int writer;                  /* 1: the writer's connection */
     int in_tx;                   /* inside begin/commit: a lost connection is not retried */
+    int64_t deadline_ms;         /* longest wait for one answer (this session's
+                                    statement_timeout + a margin, else 60 s) */
     uint8_t prepared[SB_PGQ_N];  /* statement i prepared on this session */
 };
 
@@ -136,13 +141,19 @@ static inline int64_t sb_pg__get_int(const PGresult *r, int row, int col)
  * *out (may be NULL) gets the result on success, for the caller to PQclear.
  * Errors are logged with `what` and the server's message; a lost connection
  * is reset once, and the statement retried when not inside a transaction.
- * Returns 0, SB_ESTORE, SB_ENOSPC (disk full), SB_ECORRUPT. */
+ * Returns 0, SB_ESTORE, SB_ENOSPC (disk full), SB_ECORRUPT, or SB_ETIMEDOUT
+ * (no answer by c->deadline_ms: not retried, the connection dropped). */
 int sb_pg__run(struct sb_kv_conn *c, int q, const struct sb_pg_params *p, PGresult **out,
                const char *what);
 
 /* Runs constant SQL (no values: BEGIN, LOCK, DDL built from integers) on c,
  * with the same error handling as sb_pg__run. */
 int sb_pg__exec(struct sb_kv_conn *c, const char *sql, const char *what);
+
+/* Ends a transaction whose outcome no longer matters (ROLLBACK, or COMMIT of
+ * a read-only one) on a live connection, within the deadline; nothing is
+ * logged but a timeout, nothing retried. */
+void sb_pg__end_quietly(struct sb_kv_conn *c, const char *sql);
 
 /* The model (pg_model.c): kv.h model_load / model_save. */
 int sb_pg__model_load(struct sb_kv_conn *c, struct sb_model *m);

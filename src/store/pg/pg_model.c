@@ -143,8 +143,7 @@ int sb_pg__model_load(struct sb_kv_conn *c, struct sb_model *m)
     c->in_tx = 1;
     rc = load_doc(c, m);
     c->in_tx = 0;
-    if (PQstatus(c->pg) == CONNECTION_OK)
-        PQclear(PQexec(c->pg, "COMMIT"));
+    sb_pg__end_quietly(c, "COMMIT");
     if (rc)
         sb_model_release(m);
     return rc;
