@@ -291,6 +291,15 @@ def test_three_nodes_share_devices_and_survive_kill(tmp_path, pg, redis_server, 
             vav = next(p for p in site["points"]
                        if p["id"].endswith(".space-temperature-cooling-setpoint")
                        and f"bacnet/bacnet:{p['source']['address']['device']}" in n1.owned())
+            # the anchor: the same box's heating setpoint written through n1 itself
+            t_ask = time.monotonic()
+            r = requests.post(n1.base + "/api/v1/points/" +
+                              vav["id"].replace("-cooling-", "-heating-") + "/write", timeout=30,
+                              headers={"Authorization": "Bearer " + n1.token},
+                              json={"value": 20.5, "priority": 8})
+            t_local = time.monotonic() - t_ask
+            assert r.status_code == 200 and "node" in r.json() and r.json()["node"] == "n1", r.text
+            t_ask = time.monotonic()
             r = requests.post(n2.base + f"/api/v1/points/{vav['id']}/write", timeout=30,
                               headers={"Authorization": "Bearer " + n2.token},
                               json={"value": 25.5, "priority": 8, "duration_s": 20,
@@ -299,6 +308,9 @@ def test_three_nodes_share_devices_and_survive_kill(tmp_path, pg, redis_server, 
             wrote = r.json()
             assert wrote["node"] == "n1" and wrote["readback"] == 25.5 and wrote["by"] == "op", wrote
             t_wrote = time.monotonic()
+            print(f"# a write sent to n2 for n1's {vav['id']}: run by n1, answered in "
+                  f"{(t_wrote - t_ask) * 1000:.0f} ms; one sent to n1 itself: "
+                  f"{t_local * 1000:.0f} ms (both: write and readback over BACnet)")
             audit_q = f"/api/v1/audit?action=point.write&target=point:{vav['id']}"
             assert wait_for(lambda: len(n3.get(audit_q)["items"]) == 1, timeout=10, step=0.2)
             rec = n3.get(audit_q)["items"][0]
