@@ -504,8 +504,7 @@ static void reap(struct sb_lease *l)
 
 /* Take up to want free leases; their points' state is loaded before the
  * loop hears of them. */
-static void acquire(struct sb_lease *l, const struct req *rq, const char *arr, size_t want,
-                    struct names *held)
+static void acquire(struct sb_lease *l, const char *arr, size_t want, struct names *held)
 {
     char lease[24], lim[24];
     snprintf(lease, sizeof(lease), "%lld", (long long)l->lease_ms);
@@ -659,7 +658,7 @@ static void round_run(struct sb_lease *l, const struct req *rq, struct res *rs)
             take_duties(l, rs);
         size_t share = (rq->ndev + rs->live - 1) / rs->live;
         if (rs->held.n < share)
-            acquire(l, rq, arr, share - rs->held.n, &rs->held);
+            acquire(l, arr, share - rs->held.n, &rs->held);
         /* over the fair share (a node joined): give the excess back */
         for (size_t i = 0, over = rs->held.n > share ? rs->held.n - share : 0;
              i < rs->held.n && over; i++) {
