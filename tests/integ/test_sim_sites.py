@@ -184,10 +184,11 @@ def test_live_bacnet_on_both_sites_houston_warmer(config):
             assert wait_for(lambda: sample(d, site), timeout=30, step=0.2), (d, got[d], wx[d])
         bos, hou = got["AHU-1"], got["HOU-AHU-1"]
         # both buildings are held near the same setpoint, in warmer and more
-        # humid outdoor air in Houston
+        # humid outdoor air in Houston.  (Not the mixed air itself: it also
+        # follows each AHU's outdoor-air fraction, a fixed minimum flow over
+        # a varying total, 22 % in Houston against 39 % in Boston in one run.)
         assert abs(bos["rat"] - hou["rat"]) < 3, got
         assert hou["oat"] > bos["oat"] + 2, got
-        assert hou["mat"] > bos["mat"], got
         assert hou["ra_rh"] > bos["ra_rh"] + 5, got
         assert wx["HOU-AHU-1"]["dew_point_2m"] > wx["AHU-1"]["dew_point_2m"] + 5, wx
     finally:
