@@ -5,6 +5,8 @@
  *   PUT    /api/v1/buildings/{building}/control           settings (control/settings.h; audited)
  *   POST   /api/v1/zones/{zone}/control/override          {"hours", "reason"}: after-hours comfort
  *   DELETE /api/v1/zones/{zone}/control/override          end it now (204 also when none runs)
+ *   GET    /api/v1/zones/{zone}/control/native-schedule   what the zone's controller holds in its
+ *                                                         own BACnet Schedule / Calendar, read now
  * Settings are the building's "control" document; the service
  * (control/svc.h) re-reads it on its next tick, which a change brings
  * forward.
@@ -232,4 +234,75 @@ void sb_api__h_ctl_release(struct sb_api *api, struct sb_req *rq)
         rq->after = poke;
     }
     sb_ctlset_release(&s);
+}
+
+/* ---- GET /api/v1/zones/{zone}/control/native-schedule ------------------------------------ */
+
+struct nread {                           /* a native-schedule read out to the device */
+    struct sb_req *rq;                   /* the request, held until the answer */
+    int done, held;                      /* answered; the request was held (answer later) */
+    int status;                          /* 200, or 502 with why */
+    json_t *answer;                      /* the answer (owned until sent) */
+    char why[320];                       /* the device's words when it failed */
+};
+
+static void native_answer(struct sb_req *rq, struct nread *v)
+{
+    if (v->status == 200)
+        sb_api__json(rq, 200, v->answer);
+    else
+        sb_api__err(rq, 502, "device_error", v->why);
+}
+
+static void native_read(void *ud, int rc, json_t *answer, const char *why)
+{
+    struct nread *v = ud;
+
+    v->status = rc ? 502 : 200;
+    v->answer = answer;
+    snprintf(v->why, sizeof(v->why), "%s", why ? why : "");
+    v->done = 1;
+    if (v->held) {
+        native_answer(v->rq, v);
+        sb_http_resume(v->rq);
+        free(v);
+    }
+}
+
+/* What the zone's controller holds in its native Schedule (and Calendar),
+ * read now: a loop handler that answers when the device has. */
+void sb_api__h_ctl_native(struct sb_api *api, struct sb_req *rq)
+{
+    const struct sb_model *m = sb_api__model(api, rq);
+    const struct sb_zone *z = m ? sb_model_zone(m, rq->params[0]) : NULL;
+    const char *why = NULL;
+    struct nread *v;
+
+    if (!z) {
+        sb_api__err(rq, 404, "not_found", "no such zone");
+        return;
+    }
+    if (!api->ctx.control) {
+        sb_api__err(rq, 503, "unavailable", "supervisory control is not running");
+        return;
+    }
+    if (!(v = calloc(1, sizeof(*v)))) {
+        sb_api__err(rq, 503, "busy", "out of memory");
+        return;
+    }
+    v->rq = rq;
+    int rc = sb_ctlsvc_native_read(api->ctx.control, z->slug, native_read, v, &why);
+    if (rc) {
+        sb_api__err(rq, rc == SB_ENOENT ? 404 : 503, rc == SB_ENOENT ? "not_found" : "unavailable",
+                    why ? why : sb_strerror(rc));
+        free(v);
+        return;
+    }
+    if (v->done) {                       /* answered at once */
+        native_answer(rq, v);
+        free(v);
+        return;
+    }
+    v->held = 1;
+    rq->hold = 1;
 }

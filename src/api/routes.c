@@ -116,6 +116,7 @@ const struct sb_route sb_api__routes[] = {
     R(PUT, "/api/v1/buildings/{building}/control", MANAGER, BODY, ctl_put, "putControl", "Supervisory control settings: modes, schedules, setback, optimal start, holidays"),
     R(POST, "/api/v1/zones/{zone}/control/override", OPERATOR, BODY, ctl_override, "overrideZone", "Tenant after-hours override: occupied comfort for some hours"),
     R(DELETE, "/api/v1/zones/{zone}/control/override", OPERATOR, 0, ctl_release, "endZoneOverride", "End a zone's after-hours override now"),
+    R(GET, "/api/v1/zones/{zone}/control/native-schedule", VIEWER, LOOP, ctl_native, "getZoneNativeSchedule", "What the zone's controller holds in its own BACnet Schedule and Calendar objects, read now"),
     R(GET, "/api/v1/fdd/findings", VIEWER, 0, fdd_findings, "listFddFindings", "Fault detection findings of a building, ranked by estimated cost per day"),
     R(GET, "/api/v1/fdd/units", VIEWER, 0, fdd_units, "listFddUnits", "Fault detectors of a building's equipment: watched or why not, settings"),
     R(PUT, "/api/v1/fdd/units/{equipment}", MANAGER, BODY, fdd_unit_put, "putFddUnit", "Per-unit fault detection thresholds"),

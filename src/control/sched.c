@@ -72,6 +72,23 @@ void sb_csched_release(struct sb_csched *s)
     memset(&s->holiday, 0, sizeof s->holiday);
 }
 
+int sb_csched_copy(struct sb_csched *dst, const struct sb_csched *src)
+{
+    *dst = *src;
+    dst->exc = NULL;
+    dst->hol = NULL;
+    if ((src->n_exc && !(dst->exc = malloc(src->n_exc * sizeof(*dst->exc)))) ||
+        (src->n_hol && !(dst->hol = malloc(src->n_hol * sizeof(*dst->hol))))) {
+        sb_csched_release(dst);
+        return SB_ENOMEM;
+    }
+    if (src->n_exc)
+        memcpy(dst->exc, src->exc, src->n_exc * sizeof(*dst->exc));
+    if (src->n_hol)
+        memcpy(dst->hol, src->hol, src->n_hol * sizeof(*dst->hol));
+    return 0;
+}
+
 void sb_csched_from_occupancy(struct sb_csched *s, const struct sb_schedule *occ)
 {
     for (int d = 0; d < 7; d++) {

@@ -102,6 +102,10 @@ void sb_csched_init(struct sb_csched *s, const struct sb_comfort *c);
 /* Frees what s owns; s is then an empty schedule again (call init to reuse). */
 void sb_csched_release(struct sb_csched *s);
 
+/* dst = a deep copy of src (its exceptions and holidays duplicated; dst's
+ * old contents are not freed).  0, or SB_ENOMEM with dst empty. */
+int sb_csched_copy(struct sb_csched *dst, const struct sb_csched *src);
+
 /* The weekly program of a zone's occupancy schedule (model.h): its occupied
  * periods become occupied periods with s's occupied band. */
 void sb_csched_from_occupancy(struct sb_csched *s, const struct sb_schedule *occ);

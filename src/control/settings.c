@@ -8,6 +8,8 @@
 #include "control/settings.h"
 #include "core/err.h"
 #include "core/timefmt.h"
+#include "drivers/bacnet/names.h"
+#include "proto/bacnet/codec/enums.h"
 
 static const char *const mode_names[] = { "off", "advisory", "auto" };
 
@@ -26,6 +28,7 @@ void sb_ctlset_init(struct sb_ctlset *s)
     s->ramp_k_per_h = 2.0;
     s->recover_k_per_h = 6.0;
     s->vacancy_ms = 20 * 60000LL;
+    s->native_check_ms = 60 * 60000LL;
 }
 
 void sb_ctlset_release(struct sb_ctlset *s)
@@ -65,6 +68,7 @@ struct sb_ctlset_zone *sb_ctlset_zone_add(struct sb_ctlset *s, const char *zone)
     snprintf(z->zone, sizeof(z->zone), "%s", zone);
     z->mode = -1;
     z->vacancy_ms = -1;
+    z->native_sched = z->native_cal = -1;
     return z;
 }
 
@@ -135,9 +139,30 @@ static int parse_override(const json_t *o, struct sb_ctlset_zone *z, char *err, 
     return 0;
 }
 
+/* "schedule:1" (any spelling names.h reads: "schedule:1", "17:1") of the
+ * type wanted; absent or null keeps -1. */
+static int native_obj(const json_t *o, const char *key, uint16_t type, int64_t *out, const char *pfx, char *err,
+                      size_t cap)
+{
+    const json_t *v = json_object_get(o, key);
+    struct sb_bac_oid oid;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || sb_bacn_obj_parse(json_string_value(v), &oid) < 0 || oid.type != type ||
+        oid.instance >= SB_BAC_MAX_INSTANCE) {
+        snprintf(err, cap, "%s%s: a BACnet %s object of the zone's controller, \"%s:N\" (N 0..%u)", pfx, key,
+                 sb_bacn_obj_name(type), sb_bacn_obj_name(type), SB_BAC_MAX_INSTANCE - 1);
+        return SB_EINVAL;
+    }
+    *out = oid.instance;
+    return 0;
+}
+
 static int parse_zone(const char *slug, const json_t *o, struct sb_ctlset_zone *z, char *err, size_t cap)
 {
-    static const char *const keys[] = { "mode", "vacancy_delay_min", "schedule", NULL };
+    static const char *const keys[] = { "mode", "vacancy_delay_min", "schedule", "native_schedule",
+                                        "native_calendar", NULL };
     char pfx[96], msg[256];
     const json_t *v;
 
@@ -153,8 +178,14 @@ static int parse_zone(const char *slug, const json_t *o, struct sb_ctlset_zone *
         return SB_EINVAL;
     }
     double vd = NAN;
-    if (num(o, "vacancy_delay_min", 0, 1440, &vd, pfx, err, cap))
+    if (num(o, "vacancy_delay_min", 0, 1440, &vd, pfx, err, cap) ||
+        native_obj(o, "native_schedule", SB_BAC_OBJ_SCHEDULE, &z->native_sched, pfx, err, cap) ||
+        native_obj(o, "native_calendar", SB_BAC_OBJ_CALENDAR, &z->native_cal, pfx, err, cap))
         return SB_EINVAL;
+    if (z->native_cal >= 0 && z->native_sched < 0) {
+        snprintf(err, cap, "%snative_calendar: needs native_schedule (the Schedule that refers to it)", pfx);
+        return SB_EINVAL;
+    }
     if (!isnan(vd))
         z->vacancy_ms = (int64_t)(vd * 60000.0);
     if ((v = json_object_get(o, "schedule")) && !json_is_null(v)) {
@@ -183,7 +214,7 @@ int sb_ctlset_parse(const json_t *doc, struct sb_ctlset *s, char *err, size_t ca
 {
     static const char *const keys[] = { "mode", "optimal_start", "optimizer", "max_lead_h", "default_rate_k_per_h",
                                         "vacancy_delay_min", "ramp_k_per_h", "recover_k_per_h", "holidays_ical", "zones",
-                                        "overrides", "demand_limit_kw", NULL };
+                                        "overrides", "demand_limit_kw", "native_check_min", NULL };
     const json_t *v, *zv;
     const char *k;
     double vd;
@@ -221,6 +252,10 @@ int sb_ctlset_parse(const json_t *doc, struct sb_ctlset *s, char *err, size_t ca
         num(doc, "vacancy_delay_min", 0, 1440, &vd, "", err, cap))
         goto fail;
     s->vacancy_ms = (int64_t)(vd * 60000.0);
+    vd = (double)s->native_check_ms / 60000.0;
+    if (num(doc, "native_check_min", 0.1, 1440, &vd, "", err, cap))
+        goto fail;
+    s->native_check_ms = (int64_t)(vd * 60000.0);
     if ((v = json_object_get(doc, "holidays_ical")) && !json_is_null(v)) {
         if (!json_is_string(v) || json_string_length(v) > 1024 * 1024) {
             snprintf(err, cap, "holidays_ical: iCalendar text (RFC 5545), at most 1 MiB");
@@ -277,6 +312,10 @@ static json_t *zone_json(const struct sb_ctlset_zone *z)
         if (sj)
             json_object_set_new(o, "schedule", sj);
     }
+    if (z->native_sched >= 0)
+        json_object_set_new(o, "native_schedule", json_sprintf("schedule:%lld", (long long)z->native_sched));
+    if (z->native_cal >= 0)
+        json_object_set_new(o, "native_calendar", json_sprintf("calendar:%lld", (long long)z->native_cal));
     return o;
 }
 
@@ -294,11 +333,12 @@ json_t *sb_ctlset_to_json(const struct sb_ctlset *s)
         json_decref(d), json_decref(zs), json_decref(ov);
         return NULL;
     }
+    json_object_set_new(d, "native_check_min", json_real((double)s->native_check_ms / 60000.0));
     if (s->ical)
         json_object_set_new(d, "holidays_ical", json_string(s->ical));
     for (size_t i = 0; i < s->nz; i++) {
         const struct sb_ctlset_zone *z = &s->z[i];
-        if (z->mode >= 0 || z->vacancy_ms >= 0 || z->has_sched)
+        if (z->mode >= 0 || z->vacancy_ms >= 0 || z->has_sched || z->native_sched >= 0)
             json_object_set_new(zs, z->zone, zone_json(z));
         if (z->override_until_ms > 0)
             json_object_set_new(ov, z->zone,

@@ -11,8 +11,15 @@
  *    "ramp_k_per_h": 2,                a setpoint moves away from comfort at most this fast
  *    "recover_k_per_h": 6,             ... and back towards it at most this fast (never a step)
  *    "holidays_ical": "BEGIN:VCALENDAR...",   closures imported (RFC 5545, control/ical.h)
+ *    "native_check_min": 60,           a native schedule is read back (and rewritten
+ *                                      when it drifted) this often
  *    "zones": {"<zone>": {"mode": "auto", "vacancy_delay_min": 10,
- *                         "schedule": {control schedule, control/sched.h}}},
+ *                         "schedule": {control schedule, control/sched.h},
+ *                         "native_schedule": "schedule:1",   the controller's own
+ *                                      BACnet Schedule runs the zone's occupancy
+ *                                      (control/native.h, nsync.h)
+ *                         "native_calendar": "calendar:1"}}, .. and its Calendar
+ *                                      holds the holidays (needs native_schedule)
  *    "overrides": {"<zone>": {"until": "RFC 3339", "by": "ann", "reason": "..."}}}
  *
  * Every field is optional; a zone without a schedule runs its occupancy
@@ -49,6 +56,10 @@ struct sb_ctlset_zone {
                                       the service re-reads it over the zone's own
                                       comfort bands, so bands it leaves out are the
                                       zone's, not a default baked into the settings */
+    int64_t native_sched;          /* the Schedule object (instance) on the zone's controller
+                                      that runs its occupancy, -1: none (sbems commands it) */
+    int64_t native_cal;            /* the Calendar object (instance) its holidays go to, -1: none
+                                      (they go into the Schedule's Exception_Schedule) */
     int64_t override_until_ms;     /* 0: none */
     char override_by[72];
     char override_reason[160];
@@ -64,6 +75,7 @@ struct sb_ctlset {
     double ramp_k_per_h;           /* away from comfort, K/h */
     double recover_k_per_h;        /* towards comfort, K/h */
     int64_t vacancy_ms;            /* 0: no setback */
+    int64_t native_check_ms;       /* native schedules are read back this often */
     char *ical;                    /* the calendar text as given (owned), NULL none */
     size_t nz;
     struct sb_ctlset_zone *z;      /* nz zones (owned) */

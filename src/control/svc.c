@@ -22,6 +22,8 @@
 #include "control/demand.h"
 #include "control/ical.h"
 #include "control/learn.h"
+#include "control/native.h"
+#include "control/nsync.h"
 #include "control/sched.h"
 #include "control/settings.h"
 #include "control/svc.h"
@@ -43,6 +45,36 @@
 #define LEARN_EVERY_MS (24 * 3600000LL)  /* optimal start/stop relearnt daily */
 #define LEARN_RETRY_MS (3600000LL)       /* .. hourly while it cannot be */
 #define LEARN_PER_TICK 4                 /* zones learnt per tick at most: a tick stays short */
+#define NAT_RETRY_MS   (60000LL)         /* a failed native schedule check is tried again this soon */
+
+/* A zone's native Schedule object (control/nsync.h): what to keep it
+ * holding and what the last check found.  Heap-allocated, so a check out
+ * on the loop keeps it while the worker grows the zones' array; every
+ * field is under the service's nmu. */
+struct znat {
+    char zone[64];
+    struct sb_ctlsvc *s;
+    int busy;                            /* a check is out (loop) */
+    int64_t sched, cal;                  /* the objects configured (-1 none) */
+    int64_t run_sched, run_cal;          /* .. those of the check out (a verdict on objects
+                                            since changed is not kept) */
+    uint32_t point;                      /* a point of the zone's controller */
+    int mode;                            /* the zone's mode in force (writes only in auto) */
+    int64_t check_ms;                    /* the settings' native_check_min */
+    struct sb_csched want;               /* the zone's schedule, holidays applied */
+    char *want_json;                     /* .. canonical (sb_csched_to_json): changes show */
+    int64_t today;                       /* the building's local day it was built for */
+    int64_t next_ms;                     /* next check due */
+    int due;                             /* check at this tick whatever next_ms says */
+    char due_why[64];                    /* why ("the schedule changed", ...) */
+    int stale;                           /* the controller's setpoint was stale last tick */
+    /* the last check */
+    int state;                           /* enum sb_nsync_state */
+    char why[300];
+    int64_t checked_ms, written_ms, sync_ms;   /* last check, write, and in-sync verdict */
+    size_t n_exc, exc_wanted, n_dates, dates_wanted;
+    double present;                      /* the Schedule's Present_Value at the check */
+};
 
 struct last {                            /* newest reading of a point */
     int64_t t;
@@ -78,6 +110,7 @@ struct zrt {
     int ap_ok;
     char last_result[24];
     int64_t last_write_ms;
+    struct znat *nat;                    /* its native Schedule, NULL when it never had one */
 };
 
 struct wr {                              /* one write the tick decided */
@@ -96,6 +129,8 @@ struct job {
     struct sb_ctlsvc *s;
     struct wr *wv;
     size_t nw, capw;
+    struct znat **nq;                    /* native schedule checks due */
+    size_t nnq, capnq;
 };
 
 struct snap {
@@ -117,6 +152,7 @@ struct sb_ctlsvc {
     struct sb_ctlsvc_cfg cfg;
     uv_timer_t timer;
     int timer_on, stopping, busy, writes_out, poked;
+    int nat_out;                         /* native Schedule checks out (loop) */
     int bus_sub;
     pthread_mutex_t mu;                  /* last[] */
     struct last *last;
@@ -133,6 +169,9 @@ struct sb_ctlsvc {
     size_t nz;
     struct dlim *dl;                     /* demand limiters by building (worker only) */
     size_t ndl;
+    pthread_mutex_t nmu;                 /* every struct znat, and nats[] */
+    struct znat **nats;                  /* the zones' native schedules (owned) */
+    size_t nnats;
 };
 
 struct dlim {                            /* a building's demand limiter */
@@ -489,6 +528,8 @@ static json_t *os_json(const struct zrt *z)
                      "lead_from_learnt", z->os_used);
 }
 
+static json_t *nat_json(struct sb_ctlsvc *s, struct znat *n);
+
 static void zone_json(struct bctx *c, const struct zrt *z, const char *why_not, const struct sb_zsup_out *o,
                       double temp, int occ_known, int occupied)
 {
@@ -527,6 +568,9 @@ static void zone_json(struct bctx *c, const struct zrt *z, const char *why_not, 
                         ? json_pack("{s:s,s:s}", "at", sb_time_format(z->last_write_ms, t, sizeof(t)),
                                     "result", z->last_result)
                         : json_null());
+    json_t *nj = z->nat ? nat_json(c->s, z->nat) : NULL;
+    if (nj)
+        json_object_set_new(j, "native_schedule", nj);
     json_array_append_new(c->zones, j);
 }
 
@@ -879,6 +923,168 @@ static int64_t stop_latched(struct bctx *c, struct zrt *z, double temp,
     return at;
 }
 
+/* ---- native Schedule objects (control/native.h, nsync.h) --------------------------------- */
+
+static struct znat *nat_of(struct sb_ctlsvc *s, struct zrt *z)
+{
+    struct znat *n, **v;
+
+    if (z->nat)
+        return z->nat;
+    if (!(n = calloc(1, sizeof(*n))))
+        return NULL;
+    snprintf(n->zone, sizeof(n->zone), "%s", z->zone);
+    n->s = s;
+    n->sched = n->cal = -1;
+    n->present = NAN;
+    pthread_mutex_lock(&s->nmu);
+    if (!(v = realloc(s->nats, (s->nnats + 1) * sizeof(*v)))) {
+        pthread_mutex_unlock(&s->nmu);
+        free(n);
+        return NULL;
+    }
+    s->nats = v;
+    v[s->nnats++] = n;
+    pthread_mutex_unlock(&s->nmu);
+    return z->nat = n;
+}
+
+static void nat_due(struct znat *n, const char *why)
+{
+    if (!n->due)
+        snprintf(n->due_why, sizeof(n->due_why), "%s", why);
+    n->due = 1;
+}
+
+static int queue_nat(struct job *j, struct znat *n)
+{
+    if (j->nnq == j->capnq) {
+        size_t cap = j->capnq ? j->capnq * 2 : 8;
+        struct znat **v = realloc(j->nq, cap * sizeof(*v));
+        if (!v)
+            return SB_ENOMEM;
+        j->nq = v;
+        j->capnq = cap;
+    }
+    j->nq[j->nnq++] = n;
+    return 0;
+}
+
+/* The building's local day number now. */
+static int64_t local_today(const struct sb_tz *tz, int64_t now_ms)
+{
+    int64_t t = now_ms / 1000, l = t + sb_tz_offset(tz, t);
+    return l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
+}
+
+/* A zone's native Schedule (zone settings' native_schedule): remember the
+ * program it must hold (the zone's schedule with the building's holidays)
+ * and queue a check when one is due - the program changed, a new day,
+ * the controller answers again after a silence (it may have restarted),
+ * or native_check_min passed.  1 while the last check found the
+ * controller holding the program: the controller then switches the zone's
+ * occupancy itself and sbems does not (eval_zone). */
+static int native_plan(struct bctx *c, struct zrt *z, const struct sb_ctlset_zone *zs, const struct sb_csched *cs)
+{
+    struct sb_ctlsvc *s = c->s;
+    struct znat *n = z->nat;
+    uint32_t point = z->cool_pt ? z->cool_pt : z->heat_pt;
+    char *js = NULL;
+    int in_sync;
+
+    if (!zs || zs->native_sched < 0) {
+        if (n) {
+            pthread_mutex_lock(&s->nmu);
+            n->sched = n->cal = -1;
+            n->state = SB_NSYNC_PENDING;
+            pthread_mutex_unlock(&s->nmu);
+        }
+        return 0;
+    }
+    if (!(n = nat_of(s, z)))
+        return 0;
+    if (sb_csched_to_json(cs, &js) < 0)
+        js = NULL;
+    int stale = isnan(fresh(s, point, c->now));
+    int64_t today = local_today(c->b->tz, c->now);
+    pthread_mutex_lock(&s->nmu);
+    if (n->sched != zs->native_sched || n->cal != zs->native_cal || n->point != point) {
+        n->sched = zs->native_sched;
+        n->cal = zs->native_cal;
+        n->point = point;
+        n->state = SB_NSYNC_PENDING;
+        n->why[0] = '\0';
+        nat_due(n, "configured");
+    }
+    n->mode = z->mode;
+    n->check_ms = c->set.native_check_ms;
+    if (!n->busy && js && (!n->want_json || strcmp(js, n->want_json) != 0)) {
+        struct sb_csched cp;
+        if (sb_csched_copy(&cp, cs) == 0) {
+            if (n->want_json)
+                nat_due(n, "the zone's schedule changed");
+            sb_csched_release(&n->want);
+            free(n->want_json);
+            n->want = cp;
+            n->want_json = js;
+            js = NULL;
+        }
+    }
+    if (!n->busy && today != n->today) {
+        if (n->today)
+            nat_due(n, "a new day");
+        n->today = today;
+    }
+    if (n->stale && !stale)
+        nat_due(n, "the controller answers again");
+    n->stale = stale;
+    if (c->now >= n->next_ms)
+        nat_due(n, "periodic check");
+    if (n->due && !n->busy && n->want_json && z->mode != SB_CTL_OFF && s->cfg.drivers &&
+        queue_nat(c->job, n) == 0)
+        n->due = 0;
+    in_sync = n->state == SB_NSYNC_IN_SYNC;
+    pthread_mutex_unlock(&s->nmu);
+    free(js);
+    return in_sync;
+}
+
+static json_t *time_or_null(int64_t ms)
+{
+    char t[40];
+    return ms ? json_string(sb_time_format(ms, t, sizeof(t))) : json_null();
+}
+
+/* The zone's native Schedule in its state: objects, the last check's
+ * verdict and when, what was written of what was wanted. */
+static json_t *nat_json(struct sb_ctlsvc *s, struct znat *n)
+{
+    json_t *j = NULL;
+
+    pthread_mutex_lock(&s->nmu);
+    if (n->sched < 0)
+        goto out;
+    j = json_object();
+    json_object_set_new(j, "object", json_sprintf("schedule:%lld", (long long)n->sched));
+    json_object_set_new(j, "calendar", n->cal >= 0 ? json_sprintf("calendar:%lld", (long long)n->cal) : json_null());
+    json_object_set_new(j, "state", json_string(sb_nsync_state_name(n->state)));
+    json_object_set_new(j, "why", n->why[0] ? json_string(n->why) : json_null());
+    json_object_set_new(j, "runs_occupancy", json_boolean(n->state == SB_NSYNC_IN_SYNC));
+    json_object_set_new(j, "checked_at", time_or_null(n->checked_ms));
+    json_object_set_new(j, "written_at", time_or_null(n->written_ms));
+    json_object_set_new(j, "in_sync_at", time_or_null(n->sync_ms));
+    json_object_set_new(j, "next_check", n->busy ? json_string("running") : time_or_null(n->next_ms));
+    json_object_set_new(j, "present_value", num_or_null(n->present));
+    json_object_set_new(j, "exceptions", json_pack("{s:I,s:I}", "written", (json_int_t)n->n_exc, "wanted",
+                                                   (json_int_t)n->exc_wanted));
+    if (n->cal >= 0)
+        json_object_set_new(j, "dates", json_pack("{s:I,s:I}", "written", (json_int_t)n->n_dates, "wanted",
+                                                  (json_int_t)n->dates_wanted));
+out:
+    pthread_mutex_unlock(&s->nmu);
+    return j;
+}
+
 static void eval_zone(struct bctx *c, int32_t zi)
 {
     const struct sb_zone *zo = &c->m->zones[zi];
@@ -931,10 +1137,20 @@ static void eval_zone(struct bctx *c, int32_t zi)
     in.override_until_ms = zs ? zs->override_until_ms : 0;
     in.standby = cs.band[SB_CMODE_STANDBY];
     in.occ_band = cs.band[SB_CMODE_OCCUPIED];
+    int native = native_plan(c, z, zs, &cs);
     sb_csched_release(&cs);
     sb_zsup_eval(&in, &o);
     zone_plan(c, zo->slug, &o.optimizer);
-    demand_cmd(c, &o);
+    demand_cmd(c, &o);                   /* widens the schedule's band even when the controller runs it */
+    if (native && o.schedule.active && !o.sched_optimal) {
+        /* the controller's own Schedule switches occupied / unoccupied:
+         * sbems writes nothing for it (the other sources still write) */
+        char r[sizeof(o.schedule.reason)];
+        snprintf(r, sizeof(r), "%.40s; the controller's schedule:%lld runs it", o.schedule.reason,
+                 (long long)zs->native_sched);
+        memcpy(o.schedule.reason, r, sizeof(r));
+        o.schedule.active = 0;
+    }
 
     z->cmode = o.mode;
     arbitrate(c, z, &o);
@@ -1133,6 +1349,125 @@ static void written(void *ud, const struct sb_write_result *r)
         finish_tick(s);
 }
 
+/* ---- native Schedule checks (loop) ------------------------------------------------------- */
+
+/* "weekly-schedule, exception-schedule (3 of 3), date-list (2 of 2)" */
+static void parts_text(unsigned parts, const struct sb_nsync_res *r, char *buf, size_t cap)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    if (parts & SB_NPART_DATES)
+        n += (size_t)snprintf(buf + n, cap - n, "calendar date-list (%zu of %zu dates)", r->n_dates,
+                              r->dates_wanted);
+    if ((parts & SB_NPART_EXC) && n < cap)
+        n += (size_t)snprintf(buf + n, cap - n, "%sexception-schedule (%zu of %zu entries)", n ? ", " : "",
+                              r->n_exc, r->exc_wanted);
+    if ((parts & SB_NPART_WEEK) && n < cap)
+        snprintf(buf + n, cap - n, "%sweekly-schedule", n ? ", " : "");
+}
+
+/* A write to the controller's Schedule or Calendar is audited like a
+ * setpoint write: what was written, and what the device holds after it. */
+static void nat_audit(struct sb_ctlsvc *s, const struct znat *n, uint32_t point, const struct sb_nsync_res *r,
+                      int64_t now)
+{
+    char what[200], cal[40] = "", detail[700];
+    const char *res = r->dry_run ? "dry_run" : r->state == SB_NSYNC_IN_SYNC ? "ok"
+                      : r->state == SB_NSYNC_DIFFERS ? "not_confirmed" : "error";
+
+    parts_text(r->tried, r, what, sizeof(what));
+    if (n->run_cal >= 0)
+        snprintf(cal, sizeof(cal), " and calendar:%lld", (long long)n->run_cal);
+    snprintf(detail, sizeof(detail), "wrote %s of schedule:%lld%s on the controller of point %u: %s%s%s", what,
+             (long long)n->run_sched, cal, point, sb_nsync_state_name(r->state), r->why[0] ? ": " : "", r->why);
+    struct sb_audit_rec a = { .ts_ms = now, .actor = "sbems-control", .action = "control.native_schedule",
+                              .target = n->zone, .result = res, .detail = detail };
+    if (s->cfg.db)
+        sb_appdb_audit_later(s->cfg.loop, s->cfg.db, &a, NULL);
+    if (r->state == SB_NSYNC_IN_SYNC)
+        SB_INFO("control", "zone %s: %s", n->zone, detail);
+    else
+        SB_WARN("control", "zone %s: %s", n->zone, detail);
+}
+
+static void nat_done(void *ud, struct sb_nsync_res *r)
+{
+    struct znat *n = ud;
+    struct sb_ctlsvc *s = n->s;
+    int64_t now = sb_now_ms();
+
+    pthread_mutex_lock(&s->nmu);
+    int was = n->state;
+    uint32_t point = n->point;
+    char before[sizeof(n->why)];
+    memcpy(before, n->why, sizeof(before));
+    n->busy = 0;
+    if (n->run_sched != n->sched || n->run_cal != n->cal) {
+        pthread_mutex_unlock(&s->nmu);  /* reconfigured meanwhile: the next tick checks again */
+        if (r->tried)
+            nat_audit(s, n, point, r, now);
+        s->nat_out--;
+        return;
+    }
+    n->state = r->state;
+    snprintf(n->why, sizeof(n->why), "%s", r->why);
+    n->checked_ms = now;
+    if (r->wrote)
+        n->written_ms = now;
+    if (r->state == SB_NSYNC_IN_SYNC)
+        n->sync_ms = now;
+    n->present = r->present;
+    n->n_exc = r->n_exc;
+    n->exc_wanted = r->exc_wanted;
+    n->n_dates = r->n_dates;
+    n->dates_wanted = r->dates_wanted;
+    n->next_ms = now + (r->state == SB_NSYNC_FAILED && n->check_ms > NAT_RETRY_MS ? NAT_RETRY_MS : n->check_ms);
+    pthread_mutex_unlock(&s->nmu);
+    if (r->tried)
+        nat_audit(s, n, point, r, now);
+    else if ((r->state != was || strcmp(before, r->why) != 0) && r->state == SB_NSYNC_IN_SYNC)
+        SB_INFO("control", "zone %s: schedule:%lld in sync", n->zone, (long long)n->run_sched);
+    else if (r->state != was || strcmp(before, r->why) != 0)
+        SB_WARN("control", "zone %s: schedule:%lld: %s: %s", n->zone, (long long)n->run_sched,
+                sb_nsync_state_name(r->state), r->why);
+    s->nat_out--;
+    if ((was == SB_NSYNC_IN_SYNC) != (r->state == SB_NSYNC_IN_SYNC))
+        sb_ctlsvc_poke(s);           /* who switches occupancy changed: evaluate now */
+}
+
+static void nat_start(struct sb_ctlsvc *s, struct znat *n)
+{
+    struct sb_nsync_req rq;
+    struct sb_csched want;
+    int rc;
+
+    pthread_mutex_lock(&s->nmu);
+    if (n->busy || n->sched < 0 || !n->want_json || sb_csched_copy(&want, &n->want) < 0) {
+        pthread_mutex_unlock(&s->nmu);
+        return;
+    }
+    rq = (struct sb_nsync_req){ .point = n->point, .sched = n->sched, .cal = n->cal,
+                                .may_write = n->mode == SB_CTL_AUTO, .want = &want, .today = n->today };
+    n->busy = 1;
+    n->run_sched = n->sched;
+    n->run_cal = n->cal;
+    SB_DEBUG("control", "zone %s: checking schedule:%lld (%s)", n->zone, (long long)n->sched, n->due_why);
+    pthread_mutex_unlock(&s->nmu);
+    s->nat_out++;
+    rc = sb_nsync_start(s->cfg.drivers, &rq, nat_done, n);   /* nat_done may run already */
+    sb_csched_release(&want);
+    if (rc) {
+        s->nat_out--;
+        pthread_mutex_lock(&s->nmu);
+        n->busy = 0;
+        n->state = SB_NSYNC_FAILED;
+        snprintf(n->why, sizeof(n->why), "not started: %s", sb_strerror(rc));
+        n->next_ms = sb_now_ms() + NAT_RETRY_MS;
+        pthread_mutex_unlock(&s->nmu);
+    }
+}
+
 static void tick_after(uv_work_t *w, int status)
 {
     struct job *j = w->data;
@@ -1157,6 +1492,11 @@ static void tick_after(uv_work_t *w, int status)
             free(x);
         }
     }
+    /* the native Schedule checks run beside the ticks: a dead controller's
+     * timeouts must not hold the next tick back */
+    for (size_t i = 0; i < j->nnq && status == 0 && !s->stopping; i++)
+        nat_start(s, j->nq[i]);
+    free(j->nq);
     free(j->wv);
     free(j);
     if (--s->writes_out == 0)
@@ -1185,6 +1525,99 @@ static void on_timer(uv_timer_t *t)
     }
 }
 
+/* ---- a native Schedule read for the API (loop) -------------------------------------------- */
+
+struct nview {                           /* a read of a zone's native Schedule for the API */
+    struct sb_ctlsvc *s;
+    struct znat *n;                      /* the zone's (lives as long as the service) */
+    int64_t sched, cal;                  /* as when the read started */
+    sb_ctlsvc_native_cb cb;              /* the API's answer */
+    void *ud;
+};
+
+/* The device's program as a control schedule, or why it is none. */
+static void as_schedule(json_t *out, const struct sb_nsync_res *r, int64_t cal)
+{
+    struct sb_csched cs;
+    char why[200], *txt = NULL;
+    json_t *doc = NULL;
+
+    sb_csched_init(&cs, NULL);
+    if (sb_nsched_to_csched(&r->dev, &r->val, cal, &cs, why, sizeof(why)) == 0 &&
+        sb_csched_to_json(&cs, &txt) == 0)
+        doc = json_loads(txt, 0, NULL);
+    json_object_set_new(out, "as_schedule", doc ? doc : json_null());
+    if (!doc)
+        json_object_set_new(out, "unreadable", json_string(why[0] ? why : "out of memory"));
+    free(txt);
+    sb_csched_release(&cs);
+}
+
+static void nview_done(void *ud, struct sb_nsync_res *r)
+{
+    struct nview *v = ud;
+    json_t *a;
+
+    if (r->state == SB_NSYNC_FAILED) {
+        v->cb(v->ud, SB_EIO, NULL, r->why);
+        free(v);
+        return;
+    }
+    a = json_pack("{s:s,s:o,s:o,s:i,s:o,s:b,s:o,s:o}", "zone", v->n->zone, "schedule",
+                  json_sprintf("schedule:%lld", (long long)v->sched), "calendar",
+                  v->cal >= 0 ? json_sprintf("calendar:%lld", (long long)v->cal) : json_null(), "datatype",
+                  (int)r->dev.type, "present_value", num_or_null(r->present), "matches",
+                  r->state == SB_NSYNC_IN_SYNC, "differs", r->why[0] ? json_string(r->why) : json_null(),
+                  "device", sb_nsched_json(&r->dev));
+    as_schedule(a, r, v->cal);
+    json_t *last = nat_json(v->s, v->n);
+    json_object_set_new(a, "last_check", last ? last : json_null());
+    v->cb(v->ud, 0, a, NULL);
+    free(v);
+}
+
+int sb_ctlsvc_native_read(struct sb_ctlsvc *s, const char *zone, sb_ctlsvc_native_cb cb, void *ud,
+                          const char **why)
+{
+    struct znat *n = NULL;
+    struct sb_csched want;
+    struct sb_nsync_req rq;
+    struct nview *v;
+    int have = 0, rc;
+
+    *why = NULL;
+    if (!s || !s->cfg.drivers) {
+        *why = "supervisory control has no drivers";
+        return SB_ENOENT;
+    }
+    pthread_mutex_lock(&s->nmu);
+    for (size_t i = 0; i < s->nnats && !n; i++)
+        if (strcmp(s->nats[i]->zone, zone) == 0 && s->nats[i]->sched >= 0)
+            n = s->nats[i];
+    if (n) {
+        rq = (struct sb_nsync_req){ .point = n->point, .sched = n->sched, .cal = n->cal, .today = n->today,
+                                    .view = 1 };
+        have = n->want_json && sb_csched_copy(&want, &n->want) == 0;
+    }
+    pthread_mutex_unlock(&s->nmu);
+    if (!n) {
+        *why = "the zone has no native_schedule in its control settings (or it was not evaluated yet)";
+        return SB_ENOENT;
+    }
+    if (!(v = calloc(1, sizeof(*v)))) {
+        rc = SB_ENOMEM;
+        goto out;
+    }
+    *v = (struct nview){ .s = s, .n = n, .sched = rq.sched, .cal = rq.cal, .cb = cb, .ud = ud };
+    rq.want = have ? &want : NULL;
+    if ((rc = sb_nsync_start(s->cfg.drivers, &rq, nview_done, v)) < 0)
+        free(v);
+out:
+    if (have)
+        sb_csched_release(&want);
+    return rc;
+}
+
 /* ---- life cycle and views ---------------------------------------------------------------- */
 
 int sb_ctlsvc_new(const struct sb_ctlsvc_cfg *cfg, struct sb_ctlsvc **out)
@@ -1202,9 +1635,11 @@ int sb_ctlsvc_new(const struct sb_ctlsvc_cfg *cfg, struct sb_ctlsvc **out)
         s->cfg.stale_ms = 15 * 60000LL;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->smu, NULL);
+    pthread_mutex_init(&s->nmu, NULL);
     if (cfg->bus && (rc = sb_bus_subscribe(cfg->bus, on_bus, s)) < 0) {
         pthread_mutex_destroy(&s->mu);
         pthread_mutex_destroy(&s->smu);
+        pthread_mutex_destroy(&s->nmu);
         free(s);
         return rc;
     }
@@ -1291,7 +1726,14 @@ void sb_ctlsvc_free(struct sb_ctlsvc *s)
     free(s->last);
     free(s->z);
     free(s->dl);
+    for (size_t i = 0; i < s->nnats; i++) {
+        sb_csched_release(&s->nats[i]->want);
+        free(s->nats[i]->want_json);
+        free(s->nats[i]);
+    }
+    free(s->nats);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->smu);
+    pthread_mutex_destroy(&s->nmu);
     free(s);
 }

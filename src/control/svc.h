@@ -58,9 +58,29 @@ void sb_ctlsvc_poke(struct sb_ctlsvc *s);
 /* The last tick's view of a building (new reference, NULL when none yet):
  * {"evaluated_at", "demand", "zones": [{"zone", "mode", "state", "controlled", "why_not",
  *   "heating_sp", "cooling_sp", "target": {"heating","cooling"}, "winner",
- *   "reason", "until", "sources": [...], "temp", "occupied", "last_write"}]}.
+ *   "reason", "until", "sources": [...], "temp", "occupied", "last_write",
+ *   "native_schedule" (zones with one: {"object", "calendar", "state",
+ *   "why", "runs_occupancy", "checked_at", "written_at", "in_sync_at",
+ *   "next_check", "present_value", "exceptions", "dates"})}]}.
  * Any thread. */
 json_t *sb_ctlsvc_state(struct sb_ctlsvc *s, const char *building);
+
+/* A zone's native Schedule (and Calendar) read from its controller now
+ * (loop thread), for GET /zones/{zone}/control/native-schedule.  cb runs
+ * later on the loop, or before this returns, with 0 and answer (a new
+ * reference, the caller's):
+ *   {"zone", "schedule", "calendar", "datatype", "present_value",
+ *    "matches" (the device holds the zone's program), "differs" (where not),
+ *    "device": {"weekly", "exceptions", "dates"} (native.h's JSON),
+ *    "as_schedule": the device's program as a control schedule (sched.h)
+ *    or null with "unreadable": why, "last_check": the zone state's
+ *    native_schedule}
+ * or with SB_EIO / SB_ETIMEDOUT and why (the device's words).  Returns 0
+ * when started, or SB_ENOENT with *why (the zone has no native_schedule,
+ * or no tick has evaluated it yet). */
+typedef void (*sb_ctlsvc_native_cb)(void *ud, int rc, json_t *answer, const char *why);
+int sb_ctlsvc_native_read(struct sb_ctlsvc *s, const char *zone, sb_ctlsvc_native_cb cb, void *ud,
+                          const char **why);
 
 /* Who else hears of every write's outcome (loop thread): the API records
  * it beside operators' commands, so a point's priority view names

@@ -51,6 +51,7 @@ static void schedule(const struct sb_zsup_in *in, struct sb_zsup_out *out)
         snprintf(out->schedule.reason, sizeof(out->schedule.reason), "optimal start: %.1f h lead",
                  in->lead_h);
         out->mode = SB_CMODE_OCCUPIED;
+        out->sched_optimal = 1;
         return;
     }
     /* Optimal stop: the end of an occupied period is near and the zone's
@@ -63,6 +64,7 @@ static void schedule(const struct sb_zsup_in *in, struct sb_zsup_out *out)
                  "optimal stop: %.0f min before %s", (double)(n->next_ms - in->now_ms) / 60000.0,
                  sb_cmode_name(in->after.mode));
         out->mode = n->mode;            /* still occupied: setback and overrides as usual */
+        out->sched_optimal = 1;
         return;
     }
     cmd(&out->schedule, &n->band, n->next_ms);

@@ -63,6 +63,9 @@ struct sb_zsup_out {
     struct sb_zsup_cmd optimizer;      /* left inactive here: the service fills it from the plan */
     struct sb_zsup_cmd demand;         /* .. and from the demand limiter (control/demand.h) */
     enum sb_cmode mode;                /* what the zone is in, all sources considered */
+    int sched_optimal;                 /* the schedule source is optimal start or stop, not
+                                          the schedule's own band (a controller that runs its
+                                          own Schedule object still needs these written) */
 };
 
 void sb_zsup_eval(const struct sb_zsup_in *in, struct sb_zsup_out *out);

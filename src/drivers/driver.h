@@ -96,6 +96,29 @@ struct sb_drv_write {
 /* An asynchronous operation in flight (SB_DRV_ASYNC); opaque. */
 struct sb_drv_op;
 
+/* One property of any object of a device, read or written whole (optional
+ * prop_async): the control service keeps a controller's BACnet Schedule
+ * and Calendar objects (Weekly_Schedule, Exception_Schedule, Date_List) in
+ * step with a zone's schedule through it (control/nsync.h).  The value is
+ * the protocol's encoding: for BACnet, the application-tagged data between
+ * ReadProperty-ACK's / WriteProperty's [3] tags (codec/svc2.h encodes the
+ * constructed ones).  A write goes without a priority (the properties it is
+ * for are not commandable, clause 19.2). */
+struct sb_drv_prop {
+    char object[48];            /* in: "schedule:1" (protocol's object name) */
+    char property[48];          /* in: "weekly-schedule" (name or number) */
+    int write;                  /* in: 1 write value[0..len), 0 read into value */
+    uint8_t *value;             /* caller-owned buffer of cap bytes */
+    size_t len;                 /* in (write) / out (read): bytes at value */
+    size_t cap;                 /* read: the buffer's size (a longer value is SB_ENOSPC) */
+    size_t max_write;           /* out: the longest value one write to this device can
+                                   carry (BACnet: its Max_APDU less the request's
+                                   header), 0 unknown */
+    char err[SB_DRV_ERR_MAX];   /* out: the device's refusal, e.g.
+                                   "object: unknown-object" */
+    int dry_run;                /* out (manager): a write not sent (drivers.dry_run) */
+};
+
 /* The command slots of a point, read live (BACnet Priority_Array). */
 #define SB_DRV_SLOTS 16
 struct sb_drv_slots {
@@ -145,6 +168,11 @@ struct sb_driver_ops {
     int  (*slots_async)(void *state, const char *key, struct sb_drv_point *pt,
                         struct sb_drv_slots *out, int64_t timeout_ms, struct sb_drv_op *op,
                         char *err, size_t errlen);
+    /* SB_DRV_ASYNC, optional: read or write one property of any object of
+     * the device key (struct sb_drv_prop); same return convention as
+     * write_async (p->err filled on failure). */
+    int  (*prop_async)(void *state, const char *key, struct sb_drv_prop *p, int64_t timeout_ms,
+                       struct sb_drv_op *op);
     /* Find devices/points on the network (BACnet Who-Is, ...).  Optional;
      * *out is a JSON array the caller owns. */
     int  (*discover)(void *state, const json_t *args, int64_t timeout_ms, json_t **out);

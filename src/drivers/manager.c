@@ -106,6 +106,9 @@ struct job {
     struct sb_drv_slots slots;
     sb_slots_cb scb;
     void *sud;
+    int is_prop;                /* a property read/write (no device job either) */
+    struct sb_drv_prop *prop;   /* the caller's */
+    sb_prop_cb pcb;
     struct job *next;
 };
 
@@ -307,6 +310,61 @@ int sb_drvmgr_slots(struct sb_drvmgr *mg, uint32_t point, sb_slots_cb cb, void *
     return 0;
 }
 
+static void prop_done(struct sb_drvmgr *mg, struct job *j, int rc, const char *err)
+{
+    if (rc && err && *err && !j->prop->err[0])
+        snprintf(j->prop->err, sizeof(j->prop->err), "%s", err);
+    j->pcb(j->sud, rc, j->prop, rc ? (j->prop->err[0] ? j->prop->err : sb_strerror(rc)) : NULL);
+    free(j);
+    job_gone(mg);
+}
+
+int sb_drvmgr_prop(struct sb_drvmgr *mg, uint32_t point, struct sb_drv_prop *p, sb_prop_cb cb,
+                   void *ud, const char **why)
+{
+    struct dpt *dp = find_point(mg, point);
+    struct job *j;
+
+    *why = NULL;
+    p->err[0] = '\0';
+    p->dry_run = 0;
+    p->max_write = 0;
+    if (!dp || mg->stopping || mg->pending || !dp->dev->in->started) {
+        *why = "no running driver serves this point";
+        return SB_ENOENT;
+    }
+    if (!(dp->dev->in->ops->flags & SB_DRV_ASYNC) || !dp->dev->in->ops->prop_async) {
+        *why = "this point's protocol has no objects to read or write";
+        return SB_ENOTSUP;
+    }
+    if (!dev_mine(mg, dp->dev)) {
+        *why = "another sbems node polls this point's device (GET /api/v1/cluster names it)";
+        return SB_ECLOSED;
+    }
+    if (p->write && mg->cfg.dry_run) {
+        SB_INFO("drivers", "dry run: %s %s of %s's device would be written (%zu bytes)", p->object,
+                p->property, dp->slug, p->len);
+        p->dry_run = 1;
+        cb(ud, 0, p, NULL);
+        return 0;
+    }
+    if (!(j = calloc(1, sizeof(*j))))
+        return SB_ENOMEM;
+    j->d = dp->dev;
+    j->is_prop = 1;
+    j->prop = p;
+    j->pcb = cb;
+    j->sud = ud;
+    mg->jobs++;                      /* a model change waits for it */
+    if (p->write)
+        mg->st.writes++;
+    int rc = dp->dev->in->ops->prop_async(dp->dev->in->state, dp->dev->key, p, mg->cfg.timeout_ms,
+                                          (struct sb_drv_op *)j);
+    if (rc != 0)
+        prop_done(mg, j, rc == 1 ? 0 : rc, NULL);  /* cb on this turn: the caller holds */
+    return 0;
+}
+
 void sb_drv_done(struct sb_drv_op *op, int rc, const char *err)
 {
     struct job *j = (struct job *)op;
@@ -315,6 +373,10 @@ void sb_drv_done(struct sb_drv_op *op, int rc, const char *err)
 
     if (j->is_slots) {
         slots_done(mg, j, rc, err);
+        return;
+    }
+    if (j->is_prop) {
+        prop_done(mg, j, rc, err);
         return;
     }
 

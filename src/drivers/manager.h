@@ -105,6 +105,20 @@ typedef void (*sb_slots_cb)(void *ud, int rc, const struct sb_drv_slots *s, cons
 int  sb_drvmgr_slots(struct sb_drvmgr *mg, uint32_t point, sb_slots_cb cb, void *ud,
                      const char **why);
 
+/* Read or write one property of any object of the device that serves
+ * point (loop thread; struct sb_drv_prop in driver.h), e.g. the Schedule
+ * object of a zone's controller.  The caller owns p and its buffer until
+ * cb, which runs on the loop, later or (an answer known at once) before
+ * this returns, with 0 or SB_ETIMEDOUT / SB_EPROTO (p->err: the device's
+ * reason) / SB_EIO / SB_ENOSPC.  With drivers.dry_run a write is not sent:
+ * cb gets 0 with p->dry_run set.  Returns 0 when started, SB_ENOENT (no
+ * driver binds the point), SB_ENOTSUP (its driver has no prop_async),
+ * SB_ECLOSED (cfg.leased: another node's device; as for every write, only
+ * the node that owns a device talks to it). */
+typedef void (*sb_prop_cb)(void *ud, int rc, struct sb_drv_prop *p, const char *why);
+int  sb_drvmgr_prop(struct sb_drvmgr *mg, uint32_t point, struct sb_drv_prop *p, sb_prop_cb cb,
+                    void *ud, const char **why);
+
 /* Devices and their health as JSON (a new reference): an array of
  * {"device","driver","state","points","stale_points","reads","errors",
  *  "consecutive_failures","last_ok","last_error","last_error_at","latency_ms"}

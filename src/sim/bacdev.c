@@ -10,9 +10,11 @@
 
 #include "core/err.h"
 #include "core/timefmt.h"
+#include "core/tz.h"
 #include "drivers/bacnet/names.h"
 #include "model/units.h"
 #include "proto/bacnet/codec/enums.h"
+#include "proto/bacnet/codec/svc2.h"
 #include "proto/bacnet/host/host.h"
 #include "sim/bacdev.h"
 #include "sim/face.h"
@@ -40,6 +42,8 @@ struct simdev {
     struct sb_bac_host *host;
     struct obj *objs;
     size_t nobj;
+    char zone[40];             /* a VAV box: its plant zone "floor1.zone3" (has schedule:1) */
+    int own;                   /* the occupancy its Schedule gave the plant: -1 none, 0, 1 */
 };
 
 struct sb_simbac {
@@ -49,6 +53,7 @@ struct sb_simbac {
     char dprefix[72];          /* device-name prefix: "" or "HOU-" */
     int listen;
     int zones_per_floor;
+    const struct sb_tz *tz;    /* the controllers' local time */
     unsigned port;
     struct simdev devs[MAX_DEVS];
     size_t n;
@@ -214,6 +219,26 @@ static int add_point(struct sb_simbac *s, int idx, char *err, size_t errlen)
     return 0;
 }
 
+/* A VAV controller's Schedule and Calendar objects (bacdev.h). */
+static int add_schedule(struct simdev *d, char *err, size_t errlen)
+{
+    unsigned f, z;
+    struct sb_bac_srv_sched_cfg c = { .instance = 1, .name = "Occupancy Schedule",
+                                      .description = "occupied while active (BACnetBinaryPV)",
+                                      .dflt = { .type = SB_BAC_ENUMERATED, .v.enumerated = 0 },
+                                      .priority_for_writing = 16 };
+    int rc;
+
+    d->own = -1;
+    if (sscanf(d->prefix, "floor%u.zone%u.", &f, &z) != 2)
+        return 0;
+    snprintf(d->zone, sizeof(d->zone), "floor%u.zone%u", f, z);
+    if ((rc = sb_bac_srv_add_schedule(d->srv, &c)) < 0 ||
+        (rc = sb_bac_srv_add_calendar(d->srv, 1, "Holidays", "dates the Occupancy Schedule may refer to")) < 0)
+        snprintf(err, errlen, "%s: schedule objects: %s", d->name, sb_strerror(rc));
+    return rc;
+}
+
 static int host_up(struct sb_simbac *s, struct simdev *d, char *err, size_t errlen)
 {
     struct sb_bac_stack_cfg sc = { .bind_ip = d->ip, .port = (uint16_t)s->port };
@@ -240,6 +265,7 @@ int sb_simbac_new(uv_loop_t *loop, struct sb_plant *plant, const struct sb_sim_s
     sb_sim_name_prefix(site, s->dprefix, sizeof(s->dprefix));
     s->port = cfg->port ? cfg->port : 47808;
     s->zones_per_floor = cfg->zones_per_floor ? cfg->zones_per_floor : 5;
+    s->tz = cfg->timezone ? sb_tz_get(cfg->timezone) : NULL;
     if (inet_pton(AF_INET, cfg->ip_base ? cfg->ip_base : "127.0.0.20", &base) != 1) {
         snprintf(err, errlen, "bad base address");
         rc = SB_EINVAL;
@@ -247,6 +273,8 @@ int sb_simbac_new(uv_loop_t *loop, struct sb_plant *plant, const struct sb_sim_s
     }
     for (int i = 0; i < sb_plant_point_count(plant) && rc == 0; i++)
         rc = add_point(s, i, err, errlen);
+    for (size_t i = 0; i < s->n && rc == 0; i++)
+        rc = add_schedule(&s->devs[i], err, errlen);
     for (size_t i = 0; i < s->n && rc == 0; i++) {
         struct simdev *d = &s->devs[i];
         struct in_addr a = { .s_addr = htonl(ntohl(base.s_addr) + (uint32_t)i) };
@@ -305,12 +333,51 @@ static void apply_cmd(struct sb_simbac *s, struct simdev *d, struct obj *o)
     o->applied_v = v;
 }
 
+/* Whether a Schedule holds a program: a Weekly_Schedule of seven empty
+ * days (7 x [0] open + close, 14 octets) and no Exception_Schedule entry
+ * is "never programmed". */
+static int programmed(struct simdev *d, int64_t now_ms)
+{
+    uint8_t b[64];
+    struct sb_bac_oid oid = { SB_BAC_OBJ_SCHEDULE, 1 };
+    ssize_t w = sb_bac_srv_read(d->srv, oid, SB_BAC_P_WEEKLY_SCHEDULE, false, 0, now_ms, b, sizeof(b), NULL);
+    ssize_t x = sb_bac_srv_read(d->srv, oid, SB_BAC_P_EXCEPTION_SCHEDULE, false, 0, now_ms, b, sizeof(b), NULL);
+
+    return w != 14 || x != 0;   /* SB_ENOSPC (longer than b) is programmed too */
+}
+
+/* A VAV box follows its Schedule's value at the simulated local time:
+ * active (multi-state: anything but 2, unoccupied; Real: non-zero) is
+ * occupied; NULL or no program leaves the building's hours. */
+static void follow_schedule(struct sb_simbac *s, struct simdev *d, int64_t sim_ms, int64_t wall_ms)
+{
+    struct sb_bac_datetime dt;
+    struct sb_bac_value v;
+    int own = -1;
+
+    if (!d->zone[0])
+        return;
+    int off_min = s->tz ? sb_tz_offset(s->tz, sim_ms / 1000) / 60 : 0;
+    if (programmed(d, wall_ms) && sb_bac_dt_from_unix(sim_ms, off_min, &dt) == 0 &&
+        sb_bac_srv_sched_eval(d->srv, 1, &dt, &v) == 0) {
+        switch (v.type) {
+        case SB_BAC_ENUMERATED: own = v.v.enumerated != 0; break;
+        case SB_BAC_BOOLEAN: own = v.v.boolean; break;
+        case SB_BAC_UNSIGNED: own = v.v.u != 2; break;
+        case SB_BAC_REAL: own = v.v.real != 0; break;
+        default: own = -1;
+        }
+    }
+    if (own != d->own && sb_plant_zone_schedule(s->plant, d->zone, own) == 0)
+        d->own = own;
+}
+
 void sb_simbac_sync(struct sb_simbac *s, int64_t sim_ms, int64_t wall_ms)
 {
-    (void)sim_ms;
     for (size_t i = 0; i < s->n; i++) {
         struct simdev *d = &s->devs[i];
         offline_check(s, d);
+        follow_schedule(s, d, sim_ms, wall_ms);
         for (size_t k = 0; k < d->nobj; k++) {
             struct obj *o = &d->objs[k];
             double v;
@@ -377,9 +444,14 @@ json_t *sb_simbac_list(const struct sb_simbac *s)
                                                   "point", in.name, "unit", in.unit ? in.unit : "",
                                                   "commandable", d->objs[k].writable));
         }
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:o}", "protocol", "bacnet/ip",
-                                             "name", d->name, "address", d->ip, "port", (int)s->port,
-                                             "device", (int)d->instance, "vendor_id", 2, "objects", objs));
+        json_t *dj = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:o}", "protocol", "bacnet/ip", "name", d->name,
+                               "address", d->ip, "port", (int)s->port, "device", (int)d->instance,
+                               "vendor_id", 2, "objects", objs);
+        if (d->zone[0]) {
+            json_object_set_new(dj, "schedule", json_string("schedule:1"));
+            json_object_set_new(dj, "calendar", json_string("calendar:1"));
+        }
+        json_array_append_new(arr, dj);
     }
     return arr;
 }

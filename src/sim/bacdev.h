@@ -8,6 +8,15 @@
  * point back to the plant's local controller (whose value becomes
  * Relinquish_Default).  Everything else is an Analog Input.
  *
+ * Each VAV controller also has a Schedule object (schedule:1, "Occupancy
+ * Schedule", BACnetBinaryPV, default inactive) and a Calendar (calendar:1,
+ * "Holidays") for an integrator or sbems to program (clauses 12.24, 12.9).
+ * Once its Weekly_Schedule or Exception_Schedule holds anything, the box
+ * runs its zone's occupancy from the Schedule's value (active = occupied),
+ * evaluated at the simulated time in the site's time zone, as a real
+ * controller follows its own Schedule; while both are empty it keeps the
+ * building's hours, as before.
+ *
  * Threads: loop thread only.  Ownership: borrows the plant (it must
  * outlive the set); owns its servers and hosts.
  */
@@ -27,6 +36,7 @@ struct sb_simbac_cfg {
     unsigned port;             /* 47808 when 0 */
     int listen;                /* 0: build the devices without sockets (--list) */
     int zones_per_floor;       /* of the plant, for zone ids (5 when 0) */
+    const char *timezone;      /* the site's IANA zone: the controllers' clocks (NULL: UTC) */
 };
 
 /* Device names get the site's prefix (face.h) and instances + 10000 x the

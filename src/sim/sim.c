@@ -345,7 +345,7 @@ int sb_sim_faces(struct sb_sim *s, uv_loop_t *loop, int listen, char *err, size_
     for (int i = 0; i < s->nsites && rc == 0; i++) {
         struct sb_sim_site *st = &s->sites[i];
         struct sb_simbac_cfg bc = { .ip_base = st->bac_ip, .port = st->bac_port, .listen = listen,
-                                    .zones_per_floor = st->pc.zones_per_floor };
+                                    .zones_per_floor = st->pc.zones_per_floor, .timezone = st->timezone };
         struct sb_simmb_cfg mc = { .ip_base = st->mb_ip, .port = st->mb_port, .listen = listen,
                                    .profile_dir = s->profile_dir };
         struct sb_simmq_cfg qc = { .host = s->mqtt_host, .port = s->mqtt_port, .period_s = (unsigned)s->mqtt_period_s,

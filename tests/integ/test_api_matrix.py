@@ -99,6 +99,9 @@ def cases(api):
       out="/api/v1/zones/annex-z/control/override", body=lambda s: {"hours": 1, "reason": "late meeting"})
     c("DELETE", "/api/v1/zones/{zone}/control/override", 204, inp="/api/v1/zones/f1-core/control/override",
       out="/api/v1/zones/annex-z/control/override")
+    # no zone here has a native Schedule: 404 says so, to everyone who may see the zone
+    c("GET", "/api/v1/zones/{zone}/control/native-schedule", 404,
+      inp="/api/v1/zones/f1-core/control/native-schedule", out="/api/v1/zones/annex-z/control/native-schedule")
     c("GET", "/api/v1/zones/{zone}/status", 200, inp="/api/v1/zones/f1-core/status",
       out="/api/v1/zones/annex-z/status")
 

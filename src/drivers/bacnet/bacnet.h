@@ -141,6 +141,10 @@ int  sb_bacd_write(struct bacdrv *b, struct bdev *d, struct sb_drv_write *w, str
 int  sb_bacd_slots(struct bacdrv *b, struct bdev *d, struct sb_drv_point *pt,
                    struct sb_drv_slots *out, struct sb_drv_op *op, char *err, size_t errlen);
 
+/* prop.c: one property of any object read or written whole (driver.h's
+ * prop_async); 0 started, < 0 failed at once with p->err filled. */
+int  sb_bacd_prop(struct bacdrv *b, struct bdev *d, struct sb_drv_prop *p, struct sb_drv_op *op);
+
 /* cov.c */
 void sb_bacd_cov_tick(struct bacdrv *b, uint64_t now);
 void sb_bacd_cov_notification(struct bacdrv *b, const struct sb_bac_peer *from,

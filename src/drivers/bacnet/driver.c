@@ -781,6 +781,22 @@ static int b_slots_async(void *state, const char *key, struct sb_drv_point *pt,
     return sb_bacd_slots(b, d, pt, out, op, err, errlen);
 }
 
+static int b_prop_async(void *state, const char *key, struct sb_drv_prop *p, int64_t timeout_ms,
+                        struct sb_drv_op *op)
+{
+    struct bacdrv *b = state;
+    struct bdev *d = sb_bacd_dev_by_key(b, key);
+
+    if (!d || !b->st || !d->known) {
+        snprintf(p->err, sizeof(p->err), "%s", !d || !b->st ? "BACnet driver not running"
+                                                            : "device has not answered Who-Is");
+        if (d && b->st)
+            sb_bacd_whois(b, d);
+        return SB_ETIMEDOUT;
+    }
+    return sb_bacd_prop(b, d, p, op);
+}
+
 static void b_free(void *state)
 {
     struct bacdrv *b = state;
@@ -816,6 +832,7 @@ const struct sb_driver_ops sb_driver_bacnet = {
     .read_async = b_read_async,
     .write_async = b_write_async,
     .slots_async = b_slots_async,
+    .prop_async = b_prop_async,
     .own = b_own,
     .free = b_free,
 };

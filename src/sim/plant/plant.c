@@ -1,6 +1,7 @@
 /* plant.c - sbems-sim plant: sizing, local controllers and the sub-step
  * (see plant.h and docs/internals/sim-physics.md). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,7 @@ static int zones_init(struct sb_plant *p)
             cmd_init(&ze->clg_sp, c->occ_cool_sp);
             cmd_init(&ze->tstat_sp, t0);
             cmd_init(&ze->tstat_mode, 0);
+            ze->own_sched = -1;
             vav_init(p, ze, c->zones_per_floor == 5 && i == 5);
         }
     }
@@ -290,7 +292,9 @@ static void zone_loads(struct sb_plant *p, struct sb_zone_ent *ze)
     ze->phi_int_w = ze->occ * c->w_per_person + 1000.0 * (ze->lights_kw + ze->plugs_kw);
     ze->w_gen = ze->occ * c->latent_w_per_person / SB_PSY_H_FG;
     mode = ze->has_tstat ? sb_cmd_eff(&ze->tstat_mode) : 0;
-    ze->occupied = mode == 1 ? 1 : mode == 2 ? 0 : p->occ_sched;
+    /* a thermostat's explicit mode, else the controller's own schedule
+     * (its BACnet Schedule object), else the building's hours */
+    ze->occupied = mode == 1 ? 1 : mode == 2 ? 0 : ze->own_sched >= 0 ? ze->own_sched : p->occ_sched;
     if (ze->occupied) {
         ze->tstat_sp.autov = 0.5 * (c->occ_heat_sp + c->occ_cool_sp);
         sp = sb_cmd_eff(&ze->tstat_sp);
@@ -587,9 +591,12 @@ static void ahu_substep(struct sb_plant *p, struct sb_ahu *a, double h, double *
 {
     int on;
 
-    for (int i = 0; i < a->n; i++)
+    int asks = 0;                   /* a zone its own schedule made occupied needs the fan */
+    for (int i = 0; i < a->n; i++) {
         zone_loads(p, &p->zones[a->first + i]);
-    a->fan_en.autov = p->occ_sched || night_call(p, a);
+        asks |= p->zones[a->first + i].own_sched == 1 && p->zones[a->first + i].occupied > 0.5;
+    }
+    a->fan_en.autov = p->occ_sched || asks || night_call(p, a);
     on = sb_cmd_eff(&a->fan_en) > 0.5;
     for (int i = 0; i < a->n; i++)
         vav_control(p, a, &p->zones[a->first + i], on, h);
@@ -651,4 +658,20 @@ static void report(struct sb_plant *p)
         a->sa_rh = 100.0 * sb_psy_rh(a->t_sa, a->w_sa, p->p_atm);
         a->ra_rh = 100.0 * sb_psy_rh(a->t_ret, a->w_ret, p->p_atm);
     }
+}
+
+int sb_plant_zone_schedule(struct sb_plant *p, const char *zone, int mode)
+{
+    char name[48];
+
+    if (!p || !zone || mode < -1 || mode > 1)
+        return SB_EINVAL;
+    for (int i = 0; i < p->nzones; i++) {
+        snprintf(name, sizeof name, "floor%d.zone%d", p->zones[i].floor, p->zones[i].index);
+        if (strcmp(name, zone) == 0) {
+            p->zones[i].own_sched = mode;
+            return 0;
+        }
+    }
+    return SB_ENOENT;
 }

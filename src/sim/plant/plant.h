@@ -134,6 +134,14 @@ int sb_plant_read_auto(const struct sb_plant *p, int idx, double *v);   /* local
 int sb_plant_write(struct sb_plant *p, int idx, double v);  /* SB_ENOTSUP, SB_ERANGE, SB_ENAN */
 int sb_plant_relinquish(struct sb_plant *p, int idx);
 
+/* A zone controller that runs its own occupancy schedule (a VAV box
+ * following its BACnet Schedule object, sim/bacdev.c): zone
+ * "floorF.zoneZ", mode 1 occupied, 0 unoccupied, -1 back to the
+ * building's hours (the default).  A thermostat's explicit mode still
+ * wins; a zone its schedule makes occupied runs its air handler.  0,
+ * SB_ENOENT (no such zone), SB_EINVAL. */
+int sb_plant_zone_schedule(struct sb_plant *p, const char *zone, int mode);
+
 /* By-name conveniences (linear lookup; cache indices in hot paths). */
 int sb_plant_get(const struct sb_plant *p, const char *name, double *v);
 int sb_plant_set(struct sb_plant *p, const char *name, double v);

@@ -52,6 +52,8 @@ struct sb_zone_ent {
     int has_tstat;              /* a wall thermostat is installed */
     struct sb_cmd tstat_sp;     /* thermostat setpoint (centre of the 3 K band) */
     struct sb_cmd tstat_mode;   /* 0 auto (schedule), 1 occupied, 2 unoccupied */
+    int own_sched;              /* its controller's own schedule: -1 none (the building's
+                                   hours), 0 unoccupied, 1 occupied (sb_plant_zone_schedule) */
     double occupied;            /* 1 when the zone is in occupied mode */
     double occ;                 /* occupants now */
     double lights_kw, plugs_kw; /* electric power */

@@ -78,6 +78,10 @@ export interface ZoneSettings {
   vacancy_delay_min?: number;
   /** absent: built from the model's occupancy schedule and comfort bands */
   schedule?: ControlSchedule;
+  /** "schedule:N": the controller's own BACnet Schedule runs the zone's occupancy */
+  native_schedule?: string;
+  /** "calendar:N": the controller's Calendar gets the holidays (needs native_schedule) */
+  native_calendar?: string;
 }
 
 export interface Override {
@@ -97,6 +101,8 @@ export interface ControlSettings {
   vacancy_delay_min: number;
   /** the demand limiter's limit, kW; 0: off */
   demand_limit_kw: number;
+  /** how often native schedules are read back (and rewritten when they drifted), min */
+  native_check_min: number;
   holidays_ical?: string;
   zones: Record<string, ZoneSettings>;
   /** written only by the override endpoints; a PUT keeps them */
@@ -135,6 +141,26 @@ export interface ZoneState {
   occupied: boolean | null;
   points: { heating_sp: number; cooling_sp: number; temp: number; occupancy: number };
   last_write: { at: string; result: string } | null;
+  /** zones whose controller runs its own Schedule object */
+  native_schedule?: NativeState;
+}
+
+/** A zone's native BACnet Schedule, as the service's last check found it. */
+export interface NativeState {
+  object: string;
+  calendar: string | null;
+  /** pending, in_sync, differs, failed */
+  state: string;
+  why: string | null;
+  /** the controller switches occupancy (sbems's schedule source writes nothing) */
+  runs_occupancy: boolean;
+  checked_at: string | null;
+  written_at: string | null;
+  in_sync_at: string | null;
+  next_check: string | null;
+  present_value: number | null;
+  exceptions: { written: number; wanted: number };
+  dates?: { written: number; wanted: number };
 }
 
 export interface PlanTotals {
@@ -229,7 +255,8 @@ export function getPlan(c: ApiClient, building: string, hours: number, signal?: 
 // ---- the settings form ------------------------------------------------------------------
 
 export type NumField =
-  'max_lead_h' | 'default_rate_k_per_h' | 'vacancy_delay_min' | 'ramp_k_per_h' | 'recover_k_per_h' | 'demand_limit_kw';
+  'max_lead_h' | 'default_rate_k_per_h' | 'vacancy_delay_min' | 'ramp_k_per_h' | 'recover_k_per_h' | 'demand_limit_kw' |
+  'native_check_min';
 
 /** The server's bounds (src/control/settings.c), with words for the form. */
 export const NUM_FIELDS: readonly { key: NumField; label: string; unit: string; lo: number; hi: number; hint: string }[] = [
@@ -239,7 +266,11 @@ export const NUM_FIELDS: readonly { key: NumField; label: string; unit: string; 
   { key: 'ramp_k_per_h', label: 'Ramp away from comfort', unit: 'K/h', lo: 0.1, hi: 60, hint: 'Fastest a setpoint moves away from comfort (heating down, cooling up).' },
   { key: 'recover_k_per_h', label: 'Ramp back to comfort', unit: 'K/h', lo: 0.1, hi: 120, hint: 'Fastest a setpoint moves back towards comfort.' },
   { key: 'demand_limit_kw', label: 'Demand limit', unit: 'kW', lo: 0, hi: 1e6, hint: 'When the 15-minute demand would pass it, occupied bands widen by 1, 2, then 4 °F; 0 is off.' },
+  { key: 'native_check_min', label: 'Native schedule check', unit: 'min', lo: 0.1, hi: 1440, hint: 'How often a controller\'s own Schedule object is read back, and rewritten when it drifted.' },
 ];
+
+/** A controller's Schedule / Calendar object as the server takes it ("schedule:1"). */
+export const NATIVE_OBJECT = /^(schedule|calendar):\d+$/;
 
 export const ZONE_VACANCY = { lo: 0, hi: 1440 } as const;
 export const OVERRIDE_HOURS = { lo: 0.25, hi: 12 } as const;

@@ -40,7 +40,13 @@ const SETTINGS: ControlSettings = {
   recover_k_per_h: 6,
   vacancy_delay_min: 20,
   demand_limit_kw: 0,
-  zones: { 'f1-south': { mode: 'auto', schedule: SCHEDULE as ControlSettings['zones'][string]['schedule'] } },
+  native_check_min: 60,
+  zones: {
+    'f1-south': {
+      mode: 'auto', schedule: SCHEDULE as ControlSettings['zones'][string]['schedule'],
+      native_schedule: 'schedule:1', native_calendar: 'calendar:1',
+    },
+  },
   overrides: { 'f1-south': { until: IN_2H, by: 'olga', reason: 'late meeting' } },
 };
 
@@ -61,6 +67,11 @@ const DOC: ControlDoc = {
       temp: 22.4, occupied: true,
       points: { heating_sp: 11, cooling_sp: 12, temp: 13, occupancy: 14 },
       last_write: null,
+      native_schedule: {
+        object: 'schedule:1', calendar: 'calendar:1', state: 'in_sync', why: null, runs_occupancy: true,
+        checked_at: AGO_5M, written_at: AGO_5M, in_sync_at: AGO_5M, next_check: IN_2H, present_value: 0,
+        exceptions: { written: 2, wanted: 2 }, dates: { written: 1, wanted: 1 },
+      },
     },
     {
       zone: 'f2-north', mode: 'advisory', controlled: false, why_not: 'no writable heating or cooling setpoint',
@@ -168,6 +179,26 @@ describe('ControlPage', () => {
     expect(screen.getByRole('spinbutton', { name: 'Longest optimal-start lead (h)' })).toHaveValue(3);
     expect(screen.getByRole('spinbutton', { name: 'Vacancy delay (min)' })).toHaveValue(20);
     expect(screen.getByRole('combobox', { name: 'Mode of Floor 1 south' })).toHaveValue('auto');
+    // the controller's own Schedule runs the zone: its state, and the objects in the form
+    expect(screen.getByTestId('native-f1-south')).toHaveTextContent('schedule:1: the controller runs it');
+    expect(screen.getByRole('textbox', { name: 'Controller\'s Schedule object of Floor 1 south' })).toHaveValue('schedule:1');
+    expect(screen.getByRole('textbox', { name: 'Controller\'s Calendar object of Floor 1 south' })).toHaveValue('calendar:1');
+  });
+
+  it('checks the native objects before saving: a calendar needs its schedule', async () => {
+    const h = await show(['manager']);
+    const sched = screen.getByRole('textbox', { name: 'Controller\'s Schedule object of Floor 1 south' });
+    await userEvent.clear(sched);
+    await userEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    expect(screen.getByText('A Calendar needs the Schedule that refers to it.')).toBeInTheDocument();
+    expect(writes(h)).toHaveLength(0);
+    await userEvent.type(sched, 'analog-value:1');
+    expect(screen.getByText('A Schedule object of the controller: "schedule:N".')).toBeInTheDocument();
+    await userEvent.clear(sched);
+    await userEvent.type(sched, 'schedule:2');
+    await userEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    expect(await screen.findByText(/^Saved;/)).toBeInTheDocument();
+    expect(writes(h)[0]?.body).toMatchObject({ zones: { 'f1-south': { native_schedule: 'schedule:2', native_calendar: 'calendar:1' } } });
   });
 
   it('saves a mode change: the PUT holds the whole document without the overrides', async () => {
@@ -179,8 +210,8 @@ describe('ControlPage', () => {
     expect(w.map((c) => [c.method, c.path])).toEqual([['PUT', '/api/v1/buildings/hpo/control']]);
     expect(w[0]?.body).toEqual({
       mode: 'auto', optimal_start: true, optimizer: true, max_lead_h: 3, default_rate_k_per_h: 2,
-      vacancy_delay_min: 20, ramp_k_per_h: 2, recover_k_per_h: 6, demand_limit_kw: 0,
-      zones: { 'f1-south': { mode: 'auto', schedule: SCHEDULE } },
+      vacancy_delay_min: 20, ramp_k_per_h: 2, recover_k_per_h: 6, demand_limit_kw: 0, native_check_min: 60,
+      zones: { 'f1-south': { mode: 'auto', schedule: SCHEDULE, native_schedule: 'schedule:1', native_calendar: 'calendar:1' } },
     });
     expect(w[0]?.body).not.toHaveProperty('overrides');
   });

@@ -33,7 +33,7 @@ const PLAN_TONE: Record<string, Tone> = { fresh: 'good', stale: 'warn', failed: 
 const MODE_TONE: Record<string, Tone> = { auto: 'good', advisory: 'cold', off: 'neutral' };
 
 function SettingsReadOnly({ s, names }: { s: ControlSettings; names: Record<string, string> }) {
-  const zones = Object.entries(s.zones ?? {}).filter(([, z]) => z.mode || z.vacancy_delay_min !== undefined);
+  const zones = Object.entries(s.zones ?? {}).filter(([, z]) => z.mode || z.vacancy_delay_min !== undefined || z.native_schedule);
   return (
     <div className="grid gap-3 text-sm">
       <dl className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
@@ -48,6 +48,7 @@ function SettingsReadOnly({ s, names }: { s: ControlSettings; names: Record<stri
             <li key={id}>
               {names[id] ?? id}:{z.mode ? ` mode ${MODE_TEXT[z.mode].label.toLowerCase()}` : ''}
               {z.vacancy_delay_min !== undefined ? `${z.mode ? ',' : ''} vacancy delay ${z.vacancy_delay_min} min` : ''}
+              {z.native_schedule ? `${z.mode || z.vacancy_delay_min !== undefined ? ',' : ''} the controller's ${z.native_schedule}${z.native_calendar ? ` and ${z.native_calendar}` : ''} run its occupancy` : ''}
             </li>
           ))}
         </ul>

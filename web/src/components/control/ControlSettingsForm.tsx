@@ -2,8 +2,9 @@
  * The building's control settings, as managers edit them: the mode, optimal
  * start, the optimizer, the guardrails' numbers (checked against the
  * server's bounds, src/control/settings.c), the holiday calendar
- * (iCalendar text) and per zone its mode, vacancy delay and control schedule
- * (JSON, docs/internals/control-schedule.md).  A save sends the whole
+ * (iCalendar text) and per zone its mode, vacancy delay, control schedule
+ * (JSON, docs/internals/control-schedule.md) and the controller's own
+ * Schedule / Calendar objects that run it.  A save sends the whole
  * document (PUT replaces it; the overrides stay, the server keeps them);
  * the server's 400 names the field and is shown beside the form and, for a
  * zone's schedule, beside that zone.
@@ -12,7 +13,8 @@ import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { ControlSettings, CtlMode, NumField, SettingsBody, ZoneSettings } from '../../api/control';
 import {
-  ICAL_MAX_BYTES, MODES, MODE_TEXT, NUM_FIELDS, ZONE_VACANCY, checkNumber, putControl, refusal, refusedField, utf8Bytes,
+  ICAL_MAX_BYTES, MODES, MODE_TEXT, NATIVE_OBJECT, NUM_FIELDS, ZONE_VACANCY, checkNumber, putControl, refusal, refusedField,
+  utf8Bytes,
 } from '../../api/control';
 import { useClient } from '../../auth/AuthContext';
 
@@ -20,6 +22,10 @@ interface ZoneDraft {
   mode: CtlMode | '';
   vacancy: string;
   schedule: string;
+  /** the controller's Schedule object ("schedule:1"), '' none */
+  native: string;
+  /** .. and its Calendar ("calendar:1"), '' none */
+  calendar: string;
 }
 
 interface Draft {
@@ -39,10 +45,12 @@ function draftOf(s: ControlSettings, zoneIds: readonly string[]): Draft {
       mode: z?.mode ?? '',
       vacancy: z?.vacancy_delay_min !== undefined ? String(z.vacancy_delay_min) : '',
       schedule: z?.schedule ? JSON.stringify(z.schedule, null, 2) : '',
+      native: z?.native_schedule ?? '',
+      calendar: z?.native_calendar ?? '',
     };
   }
   const nums = {} as Record<NumField, string>;
-  for (const f of NUM_FIELDS) nums[f.key] = String(s[f.key]);
+  for (const f of NUM_FIELDS) nums[f.key] = String(s[f.key] ?? (f.key === 'native_check_min' ? 60 : ''));
   return { mode: s.mode, optimal_start: s.optimal_start, optimizer: s.optimizer, nums, ical: s.holidays_ical ?? '', zones };
 }
 
@@ -79,6 +87,19 @@ export function bodyOf(d: Draft): Checked {
         errors[`zones.${id}.schedule`] = `Not valid JSON: ${(e as Error).message}`;
       }
     }
+    const nat = z.native.trim(), cal = z.calendar.trim();
+    if (nat && (!NATIVE_OBJECT.test(nat) || !nat.startsWith('schedule:'))) {
+      errors[`zones.${id}.native_schedule`] = 'A Schedule object of the controller: "schedule:N".';
+    } else if (nat) {
+      out.native_schedule = nat;
+    }
+    if (cal && (!NATIVE_OBJECT.test(cal) || !cal.startsWith('calendar:'))) {
+      errors[`zones.${id}.native_calendar`] = 'A Calendar object of the controller: "calendar:N".';
+    } else if (cal && !nat) {
+      errors[`zones.${id}.native_calendar`] = 'A Calendar needs the Schedule that refers to it.';
+    } else if (cal) {
+      out.native_calendar = cal;
+    }
     if (Object.keys(out).length) zones[id] = out;
   }
   if (Object.keys(errors).length) return { body: null, errors };
@@ -89,7 +110,8 @@ export function bodyOf(d: Draft): Checked {
 
 /** The zone a server message is about ("zones.f1-core.schedule: ..." names f1-core; slugs may hold dots). */
 function zoneOfMessage(msg: string, ids: readonly string[]): string | null {
-  const m = /^zones\.(.+?)\.(schedule|mode|vacancy_delay_min)\b/.exec(msg) ?? /^zones\.(.+?):/.exec(msg);
+  const m = /^zones\.(.+?)\.(schedule|mode|vacancy_delay_min|native_schedule|native_calendar)\b/.exec(msg) ??
+    /^zones\.(.+?):/.exec(msg);
   if (!m?.[1]) return null;
   // the longest id the message starts with (f1.west before f1)
   const hit = ids.filter((id) => msg.startsWith(`zones.${id}.`) || msg.startsWith(`zones.${id}:`)).sort((a, b) => b.length - a.length);
@@ -214,6 +236,7 @@ export function ControlSettingsForm({ building, settings, zones, onSaved }: Cont
           const name = names[id] ?? id;
           const sErr = err(`zones.${id}.schedule`) ?? (serverErr?.zone === id ? serverErr.message : undefined);
           const vErr = err(`zones.${id}.vacancy_delay_min`);
+          const nErr = err(`zones.${id}.native_schedule`) ?? err(`zones.${id}.native_calendar`);
           return (
             <div key={id} className="rounded-md border border-slate-200 p-3 dark:border-slate-700" data-testid={`zone-settings-${id}`}>
               <p className="mb-2 font-semibold">{name}</p>
@@ -242,6 +265,21 @@ export function ControlSettingsForm({ building, settings, zones, onSaved }: Cont
                           onChange={(e) => setZone(id, { schedule: e.target.value })} />
                 <span className={`block text-xs ${sErr ? 'text-red-800 dark:text-red-300' : 'muted'}`}>
                   {sErr ?? 'Empty: built from the building\'s occupancy schedule and the zone\'s comfort bands.'}
+                </span>
+              </div>
+              <div className="mt-3 grid gap-3 sm:grid-cols-2">
+                <label className="text-sm">
+                  <span className="label mb-0">Controller's Schedule object of {name}</span>
+                  <input className="input mt-1 font-mono" value={z.native} placeholder="none (sbems switches occupancy)"
+                         aria-invalid={!!nErr} onChange={(e) => setZone(id, { native: e.target.value })} />
+                </label>
+                <label className="text-sm">
+                  <span className="label mb-0">Controller's Calendar object of {name}</span>
+                  <input className="input mt-1 font-mono" value={z.calendar} placeholder="none (holidays in the Schedule)"
+                         aria-invalid={!!nErr} onChange={(e) => setZone(id, { calendar: e.target.value })} />
+                </label>
+                <span className={`block text-xs sm:col-span-2 ${nErr ? 'text-red-800 dark:text-red-300' : 'muted'}`}>
+                  {nErr ?? 'E.g. schedule:1 and calendar:1: sbems writes the weekly program, exception days and holidays into the controller\'s own objects, keeps them in sync, and the controller switches occupancy itself.'}
                 </span>
               </div>
             </div>

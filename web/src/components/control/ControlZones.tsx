@@ -16,6 +16,10 @@ import { Badge, ScrollRegion } from '../ui';
 
 const STATE_TONE: Record<string, Tone> = { occupied: 'good', standby: 'warn', unoccupied: 'neutral' };
 const MODE_TONE: Record<string, Tone> = { auto: 'good', advisory: 'cold', off: 'neutral' };
+const NATIVE_TONE: Record<string, Tone> = { in_sync: 'good', differs: 'warn', failed: 'bad', pending: 'neutral' };
+const NATIVE_TEXT: Record<string, string> = {
+  in_sync: 'the controller runs it', differs: 'differs', failed: 'failed', pending: 'not checked yet',
+};
 
 export interface ControlZonesProps {
   zones: readonly ZoneState[];
@@ -98,6 +102,15 @@ export function ControlZones({ zones, settings, names, tz, now, canOverride, onE
                       <span className="font-medium">{SOURCE_TEXT[z.winner ?? ''] ?? z.winner ?? '—'}</span>
                       {z.reason && <div className="muted text-xs">{z.reason}</div>}
                       {z.until && <div className="muted text-xs">until {timeText(z.until, tz)}</div>}
+                      {z.native_schedule && (
+                        <div className="mt-1 text-xs" data-testid={`native-${z.zone}`}>
+                          <Badge tone={NATIVE_TONE[z.native_schedule.state] ?? 'neutral'}>
+                            {z.native_schedule.object}: {NATIVE_TEXT[z.native_schedule.state] ?? z.native_schedule.state}
+                          </Badge>
+                          {z.native_schedule.why && <div className="muted">{z.native_schedule.why}</div>}
+                          {z.native_schedule.checked_at && <div className="muted">checked {timeText(z.native_schedule.checked_at, tz)}</div>}
+                        </div>
+                      )}
                     </td>
                   </>
                 ) : (
