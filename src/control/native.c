@@ -766,26 +766,15 @@ static json_t *day_json(const struct sb_nday *d)
     return a;
 }
 
-static json_t *date_json(int64_t day)
-{
-    int64_t y;
-    unsigned m, d;
-    char b[16];
-
-    sb_civil_from_days(day, &y, &m, &d);
-    snprintf(b, sizeof(b), "%04lld-%02u-%02u", (long long)y, m, d);
-    return json_string(b);
-}
-
 static json_t *entry_json(const struct sb_nexc *e, int exc)
 {
     json_t *o = json_object();
 
     if (e->kind == SB_NENT_DATE) {
-        json_object_set_new(o, "date", date_json(e->from));
+        json_object_set_new(o, "date", sb_csched_date_json(e->from));
     } else if (e->kind == SB_NENT_RANGE) {
-        json_object_set_new(o, "from", date_json(e->from));
-        json_object_set_new(o, "to", date_json(e->to));
+        json_object_set_new(o, "from", sb_csched_date_json(e->from));
+        json_object_set_new(o, "to", sb_csched_date_json(e->to));
     } else if (e->kind == SB_NENT_CALENDAR) {
         char c[32];
         snprintf(c, sizeof(c), "calendar:%u", e->cal);

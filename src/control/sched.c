@@ -769,7 +769,7 @@ static json_t *day_json(const struct sb_cday *d)
     return a;
 }
 
-static json_t *date_json(int64_t day)
+json_t *sb_csched_date_json(int64_t day)
 {
     int64_t y;
     unsigned m, d;
@@ -790,9 +790,9 @@ static json_t *doc_json(const struct sb_csched *s)
     for (int d = 0; d < 7; d++)
         bad |= json_object_set_new(wk, day_names[d], day_json(&s->week[d])) != 0;
     for (size_t i = 0; i < s->n_hol; i++)
-        bad |= json_array_append_new(hol, date_json(s->hol[i])) != 0;
+        bad |= json_array_append_new(hol, sb_csched_date_json(s->hol[i])) != 0;
     for (size_t i = 0; i < s->n_exc; i++)
-        bad |= json_array_append_new(ex, json_pack("{s:o,s:o}", "date", date_json(s->exc[i].day),
+        bad |= json_array_append_new(ex, json_pack("{s:o,s:o}", "date", sb_csched_date_json(s->exc[i].day),
                                                    "periods", day_json(&s->exc[i].d))) != 0;
     if (bad) {
         json_decref(sp), json_decref(wk), json_decref(hol), json_decref(ex);

@@ -132,6 +132,9 @@ int sb_csched_parse(struct sb_csched *s, const char *json, size_t len, char *err
 /* Writes s as a canonical document (parses back to the same schedule) into
  * *out (malloc'd, NUL-terminated, the caller frees).  0 or SB_ENOMEM. */
 int sb_csched_to_json(const struct sb_csched *s, char **out);
+/* A local day number (core/tz.h) as a JSON string "YYYY-MM-DD" (new
+ * reference; NULL when out of memory).  struct json_t is jansson's json_t. */
+struct json_t *sb_csched_date_json(int64_t day);
 
 /* The state at instant t_ms, read in zone tz (NULL: UTC).  0 or SB_EINVAL. */
 int sb_csched_at(const struct sb_csched *s, const struct sb_tz *tz, int64_t t_ms,
